@@ -1,0 +1,169 @@
+//! The typed form of an ASL definition. Produced by [`crate::validate`];
+//! consumed by the interpreter. States refer to each other by index.
+
+mod choice;
+pub(crate) mod template;
+
+pub use choice::{CmpOp, Operand, Rule};
+pub use template::Template;
+
+use serde_json::Value;
+
+use crate::intrinsics::Call;
+use crate::path::Path;
+
+/// Index of a machine inside [`Definition::machines`]; 0 is the top level.
+pub type MachineId = usize;
+/// Index of a state inside its machine.
+pub type StateId = usize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum QueryLanguage {
+    #[default]
+    JSONPath,
+    JSONata,
+}
+
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub machines: Vec<Machine>,
+    pub timeout_seconds: Option<u64>,
+    pub query_language: QueryLanguage,
+}
+
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub start_at: StateId,
+    pub states: Vec<State>,
+}
+
+impl Machine {
+    pub fn find(&self, name: &str) -> Option<StateId> {
+        self.states.iter().position(|s| s.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub kind: Kind,
+    pub io: Io,
+    /// Where to go next; `None` for terminal states and Choice.
+    pub next: Option<StateId>,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+    pub query_language: QueryLanguage,
+}
+
+/// JSONPath input/output processing. `None` paths mean the field was `null`.
+#[derive(Debug, Clone)]
+pub struct Io {
+    pub input_path: Option<Path>,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: Option<Path>,
+    pub output_path: Option<Path>,
+    pub assign: Option<Template>,
+}
+
+impl Default for Io {
+    fn default() -> Self {
+        let root = Path::parse("$").ok();
+        Io {
+            input_path: root.clone(),
+            parameters: None,
+            result_selector: None,
+            result_path: root.clone(),
+            output_path: root,
+            assign: None,
+        }
+    }
+}
+
+/// A number given literally or read through a reference path.
+#[derive(Debug, Clone)]
+pub enum Amount {
+    Literal(Value),
+    Path(Path),
+}
+
+#[derive(Debug, Clone)]
+pub enum WaitFor {
+    Seconds(Amount),
+    Timestamp(String),
+    TimestampPath(Path),
+}
+
+/// A Fail state's Error or Cause.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Literal(String),
+    Path(Path),
+    Intrinsic(Call),
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Pass { result: Option<Value> },
+    Task(Box<Task>),
+    Choice { rules: Vec<(Rule, StateId)>, default: Option<StateId> },
+    Wait(WaitFor),
+    Succeed,
+    Fail { error: Option<Text>, cause: Option<Text> },
+    Parallel { branches: Vec<MachineId> },
+    Map(Box<MapSpec>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub resource: String,
+    pub timeout: Option<Amount>,
+    pub heartbeat: Option<Amount>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MapSpec {
+    pub processor: MachineId,
+    pub items_path: Option<Path>,
+    pub item_selector: Option<Template>,
+    pub max_concurrency: Option<Amount>,
+    pub tolerated_failure_count: Option<Amount>,
+    pub tolerated_failure_percentage: Option<Amount>,
+    /// `ItemReader` / `ResultWriter` / `ItemBatcher` need a distributed host.
+    pub distributed_io: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Jitter {
+    Full,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: u64,
+    pub max_attempts: u64,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<u64>,
+    pub jitter: Jitter,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub next: StateId,
+    pub result_path: Option<Path>,
+    pub assign: Option<Template>,
+}
+
+/// AWS's matching of an error name against `ErrorEquals`: `States.ALL`
+/// matches everything but `States.Runtime`; `States.TaskFailed` matches every
+/// error except `States.Timeout` and other `States.` runtime errors (AWS docs).
+pub fn error_matches(error_equals: &[String], error: &str) -> bool {
+    error_equals.iter().any(|e| match e.as_str() {
+        "States.ALL" => error != "States.Runtime" && error != "States.DataLimitExceeded",
+        "States.TaskFailed" => !error.starts_with("States.") || error == "States.TaskFailed",
+        other => other == error,
+    })
+}

@@ -1,0 +1,163 @@
+//! The execution state: a serializable value a host can store and resume.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::StartContext;
+use crate::definition::{MachineId, StateId};
+use crate::entropy::Entropy;
+
+/// Bumped whenever the serialized shape changes; hosts refuse unknown versions.
+pub const EXECUTION_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+/// One execution's whole state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub version: u32,
+    pub status: Status,
+    pub context: Option<StartContext>,
+    pub input: Value,
+    pub start_ms: i64,
+    pub last_event_id: u64,
+    pub entropy: Entropy,
+    pub next_id: u64,
+    pub frames: BTreeMap<u64, Frame>,
+    pub ready: VecDeque<u64>,
+    pub tasks: BTreeMap<u64, PendingTask>,
+    pub timers: BTreeMap<u64, Timer>,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Execution {
+            version: EXECUTION_FORMAT_VERSION,
+            status: Status::Running,
+            context: None,
+            input: Value::Null,
+            start_ms: 0,
+            last_event_id: 0,
+            entropy: Entropy::new(0),
+            next_id: 1,
+            frames: BTreeMap::new(),
+            ready: VecDeque::new(),
+            tasks: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            output: None,
+            error: None,
+            cause: None,
+        }
+    }
+}
+
+impl Execution {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn fresh_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Pending task ids with their tokens, for hosts that route callbacks.
+    pub fn pending_tasks(&self) -> impl Iterator<Item = (u64, &PendingTask)> {
+        self.tasks.iter().map(|(k, v)| (*k, v))
+    }
+}
+
+/// A thread of control inside one machine: the top level, a Parallel branch or a Map iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frame {
+    pub machine: MachineId,
+    pub parent: Option<Parent>,
+    pub state: StateId,
+    /// The raw input of the current state.
+    pub input: Value,
+    /// Variables visible here: copied from the parent at spawn, so inner writes stay inner.
+    pub vars: Map<String, Value>,
+    pub entered_event_id: u64,
+    pub entered_ms: i64,
+    pub last_event_id: u64,
+    /// Attempts used per retrier of the current state.
+    pub attempts: Vec<u64>,
+    pub wait: Wait,
+    /// `$$.Map.Item` for iteration frames.
+    pub map_item: Option<(u64, Value)>,
+    /// Set when the frame is entering its current state (vs resuming it).
+    pub entering: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parent {
+    pub frame: u64,
+    pub index: u64,
+}
+
+/// What a frame is blocked on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Wait {
+    Ready,
+    Task { task_id: u64 },
+    Timer { timer_id: u64, output: Value },
+    Backoff { timer_id: u64 },
+    Join(Box<Join>),
+    /// A task, Parallel or Map finished with this result; apply output processing next.
+    Completed { result: Value },
+    /// A task, Parallel or Map failed; apply Retry/Catch next.
+    Errored { error: String, cause: String },
+    /// A Wait state's timer fired; leave with this output next.
+    WaitDone { output: Value },
+}
+
+/// Bookkeeping of a Parallel or Map state waiting for its children.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Join {
+    pub is_map: bool,
+    pub effective_input: Value,
+    pub results: Vec<Value>,
+    pub done: Vec<bool>,
+    pub children: BTreeMap<u64, u64>,
+    /// Map items not started yet, in order: (index, input).
+    pub queued: VecDeque<(u64, Value)>,
+    pub max_concurrency: u64,
+    pub failures: u64,
+    pub tolerated_count: Option<u64>,
+    pub tolerated_percentage: Option<f64>,
+    pub first_failure: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingTask {
+    pub frame: u64,
+    pub token: String,
+    pub resource: String,
+    pub started: bool,
+    pub timeout_timer: Option<u64>,
+    pub heartbeat_timer: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Timer {
+    /// A Wait state or a retry backoff of this frame.
+    Frame(u64),
+    TaskTimeout(u64),
+    HeartbeatTimeout(u64),
+    ExecutionTimeout,
+}

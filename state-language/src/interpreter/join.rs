@@ -1,0 +1,286 @@
+//! Parallel and Map: spawning children and joining their results.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde_json::{Map, Value};
+
+use super::context::Where;
+use super::events::{Details, EventType, Iteration};
+use super::frame::{Join, Parent, Wait};
+use super::io::{self, Raised, with_scope};
+use super::run::{Flow, Runtime};
+use super::Command;
+use crate::Error;
+use crate::definition::{Amount, MachineId, MapSpec, State};
+use crate::intrinsics::Env;
+use crate::limits;
+
+type Res<T> = Result<T, Result<Raised, Error>>;
+
+impl Runtime<'_> {
+    pub(super) fn start_parallel(&mut self, f: u64, state: &State, branches: &[MachineId], effective: Value, entered: u64) -> Res<Flow> {
+        let at = Where { state_name: &state.name, ..Where::default() };
+        let input = match &state.io.parameters {
+            Some(t) => with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?,
+            None => effective,
+        };
+        self.emit(Some(f), EventType::ParallelStateStarted, Details::None {});
+        let vars = self.frame(f).map_err(Err)?.vars.clone();
+        let mut children = BTreeMap::new();
+        for (i, m) in branches.iter().enumerate() {
+            let start = self.def.machines[*m].start_at;
+            let parent = Parent { frame: f, index: i as u64 };
+            let child = self.spawn(*m, start, input.clone(), vars.clone(), Some(parent), None);
+            children.insert(child, i as u64);
+        }
+        let n = branches.len();
+        let join = Join {
+            is_map: false,
+            effective_input: Value::Null,
+            results: vec![Value::Null; n],
+            done: vec![false; n],
+            children,
+            queued: VecDeque::new(),
+            max_concurrency: 0,
+            failures: 0,
+            tolerated_count: None,
+            tolerated_percentage: None,
+            first_failure: None,
+        };
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
+        Ok(Flow::Blocked)
+    }
+
+    pub(super) fn start_map(&mut self, f: u64, state: &State, spec: &MapSpec, effective: Value, entered: u64) -> Res<Flow> {
+        let at = Where { state_name: &state.name, ..Where::default() };
+        if spec.distributed_io {
+            let msg = "ItemReader, ItemBatcher and ResultWriter need a distributed Map host, which Stepwise does not have yet.";
+            return Err(Ok(io::runtime(&state.name, entered, msg)));
+        }
+        let items = match &spec.items_path {
+            Some(p) => with_scope(self.exec, f, &effective, at, |s| s.read(p))
+                .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?,
+            None => effective.clone(),
+        };
+        let Value::Array(items) = items else {
+            let msg = format!("Map state input must be an array but was: {}", crate::json::to_string(&items));
+            return Err(Ok(io::runtime(&state.name, entered, msg)));
+        };
+        if items.len() > limits::MAP_ITEMS_MAX {
+            let msg = format!("The Map state has {} items; the limit is {}", items.len(), limits::MAP_ITEMS_MAX);
+            return Err(Ok(io::runtime(&state.name, entered, msg)));
+        }
+        let max_concurrency = match &spec.max_concurrency {
+            Some(a) => self.amount(f, state, a, "MaxConcurrency", &effective, entered)?,
+            None => 0,
+        };
+        let tolerated_count = match &spec.tolerated_failure_count {
+            Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailureCount", &effective, entered, false)? as u64),
+            None => None,
+        };
+        let tolerated_percentage = match &spec.tolerated_failure_percentage {
+            Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailurePercentage", &effective, entered, true)?),
+            None => None,
+        };
+        let n = items.len();
+        self.emit(Some(f), EventType::MapStateStarted, Details::MapStateStarted { length: n as u64 });
+        let join = Join {
+            is_map: true,
+            effective_input: effective,
+            results: vec![Value::Null; n],
+            done: vec![false; n],
+            children: BTreeMap::new(),
+            queued: items.into_iter().enumerate().map(|(i, v)| (i as u64, v)).collect(),
+            max_concurrency,
+            failures: 0,
+            tolerated_count,
+            tolerated_percentage,
+            first_failure: None,
+        };
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
+        if n == 0 {
+            self.emit(Some(f), EventType::MapStateSucceeded, Details::None {});
+            self.frame_mut(f).map_err(Err)?.wait = Wait::Completed { result: Value::Array(Vec::new()) };
+            self.exec.ready.push_back(f);
+            return Ok(Flow::Blocked);
+        }
+        self.fill_map(f, state, spec).map_err(|e| match e {
+            Ok(r) => Ok(r),
+            Err(e) => Err(e),
+        })?;
+        Ok(Flow::Blocked)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tolerance(&mut self, f: u64, state: &State, a: &Amount, field: &str, input: &Value, entered: u64, pct: bool) -> Res<f64> {
+        let v = match a {
+            Amount::Literal(v) => v.clone(),
+            Amount::Path(p) => {
+                let at = Where { state_name: &state.name, ..Where::default() };
+                let v = with_scope(self.exec, f, input, at, |s| s.read(p))
+                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
+                let ok = if pct { v.is_number() } else { v.is_i64() || v.is_u64() };
+                if !ok {
+                    let shown = match &v {
+                        Value::String(s) => s.clone(),
+                        other => crate::json::to_string(other),
+                    };
+                    let kind = if pct { "float" } else { "integer" };
+                    return Err(Ok(io::runtime(
+                        &state.name,
+                        entered,
+                        format!("The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text),
+                    )));
+                }
+                v
+            }
+        };
+        let x = v.as_f64().unwrap_or(-1.0);
+        if pct && !(0.0..=100.0).contains(&x) {
+            return Err(Ok(io::runtime(&state.name, entered, "ToleratedFailurePercentage must be between 0 and 100.")));
+        }
+        if !pct && x < 0.0 {
+            return Err(Ok(io::runtime(&state.name, entered, "ToleratedFailureCount cannot be negative.")));
+        }
+        Ok(x)
+    }
+
+    /// Starts queued iterations up to MaxConcurrency.
+    fn fill_map(&mut self, f: u64, state: &State, spec: &MapSpec) -> Res<()> {
+        loop {
+            let fr = self.frame_mut(f).map_err(Err)?;
+            let Wait::Join(join) = &mut fr.wait else { return Ok(()) };
+            if join.max_concurrency > 0 && join.children.len() as u64 >= join.max_concurrency {
+                return Ok(());
+            }
+            let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
+            let effective = join.effective_input.clone();
+            let entered = fr.entered_event_id;
+            let vars = fr.vars.clone();
+            let input = match &spec.item_selector {
+                Some(t) => {
+                    let at = Where { state_name: &state.name, map_item: Some((index, &item)), ..Where::default() };
+                    with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
+                }
+                None => item,
+            };
+            let it = Iteration { name: state.name.clone(), index };
+            self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
+            let start = self.def.machines[spec.processor].start_at;
+            let child = self.spawn(spec.processor, start, input, vars, Some(Parent { frame: f, index }), None);
+            if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
+                join.children.insert(child, index);
+            }
+        }
+    }
+
+    /// A child frame finished. Records its result and, when the join is
+    /// complete or has failed, wakes the parent.
+    pub(super) fn child_done(&mut self, p: Parent, child_last_event: u64, result: Result<Value, Raised>) -> Result<(), Error> {
+        let def = self.def;
+        let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
+        pf.last_event_id = pf.last_event_id.max(child_last_event);
+        let state = &def.machines[pf.machine].states[pf.state];
+        let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
+        let is_map = join.is_map;
+        join.children.retain(|_, i| *i != p.index);
+        let i = p.index as usize;
+        let it = || Iteration { name: state.name.clone(), index: p.index };
+        let failed = match result {
+            Ok(v) => {
+                join.results[i] = v;
+                join.done[i] = true;
+                if is_map {
+                    self.emit(Some(p.frame), EventType::MapIterationSucceeded, Details::MapIterationSucceeded(it()));
+                }
+                None
+            }
+            Err(r) => {
+                join.failures += 1;
+                join.done[i] = true;
+                let total = join.results.len() as f64;
+                let tolerated = is_map
+                    && (join.tolerated_count.is_some_and(|c| join.failures <= c)
+                        || join.tolerated_percentage.is_some_and(|pc| join.failures as f64 * 100.0 / total <= pc));
+                let mut err = Map::new();
+                err.insert("Error".into(), Value::String(r.error.clone()));
+                err.insert("Cause".into(), Value::String(r.cause.clone()));
+                join.results[i] = Value::Object(err);
+                if is_map {
+                    self.emit(Some(p.frame), EventType::MapIterationFailed, Details::MapIterationFailed(it()));
+                }
+                if tolerated { None } else { Some(r) }
+            }
+        };
+        if let Some(r) = failed {
+            let ty = if is_map { EventType::MapStateFailed } else { EventType::ParallelStateFailed };
+            self.abort_children(p.frame)?;
+            self.emit(Some(p.frame), ty, Details::None {});
+            let (error, cause) = if is_map && (r.error != "States.Runtime") && self.tolerance_set(p.frame) {
+                ("States.ExceedToleratedFailureThreshold".to_string(), "The specified tolerated failure threshold was exceeded".to_string())
+            } else {
+                (r.error, r.cause)
+            };
+            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause };
+            self.exec.ready.push_back(p.frame);
+            return Ok(());
+        }
+        let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
+        let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
+        if join.done.iter().all(|d| *d) {
+            let results = std::mem::take(&mut join.results);
+            let ty = if is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
+            self.emit(Some(p.frame), ty, Details::None {});
+            self.frame_mut(p.frame)?.wait = Wait::Completed { result: Value::Array(results) };
+            self.exec.ready.push_back(p.frame);
+        } else if is_map {
+            if let crate::definition::Kind::Map(spec) = &state.kind {
+                if let Err(e) = self.fill_map(p.frame, state, spec) {
+                    let r = match e {
+                        Ok(r) => r,
+                        Err(e) => return Err(e),
+                    };
+                    self.abort_children(p.frame)?;
+                    self.frame_mut(p.frame)?.wait = Wait::Errored { error: r.error, cause: r.cause };
+                    self.exec.ready.push_back(p.frame);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tolerance_set(&self, f: u64) -> bool {
+        match self.exec.frames.get(&f).map(|fr| &fr.wait) {
+            Some(Wait::Errored { .. }) | None => false,
+            Some(Wait::Join(j)) => j.tolerated_count.is_some() || j.tolerated_percentage.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Removes every descendant frame of `f`, cancelling their tasks and timers.
+    pub(super) fn abort_children(&mut self, f: u64) -> Result<(), Error> {
+        let mut stack: Vec<u64> = match self.exec.frames.get(&f).map(|fr| &fr.wait) {
+            Some(Wait::Join(j)) => j.children.keys().copied().collect(),
+            _ => Vec::new(),
+        };
+        if let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait) {
+            j.children.clear();
+            j.queued.clear();
+        }
+        while let Some(c) = stack.pop() {
+            let Some(fr) = self.exec.frames.remove(&c) else { continue };
+            match fr.wait {
+                Wait::Join(j) => stack.extend(j.children.keys().copied()),
+                Wait::Task { task_id } => {
+                    self.take_task(task_id)?;
+                    self.out.commands.push(Command::CancelTask { task_id });
+                }
+                Wait::Timer { timer_id, .. } | Wait::Backoff { timer_id } => {
+                    self.exec.timers.remove(&timer_id);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,120 @@
+//! The interpreter: a pure step function over inputs (quinn-proto style).
+//!
+//! `step(definition, execution, input, now)` applies one input to the
+//! execution state and returns the history events to append and the commands
+//! for the host. It never reads a clock or randomness: time comes in with
+//! every input, randomness from the seed given at start.
+
+mod context;
+mod events;
+mod frame;
+mod io;
+mod join;
+mod run;
+mod task;
+
+pub use events::{Details, ErrorDetails, EventType, HistoryEvent, Iteration, TaskRef, TaskScheduled};
+pub use frame::{EXECUTION_FORMAT_VERSION, Execution, Status};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::definition::Definition;
+
+/// Facts about the execution the host decides: names, ARNs, start time and a random seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartContext {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    /// Seeds UUIDs, MathRandom, jitter and task tokens; the host draws it once.
+    pub seed: u64,
+    #[serde(default)]
+    pub redrive_count: u64,
+}
+
+/// Everything that can happen to an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Input {
+    Start { input: Value, context: StartContext },
+    /// A worker or integration picked the task up.
+    TaskStarted { task_id: u64 },
+    TaskSucceeded { task_id: u64, output: Value },
+    TaskFailed { task_id: u64, error: String, cause: String },
+    TaskHeartbeat { task_id: u64 },
+    TimerFired { timer_id: u64 },
+    Stop { error: Option<String>, cause: Option<String> },
+}
+
+/// Work for the host. Each carries what the host needs and no more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    RunTask(TaskCommand),
+    /// The task will not be waited for any more (timed out, stopped, branch aborted).
+    CancelTask { task_id: u64 },
+    StartTimer { timer_id: u64, fire_at_ms: i64 },
+    Finish { status: Status, output: Option<Value>, error: Option<String>, cause: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskCommand {
+    pub task_id: u64,
+    pub resource: String,
+    pub payload: Value,
+    pub state_name: String,
+    /// The callback token (`$$.Task.Token`); unique and unguessable within this execution.
+    pub task_token: String,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    /// 0 for the first attempt, then 1, 2, … for retries.
+    pub attempt: u64,
+}
+
+/// What one step produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Step {
+    pub events: Vec<HistoryEvent>,
+    pub commands: Vec<Command>,
+}
+
+/// Host-tunable bounds. Defaults are AWS's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub history_events_max: u64,
+    pub payload_bytes_max: usize,
+    /// When false, event details omit payloads (inputs/outputs), as with
+    /// `includeExecutionData: false`; it also makes long runs cheaper.
+    pub record_payloads: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            history_events_max: crate::limits::HISTORY_EVENTS_MAX,
+            payload_bytes_max: crate::limits::PAYLOAD_BYTES_MAX,
+            record_payloads: true,
+        }
+    }
+}
+
+/// Applies one input at time `now_ms` (milliseconds since the Unix epoch).
+pub fn step(def: &Definition, exec: &mut Execution, input: Input, now_ms: i64) -> Result<Step, crate::Error> {
+    step_with(def, exec, input, now_ms, Limits::default())
+}
+
+/// [`step`] with explicit limits.
+pub fn step_with(
+    def: &Definition,
+    exec: &mut Execution,
+    input: Input,
+    now_ms: i64,
+    limits: Limits,
+) -> Result<Step, crate::Error> {
+    let mut rt = run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0 };
+    rt.apply(input)?;
+    rt.drain()?;
+    Ok(rt.out)
+}

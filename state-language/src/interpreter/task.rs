@@ -1,0 +1,319 @@
+//! Choice, Wait, Fail and Task states.
+
+use serde_json::Value;
+
+use super::context::Where;
+use super::events::{Details, ErrorDetails, EventType, TaskRef, TaskScheduled};
+use super::frame::{PendingTask, Timer, Wait};
+use super::io::{self, Raised, with_scope};
+use super::run::{Flow, Runtime};
+use super::{Command, TaskCommand};
+use crate::Error;
+use crate::definition::{Amount, Rule, State, StateId, Task, Text, WaitFor};
+use crate::intrinsics::Env;
+use crate::limits;
+
+type Res<T> = Result<T, Result<Raised, Error>>;
+
+impl Runtime<'_> {
+    pub(super) fn fail_text(
+        &mut self,
+        f: u64,
+        state: &State,
+        t: &Option<Text>,
+        field: &str,
+        input: &Value,
+        entered: u64,
+    ) -> Result<Option<String>, Raised> {
+        let at = Where { state_name: &state.name, ..Where::default() };
+        let v = match t {
+            None => return Ok(None),
+            Some(Text::Literal(s)) => return Ok(Some(s.clone())),
+            Some(Text::Path(p)) => with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|_| {
+                let msg = format!(
+                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                    p.text,
+                    crate::json::to_string(input)
+                );
+                io::runtime(&state.name, entered, msg)
+            })?,
+            Some(Text::Intrinsic(c)) => with_scope(self.exec, f, input, at, |s| c.eval(s))
+                .map_err(|e| io::runtime(&state.name, entered, e.to_string()))?,
+        };
+        Ok(Some(match v {
+            Value::String(s) => s,
+            other => crate::json::to_string(&other),
+        }))
+    }
+
+    /// Reads a number given literally or by path, as a non-negative integer.
+    pub(super) fn amount(&mut self, f: u64, state: &State, a: &Amount, field: &str, input: &Value, entered: u64) -> Res<u64> {
+        match a {
+            Amount::Literal(v) => v.as_u64().ok_or_else(|| {
+                Ok(io::runtime(&state.name, entered, format!("The {field} field must be a non-negative integer")))
+            }),
+            Amount::Path(p) => {
+                let at = Where { state_name: &state.name, ..Where::default() };
+                let v = with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|e| {
+                    Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text)))
+                })?;
+                v.as_u64().filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
+                    let shown = match &v {
+                        Value::String(s) => s.clone(),
+                        other => crate::json::to_string(other),
+                    };
+                    Ok(io::runtime(
+                        &state.name,
+                        entered,
+                        format!("The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}", p.text),
+                    ))
+                })
+            }
+        }
+    }
+
+    pub(super) fn choice(
+        &mut self,
+        f: u64,
+        state: &State,
+        rules: &[(Rule, StateId)],
+        default: Option<StateId>,
+        effective: Value,
+        entered: u64,
+    ) -> Res<Flow> {
+        let mut chosen = None;
+        for (rule, next) in rules {
+            if self.test_rule(f, state, rule, &effective, entered, 0)? {
+                chosen = Some(*next);
+                break;
+            }
+        }
+        let Some(next) = chosen.or(default) else {
+            return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
+        };
+        let at = Where { state_name: &state.name, ..Where::default() };
+        if let Some(assign) = &state.io.assign {
+            let v = with_scope(self.exec, f, &effective, at, |s| io::render(s, assign, &state.name, entered)).map_err(Ok)?;
+            self.assign(f, v);
+        }
+        let output = with_scope(self.exec, f, &effective, at, |s| {
+            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
+        })
+        .map_err(Ok)?;
+        let payload = self.payload(&output);
+        self.emit(Some(f), EventType::ChoiceStateExited, Details::StateExited { name: state.name.clone(), output: payload });
+        Ok(Flow::Goto(next, output))
+    }
+
+    fn test_rule(&mut self, f: u64, state: &State, rule: &Rule, input: &Value, entered: u64, depth: usize) -> Res<bool> {
+        match rule {
+            Rule::And(rs) => {
+                for r in rs {
+                    if !self.test_rule(f, state, r, input, entered, depth + 1)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Rule::Or(rs) => {
+                for r in rs {
+                    if self.test_rule(f, state, r, input, entered, depth + 1)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered, depth + 1)?),
+            Rule::Compare { variable, op, operand } => {
+                let at = Where { state_name: &state.name, ..Where::default() };
+                let value = with_scope(self.exec, f, input, at, |s| s.read(variable));
+                if *op == crate::definition::CmpOp::IsPresent {
+                    let present = value.is_ok();
+                    let want = matches!(operand, crate::definition::Operand::Literal(Value::Bool(true)));
+                    return Ok(present == want);
+                }
+                let value = value.map_err(|_| {
+                    Ok(io::runtime(
+                        &state.name,
+                        entered,
+                        format!("Invalid path '{}': The choice state's condition path references an invalid value.", variable.text),
+                    ))
+                })?;
+                let operand = match operand {
+                    crate::definition::Operand::Literal(v) => v.clone(),
+                    crate::definition::Operand::Path(p) => with_scope(self.exec, f, input, at, |s| s.read(p))
+                        .map_err(|_| {
+                            Ok(io::runtime(
+                                &state.name,
+                                entered,
+                                format!("Invalid path '{}': The choice state's condition path references an invalid value.", p.text),
+                            ))
+                        })?,
+                };
+                Ok(op.test(&value, &operand))
+            }
+        }
+    }
+
+    pub(super) fn wait(&mut self, f: u64, state: &State, w: &WaitFor, effective: Value, entered: u64) -> Res<Flow> {
+        let fire_at = match w {
+            WaitFor::Seconds(a) => {
+                let secs = self.amount(f, state, a, "Seconds", &effective, entered)?;
+                self.now_ms + (secs as i64) * 1000
+            }
+            WaitFor::Timestamp(t) => timestamp_ms(t).ok_or_else(|| Ok(io::runtime(&state.name, entered, "Invalid timestamp")))?,
+            WaitFor::TimestampPath(p) => {
+                let at = Where { state_name: &state.name, ..Where::default() };
+                let v = with_scope(self.exec, f, &effective, at, |s| s.read(p))
+                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
+                v.as_str().and_then(timestamp_ms).ok_or_else(|| {
+                    Ok(io::runtime(
+                        &state.name,
+                        entered,
+                        format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {}", p.text),
+                    ))
+                })?
+            }
+        };
+        let at = Where { state_name: &state.name, ..Where::default() };
+        if let Some(assign) = &state.io.assign {
+            let v = with_scope(self.exec, f, &effective, at, |s| io::render(s, assign, &state.name, entered)).map_err(Ok)?;
+            self.assign(f, v);
+        }
+        let output = with_scope(self.exec, f, &effective, at, |s| {
+            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
+        })
+        .map_err(Ok)?;
+        let timer_id = self.start_timer(Timer::Frame(f), fire_at);
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output };
+        Ok(Flow::Blocked)
+    }
+
+    pub(super) fn schedule_task(&mut self, f: u64, state: &State, task: &Task, effective: Value, entered: u64) -> Res<Flow> {
+        let timeout = match &task.timeout {
+            Some(a) => Some(self.amount(f, state, a, "TimeoutSeconds", &effective, entered)?),
+            None => None,
+        };
+        let heartbeat = match &task.heartbeat {
+            Some(a) => Some(self.amount(f, state, a, "HeartbeatSeconds", &effective, entered)?),
+            None => None,
+        };
+        let task_id = self.exec.fresh_id();
+        let token = task_token(task_id, self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        let fr = self.frame(f).map_err(Err)?;
+        let (entered_ms, retry_count) = (fr.entered_ms, fr.attempts.iter().sum());
+        let at = Where { state_name: &state.name, entered_ms, retry_count, task_token: Some(&token), map_item: None };
+        let payload = match &state.io.parameters {
+            Some(t) => with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?,
+            None => effective,
+        };
+        let r = TaskRef::from_arn(&task.resource);
+        let parameters = self.payload(&payload);
+        self.emit(
+            Some(f),
+            EventType::TaskScheduled,
+            Details::TaskScheduled(TaskScheduled {
+                resource: r.resource,
+                resource_type: r.resource_type,
+                region: "us-east-1".into(),
+                parameters,
+                timeout_in_seconds: timeout,
+                heartbeat_in_seconds: heartbeat,
+            }),
+        );
+        let timeout_timer = timeout.map(|t| self.start_timer(Timer::TaskTimeout(task_id), self.now_ms + t as i64 * 1000));
+        let heartbeat_timer =
+            heartbeat.map(|h| self.start_timer(Timer::HeartbeatTimeout(task_id), self.now_ms + h as i64 * 1000));
+        self.exec.tasks.insert(
+            task_id,
+            PendingTask {
+                frame: f,
+                token: token.clone(),
+                resource: task.resource.clone(),
+                started: false,
+                timeout_timer,
+                heartbeat_timer,
+                heartbeat_seconds: heartbeat,
+            },
+        );
+        self.out.commands.push(Command::RunTask(TaskCommand {
+            task_id,
+            resource: task.resource.clone(),
+            payload,
+            state_name: state.name.clone(),
+            task_token: token,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+            attempt: retry_count,
+        }));
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Task { task_id };
+        Ok(Flow::Blocked)
+    }
+
+    pub(super) fn task_started(&mut self, task_id: u64) -> Result<(), Error> {
+        let t = self.exec.tasks.get_mut(&task_id).ok_or(Error::UnknownTask(task_id))?;
+        if std::mem::replace(&mut t.started, true) {
+            return Ok(()); // duplicate delivery
+        }
+        let (f, r) = (t.frame, TaskRef::from_arn(&t.resource));
+        self.emit(Some(f), EventType::TaskStarted, Details::TaskStarted(r));
+        Ok(())
+    }
+
+    pub(super) fn task_succeeded(&mut self, task_id: u64, output: Value) -> Result<(), Error> {
+        let t = self.take_task(task_id)?;
+        let payload = self.payload(&output);
+        let task = TaskRef::from_arn(&t.resource);
+        self.emit(Some(t.frame), EventType::TaskSucceeded, Details::TaskSucceeded { task, output: payload });
+        self.frame_mut(t.frame)?.wait = Wait::Completed { result: output };
+        self.exec.ready.push_back(t.frame);
+        Ok(())
+    }
+
+    pub(super) fn task_failed(&mut self, task_id: u64, error: String, cause: String, timed_out: bool) -> Result<(), Error> {
+        let t = self.take_task(task_id)?;
+        let task = TaskRef::from_arn(&t.resource);
+        let details = ErrorDetails { error: Some(error.clone()), cause: (!cause.is_empty()).then(|| cause.clone()) };
+        if timed_out {
+            self.out.commands.push(Command::CancelTask { task_id });
+            self.emit(Some(t.frame), EventType::TaskTimedOut, Details::TaskTimedOut { task, error: details });
+        } else {
+            self.emit(Some(t.frame), EventType::TaskFailed, Details::TaskFailed { task, error: details });
+        }
+        self.frame_mut(t.frame)?.wait = Wait::Errored { error, cause };
+        self.exec.ready.push_back(t.frame);
+        Ok(())
+    }
+
+    pub(super) fn task_heartbeat(&mut self, task_id: u64) -> Result<(), Error> {
+        let t = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?;
+        let (Some(secs), old) = (t.heartbeat_seconds, t.heartbeat_timer) else { return Ok(()) };
+        if let Some(old) = old {
+            self.exec.timers.remove(&old);
+        }
+        let id = self.start_timer(Timer::HeartbeatTimeout(task_id), self.now_ms + secs as i64 * 1000);
+        if let Some(t) = self.exec.tasks.get_mut(&task_id) {
+            t.heartbeat_timer = Some(id);
+        }
+        Ok(())
+    }
+
+    /// Removes a pending task and its timers.
+    pub(super) fn take_task(&mut self, task_id: u64) -> Result<PendingTask, Error> {
+        let t = self.exec.tasks.remove(&task_id).ok_or(Error::UnknownTask(task_id))?;
+        for timer in [t.timeout_timer, t.heartbeat_timer].into_iter().flatten() {
+            self.exec.timers.remove(&timer);
+        }
+        Ok(t)
+    }
+}
+
+fn timestamp_ms(s: &str) -> Option<i64> {
+    crate::time::parse_timestamp(s).map(|n| (n / 1_000_000) as i64)
+}
+
+/// A task token: the task id and 128 bits from the execution's entropy
+/// stream, so tokens are unguessable to workers yet identical on replay.
+fn task_token(task_id: u64, a: u64, b: u64) -> String {
+    format!("{task_id:016x}{a:016x}{b:016x}")
+}

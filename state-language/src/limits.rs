@@ -1,0 +1,34 @@
+//! Every bound the engine enforces, in one place. Units are the last word.
+
+/// AWS: state input, output and task results are limited to 256 KiB.
+pub const PAYLOAD_BYTES_MAX: usize = 256 * 1024;
+/// AWS: a definition is limited to 1 MiB.
+pub const DEFINITION_BYTES_MAX: usize = 1024 * 1024;
+/// AWS: state names are at most 80 characters.
+pub const STATE_NAME_CHARS_MAX: usize = 80;
+/// Nesting of Map/Parallel machines inside each other.
+pub const MACHINE_NESTING_DEPTH_MAX: usize = 32;
+/// Nesting of JSON values walked recursively (templates, filters, merges).
+pub const JSON_DEPTH_MAX: usize = 128;
+/// Nesting of intrinsic calls inside intrinsic arguments.
+pub const INTRINSIC_NESTING_DEPTH_MAX: usize = 16;
+/// Length of one path or intrinsic expression.
+pub const PATH_BYTES_MAX: usize = 16 * 1024;
+/// Nesting of filter expressions inside a path.
+pub const FILTER_NESTING_DEPTH_MAX: usize = 16;
+/// AWS: States.ArrayRange creates at most 1000 items.
+pub const ARRAY_RANGE_ITEMS_MAX: usize = 1000;
+/// Number of states in one definition (AWS has no published bound; this keeps work finite).
+pub const STATES_PER_DEFINITION_MAX: usize = 10_000;
+/// Internal transitions one `step` call may take before reporting a runaway loop.
+/// A Pass/Choice cycle without Wait would otherwise never yield to the host.
+pub const TRANSITIONS_PER_STEP_MAX: usize = 5_000_000;
+/// AWS: 25,000 history events per execution.
+pub const HISTORY_EVENTS_MAX: u64 = 25_000;
+/// AWS: a Map state runs at most 40 inline iterations at once when MaxConcurrency is 0;
+/// we keep the bound but let all items be queued.
+pub const MAP_ITEMS_MAX: usize = 1_000_000;
+/// Retry MaxAttempts upper bound accepted by AWS (99999999).
+pub const RETRY_ATTEMPTS_MAX: u64 = 99_999_999;
+/// AWS: timer durations (Wait, timeouts) are at most one year and... we cap at 99999999 seconds.
+pub const SECONDS_MAX: u64 = 99_999_999;
