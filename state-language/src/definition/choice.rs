@@ -10,6 +10,8 @@ pub enum Rule {
     Or(Vec<Rule>),
     Not(Box<Rule>),
     Compare { variable: Path, op: CmpOp, operand: Operand },
+    /// A JSONata `Condition` (evaluated once JSONata support lands).
+    Condition(Value),
 }
 
 #[derive(Debug, Clone)]

@@ -119,8 +119,15 @@ impl Runtime<'_> {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let v = with_scope(self.exec, f, input, at, |s| s.read(p))
                     .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
-                let ok = if pct { v.is_number() } else { v.is_i64() || v.is_u64() };
-                if !ok {
+                // AWS also accepts numbers written as strings ("1").
+                let parsed = match (&v, pct) {
+                    (Value::Number(_), true) => v.as_f64(),
+                    (Value::Number(_), false) => v.as_i64().map(|i| i as f64),
+                    (Value::String(s), true) => s.trim().parse::<f64>().ok(),
+                    (Value::String(s), false) => s.trim().parse::<i64>().ok().map(|i| i as f64),
+                    _ => None,
+                };
+                let Some(parsed) = parsed else {
                     let shown = match &v {
                         Value::String(s) => s.clone(),
                         other => crate::json::to_string(other),
@@ -131,8 +138,8 @@ impl Runtime<'_> {
                         entered,
                         format!("The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text),
                     )));
-                }
-                v
+                };
+                Value::from(parsed)
             }
         };
         let x = v.as_f64().unwrap_or(-1.0);

@@ -316,12 +316,17 @@ impl Runtime<'_> {
                 format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."),
             ));
         }
-        if let Some(assign) = &state.io.assign {
-            let values = with_scope(self.exec, f, &result, at, |s| io::render(s, assign, name, entered))?;
-            self.assign(f, values);
-        }
+        // Assign and Output both read the variables as they were when the state
+        // began; the assignments take effect only after the output is computed.
+        let assigned = match &state.io.assign {
+            Some(assign) => Some(with_scope(self.exec, f, &result, at, |s| io::render(s, assign, name, entered))?),
+            None => None,
+        };
         let merged = io::merge_result(raw, result, state.io.result_path.as_ref(), name, entered)?;
         let output = with_scope(self.exec, f, &merged, at, |s| io::select(s, state.io.output_path.as_ref(), name, entered))?;
+        if let Some(values) = assigned {
+            self.assign(f, values);
+        }
         if crate::json::size_bytes(&output) > self.limits.payload_bytes_max {
             return Err(Raised::new(
                 "States.DataLimitExceeded",
@@ -367,10 +372,11 @@ impl Runtime<'_> {
                 let err = Value::Object(err);
                 let fr = self.frame(f)?;
                 let (raw, entered, entered_ms) = (fr.input.clone(), fr.entered_event_id, fr.entered_ms);
+                let mut assigned = None;
                 if let Some(assign) = &c.assign {
                     let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
                     match with_scope(self.exec, f, &err, at, |s| io::render(s, assign, &state.name, entered)) {
-                        Ok(v) => self.assign(f, v),
+                        Ok(v) => assigned = Some(v),
                         Err(r) => return Ok(Flow::Failed(r)),
                     }
                 }
@@ -378,6 +384,9 @@ impl Runtime<'_> {
                     Ok(o) => o,
                     Err(r) => return Ok(Flow::Failed(r)),
                 };
+                if let Some(v) = assigned {
+                    self.assign(f, v);
+                }
                 let (_, exit) = event_types(&state.kind);
                 if let Some(exit) = exit {
                     let payload = self.payload(&output);

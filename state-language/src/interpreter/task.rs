@@ -57,7 +57,9 @@ impl Runtime<'_> {
                 let v = with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|e| {
                     Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text)))
                 })?;
-                v.as_u64().filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
+                // AWS also accepts integers written as strings ("1").
+                let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+                n.filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
                     let shown = match &v {
                         Value::String(s) => s.clone(),
                         other => crate::json::to_string(other),
@@ -92,14 +94,17 @@ impl Runtime<'_> {
             return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
         };
         let at = Where { state_name: &state.name, ..Where::default() };
-        if let Some(assign) = &state.io.assign {
-            let v = with_scope(self.exec, f, &effective, at, |s| io::render(s, assign, &state.name, entered)).map_err(Ok)?;
-            self.assign(f, v);
-        }
+        let assigned = match &state.io.assign {
+            Some(a) => Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?),
+            None => None,
+        };
         let output = with_scope(self.exec, f, &effective, at, |s| {
             io::select(s, state.io.output_path.as_ref(), &state.name, entered)
         })
         .map_err(Ok)?;
+        if let Some(v) = assigned {
+            self.assign(f, v);
+        }
         let payload = self.payload(&output);
         self.emit(Some(f), EventType::ChoiceStateExited, Details::StateExited { name: state.name.clone(), output: payload });
         Ok(Flow::Goto(next, output))
@@ -124,6 +129,7 @@ impl Runtime<'_> {
                 Ok(false)
             }
             Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered, depth + 1)?),
+            Rule::Condition(_) => Err(Ok(io::runtime(&state.name, entered, "JSONata conditions are not yet supported"))),
             Rule::Compare { variable, op, operand } => {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let value = with_scope(self.exec, f, input, at, |s| s.read(variable));
@@ -176,14 +182,17 @@ impl Runtime<'_> {
             }
         };
         let at = Where { state_name: &state.name, ..Where::default() };
-        if let Some(assign) = &state.io.assign {
-            let v = with_scope(self.exec, f, &effective, at, |s| io::render(s, assign, &state.name, entered)).map_err(Ok)?;
-            self.assign(f, v);
-        }
+        let assigned = match &state.io.assign {
+            Some(a) => Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?),
+            None => None,
+        };
         let output = with_scope(self.exec, f, &effective, at, |s| {
             io::select(s, state.io.output_path.as_ref(), &state.name, entered)
         })
         .map_err(Ok)?;
+        if let Some(v) = assigned {
+            self.assign(f, v);
+        }
         let timer_id = self.start_timer(Timer::Frame(f), fire_at);
         self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output };
         Ok(Flow::Blocked)

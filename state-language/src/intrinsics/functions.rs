@@ -130,7 +130,12 @@ pub(super) fn call(name: &str, args: Vec<Value>, template: Option<&str>, env: &m
             Value::from(lo + (env.next_u64() % span) as i64)
         }
         "States.MathAdd" => {
-            let (x, y) = (int(name, &a[0])?, int(name, &a[1])?);
+            // AWS rounds each argument as Java's Math.round does (half up).
+            let round = |v: &Value| v.as_f64().map(|f| json::number((f + 0.5).floor()));
+            let (x, y) = (
+                int(name, &round(&a[0]).unwrap_or_else(|| a[0].clone()))?,
+                int(name, &round(&a[1]).unwrap_or_else(|| a[1].clone()))?,
+            );
             Value::from(x.checked_add(y).ok_or_else(|| fail(format!("{name}: overflow")))?)
         }
         "States.StringSplit" => {
@@ -172,11 +177,7 @@ fn format(a: &[Value], template: Option<&str>) -> Result<Value, EvalError> {
                 chars.next();
                 let v = args.next().ok_or_else(|| fail("States.Format: more placeholders than arguments"))?;
                 match v {
-                    Value::String(s) => out.push_str(s),
-                    Value::Array(_) | Value::Object(_) => {
-                        return Err(fail("States.Format: arguments must be strings, numbers, booleans or null"));
-                    }
-                    other => out.push_str(&json::to_string(other)),
+                    other => java_string(other, &mut out, 0),
                 }
             }
             c => out.push(c),
@@ -233,4 +234,37 @@ fn hash(a: &[Value]) -> Result<Value, EvalError> {
 
 fn hexify(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// AWS renders Format arguments with Java's `toString`: `{k=v, k2=[1, 2]}`.
+fn java_string(v: &Value, out: &mut String, depth: usize) {
+    if depth > limits::JSON_DEPTH_MAX {
+        return;
+    }
+    match v {
+        Value::String(s) => out.push_str(s),
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                java_string(x, out, depth + 1);
+            }
+            out.push(']');
+        }
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(k);
+                out.push('=');
+                java_string(x, out, depth + 1);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&json::to_string(other)),
+    }
 }

@@ -183,10 +183,15 @@ impl<'a> Parser<'a> {
         loop {
             match self.bump() {
                 None => return Err(self.err("unterminated string")),
-                Some('\\') => match self.bump() {
-                    Some(c) => out.push(c),
-                    None => return Err(self.err("unterminated string")),
-                },
+                // Jayway unescapes only the quote itself; other backslashes are literal.
+                Some('\\') if self.peek() == Some(quote) => {
+                    self.bump();
+                    out.push(quote);
+                }
+                Some('\\') if self.peek() == Some('\\') && self.rest()[1..].starts_with(quote) => {
+                    self.bump();
+                    out.push('\\');
+                }
                 Some(c) if c == quote => return Ok(out),
                 Some(c) => out.push(c),
             }

@@ -31,8 +31,9 @@ impl Builder {
                 }
             };
             if lang == QueryLanguage::JSONata {
-                if !r.contains_key("Condition") {
-                    self.err(code::SCHEMA, &rat, "These fields are required: [Condition]");
+                match r.get("Condition") {
+                    Some(c) => rules.push((Rule::Condition(c.clone()), next)),
+                    None => self.err(code::SCHEMA, &rat, "These fields are required: [Condition]"),
                 }
                 continue;
             }
