@@ -233,7 +233,7 @@ impl Builder {
             "Pass" => Kind::Pass { result: s.get("Result").cloned() },
             "Task" => Kind::Task(Box::new(self.task(s, at))),
             "Choice" => self.choice(s, at, names, lang),
-            "Wait" => self.wait(s, at),
+            "Wait" => self.wait(s, at, lang),
             "Succeed" => Kind::Succeed,
             "Fail" => Kind::Fail { error: self.text(s, "Error", at), cause: self.text(s, "Cause", at) },
             "Parallel" => {
@@ -255,6 +255,9 @@ impl Builder {
         if !resource.is_empty() && !resource.starts_with("arn:") && !resource.starts_with("{%") {
             self.err(code::SCHEMA, &format!("{at}/Resource"), format!("The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."));
         }
+        if let Some(msg) = unsupported_integration(&resource) {
+            self.err(code::SCHEMA, &format!("{at}/Resource"), msg);
+        }
         if self.options.express {
             if resource.contains(":activity:") {
                 self.err(code::SCHEMA, &format!("{at}/Resource"), "Express state machine does not support Activity ARN");
@@ -274,7 +277,7 @@ impl Builder {
         Task { resource, timeout, heartbeat }
     }
 
-    fn wait(&mut self, s: &Map<String, Value>, at: &str) -> Kind {
+    fn wait(&mut self, s: &Map<String, Value>, at: &str, lang: QueryLanguage) -> Kind {
         let given: Vec<&str> = ["Seconds", "SecondsPath", "Timestamp", "TimestampPath"]
             .into_iter()
             .filter(|f| s.contains_key(*f))
@@ -286,7 +289,8 @@ impl Builder {
         match given[0] {
             "Timestamp" => {
                 let t = s.get("Timestamp").and_then(Value::as_str).unwrap_or_default();
-                if !t.starts_with("{%") && crate::time::parse_timestamp(t).is_none() {
+                let expression = lang == QueryLanguage::JSONata && t.starts_with("{%");
+                if !expression && crate::time::parse_timestamp(t).is_none() {
                     self.err(code::SCHEMA, &format!("{at}/Timestamp"), "String does not match RFC3339 timestamp");
                 }
                 Kind::Wait(WaitFor::Timestamp(t.to_string()))
@@ -344,6 +348,11 @@ impl Builder {
             _ => None,
         };
         let items_path = self.path(s.get("ItemsPath"), &format!("{at}/ItemsPath"), false).flatten();
+        if let Some(label) = s.get("Label").and_then(Value::as_str) {
+            if let Err(msg) = check_label(label) {
+                self.err(code::SCHEMA, &format!("{at}/Label"), msg);
+            }
+        }
         let spec = MapSpec {
             processor,
             items_path,
@@ -414,4 +423,42 @@ impl Builder {
         }
         names
     }
+}
+
+/// AWS: Map labels are 1–40 characters with no whitespace, brackets,
+/// wildcards, special characters or control characters.
+const LABEL_CHARS_MAX: usize = 40;
+
+fn check_label(label: &str) -> Result<(), String> {
+    if label.is_empty() {
+        return Err("Label cannot be empty".into());
+    }
+    if label.chars().count() > LABEL_CHARS_MAX {
+        return Err(format!("Label cannot exceed {LABEL_CHARS_MAX} characters"));
+    }
+    let bad = |c: char| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+    match label.chars().find(|c| bad(*c)) {
+        Some(c) => Err(format!("Label contains invalid character: {c:?}")),
+        None => Ok(()),
+    }
+}
+
+/// Optimized integrations whose actions AWS checks when the definition is created.
+fn unsupported_integration(resource: &str) -> Option<String> {
+    let rest = resource.strip_prefix("arn:")?.splitn(5, ':').nth(4)?;
+    let (service, action) = rest.split_once(':')?;
+    let action = action.split('.').next().unwrap_or(action);
+    let known: &[&str] = match service {
+        "dynamodb" => &["getItem", "putItem", "updateItem", "deleteItem"],
+        "sqs" => &["sendMessage"],
+        "sns" => &["publish"],
+        "lambda" => &["invoke"],
+        _ => return None,
+    };
+    if known.contains(&action) || !resource.starts_with("arn:aws:states:") && !resource.contains(":states:::") {
+        return None;
+    }
+    Some(format!(
+        "The resource provided {resource} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
+    ))
 }
