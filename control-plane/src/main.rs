@@ -1,1 +1,139 @@
-fn main(){}
+//! `stepwise`: validate and run Amazon States Language definitions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::{Value, json};
+use state_language::Status;
+use stepwise_control_plane::local;
+
+#[derive(Parser)]
+#[command(name = "stepwise", version, about = "AWS Step Functions that you run yourself")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate definitions; exits non-zero when any has an error.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print AWS ValidateStateMachineDefinition-shaped JSON, one object per file.
+        #[arg(long)]
+        json: bool,
+        /// Validate as an EXPRESS state machine.
+        #[arg(long)]
+        express: bool,
+    },
+    /// Run a definition in-process to completion.
+    Run {
+        file: PathBuf,
+        /// The execution input: JSON text, or @path to read it from a file.
+        #[arg(long, default_value = "{}")]
+        input: String,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also print the event history.
+        #[arg(long)]
+        history: bool,
+        /// Fire Wait timers and retry backoffs at once instead of in real time.
+        #[arg(long)]
+        no_wait: bool,
+        /// The execution name.
+        #[arg(long, default_value = "local")]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stepwise: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main() -> anyhow::Result<ExitCode> {
+    match Cli::parse().command {
+        Command::Validate { files, json, express } => validate(&files, json, express),
+        Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
+    }
+}
+
+fn validate(files: &[PathBuf], as_json: bool, express: bool) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for file in files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let report = state_language::validate_text(&text, state_language::Options { express });
+        failed |= !report.is_ok();
+        if as_json {
+            let out = json!({
+                "file": file.display().to_string(),
+                "result": if report.is_ok() { "OK" } else { "FAIL" },
+                "diagnostics": report.diagnostics,
+                "truncated": false,
+            });
+            println!("{out}");
+        } else if report.diagnostics.is_empty() {
+            println!("{}: OK", file.display());
+        } else {
+            let verdict = if report.is_ok() { "OK" } else { "FAIL" };
+            println!("{}: {verdict}", file.display());
+            for line in local::render_diagnostics(&report).lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn run(file: &PathBuf, input: &str, as_json: bool, history: bool, no_wait: bool, name: &str) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let input_text = match input.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read input file {path}"))?,
+        None => input.to_string(),
+    };
+    let input: Value = serde_json::from_str(&input_text).context("--input is not valid JSON")?;
+    let outcome = local::run(&text, input, name, !no_wait)?;
+    let status = serde_json::to_value(outcome.status)?;
+    if as_json {
+        let mut out = json!({ "status": status });
+        if let Some(o) = &outcome.output {
+            out["output"] = o.clone();
+        }
+        if let Some(e) = &outcome.error {
+            out["error"] = json!(e);
+        }
+        if let Some(c) = &outcome.cause {
+            out["cause"] = json!(c);
+        }
+        if history {
+            out["history"] = serde_json::to_value(&outcome.history)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        if history {
+            for e in &outcome.history {
+                println!("{:>4} {:?} {}", e.id, e.event_type, serde_json::to_string(&e.details)?);
+            }
+        }
+        println!("Status: {}", status.as_str().unwrap_or_default());
+        if let Some(o) = &outcome.output {
+            println!("Output: {}", serde_json::to_string_pretty(o)?);
+        }
+        if let Some(e) = &outcome.error {
+            println!("Error: {e}");
+        }
+        if let Some(c) = &outcome.cause {
+            println!("Cause: {c}");
+        }
+    }
+    Ok(if outcome.status == Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

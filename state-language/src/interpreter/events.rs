@@ -14,7 +14,8 @@ pub struct HistoryEvent {
     pub timestamp: i64,
     #[serde(rename = "type")]
     pub event_type: EventType,
-    #[serde(flatten)]
+    /// Absent for events without details (ParallelStateStarted, …).
+    #[serde(flatten, default, skip_serializing_if = "Details::is_empty")]
     pub details: Details,
 }
 
@@ -100,6 +101,18 @@ pub enum Details {
     /// Events such as ParallelStateStarted carry no details.
     #[serde(rename = "noDetails")]
     None {},
+}
+
+impl Default for Details {
+    fn default() -> Self {
+        Details::None {}
+    }
+}
+
+impl Details {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Details::None {})
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
