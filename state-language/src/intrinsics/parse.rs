@@ -36,8 +36,8 @@ impl P<'_> {
     }
 
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(c) if c.is_whitespace()) {
-            self.pos += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.pos += c.len_utf8();
         }
     }
 
@@ -123,7 +123,14 @@ impl P<'_> {
         while let Some(c) = self.peek() {
             match (quote, c) {
                 (Some(q), c) if c == q => quote = None,
-                (Some(_), '\\') => self.pos += 1,
+                (Some(_), '\\') => {
+                    // Skip the escaped character whole; it may be multi-byte.
+                    self.pos += 1;
+                    if let Some(e) = self.peek() {
+                        self.pos += e.len_utf8();
+                    }
+                    continue;
+                }
                 (Some(_), _) => {}
                 (None, '\'' | '"') => quote = Some(c),
                 (None, '[' | '(') => depth += 1,

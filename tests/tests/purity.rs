@@ -1,0 +1,68 @@
+//! The `state-language` crate is pure: no I/O, clock, randomness or
+//! environment. Two checks: its source uses none of std's effectful APIs,
+//! and its dependency closure holds no async runtime, network or AWS crate.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Crates that would let effects in. `getrandom` is reachable only through
+/// `ahash` inside `jsonschema` (hash-table seeds while compiling the schema),
+/// which never reaches an execution's events or state.
+const FORBIDDEN_CRATES: &[&str] = &[
+    "tokio", "mio", "async-std", "hyper", "reqwest", "socket2", "rand", "rand_core", "aws-config",
+    "aws-sdk-sfn", "aws-sdk-dynamodb", "aws-sdk-sqs", "aws-smithy-runtime", "rusqlite", "chrono", "uuid",
+];
+
+/// Effectful std APIs the source must not name.
+const FORBIDDEN_APIS: &[&str] = &[
+    "std::fs", "std::net", "std::env", "std::process", "std::thread", "SystemTime", "Instant::now", "std::io::stdin",
+    "println!", "eprintln!", "OffsetDateTime::now", "getrandom",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn source_uses_no_effectful_api() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../state-language/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    assert!(files.len() > 10, "expected the engine's sources under {}", src.display());
+    let mut hits = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("read source");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for api in FORBIDDEN_APIS {
+                if code.contains(api) {
+                    hits.push(format!("{}:{}: {api}", f.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(hits.is_empty(), "effectful APIs in state-language:\n{}", hits.join("\n"));
+}
+
+#[test]
+fn dependency_closure_has_no_effectful_crate() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "-p", "stepwise-state-language", "-e", "normal", "--prefix", "none", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo tree");
+    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(names.contains(&"serde_json"), "unexpected cargo tree output:\n{tree}");
+    let bad: Vec<&&str> = names.iter().filter(|n| FORBIDDEN_CRATES.contains(n)).collect();
+    assert!(bad.is_empty(), "state-language depends on effectful crates: {bad:?}");
+}
