@@ -131,7 +131,6 @@ pub struct Join {
     pub is_map: bool,
     pub effective_input: Value,
     pub results: Vec<Value>,
-    pub done: Vec<bool>,
     pub children: BTreeMap<u64, u64>,
     /// Map items not started yet, in order: (index, input).
     pub queued: VecDeque<(u64, Value)>,

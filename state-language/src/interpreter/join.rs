@@ -38,7 +38,6 @@ impl Runtime<'_> {
             is_map: false,
             effective_input: Value::Null,
             results: vec![Value::Null; n],
-            done: vec![false; n],
             children,
             queued: VecDeque::new(),
             max_concurrency: 0,
@@ -88,7 +87,6 @@ impl Runtime<'_> {
             is_map: true,
             effective_input: effective,
             results: vec![Value::Null; n],
-            done: vec![false; n],
             children: BTreeMap::new(),
             queued: items.into_iter().enumerate().map(|(i, v)| (i as u64, v)).collect(),
             max_concurrency,
@@ -154,6 +152,21 @@ impl Runtime<'_> {
 
     /// Starts queued iterations up to MaxConcurrency.
     fn fill_map(&mut self, f: u64, state: &State, spec: &MapSpec) -> Res<()> {
+        // The Map's input is lent out for the loop, not cloned per item (that was quadratic).
+        let effective = match &mut self.frame_mut(f).map_err(Err)?.wait {
+            Wait::Join(join) => std::mem::take(&mut join.effective_input),
+            _ => return Ok(()),
+        };
+        let result = self.fill_map_with(f, state, spec, &effective);
+        if let Ok(fr) = self.frame_mut(f) {
+            if let Wait::Join(join) = &mut fr.wait {
+                join.effective_input = effective;
+            }
+        }
+        result
+    }
+
+    fn fill_map_with(&mut self, f: u64, state: &State, spec: &MapSpec, effective: &Value) -> Res<()> {
         loop {
             let fr = self.frame_mut(f).map_err(Err)?;
             let Wait::Join(join) = &mut fr.wait else { return Ok(()) };
@@ -161,13 +174,12 @@ impl Runtime<'_> {
                 return Ok(());
             }
             let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
-            let effective = join.effective_input.clone();
             let entered = fr.entered_event_id;
             let vars = fr.vars.clone();
             let input = match &spec.item_selector {
                 Some(t) => {
                     let at = Where { state_name: &state.name, map_item: Some((index, &item)), ..Where::default() };
-                    with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
+                    with_scope(self.exec, f, effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
                 }
                 None => item,
             };
@@ -183,20 +195,19 @@ impl Runtime<'_> {
 
     /// A child frame finished. Records its result and, when the join is
     /// complete or has failed, wakes the parent.
-    pub(super) fn child_done(&mut self, p: Parent, child_last_event: u64, result: Result<Value, Raised>) -> Result<(), Error> {
+    pub(super) fn child_done(&mut self, child: u64, p: Parent, child_last_event: u64, result: Result<Value, Raised>) -> Result<(), Error> {
         let def = self.def;
         let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
         pf.last_event_id = pf.last_event_id.max(child_last_event);
         let state = &def.machines[pf.machine].states[pf.state];
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
         let is_map = join.is_map;
-        join.children.retain(|_, i| *i != p.index);
+        join.children.remove(&child);
         let i = p.index as usize;
         let it = || Iteration { name: state.name.clone(), index: p.index };
         let failed = match result {
             Ok(v) => {
                 join.results[i] = v;
-                join.done[i] = true;
                 if is_map {
                     self.emit(Some(p.frame), EventType::MapIterationSucceeded, Details::MapIterationSucceeded(it()));
                 }
@@ -204,7 +215,6 @@ impl Runtime<'_> {
             }
             Err(r) => {
                 join.failures += 1;
-                join.done[i] = true;
                 let total = join.results.len() as f64;
                 let tolerated = is_map
                     && (join.tolerated_count.is_some_and(|c| join.failures <= c)
@@ -234,7 +244,7 @@ impl Runtime<'_> {
         }
         let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
-        if join.done.iter().all(|d| *d) {
+        if join.children.is_empty() && join.queued.is_empty() {
             let results = std::mem::take(&mut join.results);
             let ty = if is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
             self.emit(Some(p.frame), ty, Details::None {});

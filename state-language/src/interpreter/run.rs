@@ -323,7 +323,10 @@ impl Runtime<'_> {
             None => None,
         };
         let merged = io::merge_result(raw, result, state.io.result_path.as_ref(), name, entered)?;
-        let output = with_scope(self.exec, f, &merged, at, |s| io::select(s, state.io.output_path.as_ref(), name, entered))?;
+        let output = match state.io.output_path.as_ref() {
+            Some(p) if p.is_root_input() => merged,
+            other => with_scope(self.exec, f, &merged, at, |s| io::select(s, other, name, entered))?,
+        };
         if let Some(values) = assigned {
             self.assign(f, values);
         }
@@ -431,7 +434,7 @@ impl Runtime<'_> {
                 self.finish(Status::Succeeded, Some(output), None, None);
                 Ok(())
             }
-            Some(p) => self.child_done(p, fr.last_event_id, Ok(output)),
+            Some(p) => self.child_done(f, p, fr.last_event_id, Ok(output)),
         }
     }
 
@@ -442,7 +445,7 @@ impl Runtime<'_> {
                 self.finish(Status::Failed, None, Some(raised.error), Some(raised.cause));
                 Ok(())
             }
-            Some(p) => self.child_done(p, fr.last_event_id, Err(raised)),
+            Some(p) => self.child_done(f, p, fr.last_event_id, Err(raised)),
         }
     }
 

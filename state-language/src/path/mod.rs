@@ -121,3 +121,10 @@ impl Path {
         out
     }
 }
+
+impl Path {
+    /// True for `$` alone, which selects the whole input.
+    pub fn is_root_input(&self) -> bool {
+        self.root == Root::Input && self.segments.is_empty()
+    }
+}
