@@ -94,7 +94,14 @@ fn validate(files: &[PathBuf], as_json: bool, express: bool) -> anyhow::Result<E
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn run(file: &PathBuf, input: &str, as_json: bool, history: bool, no_wait: bool, name: &str) -> anyhow::Result<ExitCode> {
+fn run(
+    file: &PathBuf,
+    input: &str,
+    as_json: bool,
+    history: bool,
+    no_wait: bool,
+    name: &str,
+) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let input_text = match input.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("cannot read input file {path}"))?,

@@ -40,11 +40,13 @@ fn validate_accepts_the_example() {
 #[test]
 fn validate_reports_every_problem_as_json() {
     let dir = tempdir::Dir::new("validate");
-    let bad = write(&dir, "bad.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"C":{"Type":"Succeed"}}}"#);
+    let bad =
+        write(&dir, "bad.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"C":{"Type":"Succeed"}}}"#);
     let out = stepwise().args(["validate", "--json", &bad]).assert().code(1).get_output().stdout.clone();
     let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
     assert_eq!(v["result"], "FAIL");
-    let codes: Vec<&str> = v["diagnostics"].as_array().expect("array").iter().filter_map(|d| d["code"].as_str()).collect();
+    let codes: Vec<&str> =
+        v["diagnostics"].as_array().expect("array").iter().filter_map(|d| d["code"].as_str()).collect();
     assert!(codes.contains(&"MISSING_TRANSITION_TARGET"), "{codes:?}");
     assert!(codes.contains(&"UNREACHABLE_STATE"), "{codes:?}");
 }
@@ -90,11 +92,9 @@ fn run_says_clearly_that_tasks_need_the_server() {
         "t.json",
         r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}}}"#,
     );
-    stepwise()
-        .args(["run", &def])
-        .assert()
-        .code(1)
-        .stdout(predicates::str::contains("Stepwise.TaskNotSupported").and(predicates::str::contains("stepwise server")));
+    stepwise().args(["run", &def]).assert().code(1).stdout(
+        predicates::str::contains("Stepwise.TaskNotSupported").and(predicates::str::contains("stepwise server")),
+    );
 }
 
 #[test]
@@ -106,7 +106,11 @@ fn run_reads_input_from_a_file_and_rejects_bad_json() {
         .assert()
         .success()
         .stdout(predicates::str::contains("Hello, Bo!"));
-    stepwise().args(["run", &example(), "--input", "{nope"]).assert().code(2).stderr(predicates::str::contains("not valid JSON"));
+    stepwise()
+        .args(["run", &example(), "--input", "{nope"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not valid JSON"));
 }
 
 #[test]

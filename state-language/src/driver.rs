@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, VecDeque};
 use serde_json::Value;
 
 use crate::definition::Definition;
-use crate::interpreter::{Command, Execution, HistoryEvent, Input, Limits, StartContext, Status, TaskCommand, step_with};
+use crate::interpreter::{
+    Command, Execution, HistoryEvent, Input, Limits, StartContext, Status, TaskCommand, step_with,
+};
 
 /// Inputs one run may apply before it is declared stuck.
 pub const DRIVER_INPUTS_MAX: usize = 10_000_000;

@@ -58,20 +58,17 @@ pub fn compare(expected: &Value, got: &Observed) -> Result<(), String> {
     let regexes = expected.get("placeholder_regex").and_then(Value::as_object);
     let status = expected.get("status").and_then(Value::as_str).unwrap_or_default();
     if status != got.status {
-        return Err(format!(
-            "status {} (error {:?}, cause {:?}), expected {status}",
-            got.status, got.error, got.cause
-        ));
+        return Err(format!("status {} (error {:?}, cause {:?}), expected {status}", got.status, got.error, got.cause));
     }
     for (field, value) in [("error", &got.error), ("cause", &got.cause)] {
         let Some(want) = expected.get(field).and_then(Value::as_str) else { continue };
         let key = format!("$.{field}");
         if placeholders.contains(&key) {
             let re = regexes.and_then(|r| r.get(&key)).and_then(Value::as_str);
-            if let (Some(re), Some(v)) = (re.and_then(|r| regex_lite::Regex::new(r).ok()), value) {
-                if !re.is_match(v) {
-                    return Err(format!("{field} {v:?} does not match {re}"));
-                }
+            if let (Some(re), Some(v)) = (re.and_then(|r| regex_lite::Regex::new(r).ok()), value)
+                && !re.is_match(v)
+            {
+                return Err(format!("{field} {v:?} does not match {re}"));
             }
             continue;
         }

@@ -12,9 +12,9 @@ pub fn load(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (name, reason) = line.split_once('#').ok_or_else(|| {
-            anyhow::anyhow!("{}:{}: every known failure needs a '# reason'", path.display(), n + 1)
-        })?;
+        let (name, reason) = line
+            .split_once('#')
+            .ok_or_else(|| anyhow::anyhow!("{}:{}: every known failure needs a '# reason'", path.display(), n + 1))?;
         out.insert(name.trim().to_string(), reason.trim().to_string());
     }
     Ok(out)

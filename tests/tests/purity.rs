@@ -9,14 +9,38 @@ use std::process::Command;
 /// `ahash` inside `jsonschema` (hash-table seeds while compiling the schema),
 /// which never reaches an execution's events or state.
 const FORBIDDEN_CRATES: &[&str] = &[
-    "tokio", "mio", "async-std", "hyper", "reqwest", "socket2", "rand", "rand_core", "aws-config",
-    "aws-sdk-sfn", "aws-sdk-dynamodb", "aws-sdk-sqs", "aws-smithy-runtime", "rusqlite", "chrono", "uuid",
+    "tokio",
+    "mio",
+    "async-std",
+    "hyper",
+    "reqwest",
+    "socket2",
+    "rand",
+    "rand_core",
+    "aws-config",
+    "aws-sdk-sfn",
+    "aws-sdk-dynamodb",
+    "aws-sdk-sqs",
+    "aws-smithy-runtime",
+    "rusqlite",
+    "chrono",
+    "uuid",
 ];
 
 /// Effectful std APIs the source must not name.
 const FORBIDDEN_APIS: &[&str] = &[
-    "std::fs", "std::net", "std::env", "std::process", "std::thread", "SystemTime", "Instant::now", "std::io::stdin",
-    "println!", "eprintln!", "OffsetDateTime::now", "getrandom",
+    "std::fs",
+    "std::net",
+    "std::env",
+    "std::process",
+    "std::thread",
+    "SystemTime",
+    "Instant::now",
+    "std::io::stdin",
+    "println!",
+    "eprintln!",
+    "OffsetDateTime::now",
+    "getrandom",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

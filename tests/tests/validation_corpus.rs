@@ -19,7 +19,9 @@ fn check(file: &Value) -> Result<state_language::Report, String> {
 #[test]
 fn invalid_and_valid_definitions() -> anyhow::Result<()> {
     let root = shared_dir().join("conformance");
-    let known = known::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/known-validation-failures.txt"))?;
+    let known = known::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/known-validation-failures.txt"),
+    )?;
     let (mut ran, mut failed) = (Vec::new(), BTreeMap::new());
     let mut exact = (0u32, 0u32);
     for (sub, must_pass) in [("invalid", false), ("valid", true)] {

@@ -9,7 +9,11 @@ pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
     Not(Box<Rule>),
-    Compare { variable: Path, op: CmpOp, operand: Operand },
+    Compare {
+        variable: Path,
+        op: CmpOp,
+        operand: Operand,
+    },
     /// A JSONata `Condition` (evaluated once JSONata support lands).
     Condition(Value),
 }
@@ -88,8 +92,16 @@ impl CmpOp {
     pub fn operand_kind(self) -> &'static str {
         use CmpOp::*;
         match self {
-            StringEquals | StringLessThan | StringGreaterThan | StringLessThanEquals | StringGreaterThanEquals
-            | StringMatches | TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals
+            StringEquals
+            | StringLessThan
+            | StringGreaterThan
+            | StringLessThanEquals
+            | StringGreaterThanEquals
+            | StringMatches
+            | TimestampEquals
+            | TimestampLessThan
+            | TimestampGreaterThan
+            | TimestampLessThanEquals
             | TimestampGreaterThanEquals => "string",
             NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals | NumericGreaterThanEquals => {
                 "number"
@@ -117,14 +129,16 @@ impl CmpOp {
                 let (Value::String(a), Value::String(b)) = (v, operand) else { return false };
                 ord_test(self, a.cmp(b))
             }
-            NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals
-            | NumericGreaterThanEquals => {
+            NumericEquals | NumericLessThan | NumericGreaterThan | NumericLessThanEquals | NumericGreaterThanEquals => {
                 let (Some(a), Some(b)) = (v.as_f64().filter(|_| v.is_number()), operand.as_f64()) else {
                     return false;
                 };
                 a.partial_cmp(&b).is_some_and(|o| ord_test(self, o))
             }
-            TimestampEquals | TimestampLessThan | TimestampGreaterThan | TimestampLessThanEquals
+            TimestampEquals
+            | TimestampLessThan
+            | TimestampGreaterThan
+            | TimestampLessThanEquals
             | TimestampGreaterThanEquals => {
                 let parse = |x: &Value| x.as_str().and_then(crate::time::parse_timestamp);
                 let (Some(a), Some(b)) = (parse(v), parse(operand)) else { return false };

@@ -12,16 +12,28 @@ pub enum Template {
     Object(Vec<(String, Template)>),
     Array(Vec<Template>),
     /// A `key.$` field read through a path. `field` is the original key, for messages.
-    Path { path: Path, field: String },
-    Intrinsic { call: Call, field: String },
+    Path {
+        path: Path,
+        field: String,
+    },
+    Intrinsic {
+        call: Call,
+        field: String,
+    },
 }
 
 /// What a template field failed on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemplateError {
     /// A path selected nothing: AWS's message names the field and the input.
-    PathNotFound { path: String, field: String },
-    Intrinsic { field: String, error: intrinsics::EvalError },
+    PathNotFound {
+        path: String,
+        field: String,
+    },
+    Intrinsic {
+        field: String,
+        error: intrinsics::EvalError,
+    },
     TooDeep,
 }
 
@@ -39,9 +51,22 @@ impl Template {
                     let ptr = format!("/{}", crate::validate::escape_pointer(k));
                     if let Some(name) = k.strip_suffix(".$") {
                         let Value::String(s) = v else {
-                            return Err((ptr, format!("The value for the field '{k}' must be a STRING that contains a JSONPath but was an {}", crate::json::type_name(v).to_uppercase())));
+                            return Err((
+                                ptr,
+                                format!(
+                                    "The value for the field '{k}' must be a STRING that contains a JSONPath but was an {}",
+                                    crate::json::type_name(v).to_uppercase()
+                                ),
+                            ));
                         };
-                        let bad = || (ptr.clone(), format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"));
+                        let bad = || {
+                            (
+                                ptr.clone(),
+                                format!(
+                                    "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
+                                ),
+                            )
+                        };
                         let t = if Call::looks_like(s) {
                             Template::Intrinsic { call: Call::parse(s).map_err(|_| bad())?, field: k.clone() }
                         } else {
@@ -91,9 +116,9 @@ impl Template {
                 Ok(v) => v,
                 Err(_) => return Err(TemplateError::PathNotFound { path: path.text.clone(), field: field.clone() }),
             },
-            Template::Intrinsic { call, field } => call
-                .eval(env)
-                .map_err(|error| TemplateError::Intrinsic { field: field.clone(), error })?,
+            Template::Intrinsic { call, field } => {
+                call.eval(env).map_err(|error| TemplateError::Intrinsic { field: field.clone(), error })?
+            }
         })
     }
 }

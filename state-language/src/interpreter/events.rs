@@ -65,7 +65,11 @@ pub enum EventType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Details {
     #[serde(rename = "executionStartedEventDetails")]
-    ExecutionStarted { input: Value, #[serde(rename = "roleArn")] role_arn: String },
+    ExecutionStarted {
+        input: Value,
+        #[serde(rename = "roleArn")]
+        role_arn: String,
+    },
     #[serde(rename = "executionSucceededEventDetails")]
     ExecutionSucceeded { output: Value },
     #[serde(rename = "executionFailedEventDetails")]
@@ -83,11 +87,25 @@ pub enum Details {
     #[serde(rename = "taskStartedEventDetails")]
     TaskStarted(TaskRef),
     #[serde(rename = "taskSucceededEventDetails")]
-    TaskSucceeded { #[serde(flatten)] task: TaskRef, output: Value },
+    TaskSucceeded {
+        #[serde(flatten)]
+        task: TaskRef,
+        output: Value,
+    },
     #[serde(rename = "taskFailedEventDetails")]
-    TaskFailed { #[serde(flatten)] task: TaskRef, #[serde(flatten)] error: ErrorDetails },
+    TaskFailed {
+        #[serde(flatten)]
+        task: TaskRef,
+        #[serde(flatten)]
+        error: ErrorDetails,
+    },
     #[serde(rename = "taskTimedOutEventDetails")]
-    TaskTimedOut { #[serde(flatten)] task: TaskRef, #[serde(flatten)] error: ErrorDetails },
+    TaskTimedOut {
+        #[serde(flatten)]
+        task: TaskRef,
+        #[serde(flatten)]
+        error: ErrorDetails,
+    },
     #[serde(rename = "mapStateStartedEventDetails")]
     MapStateStarted { length: u64 },
     #[serde(rename = "mapIterationStartedEventDetails")]

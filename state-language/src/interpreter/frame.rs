@@ -113,16 +113,30 @@ pub struct Parent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Wait {
     Ready,
-    Task { task_id: u64 },
-    Timer { timer_id: u64, output: Value },
-    Backoff { timer_id: u64 },
+    Task {
+        task_id: u64,
+    },
+    Timer {
+        timer_id: u64,
+        output: Value,
+    },
+    Backoff {
+        timer_id: u64,
+    },
     Join(Box<Join>),
     /// A task, Parallel or Map finished with this result; apply output processing next.
-    Completed { result: Value },
+    Completed {
+        result: Value,
+    },
     /// A task, Parallel or Map failed; apply Retry/Catch next.
-    Errored { error: String, cause: String },
+    Errored {
+        error: String,
+        cause: String,
+    },
     /// A Wait state's timer fired; leave with this output next.
-    WaitDone { output: Value },
+    Elapsed {
+        output: Value,
+    },
 }
 
 /// Bookkeeping of a Parallel or Map state waiting for its children.

@@ -34,8 +34,7 @@ pub(super) fn with_scope<R>(
     let Execution { frames, entropy, context, input: exec_input, start_ms, .. } = exec;
     let empty = Map::new();
     let vars = frames.get(&f).map(|fr| &fr.vars).unwrap_or(&empty);
-    let mut scope =
-        Scope { input, vars, exec_input, start: context.as_ref(), start_ms: *start_ms, at, entropy };
+    let mut scope = Scope { input, vars, exec_input, start: context.as_ref(), start_ms: *start_ms, at, entropy };
     body(&mut scope)
 }
 
@@ -85,7 +84,13 @@ pub(super) fn render(scope: &mut Scope<'_>, t: &Template, state: &str, entered: 
 }
 
 /// ResultPath: merge `result` into the raw state input.
-pub(super) fn merge_result(raw: Value, result: Value, path: Option<&Path>, state: &str, entered: u64) -> Result<Value, Raised> {
+pub(super) fn merge_result(
+    raw: Value,
+    result: Value,
+    path: Option<&Path>,
+    state: &str,
+    entered: u64,
+) -> Result<Value, Raised> {
     match path {
         None => Ok(raw),
         Some(p) if p.segments.is_empty() => Ok(result),

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Map, Value};
 
+use super::Command;
 use super::context::Where;
 use super::events::{Details, EventType, Iteration};
 use super::frame::{Join, Parent, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
-use super::Command;
 use crate::Error;
 use crate::definition::{Amount, MachineId, MapSpec, State};
 use crate::intrinsics::Env;
@@ -18,10 +18,19 @@ use crate::limits;
 type Res<T> = Result<T, Result<Raised, Error>>;
 
 impl Runtime<'_> {
-    pub(super) fn start_parallel(&mut self, f: u64, state: &State, branches: &[MachineId], effective: Value, entered: u64) -> Res<Flow> {
+    pub(super) fn start_parallel(
+        &mut self,
+        f: u64,
+        state: &State,
+        branches: &[MachineId],
+        effective: Value,
+        entered: u64,
+    ) -> Res<Flow> {
         let at = Where { state_name: &state.name, ..Where::default() };
         let input = match &state.io.parameters {
-            Some(t) => with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?,
+            Some(t) => {
+                with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
+            }
             None => effective,
         };
         self.emit(Some(f), EventType::ParallelStateStarted, Details::None {});
@@ -50,7 +59,14 @@ impl Runtime<'_> {
         Ok(Flow::Blocked)
     }
 
-    pub(super) fn start_map(&mut self, f: u64, state: &State, spec: &MapSpec, effective: Value, entered: u64) -> Res<Flow> {
+    pub(super) fn start_map(
+        &mut self,
+        f: u64,
+        state: &State,
+        spec: &MapSpec,
+        effective: Value,
+        entered: u64,
+    ) -> Res<Flow> {
         let at = Where { state_name: &state.name, ..Where::default() };
         if spec.distributed_io {
             let msg = "ItemReader, ItemBatcher and ResultWriter need a distributed Map host, which Stepwise does not have yet.";
@@ -110,7 +126,16 @@ impl Runtime<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn tolerance(&mut self, f: u64, state: &State, a: &Amount, field: &str, input: &Value, entered: u64, pct: bool) -> Res<f64> {
+    fn tolerance(
+        &mut self,
+        f: u64,
+        state: &State,
+        a: &Amount,
+        field: &str,
+        input: &Value,
+        entered: u64,
+        pct: bool,
+    ) -> Res<f64> {
         let v = match a {
             Amount::Literal(v) => v.clone(),
             Amount::Path(p) => {
@@ -134,7 +159,10 @@ impl Runtime<'_> {
                     return Err(Ok(io::runtime(
                         &state.name,
                         entered,
-                        format!("The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text),
+                        format!(
+                            "The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}",
+                            p.text
+                        ),
                     )));
                 };
                 Value::from(parsed)
@@ -158,10 +186,10 @@ impl Runtime<'_> {
             _ => return Ok(()),
         };
         let result = self.fill_map_with(f, state, spec, &effective);
-        if let Ok(fr) = self.frame_mut(f) {
-            if let Wait::Join(join) = &mut fr.wait {
-                join.effective_input = effective;
-            }
+        if let Ok(fr) = self.frame_mut(f)
+            && let Wait::Join(join) = &mut fr.wait
+        {
+            join.effective_input = effective;
         }
         result
     }
@@ -195,7 +223,13 @@ impl Runtime<'_> {
 
     /// A child frame finished. Records its result and, when the join is
     /// complete or has failed, wakes the parent.
-    pub(super) fn child_done(&mut self, child: u64, p: Parent, child_last_event: u64, result: Result<Value, Raised>) -> Result<(), Error> {
+    pub(super) fn child_done(
+        &mut self,
+        child: u64,
+        p: Parent,
+        child_last_event: u64,
+        result: Result<Value, Raised>,
+    ) -> Result<(), Error> {
         let def = self.def;
         let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
         pf.last_event_id = pf.last_event_id.max(child_last_event);
@@ -234,7 +268,10 @@ impl Runtime<'_> {
             self.abort_children(p.frame)?;
             self.emit(Some(p.frame), ty, Details::None {});
             let (error, cause) = if is_map && (r.error != "States.Runtime") && self.tolerance_set(p.frame) {
-                ("States.ExceedToleratedFailureThreshold".to_string(), "The specified tolerated failure threshold was exceeded".to_string())
+                (
+                    "States.ExceedToleratedFailureThreshold".to_string(),
+                    "The specified tolerated failure threshold was exceeded".to_string(),
+                )
             } else {
                 (r.error, r.cause)
             };
@@ -250,18 +287,14 @@ impl Runtime<'_> {
             self.emit(Some(p.frame), ty, Details::None {});
             self.frame_mut(p.frame)?.wait = Wait::Completed { result: Value::Array(results) };
             self.exec.ready.push_back(p.frame);
-        } else if is_map {
-            if let crate::definition::Kind::Map(spec) = &state.kind {
-                if let Err(e) = self.fill_map(p.frame, state, spec) {
-                    let r = match e {
-                        Ok(r) => r,
-                        Err(e) => return Err(e),
-                    };
-                    self.abort_children(p.frame)?;
-                    self.frame_mut(p.frame)?.wait = Wait::Errored { error: r.error, cause: r.cause };
-                    self.exec.ready.push_back(p.frame);
-                }
-            }
+        } else if is_map
+            && let crate::definition::Kind::Map(spec) = &state.kind
+            && let Err(e) = self.fill_map(p.frame, state, spec)
+        {
+            let r = e?;
+            self.abort_children(p.frame)?;
+            self.frame_mut(p.frame)?.wait = Wait::Errored { error: r.error, cause: r.cause };
+            self.exec.ready.push_back(p.frame);
         }
         Ok(())
     }

@@ -39,14 +39,33 @@ pub struct StartContext {
 /// Everything that can happen to an execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Input {
-    Start { input: Value, context: StartContext },
+    Start {
+        input: Value,
+        context: StartContext,
+    },
     /// A worker or integration picked the task up.
-    TaskStarted { task_id: u64 },
-    TaskSucceeded { task_id: u64, output: Value },
-    TaskFailed { task_id: u64, error: String, cause: String },
-    TaskHeartbeat { task_id: u64 },
-    TimerFired { timer_id: u64 },
-    Stop { error: Option<String>, cause: Option<String> },
+    TaskStarted {
+        task_id: u64,
+    },
+    TaskSucceeded {
+        task_id: u64,
+        output: Value,
+    },
+    TaskFailed {
+        task_id: u64,
+        error: String,
+        cause: String,
+    },
+    TaskHeartbeat {
+        task_id: u64,
+    },
+    TimerFired {
+        timer_id: u64,
+    },
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
 }
 
 /// Work for the host. Each carries what the host needs and no more.
@@ -54,9 +73,19 @@ pub enum Input {
 pub enum Command {
     RunTask(TaskCommand),
     /// The task will not be waited for any more (timed out, stopped, branch aborted).
-    CancelTask { task_id: u64 },
-    StartTimer { timer_id: u64, fire_at_ms: i64 },
-    Finish { status: Status, output: Option<Value>, error: Option<String>, cause: Option<String> },
+    CancelTask {
+        task_id: u64,
+    },
+    StartTimer {
+        timer_id: u64,
+        fire_at_ms: i64,
+    },
+    Finish {
+        status: Status,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -114,16 +114,14 @@ impl Runtime<'_> {
             Timer::Frame(f) => {
                 let fr = self.frame_mut(f)?;
                 fr.wait = match std::mem::replace(&mut fr.wait, Wait::Ready) {
-                    Wait::Timer { output, .. } => Wait::WaitDone { output },
+                    Wait::Timer { output, .. } => Wait::Elapsed { output },
                     _ => Wait::Ready,
                 };
                 self.exec.ready.push_back(f);
                 Ok(())
             }
             Timer::TaskTimeout(t) => self.task_failed(t, "States.Timeout".into(), String::new(), true),
-            Timer::HeartbeatTimeout(t) => {
-                self.task_failed(t, "States.HeartbeatTimeout".into(), String::new(), true)
-            }
+            Timer::HeartbeatTimeout(t) => self.task_failed(t, "States.HeartbeatTimeout".into(), String::new(), true),
             Timer::ExecutionTimeout => {
                 let cause = "The execution timed out".to_string();
                 self.finish(Status::TimedOut, None, Some("States.Timeout".into()), Some(cause));
@@ -213,7 +211,7 @@ impl Runtime<'_> {
         match wait {
             Wait::Completed { result } => return self.complete(f, state, result),
             Wait::Errored { error, cause } => return self.handle_error(f, state, Raised { error, cause }),
-            Wait::WaitDone { output } => return self.leave(f, state, output),
+            Wait::Elapsed { output } => return self.leave(f, state, output),
             Wait::Ready => {}
             other => {
                 // Still blocked: put it back.
@@ -266,8 +264,10 @@ impl Runtime<'_> {
         match &state.kind {
             Kind::Pass { result } => {
                 let value = match (&state.io.parameters, result) {
-                    (Some(t), _) => with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered))
-                        .map_err(Ok)?,
+                    (Some(t), _) => {
+                        with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered))
+                            .map_err(Ok)?
+                    }
                     (None, Some(r)) => r.clone(),
                     (None, None) => effective,
                 };
@@ -313,7 +313,9 @@ impl Runtime<'_> {
         if crate::json::size_bytes(&result) > self.limits.payload_bytes_max {
             return Err(Raised::new(
                 "States.DataLimitExceeded",
-                format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."),
+                format!(
+                    "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
             ));
         }
         // Assign and Output both read the variables as they were when the state
@@ -333,7 +335,9 @@ impl Runtime<'_> {
         if crate::json::size_bytes(&output) > self.limits.payload_bytes_max {
             return Err(Raised::new(
                 "States.DataLimitExceeded",
-                format!("The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."),
+                format!(
+                    "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+                ),
             ));
         }
         Ok(output)
@@ -362,10 +366,10 @@ impl Runtime<'_> {
 
     /// Retry, then Catch, then fail the frame.
     pub fn handle_error(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
-        if raised.error != "States.Runtime" {
-            if let Some(flow) = self.try_retry(f, state, &raised)? {
-                return Ok(flow);
-            }
+        if raised.error != "States.Runtime"
+            && let Some(flow) = self.try_retry(f, state, &raised)?
+        {
+            return Ok(flow);
         }
         for c in &state.catch {
             if crate::definition::error_matches(&c.error_equals, &raised.error) {
@@ -402,8 +406,11 @@ impl Runtime<'_> {
     }
 
     fn try_retry(&mut self, f: u64, state: &State, raised: &Raised) -> Result<Option<Flow>, Error> {
-        let Some((i, r)) =
-            state.retry.iter().enumerate().find(|(_, r)| crate::definition::error_matches(&r.error_equals, &raised.error))
+        let Some((i, r)) = state
+            .retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| crate::definition::error_matches(&r.error_equals, &raised.error))
         else {
             return Ok(None);
         };

@@ -47,16 +47,23 @@ impl Runtime<'_> {
     }
 
     /// Reads a number given literally or by path, as a non-negative integer.
-    pub(super) fn amount(&mut self, f: u64, state: &State, a: &Amount, field: &str, input: &Value, entered: u64) -> Res<u64> {
+    pub(super) fn amount(
+        &mut self,
+        f: u64,
+        state: &State,
+        a: &Amount,
+        field: &str,
+        input: &Value,
+        entered: u64,
+    ) -> Res<u64> {
         match a {
             Amount::Literal(v) => v.as_u64().ok_or_else(|| {
                 Ok(io::runtime(&state.name, entered, format!("The {field} field must be a non-negative integer")))
             }),
             Amount::Path(p) => {
                 let at = Where { state_name: &state.name, ..Where::default() };
-                let v = with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|e| {
-                    Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text)))
-                })?;
+                let v = with_scope(self.exec, f, input, at, |s| s.read(p))
+                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
                 // AWS also accepts integers written as strings ("1").
                 let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
                 n.filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
@@ -67,7 +74,10 @@ impl Runtime<'_> {
                     Ok(io::runtime(
                         &state.name,
                         entered,
-                        format!("The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}", p.text),
+                        format!(
+                            "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}",
+                            p.text
+                        ),
                     ))
                 })
             }
@@ -85,7 +95,7 @@ impl Runtime<'_> {
     ) -> Res<Flow> {
         let mut chosen = None;
         for (rule, next) in rules {
-            if self.test_rule(f, state, rule, &effective, entered, 0)? {
+            if self.test_rule(f, state, rule, &effective, entered)? {
                 chosen = Some(*next);
                 break;
             }
@@ -95,7 +105,9 @@ impl Runtime<'_> {
         };
         let at = Where { state_name: &state.name, ..Where::default() };
         let assigned = match &state.io.assign {
-            Some(a) => Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?),
+            Some(a) => {
+                Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?)
+            }
             None => None,
         };
         let output = with_scope(self.exec, f, &effective, at, |s| {
@@ -106,15 +118,19 @@ impl Runtime<'_> {
             self.assign(f, v);
         }
         let payload = self.payload(&output);
-        self.emit(Some(f), EventType::ChoiceStateExited, Details::StateExited { name: state.name.clone(), output: payload });
+        self.emit(
+            Some(f),
+            EventType::ChoiceStateExited,
+            Details::StateExited { name: state.name.clone(), output: payload },
+        );
         Ok(Flow::Goto(next, output))
     }
 
-    fn test_rule(&mut self, f: u64, state: &State, rule: &Rule, input: &Value, entered: u64, depth: usize) -> Res<bool> {
+    fn test_rule(&mut self, f: u64, state: &State, rule: &Rule, input: &Value, entered: u64) -> Res<bool> {
         match rule {
             Rule::And(rs) => {
                 for r in rs {
-                    if !self.test_rule(f, state, r, input, entered, depth + 1)? {
+                    if !self.test_rule(f, state, r, input, entered)? {
                         return Ok(false);
                     }
                 }
@@ -122,14 +138,16 @@ impl Runtime<'_> {
             }
             Rule::Or(rs) => {
                 for r in rs {
-                    if self.test_rule(f, state, r, input, entered, depth + 1)? {
+                    if self.test_rule(f, state, r, input, entered)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
-            Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered, depth + 1)?),
-            Rule::Condition(_) => Err(Ok(io::runtime(&state.name, entered, "JSONata conditions are not yet supported"))),
+            Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered)?),
+            Rule::Condition(_) => {
+                Err(Ok(io::runtime(&state.name, entered, "JSONata conditions are not yet supported")))
+            }
             Rule::Compare { variable, op, operand } => {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let value = with_scope(self.exec, f, input, at, |s| s.read(variable));
@@ -142,19 +160,26 @@ impl Runtime<'_> {
                     Ok(io::runtime(
                         &state.name,
                         entered,
-                        format!("Invalid path '{}': The choice state's condition path references an invalid value.", variable.text),
+                        format!(
+                            "Invalid path '{}': The choice state's condition path references an invalid value.",
+                            variable.text
+                        ),
                     ))
                 })?;
                 let operand = match operand {
                     crate::definition::Operand::Literal(v) => v.clone(),
-                    crate::definition::Operand::Path(p) => with_scope(self.exec, f, input, at, |s| s.read(p))
-                        .map_err(|_| {
+                    crate::definition::Operand::Path(p) => {
+                        with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|_| {
                             Ok(io::runtime(
                                 &state.name,
                                 entered,
-                                format!("Invalid path '{}': The choice state's condition path references an invalid value.", p.text),
+                                format!(
+                                    "Invalid path '{}': The choice state's condition path references an invalid value.",
+                                    p.text
+                                ),
                             ))
-                        })?,
+                        })?
+                    }
                 };
                 Ok(op.test(&value, &operand))
             }
@@ -167,7 +192,9 @@ impl Runtime<'_> {
                 let secs = self.amount(f, state, a, "Seconds", &effective, entered)?;
                 self.now_ms + (secs as i64) * 1000
             }
-            WaitFor::Timestamp(t) => timestamp_ms(t).ok_or_else(|| Ok(io::runtime(&state.name, entered, "Invalid timestamp")))?,
+            WaitFor::Timestamp(t) => {
+                timestamp_ms(t).ok_or_else(|| Ok(io::runtime(&state.name, entered, "Invalid timestamp")))?
+            }
             WaitFor::TimestampPath(p) => {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let v = with_scope(self.exec, f, &effective, at, |s| s.read(p))
@@ -183,7 +210,9 @@ impl Runtime<'_> {
         };
         let at = Where { state_name: &state.name, ..Where::default() };
         let assigned = match &state.io.assign {
-            Some(a) => Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?),
+            Some(a) => {
+                Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?)
+            }
             None => None,
         };
         let output = with_scope(self.exec, f, &effective, at, |s| {
@@ -198,7 +227,14 @@ impl Runtime<'_> {
         Ok(Flow::Blocked)
     }
 
-    pub(super) fn schedule_task(&mut self, f: u64, state: &State, task: &Task, effective: Value, entered: u64) -> Res<Flow> {
+    pub(super) fn schedule_task(
+        &mut self,
+        f: u64,
+        state: &State,
+        task: &Task,
+        effective: Value,
+        entered: u64,
+    ) -> Res<Flow> {
         let timeout = match &task.timeout {
             Some(a) => Some(self.amount(f, state, a, "TimeoutSeconds", &effective, entered)?),
             None => None,
@@ -213,7 +249,9 @@ impl Runtime<'_> {
         let (entered_ms, retry_count) = (fr.entered_ms, fr.attempts.iter().sum());
         let at = Where { state_name: &state.name, entered_ms, retry_count, task_token: Some(&token), map_item: None };
         let payload = match &state.io.parameters {
-            Some(t) => with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?,
+            Some(t) => {
+                with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
+            }
             None => effective,
         };
         let r = TaskRef::from_arn(&task.resource);
@@ -230,7 +268,8 @@ impl Runtime<'_> {
                 heartbeat_in_seconds: heartbeat,
             }),
         );
-        let timeout_timer = timeout.map(|t| self.start_timer(Timer::TaskTimeout(task_id), self.now_ms + t as i64 * 1000));
+        let timeout_timer =
+            timeout.map(|t| self.start_timer(Timer::TaskTimeout(task_id), self.now_ms + t as i64 * 1000));
         let heartbeat_timer =
             heartbeat.map(|h| self.start_timer(Timer::HeartbeatTimeout(task_id), self.now_ms + h as i64 * 1000));
         self.exec.tasks.insert(
@@ -279,7 +318,13 @@ impl Runtime<'_> {
         Ok(())
     }
 
-    pub(super) fn task_failed(&mut self, task_id: u64, error: String, cause: String, timed_out: bool) -> Result<(), Error> {
+    pub(super) fn task_failed(
+        &mut self,
+        task_id: u64,
+        error: String,
+        cause: String,
+        timed_out: bool,
+    ) -> Result<(), Error> {
         let t = self.take_task(task_id)?;
         let task = TaskRef::from_arn(&t.resource);
         let details = ErrorDetails { error: Some(error.clone()), cause: (!cause.is_empty()).then(|| cause.clone()) };

@@ -46,7 +46,12 @@ fn array<'v>(name: &str, v: &'v Value) -> Result<&'v Vec<Value>, EvalError> {
     v.as_array().ok_or_else(|| fail(format!("{name}: expected an array, got {}", type_name(v))))
 }
 
-pub(super) fn call(name: &str, args: Vec<Value>, template: Option<&str>, env: &mut dyn Env) -> Result<Value, EvalError> {
+pub(super) fn call(
+    name: &str,
+    args: Vec<Value>,
+    template: Option<&str>,
+    env: &mut dyn Env,
+) -> Result<Value, EvalError> {
     let a = &args;
     Ok(match name {
         "States.Format" => format(a, template)?,
@@ -141,11 +146,8 @@ pub(super) fn call(name: &str, args: Vec<Value>, template: Option<&str>, env: &m
         "States.StringSplit" => {
             let s = string(name, &a[0])?;
             let d = string(name, &a[1])?;
-            let parts: Vec<Value> = s
-                .split(|c| d.contains(c))
-                .filter(|p| !p.is_empty())
-                .map(|p| Value::String(p.to_string()))
-                .collect();
+            let parts: Vec<Value> =
+                s.split(|c| d.contains(c)).filter(|p| !p.is_empty()).map(|p| Value::String(p.to_string())).collect();
             Value::Array(parts)
         }
         "States.UUID" => Value::String(crate::entropy::uuid_v4(env.next_u64(), env.next_u64())),
@@ -176,9 +178,7 @@ fn format(a: &[Value], template: Option<&str>) -> Result<Value, EvalError> {
             '{' if chars.peek() == Some(&'}') => {
                 chars.next();
                 let v = args.next().ok_or_else(|| fail("States.Format: more placeholders than arguments"))?;
-                match v {
-                    other => java_string(other, &mut out, 0),
-                }
+                java_string(v, &mut out, 0)
             }
             c => out.push(c),
         }

@@ -5,8 +5,8 @@ mod parse;
 
 use serde_json::Value;
 
-pub use functions::signature;
 use crate::path::Path;
+pub use functions::signature;
 
 /// A parsed intrinsic call.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +18,10 @@ pub struct Call {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arg {
     /// A literal. Strings are unescaped; `template` keeps `\{`/`\}` for States.Format.
-    Literal { value: Value, template: Option<String> },
+    Literal {
+        value: Value,
+        template: Option<String>,
+    },
     Path(Path),
     Call(Call),
 }

@@ -72,11 +72,7 @@ fn select<'v>(sel: &Selector, node: &'v Value, root: &Value, out: &mut Vec<&'v V
         (Selector::Wildcard, Value::Object(m)) => out.extend(m.values()),
         (Selector::Slice { start, end, step }, Value::Array(a)) => slice(a, *start, *end, *step, out),
         (Selector::Filter(e), Value::Array(a)) => out.extend(a.iter().filter(|x| filter::test(e, x, root))),
-        (Selector::Filter(e), v @ Value::Object(_)) => {
-            if filter::test(e, v, root) {
-                out.push(v)
-            }
-        }
+        (Selector::Filter(e), v @ Value::Object(_)) if filter::test(e, v, root) => out.push(v),
         _ => {}
     }
 }

@@ -19,7 +19,10 @@ pub enum Expr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     /// `@…` (current item) or `$…` (document root).
-    Path { current: bool, segments: Vec<Segment> },
+    Path {
+        current: bool,
+        segments: Vec<Segment>,
+    },
     Literal(Value),
     Regex(String),
 }

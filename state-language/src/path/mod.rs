@@ -88,18 +88,14 @@ impl Path {
 
     /// A definite path selects at most one node: only names and single indexes.
     pub fn is_definite(&self) -> bool {
-        self.segments.iter().all(|s| match s {
-            Segment::Child(Selector::Name(_) | Selector::Index(_)) => true,
-            Segment::Function(_) => true,
-            _ => false,
-        })
+        self.segments
+            .iter()
+            .all(|s| matches!(s, Segment::Child(Selector::Name(_) | Selector::Index(_)) | Segment::Function(_)))
     }
 
     /// A reference path: definite, no functions (ResultPath, ItemsPath, `…Path` comparators).
     pub fn is_reference(&self) -> bool {
-        self.segments
-            .iter()
-            .all(|s| matches!(s, Segment::Child(Selector::Name(_) | Selector::Index(_))))
+        self.segments.iter().all(|s| matches!(s, Segment::Child(Selector::Name(_) | Selector::Index(_))))
     }
 
     /// Jayway's normalized form (`$['a'][0]`) used in its error messages.

@@ -103,9 +103,9 @@ impl<'a> Parser<'a> {
                         } else {
                             let name = self.parse_name(in_filter)?;
                             if self.eat("()") {
-                                segs.push(Segment::Function(function(&name).ok_or_else(|| {
-                                    self.err(format!("unknown function '{name}()'"))
-                                })?));
+                                segs.push(Segment::Function(
+                                    function(&name).ok_or_else(|| self.err(format!("unknown function '{name}()'")))?,
+                                ));
                             } else {
                                 segs.push(Segment::Child(Selector::Name(name)));
                             }
@@ -120,10 +120,10 @@ impl<'a> Parser<'a> {
                 return Err(self.err("too many segments"));
             }
         }
-        if let Some(i) = segs.iter().position(|s| matches!(s, Segment::Function(_))) {
-            if i + 1 != segs.len() {
-                return Err(self.err("a function must be the last step of a path"));
-            }
+        if let Some(i) = segs.iter().position(|s| matches!(s, Segment::Function(_)))
+            && i + 1 != segs.len()
+        {
+            return Err(self.err("a function must be the last step of a path"));
         }
         Ok(segs)
     }
@@ -131,7 +131,8 @@ impl<'a> Parser<'a> {
     fn parse_name(&mut self, in_filter: bool) -> Result<String, ParseError> {
         let start = self.pos;
         while let Some(c) = self.peek() {
-            let stop = c == '.' || c == '[' || c == '(' || (in_filter && (c.is_whitespace() || "=!<>)&|,]".contains(c)));
+            let stop =
+                c == '.' || c == '[' || c == '(' || (in_filter && (c.is_whitespace() || "=!<>)&|,]".contains(c)));
             if stop {
                 break;
             }

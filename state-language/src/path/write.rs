@@ -26,10 +26,7 @@ impl Path {
                         if slot.is_null() {
                             *slot = Value::Object(Map::new());
                         } else {
-                            return Err(err(format!(
-                                "cannot set field '{n}' on a {}",
-                                crate::json::type_name(slot)
-                            )));
+                            return Err(err(format!("cannot set field '{n}' on a {}", crate::json::type_name(slot))));
                         }
                     }
                     let Value::Object(m) = slot else { unreachable!("made an object above") };

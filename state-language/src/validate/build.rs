@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::{Diagnostic, Options, code, error, escape_pointer};
 use crate::definition::{
-    Amount, Catcher, Definition, Io, Jitter, Kind, Machine, MachineId, MapSpec, QueryLanguage, Retrier, State,
-    StateId, Task, Template, Text, WaitFor,
+    Amount, Catcher, Definition, Io, Jitter, Kind, Machine, MachineId, MapSpec, QueryLanguage, Retrier, State, StateId,
+    Task, Template, Text, WaitFor,
 };
 use crate::intrinsics::Call;
 use crate::limits;
@@ -28,15 +28,34 @@ pub(super) struct Builder {
 
 /// Fields only JSONPath states may use, and fields only JSONata states may use.
 const JSONPATH_ONLY: &[&str] = &[
-    "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "ItemsPath", "ErrorPath", "CausePath",
-    "SecondsPath", "TimestampPath", "TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath",
-    "ToleratedFailureCountPath", "ToleratedFailurePercentagePath", "Result",
+    "InputPath",
+    "OutputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "ItemsPath",
+    "ErrorPath",
+    "CausePath",
+    "SecondsPath",
+    "TimestampPath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+    "Result",
 ];
 const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
 
 impl Builder {
     pub(super) fn new(options: Options) -> Self {
-        Builder { options, diags: Vec::new(), machines: Vec::new(), top_language: QueryLanguage::JSONPath, state_count: 0 }
+        Builder {
+            options,
+            diags: Vec::new(),
+            machines: Vec::new(),
+            top_language: QueryLanguage::JSONPath,
+            state_count: 0,
+        }
     }
 
     pub(super) fn err(&mut self, code: &'static str, at: &str, msg: impl Into<String>) {
@@ -61,7 +80,11 @@ impl Builder {
         let id = self.machines.len();
         self.machines.push(Machine { start_at: 0, states: Vec::new() });
         if depth > limits::MACHINE_NESTING_DEPTH_MAX {
-            self.err(code::SCHEMA, at, format!("Machines are nested deeper than {}", limits::MACHINE_NESTING_DEPTH_MAX));
+            self.err(
+                code::SCHEMA,
+                at,
+                format!("Machines are nested deeper than {}", limits::MACHINE_NESTING_DEPTH_MAX),
+            );
             return id;
         }
         let Some(states) = m.get("States").and_then(Value::as_object) else { return id };
@@ -106,7 +129,11 @@ impl Builder {
         let s = v.as_object().unwrap_or(&empty);
         let ty = s.get("Type").and_then(Value::as_str).unwrap_or("");
         if name.chars().count() > limits::STATE_NAME_CHARS_MAX {
-            self.err(code::SCHEMA, at, format!("State name is longer than {} characters", limits::STATE_NAME_CHARS_MAX));
+            self.err(
+                code::SCHEMA,
+                at,
+                format!("State name is longer than {} characters", limits::STATE_NAME_CHARS_MAX),
+            );
         }
         let lang = self.language(s, at);
         self.check_language_fields(s, at, lang, ty);
@@ -150,7 +177,11 @@ impl Builder {
         };
         for f in illegal {
             if s.contains_key(*f) {
-                self.err(code::SCHEMA, &format!("{at}/{f}"), format!("The field '{f}' is not supported for {mode} {ty} states"));
+                self.err(
+                    code::SCHEMA,
+                    &format!("{at}/{f}"),
+                    format!("The field '{f}' is not supported for {mode} {ty} states"),
+                );
             }
         }
     }
@@ -166,7 +197,11 @@ impl Builder {
                 }
                 Ok(p) => Some(Some(p)),
                 Err(e) => {
-                    self.err(code::SCHEMA, at, format!("The value for the field must be a valid JSONPath: {}", e.reason));
+                    self.err(
+                        code::SCHEMA,
+                        at,
+                        format!("The value for the field must be a valid JSONPath: {}", e.reason),
+                    );
                     Some(None)
                 }
             },
@@ -260,19 +295,35 @@ impl Builder {
         }
         if self.options.express {
             if resource.contains(":activity:") {
-                self.err(code::SCHEMA, &format!("{at}/Resource"), "Express state machine does not support Activity ARN");
+                self.err(
+                    code::SCHEMA,
+                    &format!("{at}/Resource"),
+                    "Express state machine does not support Activity ARN",
+                );
             } else if resource.ends_with(".sync") || resource.contains(".sync:") {
-                self.err(code::SCHEMA, &format!("{at}/Resource"), "Express state machine does not support '.sync' service integration");
+                self.err(
+                    code::SCHEMA,
+                    &format!("{at}/Resource"),
+                    "Express state machine does not support '.sync' service integration",
+                );
             } else if resource.ends_with(".waitForTaskToken") {
-                self.err(code::SCHEMA, &format!("{at}/Resource"), "Express state machine does not support '.waitForTaskToken' service integration ");
+                self.err(
+                    code::SCHEMA,
+                    &format!("{at}/Resource"),
+                    "Express state machine does not support '.waitForTaskToken' service integration ",
+                );
             }
         }
         let timeout = self.amount(s, "TimeoutSeconds", at);
         let heartbeat = self.amount(s, "HeartbeatSeconds", at);
-        if let (Some(Amount::Literal(t)), Some(Amount::Literal(h))) = (&timeout, &heartbeat) {
-            if h.as_u64() >= t.as_u64() {
-                self.err(code::SCHEMA, &format!("{at}/HeartbeatSeconds"), "HeartbeatSeconds must be smaller than TimeoutSeconds");
-            }
+        if let (Some(Amount::Literal(t)), Some(Amount::Literal(h))) = (&timeout, &heartbeat)
+            && h.as_u64() >= t.as_u64()
+        {
+            self.err(
+                code::SCHEMA,
+                &format!("{at}/HeartbeatSeconds"),
+                "HeartbeatSeconds must be smaller than TimeoutSeconds",
+            );
         }
         Task { resource, timeout, heartbeat }
     }
@@ -283,7 +334,11 @@ impl Builder {
             .filter(|f| s.contains_key(*f))
             .collect();
         if given.len() != 1 {
-            self.err(code::SCHEMA, at, "A Wait state needs exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath'");
+            self.err(
+                code::SCHEMA,
+                at,
+                "A Wait state needs exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath'",
+            );
             return Kind::Wait(WaitFor::Seconds(Amount::Literal(Value::from(0))));
         }
         match given[0] {
@@ -295,10 +350,12 @@ impl Builder {
                 }
                 Kind::Wait(WaitFor::Timestamp(t.to_string()))
             }
-            "TimestampPath" => match self.path(s.get("TimestampPath"), &format!("{at}/TimestampPath"), true).flatten() {
-                Some(p) => Kind::Wait(WaitFor::TimestampPath(p)),
-                None => Kind::Wait(WaitFor::Seconds(Amount::Literal(Value::from(0)))),
-            },
+            "TimestampPath" => {
+                match self.path(s.get("TimestampPath"), &format!("{at}/TimestampPath"), true).flatten() {
+                    Some(p) => Kind::Wait(WaitFor::TimestampPath(p)),
+                    None => Kind::Wait(WaitFor::Seconds(Amount::Literal(Value::from(0)))),
+                }
+            }
             _ => Kind::Wait(WaitFor::Seconds(self.amount(s, "Seconds", at).unwrap_or(Amount::Literal(0.into())))),
         }
     }
@@ -318,7 +375,9 @@ impl Builder {
                     None
                 }
             },
-            (None, Some(_)) => self.path(s.get(&path_field), &format!("{at}/{path_field}"), false).flatten().map(Text::Path),
+            (None, Some(_)) => {
+                self.path(s.get(&path_field), &format!("{at}/{path_field}"), false).flatten().map(Text::Path)
+            }
             (None, None) => None,
         }
     }
@@ -348,12 +407,13 @@ impl Builder {
             _ => None,
         };
         let items_path = self.path(s.get("ItemsPath"), &format!("{at}/ItemsPath"), false).flatten();
-        if let Some(label) = s.get("Label").and_then(Value::as_str) {
-            if let Err(msg) = check_label(label) {
-                self.err(code::SCHEMA, &format!("{at}/Label"), msg);
-            }
+        if let Some(label) = s.get("Label").and_then(Value::as_str)
+            && let Err(msg) = check_label(label)
+        {
+            self.err(code::SCHEMA, &format!("{at}/Label"), msg);
         }
-        let spec = MapSpec {
+
+        MapSpec {
             processor,
             items_path,
             item_selector,
@@ -361,8 +421,7 @@ impl Builder {
             tolerated_failure_count: self.amount(s, "ToleratedFailureCount", at),
             tolerated_failure_percentage: self.amount(s, "ToleratedFailurePercentage", at),
             distributed_io: ["ItemReader", "ItemBatcher", "ResultWriter"].iter().any(|f| s.contains_key(*f)),
-        };
-        spec
+        }
     }
 
     fn retriers(&mut self, v: Option<&Value>, at: &str) -> Vec<Retrier> {
@@ -388,7 +447,13 @@ impl Builder {
         out
     }
 
-    fn catchers(&mut self, v: Option<&Value>, at: &str, names: &HashMap<&str, StateId>, lang: QueryLanguage) -> Vec<Catcher> {
+    fn catchers(
+        &mut self,
+        v: Option<&Value>,
+        at: &str,
+        names: &HashMap<&str, StateId>,
+        lang: QueryLanguage,
+    ) -> Vec<Catcher> {
         let mut out = Vec::new();
         let items = v.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for (i, c) in items.iter().enumerate() {
@@ -400,26 +465,30 @@ impl Builder {
                 None => 0,
             };
             let mut result_path = Path::parse("$").ok();
-            if lang == QueryLanguage::JSONPath {
-                if let Some(p) = self.path(c.get("ResultPath"), &format!("{cat}/ResultPath"), true) {
-                    result_path = p;
-                }
+            if lang == QueryLanguage::JSONPath
+                && let Some(p) = self.path(c.get("ResultPath"), &format!("{cat}/ResultPath"), true)
+            {
+                result_path = p;
             }
-            let assign = if lang == QueryLanguage::JSONPath { self.template(c.get("Assign"), &format!("{cat}/Assign")) } else { None };
+            let assign = if lang == QueryLanguage::JSONPath {
+                self.template(c.get("Assign"), &format!("{cat}/Assign"))
+            } else {
+                None
+            };
             out.push(Catcher { error_equals, next, result_path, assign });
         }
         out
     }
 
     fn error_equals(&mut self, v: Option<&Value>, at: &str, last: bool) -> Vec<String> {
-        let names: Vec<String> = v
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.as_str().map(str::to_string))
-            .collect();
+        let names: Vec<String> =
+            v.and_then(Value::as_array).into_iter().flatten().filter_map(|e| e.as_str().map(str::to_string)).collect();
         if names.iter().any(|n| n == "States.ALL") && (names.len() != 1 || !last) {
-            self.err(code::SCHEMA, &format!("{at}/ErrorEquals"), "'States.ALL' must appear alone, in the last retrier or catcher");
+            self.err(
+                code::SCHEMA,
+                &format!("{at}/ErrorEquals"),
+                "'States.ALL' must appear alone, in the last retrier or catcher",
+            );
         }
         names
     }

@@ -28,9 +28,7 @@ pub(super) fn check(b: &mut Builder, states: &[State], start: StateId, at: &str)
             b.err(code::UNREACHABLE, &loc, format!("State '{}' is not reachable", s.name));
         }
     }
-    let terminal = states.iter().any(|s| {
-        s.next.is_none() && !matches!(s.kind, Kind::Choice { .. })
-    });
+    let terminal = states.iter().any(|s| s.next.is_none() && !matches!(s.kind, Kind::Choice { .. }));
     if !terminal {
         b.err(code::NO_TERMINAL, at, "No terminal state: the machine has no state with 'End', Succeed or Fail");
     }

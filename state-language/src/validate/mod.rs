@@ -85,7 +85,8 @@ pub fn escape_pointer(key: &str) -> String {
 /// Validates definition text.
 pub fn validate_text(text: &str, options: Options) -> Report {
     if text.len() > limits::DEFINITION_BYTES_MAX {
-        let msg = format!("The definition is {} bytes; the limit is {} bytes", text.len(), limits::DEFINITION_BYTES_MAX);
+        let msg =
+            format!("The definition is {} bytes; the limit is {} bytes", text.len(), limits::DEFINITION_BYTES_MAX);
         return Report { diagnostics: vec![error(code::TOO_BIG, "", msg)], definition: None };
     }
     match serde_json::from_str::<Value>(text) {

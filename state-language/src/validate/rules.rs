@@ -62,7 +62,11 @@ impl Builder {
             }
         }
         if found.len() != 1 {
-            self.err(code::SCHEMA, at, format!("A Choice rule needs exactly one comparison operator, found {}", found.len()));
+            self.err(
+                code::SCHEMA,
+                at,
+                format!("A Choice rule needs exactly one comparison operator, found {}", found.len()),
+            );
             return None;
         }
         let (op, val) = found[0];

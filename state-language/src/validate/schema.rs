@@ -44,12 +44,13 @@ pub(super) fn check(v: &Value) -> Vec<Diagnostic> {
             }
         };
         // Merge several missing fields of one object into AWS's single line.
-        if let (Some(prev), true) = (out.last_mut(), message.starts_with("These fields are required: [")) {
-            if prev.location == location && prev.message.starts_with("These fields are required: [") {
-                let add = message.trim_start_matches("These fields are required: [").trim_end_matches(']');
-                prev.message = format!("{}, {add}]", prev.message.trim_end_matches(']'));
-                continue;
-            }
+        if let (Some(prev), true) = (out.last_mut(), message.starts_with("These fields are required: ["))
+            && prev.location == location
+            && prev.message.starts_with("These fields are required: [")
+        {
+            let add = message.trim_start_matches("These fields are required: [").trim_end_matches(']');
+            prev.message = format!("{}, {add}]", prev.message.trim_end_matches(']'));
+            continue;
         }
         out.push(error(code::SCHEMA, location, message));
     }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every check CI runs. Usage: ./scripts/test.sh   (FUZZ_SECONDS=60 per fuzz target by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== toolchain (pinned in rust-toolchain.toml)"
+rustup show active-toolchain
+cargo --version
+
+echo "== shared corpora"
+test -d ../shared/conformance/cases || { echo "missing ../shared/conformance (the corpus lives beside the repo)"; exit 1; }
+
+echo "== format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== tests (unit, CLI, purity, AWS conformance corpus, validator corpus)"
+cargo test --workspace --locked -- --nocapture 2>&1 | tee /tmp/stepwise-test.log | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|[0-9]+ passed)" || true
+if grep -qE "^test result: FAILED|error: test failed|could not compile" /tmp/stepwise-test.log; then
+  grep -E "panicked|FAILED|NEW FAILURE|NOW PASSES" /tmp/stepwise-test.log | head -50
+  exit 1
+fi
+
+echo "== fuzz smoke (${FUZZ_SECONDS:-60}s per target)"
+./scripts/fuzz-smoke.sh
+
+echo "== summary"
+grep -E "^test result:" /tmp/stepwise-test.log | awk '{p+=$4; f+=$6} END {print p " passed, " f " failed"}'
