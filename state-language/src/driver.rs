@@ -83,6 +83,7 @@ pub fn run(
     let mut timers: BTreeSet<(i64, u64)> = BTreeSet::new();
     let mut tasks: VecDeque<TaskCommand> = VecDeque::new();
     let mut next = Some(Input::Start { input, context });
+    let mut late: VecDeque<Input> = VecDeque::new();
     let mut applied = 0usize;
     loop {
         if let Some(inp) = next.take() {
@@ -95,21 +96,29 @@ pub fn run(
             if keep_history {
                 history.extend(out.events);
             }
-            for c in out.commands {
-                match c {
-                    Command::RunTask(t) => tasks.push_back(t),
-                    Command::CancelTask { task_id } => tasks.retain(|t| t.task_id != task_id),
-                    Command::StartTimer { timer_id, fire_at_ms } => {
-                        timers.insert((fire_at_ms, timer_id));
-                    }
-                    Command::Finish { status, output, error, cause } => {
-                        return Ok(Outcome { status, output, error, cause, history });
-                    }
-                }
+            if let Some(o) = absorb(out.commands, &mut tasks, &mut timers, &mut history) {
+                return Ok(o);
             }
         }
-        // Tasks whose deadline passed lose to their timeout timer: fire due timers first.
         let now = host.now_ms();
+        if timers.first().is_none_or(|(at, _)| *at > now)
+            && let Some(result) = late.pop_front()
+        {
+            applied += 1;
+            let out = match step_with(def, &mut exec, result, now, limits) {
+                Ok(out) => out,
+                Err(crate::Error::UnknownTask(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if keep_history {
+                history.extend(out.events);
+            }
+            if let Some(o) = absorb(out.commands, &mut tasks, &mut timers, &mut history) {
+                return Ok(o);
+            }
+            continue;
+        }
+        // Tasks whose deadline passed lose to their timeout timer: fire due timers first.
         if let Some(&(at, id)) = timers.first().filter(|(at, _)| *at <= now || tasks.is_empty()) {
             timers.pop_first();
             if at > now {
@@ -124,12 +133,37 @@ pub fn run(
             if keep_history {
                 history.extend(started.events);
             }
-            next = Some(match host.run_task(&t) {
+            let result = match host.run_task(&t) {
                 TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id: t.task_id, output },
                 TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id: t.task_id, error, cause },
-            });
+            };
+            // Time may have passed while the task ran: timers that fell due (its
+            // timeout, say) fire first, and a result that arrives late is dropped.
+            late.push_back(result);
             continue;
         }
         return Err(DriverError::Stuck);
     }
+}
+
+/// Files commands into the task queue and timer set; returns the outcome on `Finish`.
+fn absorb(
+    commands: Vec<Command>,
+    tasks: &mut VecDeque<TaskCommand>,
+    timers: &mut BTreeSet<(i64, u64)>,
+    history: &mut Vec<HistoryEvent>,
+) -> Option<Outcome> {
+    for c in commands {
+        match c {
+            Command::RunTask(t) => tasks.push_back(t),
+            Command::CancelTask { task_id } => tasks.retain(|t| t.task_id != task_id),
+            Command::StartTimer { timer_id, fire_at_ms } => {
+                timers.insert((fire_at_ms, timer_id));
+            }
+            Command::Finish { status, output, error, cause } => {
+                return Some(Outcome { status, output, error, cause, history: std::mem::take(history) });
+            }
+        }
+    }
+    None
 }
