@@ -70,22 +70,22 @@ fn golden_files() {
         if status != want["status"] {
             problems.push(format!("status {status} (error {:?}, cause {:?})", out.error, out.cause));
         }
-        if let Some(o) = want.get("output") {
-            if out.output.as_ref() != Some(o) {
-                problems.push(format!("output {:?}", out.output));
-            }
+        if let Some(o) = want.get("output")
+            && out.output.as_ref() != Some(o)
+        {
+            problems.push(format!("output {:?}", out.output));
         }
         for (k, got) in [("error", &out.error), ("cause", &out.cause)] {
-            if let Some(w) = want.get(k).and_then(Value::as_str) {
-                if got.as_deref() != Some(w) {
-                    problems.push(format!("{k} {got:?}"));
-                }
+            if let Some(w) = want.get(k).and_then(Value::as_str)
+                && got.as_deref() != Some(w)
+            {
+                problems.push(format!("{k} {got:?}"));
             }
         }
-        if let Some(min) = case["elapsed_ms_min"].as_i64() {
-            if host.now_ms - start < min {
-                problems.push(format!("only {} ms of virtual time passed", host.now_ms - start));
-            }
+        if let Some(min) = case["elapsed_ms_min"].as_i64()
+            && host.now_ms - start < min
+        {
+            problems.push(format!("only {} ms of virtual time passed", host.now_ms - start));
         }
         if !problems.is_empty() {
             failures.push(format!("{}: {}", f.file_name().unwrap_or_default().to_string_lossy(), problems.join("; ")));
