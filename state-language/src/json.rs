@@ -70,3 +70,11 @@ pub fn depth_exceeds(v: &Value, max: usize) -> bool {
     }
     go(v, max)
 }
+
+/// A value as AWS quotes it in messages: strings bare, everything else as JSON.
+pub fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => to_string(other),
+    }
+}

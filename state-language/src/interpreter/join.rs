@@ -151,10 +151,7 @@ impl Runtime<'_> {
                     _ => None,
                 };
                 let Some(parsed) = parsed else {
-                    let shown = match &v {
-                        Value::String(s) => s.clone(),
-                        other => crate::json::to_string(other),
-                    };
+                    let shown = crate::json::shown(&v);
                     let kind = if pct { "float" } else { "integer" };
                     return Err(Ok(io::runtime(
                         &state.name,

@@ -67,10 +67,7 @@ impl Runtime<'_> {
                 // AWS also accepts integers written as strings ("1").
                 let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
                 n.filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
-                    let shown = match &v {
-                        Value::String(s) => s.clone(),
-                        other => crate::json::to_string(other),
-                    };
+                    let shown = crate::json::shown(&v);
                     Ok(io::runtime(
                         &state.name,
                         entered,
@@ -103,20 +100,7 @@ impl Runtime<'_> {
         let Some(next) = chosen.or(default) else {
             return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
         };
-        let at = Where { state_name: &state.name, ..Where::default() };
-        let assigned = match &state.io.assign {
-            Some(a) => {
-                Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?)
-            }
-            None => None,
-        };
-        let output = with_scope(self.exec, f, &effective, at, |s| {
-            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
-        })
-        .map_err(Ok)?;
-        if let Some(v) = assigned {
-            self.assign(f, v);
-        }
+        let output = self.assign_and_output(f, state, &effective, entered).map_err(Ok)?;
         let payload = self.payload(&output);
         self.emit(
             Some(f),
@@ -208,20 +192,7 @@ impl Runtime<'_> {
                 })?
             }
         };
-        let at = Where { state_name: &state.name, ..Where::default() };
-        let assigned = match &state.io.assign {
-            Some(a) => {
-                Some(with_scope(self.exec, f, &effective, at, |s| io::render(s, a, &state.name, entered)).map_err(Ok)?)
-            }
-            None => None,
-        };
-        let output = with_scope(self.exec, f, &effective, at, |s| {
-            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
-        })
-        .map_err(Ok)?;
-        if let Some(v) = assigned {
-            self.assign(f, v);
-        }
+        let output = self.assign_and_output(f, state, &effective, entered).map_err(Ok)?;
         let timer_id = self.start_timer(Timer::Frame(f), fire_at);
         self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output };
         Ok(Flow::Blocked)
@@ -296,6 +267,23 @@ impl Runtime<'_> {
         }));
         self.frame_mut(f).map_err(Err)?.wait = Wait::Task { task_id };
         Ok(Flow::Blocked)
+    }
+
+    /// Choice and Wait: Assign and OutputPath both read the state's effective
+    /// input and the variables as they were; the assignments land afterwards.
+    fn assign_and_output(&mut self, f: u64, state: &State, effective: &Value, entered: u64) -> Result<Value, Raised> {
+        let at = Where { state_name: &state.name, ..Where::default() };
+        let assigned = match &state.io.assign {
+            Some(a) => Some(with_scope(self.exec, f, effective, at, |s| io::render(s, a, &state.name, entered))?),
+            None => None,
+        };
+        let output = with_scope(self.exec, f, effective, at, |s| {
+            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
+        })?;
+        if let Some(v) = assigned {
+            self.assign(f, v);
+        }
+        Ok(output)
     }
 
     pub(super) fn task_started(&mut self, task_id: u64) -> Result<(), Error> {
