@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::{Map, Value};
 
 use super::Command;
+use super::amount::Number;
 use super::context::Where;
 use super::events::{Details, EventType, Iteration};
 use super::frame::{Join, Parent, Wait};
@@ -136,36 +137,8 @@ impl Runtime<'_> {
         entered: u64,
         pct: bool,
     ) -> Res<f64> {
-        let v = match a {
-            Amount::Literal(v) => v.clone(),
-            Amount::Path(p) => {
-                let at = Where { state_name: &state.name, ..Where::default() };
-                let v = with_scope(self.exec, f, input, at, |s| s.read(p))
-                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
-                // AWS also accepts numbers written as strings ("1").
-                let parsed = match (&v, pct) {
-                    (Value::Number(_), true) => v.as_f64(),
-                    (Value::Number(_), false) => v.as_i64().map(|i| i as f64),
-                    (Value::String(s), true) => s.trim().parse::<f64>().ok(),
-                    (Value::String(s), false) => s.trim().parse::<i64>().ok().map(|i| i as f64),
-                    _ => None,
-                };
-                let Some(parsed) = parsed else {
-                    let shown = crate::json::shown(&v);
-                    let kind = if pct { "float" } else { "integer" };
-                    return Err(Ok(io::runtime(
-                        &state.name,
-                        entered,
-                        format!(
-                            "The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}",
-                            p.text
-                        ),
-                    )));
-                };
-                Value::from(parsed)
-            }
-        };
-        let x = v.as_f64().unwrap_or(-1.0);
+        let kind = if pct { Number::Float } else { Number::Integer };
+        let x = self.number(f, state, a, field, input, entered, kind)?;
         if pct && !(0.0..=100.0).contains(&x) {
             return Err(Ok(io::runtime(&state.name, entered, "ToleratedFailurePercentage must be between 0 and 100.")));
         }

@@ -5,6 +5,7 @@
 //! for the host. It never reads a clock or randomness: time comes in with
 //! every input, randomness from the seed given at start.
 
+mod amount;
 mod context;
 mod events;
 mod frame;

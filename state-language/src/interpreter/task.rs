@@ -9,9 +9,8 @@ use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use super::{Command, TaskCommand};
 use crate::Error;
-use crate::definition::{Amount, Rule, State, StateId, Task, Text, WaitFor};
+use crate::definition::{Rule, State, StateId, Task, Text, WaitFor};
 use crate::intrinsics::Env;
-use crate::limits;
 
 type Res<T> = Result<T, Result<Raised, Error>>;
 
@@ -44,41 +43,6 @@ impl Runtime<'_> {
             Value::String(s) => s,
             other => crate::json::to_string(&other),
         }))
-    }
-
-    /// Reads a number given literally or by path, as a non-negative integer.
-    pub(super) fn amount(
-        &mut self,
-        f: u64,
-        state: &State,
-        a: &Amount,
-        field: &str,
-        input: &Value,
-        entered: u64,
-    ) -> Res<u64> {
-        match a {
-            Amount::Literal(v) => v.as_u64().ok_or_else(|| {
-                Ok(io::runtime(&state.name, entered, format!("The {field} field must be a non-negative integer")))
-            }),
-            Amount::Path(p) => {
-                let at = Where { state_name: &state.name, ..Where::default() };
-                let v = with_scope(self.exec, f, input, at, |s| s.read(p))
-                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
-                // AWS also accepts integers written as strings ("1").
-                let n = v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-                n.filter(|n| *n <= limits::SECONDS_MAX).ok_or_else(|| {
-                    let shown = crate::json::shown(&v);
-                    Ok(io::runtime(
-                        &state.name,
-                        entered,
-                        format!(
-                            "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}",
-                            p.text
-                        ),
-                    ))
-                })
-            }
-        }
     }
 
     pub(super) fn choice(
