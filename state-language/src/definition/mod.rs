@@ -131,6 +131,11 @@ pub struct MapSpec {
     pub tolerated_failure_percentage: Option<Amount>,
     /// `ItemReader` / `ResultWriter` / `ItemBatcher` need a distributed host.
     pub distributed_io: bool,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: iterations run as child executions,
+    /// so their events stay out of this history and a Map Run is recorded instead.
+    pub distributed: bool,
+    /// The Map Run's label (`Label`), defaulting to the state name.
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

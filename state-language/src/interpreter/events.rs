@@ -59,6 +59,9 @@ pub enum EventType {
     MapIterationSucceeded,
     MapIterationFailed,
     MapIterationAborted,
+    MapRunStarted,
+    MapRunSucceeded,
+    MapRunFailed,
 }
 
 /// The detail object of an event, under AWS's key for it.
@@ -67,11 +70,17 @@ pub enum Details {
     #[serde(rename = "executionStartedEventDetails")]
     ExecutionStarted {
         input: Value,
+        #[serde(rename = "inputDetails", default)]
+        input_details: Truncation,
         #[serde(rename = "roleArn")]
         role_arn: String,
     },
     #[serde(rename = "executionSucceededEventDetails")]
-    ExecutionSucceeded { output: Value },
+    ExecutionSucceeded {
+        output: Value,
+        #[serde(rename = "outputDetails", default)]
+        output_details: Truncation,
+    },
     #[serde(rename = "executionFailedEventDetails")]
     ExecutionFailed(ErrorDetails),
     #[serde(rename = "executionTimedOutEventDetails")]
@@ -79,9 +88,14 @@ pub enum Details {
     #[serde(rename = "executionAbortedEventDetails")]
     ExecutionAborted(ErrorDetails),
     #[serde(rename = "stateEnteredEventDetails")]
-    StateEntered { name: String, input: Value },
+    StateEntered {
+        name: String,
+        input: Value,
+        #[serde(rename = "inputDetails", default)]
+        input_details: Truncation,
+    },
     #[serde(rename = "stateExitedEventDetails")]
-    StateExited { name: String, output: Value },
+    StateExited(StateExited),
     #[serde(rename = "taskScheduledEventDetails")]
     TaskScheduled(TaskScheduled),
     #[serde(rename = "taskStartedEventDetails")]
@@ -91,6 +105,8 @@ pub enum Details {
         #[serde(flatten)]
         task: TaskRef,
         output: Value,
+        #[serde(rename = "outputDetails", default)]
+        output_details: Truncation,
     },
     #[serde(rename = "taskFailedEventDetails")]
     TaskFailed {
@@ -116,6 +132,13 @@ pub enum Details {
     MapIterationFailed(Iteration),
     #[serde(rename = "mapIterationAbortedEventDetails")]
     MapIterationAborted(Iteration),
+    #[serde(rename = "mapRunStartedEventDetails")]
+    MapRunStarted {
+        #[serde(rename = "mapRunArn")]
+        map_run_arn: String,
+    },
+    #[serde(rename = "mapRunFailedEventDetails")]
+    MapRunFailed(ErrorDetails),
     /// Events such as ParallelStateStarted carry no details.
     #[serde(rename = "noDetails")]
     None {},
@@ -131,6 +154,27 @@ impl Details {
     pub fn is_empty(&self) -> bool {
         matches!(self, Details::None {})
     }
+}
+
+/// AWS's `{"truncated": false}` beside every payload. Stepwise never truncates:
+/// payloads over the limit fail with `States.DataLimitExceeded` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Truncation {
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateExited {
+    pub name: String,
+    pub output: Value,
+    #[serde(default)]
+    pub output_details: Truncation,
+    /// Variables the state assigned, each value as JSON text (AWS's shape).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub assigned_variables: Option<serde_json::Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub assigned_variables_details: Option<Truncation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::StartContext;
+use super::events::EventType;
 use crate::definition::{MachineId, StateId};
 use crate::entropy::Entropy;
 
@@ -101,6 +102,9 @@ pub struct Frame {
     pub map_item: Option<(u64, Value)>,
     /// Set when the frame is entering its current state (vs resuming it).
     pub entering: bool,
+    /// Inside a distributed Map: its events belong to a child execution's history, not this one.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +123,8 @@ pub enum Wait {
     Timer {
         timer_id: u64,
         output: Value,
+        /// Variables to assign when the Wait exits.
+        assigned: Option<Value>,
     },
     Backoff {
         timer_id: u64,
@@ -132,10 +138,14 @@ pub enum Wait {
     Errored {
         error: String,
         cause: String,
+        /// `MapStateFailed`/`ParallelStateFailed`, emitted only if no retrier takes the error.
+        #[serde(default)]
+        failed_event: Option<EventType>,
     },
     /// A Wait state's timer fired; leave with this output next.
     Elapsed {
         output: Value,
+        assigned: Option<Value>,
     },
 }
 
@@ -143,6 +153,9 @@ pub enum Wait {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Join {
     pub is_map: bool,
+    /// A distributed Map: record a Map Run, not iterations.
+    #[serde(default)]
+    pub distributed: bool,
     pub effective_input: Value,
     pub results: Vec<Value>,
     pub children: BTreeMap<u64, u64>,
@@ -152,7 +165,6 @@ pub struct Join {
     pub failures: u64,
     pub tolerated_count: Option<u64>,
     pub tolerated_percentage: Option<f64>,
-    pub first_failure: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

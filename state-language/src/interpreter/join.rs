@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::Command;
 use super::amount::Number;
 use super::context::Where;
-use super::events::{Details, EventType, Iteration};
+use super::events::{Details, ErrorDetails, EventType, Iteration};
 use super::frame::{Join, Parent, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
@@ -46,6 +46,7 @@ impl Runtime<'_> {
         let n = branches.len();
         let join = Join {
             is_map: false,
+            distributed: false,
             effective_input: Value::Null,
             results: vec![Value::Null; n],
             children,
@@ -54,7 +55,6 @@ impl Runtime<'_> {
             failures: 0,
             tolerated_count: None,
             tolerated_percentage: None,
-            first_failure: None,
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         Ok(Flow::Blocked)
@@ -90,6 +90,9 @@ impl Runtime<'_> {
             Some(a) => self.amount(f, state, a, "MaxConcurrency", &effective, entered)?,
             None => 0,
         };
+        let n = items.len();
+        // AWS reports the length after reading MaxConcurrency but before the tolerance fields.
+        self.emit(Some(f), EventType::MapStateStarted, Details::MapStateStarted { length: n as u64 });
         let tolerated_count = match &spec.tolerated_failure_count {
             Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailureCount", &effective, entered, false)? as u64),
             None => None,
@@ -98,10 +101,13 @@ impl Runtime<'_> {
             Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailurePercentage", &effective, entered, true)?),
             None => None,
         };
-        let n = items.len();
-        self.emit(Some(f), EventType::MapStateStarted, Details::MapStateStarted { length: n as u64 });
+        if spec.distributed {
+            let map_run_arn = self.map_run_arn(spec.label.as_deref().unwrap_or(&state.name));
+            self.emit(Some(f), EventType::MapRunStarted, Details::MapRunStarted { map_run_arn });
+        }
         let join = Join {
             is_map: true,
+            distributed: spec.distributed,
             effective_input: effective,
             results: vec![Value::Null; n],
             children: BTreeMap::new(),
@@ -110,19 +116,18 @@ impl Runtime<'_> {
             failures: 0,
             tolerated_count,
             tolerated_percentage,
-            first_failure: None,
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         if n == 0 {
+            if spec.distributed {
+                self.emit(Some(f), EventType::MapRunSucceeded, Details::None {});
+            }
             self.emit(Some(f), EventType::MapStateSucceeded, Details::None {});
             self.frame_mut(f).map_err(Err)?.wait = Wait::Completed { result: Value::Array(Vec::new()) };
             self.exec.ready.push_back(f);
             return Ok(Flow::Blocked);
         }
-        self.fill_map(f, state, spec).map_err(|e| match e {
-            Ok(r) => Ok(r),
-            Err(e) => Err(e),
-        })?;
+        self.fill_map(f, state, spec)?;
         Ok(Flow::Blocked)
     }
 
@@ -181,10 +186,16 @@ impl Runtime<'_> {
                 }
                 None => item,
             };
-            let it = Iteration { name: state.name.clone(), index };
-            self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
+            if !spec.distributed {
+                let it = Iteration { name: state.name.clone(), index };
+                self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
+            }
             let start = self.def.machines[spec.processor].start_at;
             let child = self.spawn(spec.processor, start, input, vars, Some(Parent { frame: f, index }), None);
+            if spec.distributed {
+                // Each iteration is a child execution on AWS, with a history of its own.
+                self.frame_mut(child).map_err(Err)?.silent = true;
+            }
             if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
                 join.children.insert(child, index);
             }
@@ -206,13 +217,17 @@ impl Runtime<'_> {
         let state = &def.machines[pf.machine].states[pf.state];
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
         let is_map = join.is_map;
+        let distributed = join.distributed;
+        // Distributed Maps always have a threshold (default 0); inline ones only when set.
+        let threshold = distributed || join.tolerated_count.is_some() || join.tolerated_percentage.is_some();
+        let iteration_events = is_map && !distributed;
         join.children.remove(&child);
         let i = p.index as usize;
         let it = || Iteration { name: state.name.clone(), index: p.index };
         let failed = match result {
             Ok(v) => {
                 join.results[i] = v;
-                if is_map {
+                if iteration_events {
                     self.emit(Some(p.frame), EventType::MapIterationSucceeded, Details::MapIterationSucceeded(it()));
                 }
                 None
@@ -227,7 +242,7 @@ impl Runtime<'_> {
                 err.insert("Error".into(), Value::String(r.error.clone()));
                 err.insert("Cause".into(), Value::String(r.cause.clone()));
                 join.results[i] = Value::Object(err);
-                if is_map {
+                if iteration_events {
                     self.emit(Some(p.frame), EventType::MapIterationFailed, Details::MapIterationFailed(it()));
                 }
                 if tolerated { None } else { Some(r) }
@@ -236,8 +251,12 @@ impl Runtime<'_> {
         if let Some(r) = failed {
             let ty = if is_map { EventType::MapStateFailed } else { EventType::ParallelStateFailed };
             self.abort_children(p.frame)?;
-            self.emit(Some(p.frame), ty, Details::None {});
-            let (error, cause) = if is_map && (r.error != "States.Runtime") && self.tolerance_set(p.frame) {
+            if distributed {
+                let d = ErrorDetails { error: Some(r.error.clone()), cause: Some(r.cause.clone()) };
+                self.emit(Some(p.frame), EventType::MapRunFailed, Details::MapRunFailed(d));
+            }
+            let exceeded = is_map && threshold && (distributed || r.error != "States.Runtime");
+            let (error, cause) = if exceeded {
                 (
                     "States.ExceedToleratedFailureThreshold".to_string(),
                     "The specified tolerated failure threshold was exceeded".to_string(),
@@ -245,7 +264,7 @@ impl Runtime<'_> {
             } else {
                 (r.error, r.cause)
             };
-            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause };
+            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause, failed_event: Some(ty) };
             self.exec.ready.push_back(p.frame);
             return Ok(());
         }
@@ -254,6 +273,9 @@ impl Runtime<'_> {
         if join.children.is_empty() && join.queued.is_empty() {
             let results = std::mem::take(&mut join.results);
             let ty = if is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
+            if distributed {
+                self.emit(Some(p.frame), EventType::MapRunSucceeded, Details::None {});
+            }
             self.emit(Some(p.frame), ty, Details::None {});
             self.frame_mut(p.frame)?.wait = Wait::Completed { result: Value::Array(results) };
             self.exec.ready.push_back(p.frame);
@@ -263,18 +285,11 @@ impl Runtime<'_> {
         {
             let r = e?;
             self.abort_children(p.frame)?;
-            self.frame_mut(p.frame)?.wait = Wait::Errored { error: r.error, cause: r.cause };
+            self.frame_mut(p.frame)?.wait =
+                Wait::Errored { error: r.error, cause: r.cause, failed_event: Some(EventType::MapStateFailed) };
             self.exec.ready.push_back(p.frame);
         }
         Ok(())
-    }
-
-    fn tolerance_set(&self, f: u64) -> bool {
-        match self.exec.frames.get(&f).map(|fr| &fr.wait) {
-            Some(Wait::Errored { .. }) | None => false,
-            Some(Wait::Join(j)) => j.tolerated_count.is_some() || j.tolerated_percentage.is_some(),
-            _ => false,
-        }
     }
 
     /// Removes every descendant frame of `f`, cancelling their tasks and timers.

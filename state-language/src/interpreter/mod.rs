@@ -14,7 +14,9 @@ mod join;
 mod run;
 mod task;
 
-pub use events::{Details, ErrorDetails, EventType, HistoryEvent, Iteration, TaskRef, TaskScheduled};
+pub use events::{
+    Details, ErrorDetails, EventType, HistoryEvent, Iteration, StateExited, TaskRef, TaskScheduled, Truncation,
+};
 pub use frame::{EXECUTION_FORMAT_VERSION, Execution, Status};
 
 use serde::{Deserialize, Serialize};
@@ -143,7 +145,7 @@ pub fn step_with(
     now_ms: i64,
     limits: Limits,
 ) -> Result<Step, crate::Error> {
-    let mut rt = run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0 };
+    let mut rt = run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0, assigned: None };
     rt.apply(input)?;
     rt.drain()?;
     Ok(rt.out)

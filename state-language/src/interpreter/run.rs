@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::context::Where;
-use super::events::{Details, ErrorDetails, EventType};
+use super::events::{Details, ErrorDetails, EventType, StateExited, Truncation};
 use super::frame::{Execution, Frame, Parent, Status, Timer, Wait};
 use super::io::{self, Raised, with_scope};
 use super::{Command, Input, Limits, Step};
@@ -19,6 +19,8 @@ pub(super) struct Runtime<'a> {
     pub limits: Limits,
     pub out: Step,
     pub transitions: usize,
+    /// Variables assigned by the state now finishing, for its exit event.
+    pub assigned: Option<Map<String, Value>>,
 }
 
 /// How a state ended for its frame.
@@ -40,6 +42,9 @@ impl Runtime<'_> {
 
     /// Appends an event, chained to the frame's previous event.
     pub fn emit(&mut self, f: Option<u64>, event_type: EventType, details: Details) -> u64 {
+        if f.and_then(|f| self.exec.frames.get(&f)).is_some_and(|fr| fr.silent) {
+            return 0;
+        }
         let id = self.exec.last_event_id + 1;
         let prev = match f.and_then(|f| self.exec.frames.get_mut(&f)) {
             Some(fr) => std::mem::replace(&mut fr.last_event_id, id),
@@ -79,7 +84,11 @@ impl Runtime<'_> {
             let role_arn = context.role_arn.clone();
             self.exec.context = Some(context);
             let payload = self.payload(&input);
-            self.emit(None, EventType::ExecutionStarted, Details::ExecutionStarted { input: payload, role_arn });
+            self.emit(
+                None,
+                EventType::ExecutionStarted,
+                Details::ExecutionStarted { input: payload, input_details: Truncation::default(), role_arn },
+            );
             if let Some(t) = self.def.timeout_seconds {
                 self.start_timer(Timer::ExecutionTimeout, self.now_ms + (t as i64) * 1000);
             }
@@ -114,7 +123,7 @@ impl Runtime<'_> {
             Timer::Frame(f) => {
                 let fr = self.frame_mut(f)?;
                 fr.wait = match std::mem::replace(&mut fr.wait, Wait::Ready) {
-                    Wait::Timer { output, .. } => Wait::Elapsed { output },
+                    Wait::Timer { output, assigned, .. } => Wait::Elapsed { output, assigned },
                     _ => Wait::Ready,
                 };
                 self.exec.ready.push_back(f);
@@ -140,7 +149,9 @@ impl Runtime<'_> {
         map_item: Option<(u64, Value)>,
     ) -> u64 {
         let id = self.exec.fresh_id();
-        let last = parent.as_ref().and_then(|p| self.exec.frames.get(&p.frame)).map(|p| p.last_event_id);
+        let parent_frame = parent.as_ref().and_then(|p| self.exec.frames.get(&p.frame));
+        let last = parent_frame.map(|p| p.last_event_id);
+        let silent = parent_frame.is_some_and(|p| p.silent);
         let frame = Frame {
             machine,
             parent,
@@ -149,11 +160,13 @@ impl Runtime<'_> {
             vars,
             entered_event_id: 0,
             entered_ms: self.now_ms,
-            last_event_id: last.unwrap_or(self.exec.last_event_id),
+            // AWS chains the top level's first event to 0, not to ExecutionStarted.
+            last_event_id: last.unwrap_or(0),
             attempts: Vec::new(),
             wait: Wait::Ready,
             map_item,
             entering: true,
+            silent,
         };
         self.exec.frames.insert(id, frame);
         self.exec.ready.push_back(id);
@@ -210,8 +223,23 @@ impl Runtime<'_> {
         let wait = std::mem::replace(&mut self.frame_mut(f)?.wait, Wait::Ready);
         match wait {
             Wait::Completed { result } => return self.complete(f, state, result),
-            Wait::Errored { error, cause } => return self.handle_error(f, state, Raised { error, cause }),
-            Wait::Elapsed { output } => return self.leave(f, state, output),
+            Wait::Errored { error, cause, failed_event } => {
+                let raised = Raised { error, cause };
+                if raised.error != "States.Runtime" && self.try_retry(f, state, &raised)? {
+                    return Ok(Flow::Blocked);
+                }
+                // The state failed for good: AWS records that only now, not per retried attempt.
+                if let Some(ty) = failed_event {
+                    self.emit(Some(f), ty, Details::None {});
+                }
+                return self.catch_or_fail(f, state, raised);
+            }
+            Wait::Elapsed { output, assigned } => {
+                if let Some(v) = assigned {
+                    self.assign(f, v);
+                }
+                return self.leave(f, state, output);
+            }
             Wait::Ready => {}
             other => {
                 // Still blocked: put it back.
@@ -237,7 +265,11 @@ impl Runtime<'_> {
     fn enter(&mut self, f: u64, state: &State) -> Result<(), Error> {
         let (ty, _) = event_types(&state.kind);
         let input = self.payload(&self.frame(f)?.input);
-        let id = self.emit(Some(f), ty, Details::StateEntered { name: state.name.clone(), input });
+        let id = self.emit(
+            Some(f),
+            ty,
+            Details::StateEntered { name: state.name.clone(), input, input_details: Truncation::default() },
+        );
         let now = self.now_ms;
         let fr = self.frame_mut(f)?;
         fr.entered_event_id = id;
@@ -345,10 +377,31 @@ impl Runtime<'_> {
 
     pub fn assign(&mut self, f: u64, values: Value) {
         if let (Value::Object(m), Some(fr)) = (values, self.exec.frames.get_mut(&f)) {
+            if m.is_empty() {
+                return; // AWS reports no assignedVariables for `"Assign": {}`.
+            }
+            let mut shown = Map::with_capacity(m.len());
             for (k, v) in m {
+                shown.insert(k.clone(), Value::String(crate::json::to_string(&v)));
                 fr.vars.insert(k, v);
             }
+            // Reported on the state's exit event, as AWS does.
+            self.assigned = Some(shown);
         }
+    }
+
+    /// The `…StateExited` event, carrying the variables the state just assigned.
+    pub fn emit_exited(&mut self, f: u64, exit: EventType, state: &State, output: Value) {
+        let assigned_variables = self.assigned.take();
+        let assigned_variables_details = assigned_variables.as_ref().map(|_| Truncation::default());
+        let details = StateExited {
+            name: state.name.clone(),
+            output,
+            output_details: Truncation::default(),
+            assigned_variables,
+            assigned_variables_details,
+        };
+        self.emit(Some(f), exit, Details::StateExited(details));
     }
 
     /// Emits the exit event and moves on.
@@ -356,7 +409,7 @@ impl Runtime<'_> {
         let (_, exit) = event_types(&state.kind);
         if let Some(exit) = exit {
             let payload = self.payload(&output);
-            self.emit(Some(f), exit, Details::StateExited { name: state.name.clone(), output: payload });
+            self.emit_exited(f, exit, state, payload);
         }
         Ok(match (&state.kind, state.next) {
             (_, Some(next)) => Flow::Goto(next, output),
@@ -366,11 +419,14 @@ impl Runtime<'_> {
 
     /// Retry, then Catch, then fail the frame.
     pub fn handle_error(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
-        if raised.error != "States.Runtime"
-            && let Some(flow) = self.try_retry(f, state, &raised)?
-        {
-            return Ok(flow);
+        if raised.error != "States.Runtime" && self.try_retry(f, state, &raised)? {
+            return Ok(Flow::Blocked);
         }
+        self.catch_or_fail(f, state, raised)
+    }
+
+    /// The first matching catcher takes the error; otherwise the frame fails.
+    fn catch_or_fail(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
         for c in &state.catch {
             if crate::definition::error_matches(&c.error_equals, &raised.error) {
                 let mut err = Map::new();
@@ -397,7 +453,7 @@ impl Runtime<'_> {
                 let (_, exit) = event_types(&state.kind);
                 if let Some(exit) = exit {
                     let payload = self.payload(&output);
-                    self.emit(Some(f), exit, Details::StateExited { name: state.name.clone(), output: payload });
+                    self.emit_exited(f, exit, state, payload);
                 }
                 return Ok(Flow::Goto(c.next, output));
             }
@@ -405,18 +461,19 @@ impl Runtime<'_> {
         Ok(Flow::Failed(raised))
     }
 
-    fn try_retry(&mut self, f: u64, state: &State, raised: &Raised) -> Result<Option<Flow>, Error> {
+    /// Schedules a retry when a retrier matches and has attempts left.
+    fn try_retry(&mut self, f: u64, state: &State, raised: &Raised) -> Result<bool, Error> {
         let Some((i, r)) = state
             .retry
             .iter()
             .enumerate()
             .find(|(_, r)| crate::definition::error_matches(&r.error_equals, &raised.error))
         else {
-            return Ok(None);
+            return Ok(false);
         };
         let used = self.frame(f)?.attempts.get(i).copied().unwrap_or(0);
         if used >= r.max_attempts {
-            return Ok(None);
+            return Ok(false);
         }
         let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(used.min(1000) as i32);
         if let Some(max) = r.max_delay_seconds {
@@ -431,7 +488,7 @@ impl Runtime<'_> {
         }
         let timer_id = self.start_timer(Timer::Frame(f), self.now_ms + (delay * 1000.0) as i64);
         self.frame_mut(f)?.wait = Wait::Backoff { timer_id };
-        Ok(Some(Flow::Blocked))
+        Ok(true)
     }
 
     fn frame_succeeded(&mut self, f: u64, output: Value) -> Result<(), Error> {
@@ -458,6 +515,9 @@ impl Runtime<'_> {
 
     /// Ends the execution: aborts every frame and emits the terminal event.
     pub fn finish(&mut self, status: Status, output: Option<Value>, error: Option<String>, cause: Option<String>) {
+        // AWS omits an empty error or cause (a Fail state without them).
+        let error = error.filter(|e| !e.is_empty());
+        let cause = cause.filter(|c| !c.is_empty());
         let tasks: Vec<u64> = self.exec.tasks.keys().copied().collect();
         for task_id in tasks {
             self.out.commands.push(Command::CancelTask { task_id });
@@ -470,7 +530,10 @@ impl Runtime<'_> {
         let (ty, d) = match status {
             Status::Succeeded => {
                 let o = self.payload(output.as_ref().unwrap_or(&Value::Null));
-                (EventType::ExecutionSucceeded, Details::ExecutionSucceeded { output: o })
+                (
+                    EventType::ExecutionSucceeded,
+                    Details::ExecutionSucceeded { output: o, output_details: Truncation::default() },
+                )
             }
             Status::TimedOut => (EventType::ExecutionTimedOut, Details::ExecutionTimedOut(details)),
             Status::Aborted => (EventType::ExecutionAborted, Details::ExecutionAborted(details)),
@@ -497,5 +560,14 @@ pub(super) fn event_types(kind: &Kind) -> (EventType, Option<EventType>) {
         Kind::Fail { .. } => (FailStateEntered, None),
         Kind::Parallel { .. } => (ParallelStateEntered, Some(ParallelStateExited)),
         Kind::Map(_) => (MapStateEntered, Some(MapStateExited)),
+    }
+}
+
+impl Runtime<'_> {
+    /// AWS's Map Run ARN: the state machine ARN with `mapRun`, the label and a UUID.
+    pub fn map_run_arn(&mut self, label: &str) -> String {
+        let sm = self.exec.context.as_ref().map(|c| c.state_machine_arn.clone()).unwrap_or_default();
+        let uuid = crate::entropy::uuid_v4(self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        format!("{}/{label}:{uuid}", sm.replacen(":stateMachine:", ":mapRun:", 1))
     }
 }

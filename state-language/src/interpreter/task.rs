@@ -64,13 +64,12 @@ impl Runtime<'_> {
         let Some(next) = chosen.or(default) else {
             return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
         };
-        let output = self.assign_and_output(f, state, &effective, entered).map_err(Ok)?;
+        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
+        if let Some(v) = assigned {
+            self.assign(f, v);
+        }
         let payload = self.payload(&output);
-        self.emit(
-            Some(f),
-            EventType::ChoiceStateExited,
-            Details::StateExited { name: state.name.clone(), output: payload },
-        );
+        self.emit_exited(f, EventType::ChoiceStateExited, state, payload);
         Ok(Flow::Goto(next, output))
     }
 
@@ -156,9 +155,10 @@ impl Runtime<'_> {
                 })?
             }
         };
-        let output = self.assign_and_output(f, state, &effective, entered).map_err(Ok)?;
+        // Errors in Assign or OutputPath surface on entry; the variables change on exit.
+        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
         let timer_id = self.start_timer(Timer::Frame(f), fire_at);
-        self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output };
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output, assigned };
         Ok(Flow::Blocked)
     }
 
@@ -234,8 +234,15 @@ impl Runtime<'_> {
     }
 
     /// Choice and Wait: Assign and OutputPath both read the state's effective
-    /// input and the variables as they were; the assignments land afterwards.
-    fn assign_and_output(&mut self, f: u64, state: &State, effective: &Value, entered: u64) -> Result<Value, Raised> {
+    /// input and the variables as they were. Returns the output and the values
+    /// to assign, which the caller applies when the state exits.
+    fn output_and_assignments(
+        &mut self,
+        f: u64,
+        state: &State,
+        effective: &Value,
+        entered: u64,
+    ) -> Result<(Value, Option<Value>), Raised> {
         let at = Where { state_name: &state.name, ..Where::default() };
         let assigned = match &state.io.assign {
             Some(a) => Some(with_scope(self.exec, f, effective, at, |s| io::render(s, a, &state.name, entered))?),
@@ -244,10 +251,7 @@ impl Runtime<'_> {
         let output = with_scope(self.exec, f, effective, at, |s| {
             io::select(s, state.io.output_path.as_ref(), &state.name, entered)
         })?;
-        if let Some(v) = assigned {
-            self.assign(f, v);
-        }
-        Ok(output)
+        Ok((output, assigned))
     }
 
     pub(super) fn task_started(&mut self, task_id: u64) -> Result<(), Error> {
@@ -264,7 +268,11 @@ impl Runtime<'_> {
         let t = self.take_task(task_id)?;
         let payload = self.payload(&output);
         let task = TaskRef::from_arn(&t.resource);
-        self.emit(Some(t.frame), EventType::TaskSucceeded, Details::TaskSucceeded { task, output: payload });
+        self.emit(
+            Some(t.frame),
+            EventType::TaskSucceeded,
+            Details::TaskSucceeded { task, output: payload, output_details: Default::default() },
+        );
         self.frame_mut(t.frame)?.wait = Wait::Completed { result: output };
         self.exec.ready.push_back(t.frame);
         Ok(())
@@ -286,7 +294,7 @@ impl Runtime<'_> {
         } else {
             self.emit(Some(t.frame), EventType::TaskFailed, Details::TaskFailed { task, error: details });
         }
-        self.frame_mut(t.frame)?.wait = Wait::Errored { error, cause };
+        self.frame_mut(t.frame)?.wait = Wait::Errored { error, cause, failed_event: None };
         self.exec.ready.push_back(t.frame);
         Ok(())
     }

@@ -421,6 +421,12 @@ impl Builder {
             tolerated_failure_count: self.amount(s, "ToleratedFailureCount", at),
             tolerated_failure_percentage: self.amount(s, "ToleratedFailurePercentage", at),
             distributed_io: ["ItemReader", "ItemBatcher", "ResultWriter"].iter().any(|f| s.contains_key(*f)),
+            distributed: proc
+                .and_then(|p| p.get("ProcessorConfig"))
+                .and_then(|c| c.get("Mode"))
+                .and_then(Value::as_str)
+                == Some("DISTRIBUTED"),
+            label: s.get("Label").and_then(Value::as_str).map(str::to_string),
         }
     }
 
