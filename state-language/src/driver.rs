@@ -133,6 +133,10 @@ pub fn run(
             if keep_history {
                 history.extend(started.events);
             }
+            // Starting a task arms its heartbeat timer.
+            if let Some(o) = absorb(started.commands, &mut tasks, &mut timers, &mut history) {
+                return Ok(o);
+            }
             let result = match host.run_task(&t) {
                 TaskOutcome::Succeeded(output) => Input::TaskSucceeded { task_id: t.task_id, output },
                 TaskOutcome::Failed { error, cause } => Input::TaskFailed { task_id: t.task_id, error, cause },

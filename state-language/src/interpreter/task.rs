@@ -205,8 +205,8 @@ impl Runtime<'_> {
         );
         let timeout_timer =
             timeout.map(|t| self.start_timer(Timer::TaskTimeout(task_id), self.now_ms + t as i64 * 1000));
-        let heartbeat_timer =
-            heartbeat.map(|h| self.start_timer(Timer::HeartbeatTimeout(task_id), self.now_ms + h as i64 * 1000));
+        // The heartbeat clock starts when a worker starts the task (`TaskStarted`).
+        let heartbeat_timer = None;
         self.exec.tasks.insert(
             task_id,
             PendingTask {
@@ -261,7 +261,7 @@ impl Runtime<'_> {
         }
         let (f, r) = (t.frame, TaskRef::from_arn(&t.resource));
         self.emit(Some(f), EventType::TaskStarted, Details::TaskStarted(r));
-        Ok(())
+        self.restart_heartbeat(task_id)
     }
 
     pub(super) fn task_succeeded(&mut self, task_id: u64, output: Value) -> Result<(), Error> {
@@ -300,6 +300,16 @@ impl Runtime<'_> {
     }
 
     pub(super) fn task_heartbeat(&mut self, task_id: u64) -> Result<(), Error> {
+        let t = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?;
+        if !t.started {
+            // A heartbeat means a worker has the task, even if its start was not reported.
+            return self.task_started(task_id);
+        }
+        self.restart_heartbeat(task_id)
+    }
+
+    /// (Re)arms the heartbeat deadline; the superseded timer is forgotten, so its firing is ignored.
+    fn restart_heartbeat(&mut self, task_id: u64) -> Result<(), Error> {
         let t = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?;
         let (Some(secs), old) = (t.heartbeat_seconds, t.heartbeat_timer) else { return Ok(()) };
         if let Some(old) = old {
