@@ -6,6 +6,21 @@ use serde_json::Value;
 use state_language::{Options, validate, validate_text};
 use stepwise_tests::{json_files, known, shared_dir};
 
+/// AWS-validated invalid definitions whose exact AWS message we reproduce; only ratchets up.
+const AWS_MESSAGES_MATCHED_MIN: u32 = 23;
+
+/// The whole `InvalidDefinition` text, or one diagnostic's message (ValidateStateMachineDefinition),
+/// matched through the case's placeholder regex where LocalStack tokenised it.
+fn message_matches(expected: &Value, report: &state_language::Report) -> bool {
+    let want = expected["message"].as_str().unwrap_or_default();
+    let got = report.aws_message();
+    if got == want || report.diagnostics.iter().any(|d| d.message == want) {
+        return true;
+    }
+    let re = expected["placeholder_regex"]["$.message"].as_str().and_then(|r| regex_lite::Regex::new(r).ok());
+    re.is_some_and(|re| re.is_match(&got))
+}
+
 fn check(file: &Value) -> Result<state_language::Report, String> {
     let express = file.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
     let options = Options { express };
@@ -29,11 +44,16 @@ fn invalid_and_valid_definitions() -> anyhow::Result<()> {
             let file: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
             let name = file["name"].as_str().unwrap_or_default().to_string();
             let report = check(&file).map_err(anyhow::Error::msg)?;
-            if !must_pass {
-                let want = file["expected"]["message"].as_str().unwrap_or_default();
+            if !must_pass && file["aws_validated"] == Value::Bool(true) {
                 exact.1 += 1;
-                if report.aws_message() == want || report.diagnostics.iter().any(|d| d.message == want) {
+                if message_matches(&file["expected"], &report) {
                     exact.0 += 1;
+                } else {
+                    println!(
+                        "message differs: {name}\n  AWS: {}\n  we: {}",
+                        file["expected"]["message"],
+                        report.aws_message()
+                    );
                 }
             }
             if report.is_ok() != must_pass {
@@ -44,7 +64,8 @@ fn invalid_and_valid_definitions() -> anyhow::Result<()> {
         }
     }
     println!("validation corpus: {} passed, {} failed", ran.len() - failed.len(), failed.len());
-    println!("invalid definitions whose AWS message we match exactly: {}/{}", exact.0, exact.1);
+    println!("AWS-validated invalid definitions whose message we match: {}/{}", exact.0, exact.1);
+    assert!(exact.0 >= AWS_MESSAGES_MATCHED_MIN, "message fidelity fell below {AWS_MESSAGES_MATCHED_MIN}");
     let problems = known::check(&known, &ran, &failed);
     for p in &problems {
         println!("{p}");

@@ -51,8 +51,9 @@ impl Template {
                     let ptr = format!("/{}", crate::validate::escape_pointer(k));
                     if let Some(name) = k.strip_suffix(".$") {
                         let Value::String(s) = v else {
+                            // AWS locates a bad dynamic field at the object that holds it.
                             return Err((
-                                ptr,
+                                String::new(),
                                 format!(
                                     "The value for the field '{k}' must be a STRING that contains a JSONPath but was an {}",
                                     crate::json::type_name(v).to_uppercase()
@@ -61,7 +62,7 @@ impl Template {
                         };
                         let bad = || {
                             (
-                                ptr.clone(),
+                                String::new(),
                                 format!(
                                     "The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"
                                 ),

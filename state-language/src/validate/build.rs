@@ -314,6 +314,13 @@ impl Builder {
                 );
             }
         }
+        if let Some(c) = s.get("Credentials").and_then(Value::as_object)
+            && !c.contains_key("RoleArn")
+            && !c.contains_key("RoleArn.$")
+        {
+            let msg = "The field 'RoleArn' is required but was missing";
+            self.err(code::SCHEMA, &format!("{at}/Credentials"), msg);
+        }
         let timeout = self.amount(s, "TimeoutSeconds", at);
         let heartbeat = self.amount(s, "HeartbeatSeconds", at);
         if let (Some(Amount::Literal(t)), Some(Amount::Literal(h))) = (&timeout, &heartbeat)

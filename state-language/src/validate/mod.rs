@@ -89,9 +89,13 @@ pub fn validate_text(text: &str, options: Options) -> Report {
             format!("The definition is {} bytes; the limit is {} bytes", text.len(), limits::DEFINITION_BYTES_MAX);
         return Report { diagnostics: vec![error(code::TOO_BIG, "", msg)], definition: None };
     }
+    if text.trim().is_empty() {
+        let d = error(code::SCHEMA, "", "Definition must be a valid JSON object");
+        return Report { diagnostics: vec![d], definition: None };
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(v) => validate(&v, options),
-        Err(e) => Report { diagnostics: vec![error(code::INVALID_JSON, "", e.to_string())], definition: None },
+        Err(e) => Report { diagnostics: vec![error(code::INVALID_JSON, "", json_error(text, &e))], definition: None },
     }
 }
 
@@ -116,4 +120,21 @@ pub fn validate(v: &Value, options: Options) -> Report {
     }
     let ok = structural_ok && diagnostics.iter().all(|d| d.severity != Severity::Error);
     Report { definition: if ok { built.definition } else { None }, diagnostics }
+}
+
+/// AWS parses definitions with Jackson; for its most common complaint, a bare
+/// word where a value should be, we give Jackson's text. Others keep serde's.
+fn json_error(text: &str, e: &serde_json::Error) -> String {
+    let start = text.len() - text.trim_start().len();
+    let token: String = text[start..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    let literal =
+        matches!(token.as_str(), "true" | "false" | "null") || token.starts_with(|c: char| c.is_ascii_digit());
+    if token.is_empty() || literal || e.line() != 1 {
+        return e.to_string();
+    }
+    let shown: String = text.chars().take(500).collect();
+    format!(
+        "Unrecognized token '{token}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: (String)\"{shown}\"; line: 1, column: {}]",
+        start + token.chars().count() + 1
+    )
 }
