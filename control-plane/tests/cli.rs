@@ -123,3 +123,23 @@ fn run_history_lists_events() {
 }
 
 use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn run_refuses_input_over_256_kib() {
+    let dir = tempdir::Dir::new("big");
+    let big = write(&dir, "big.json", &format!("{{\"s\":\"{}\"}}", "x".repeat(256 * 1024)));
+    stepwise()
+        .args(["run", &example(), "--input", &format!("@{big}")])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("States.DataLimitExceeded"));
+}
+
+#[test]
+fn validate_reports_a_missing_file_clearly() {
+    stepwise()
+        .args(["validate", "/nonexistent/def.json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot read"));
+}

@@ -25,10 +25,10 @@ pub const STATES_PER_DEFINITION_MAX: usize = 10_000;
 pub const TRANSITIONS_PER_STEP_MAX: usize = 5_000_000;
 /// AWS: 25,000 history events per execution.
 pub const HISTORY_EVENTS_MAX: u64 = 25_000;
-/// AWS: a Map state runs at most 40 inline iterations at once when MaxConcurrency is 0;
-/// we keep the bound but let all items be queued.
+/// Items one inline Map may iterate over. Every item's result is kept in the
+/// execution state, so this bounds its size (payload limits bound it sooner).
 pub const MAP_ITEMS_MAX: usize = 1_000_000;
-/// Retry MaxAttempts upper bound accepted by AWS (99999999).
+/// AWS: Retry MaxAttempts is at most 99,999,999.
 pub const RETRY_ATTEMPTS_MAX: u64 = 99_999_999;
-/// AWS: timer durations (Wait, timeouts) are at most one year and... we cap at 99999999 seconds.
+/// AWS: Wait seconds, task timeouts and heartbeats are at most 99,999,999 seconds.
 pub const SECONDS_MAX: u64 = 99_999_999;

@@ -69,3 +69,27 @@ fn resuming_from_serialized_state_changes_nothing() {
     assert_eq!(out, out2);
     assert!(out["id"].as_str().is_some_and(|s| s.len() == 36), "{out}");
 }
+
+#[test]
+fn state_of_another_format_version_is_refused() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let def = state_language::validate(&def, Default::default()).definition.expect("valid");
+    let mut exec = Execution::new();
+    exec.version += 1;
+    let err = step(&def, &mut exec, Input::Start { input: json!({}), context: ctx() }, 0).expect_err("refused");
+    assert!(matches!(err, state_language::Error::Version { .. }), "{err}");
+}
+
+#[test]
+fn inputs_before_start_or_after_the_end_are_refused() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let def = state_language::validate(&def, Default::default()).definition.expect("valid");
+    let mut exec = Execution::new();
+    let err = step(&def, &mut exec, Input::TimerFired { timer_id: 1 }, 0).expect_err("not started");
+    assert_eq!(err, state_language::Error::NotStarted);
+    step(&def, &mut exec, Input::Start { input: json!({}), context: ctx() }, 0).expect("start");
+    let err = step(&def, &mut exec, Input::Start { input: json!({}), context: ctx() }, 0).expect_err("twice");
+    assert_eq!(err, state_language::Error::AlreadyStarted);
+    let err = step(&def, &mut exec, Input::TaskSucceeded { task_id: 9, output: json!(1) }, 0).expect_err("done");
+    assert!(matches!(err, state_language::Error::NotRunning(_)), "{err}");
+}

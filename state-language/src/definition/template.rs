@@ -34,7 +34,6 @@ pub enum TemplateError {
         field: String,
         error: intrinsics::EvalError,
     },
-    TooDeep,
 }
 
 impl Template {

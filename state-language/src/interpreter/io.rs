@@ -79,7 +79,6 @@ pub(super) fn render(scope: &mut Scope<'_>, t: &Template, state: &str, entered: 
             ),
             other => runtime(state, entered, format!("The field '{field}' could not be evaluated: {other}")),
         },
-        TemplateError::TooDeep => runtime(state, entered, "The payload template is nested too deeply"),
     })
 }
 

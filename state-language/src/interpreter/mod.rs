@@ -145,6 +145,10 @@ pub fn step_with(
     now_ms: i64,
     limits: Limits,
 ) -> Result<Step, crate::Error> {
+    // A state written by another format version is refused, never misread.
+    if exec.version != frame::EXECUTION_FORMAT_VERSION {
+        return Err(crate::Error::Version { found: exec.version, expected: frame::EXECUTION_FORMAT_VERSION });
+    }
     let mut rt = run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0, assigned: None };
     rt.apply(input)?;
     rt.drain()?;
