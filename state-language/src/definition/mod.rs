@@ -162,12 +162,15 @@ pub struct Catcher {
     pub assign: Option<Template>,
 }
 
-/// AWS's matching of an error name against `ErrorEquals`: `States.ALL`
-/// matches everything but `States.Runtime`; `States.TaskFailed` matches every
-/// error except `States.Timeout` and other `States.` runtime errors (AWS docs).
-pub fn error_matches(error_equals: &[String], error: &str) -> bool {
+/// AWS's matching of an error name against `ErrorEquals`. `States.ALL`
+/// matches everything but the terminal `States.Runtime` and, for errors the
+/// state itself raised, `States.DataLimitExceeded`; an error a task reported
+/// (including a result over the size limit) is an ordinary task failure and
+/// `States.ALL` catches it, as AWS's recorded runs show. `States.TaskFailed`
+/// matches every error except `States.` runtime errors.
+pub fn error_matches(error_equals: &[String], error: &str, reported_by_task: bool) -> bool {
     error_equals.iter().any(|e| match e.as_str() {
-        "States.ALL" => error != "States.Runtime" && error != "States.DataLimitExceeded",
+        "States.ALL" => error != "States.Runtime" && (reported_by_task || error != "States.DataLimitExceeded"),
         "States.TaskFailed" => !error.starts_with("States.") || error == "States.TaskFailed",
         other => other == error,
     })

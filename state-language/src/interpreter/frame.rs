@@ -141,6 +141,9 @@ pub enum Wait {
         /// `MapStateFailed`/`ParallelStateFailed`, emitted only if no retrier takes the error.
         #[serde(default)]
         failed_event: Option<EventType>,
+        /// The task reported it (see `definition::error_matches`).
+        #[serde(default)]
+        from_task: bool,
     },
     /// A Wait state's timer fired; leave with this output next.
     Elapsed {

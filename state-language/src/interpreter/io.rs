@@ -14,11 +14,13 @@ use crate::path::Path;
 pub(super) struct Raised {
     pub error: String,
     pub cause: String,
+    /// Reported by a task rather than raised by the state: `States.ALL` may catch it.
+    pub from_task: bool,
 }
 
 impl Raised {
     pub fn new(error: &str, cause: impl Into<String>) -> Self {
-        Raised { error: error.to_string(), cause: cause.into() }
+        Raised { error: error.to_string(), cause: cause.into(), from_task: false }
     }
 }
 

@@ -264,7 +264,7 @@ impl Runtime<'_> {
             } else {
                 (r.error, r.cause)
             };
-            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause, failed_event: Some(ty) };
+            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause, failed_event: Some(ty), from_task: false };
             self.exec.ready.push_back(p.frame);
             return Ok(());
         }
@@ -285,8 +285,12 @@ impl Runtime<'_> {
         {
             let r = e?;
             self.abort_children(p.frame)?;
-            self.frame_mut(p.frame)?.wait =
-                Wait::Errored { error: r.error, cause: r.cause, failed_event: Some(EventType::MapStateFailed) };
+            self.frame_mut(p.frame)?.wait = Wait::Errored {
+                error: r.error,
+                cause: r.cause,
+                failed_event: Some(EventType::MapStateFailed),
+                from_task: false,
+            };
             self.exec.ready.push_back(p.frame);
         }
         Ok(())

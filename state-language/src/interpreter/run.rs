@@ -223,8 +223,8 @@ impl Runtime<'_> {
         let wait = std::mem::replace(&mut self.frame_mut(f)?.wait, Wait::Ready);
         match wait {
             Wait::Completed { result } => return self.complete(f, state, result),
-            Wait::Errored { error, cause, failed_event } => {
-                let raised = Raised { error, cause };
+            Wait::Errored { error, cause, failed_event, from_task } => {
+                let raised = Raised { error, cause, from_task };
                 if raised.error != "States.Runtime" && self.try_retry(f, state, &raised)? {
                     return Ok(Flow::Blocked);
                 }
@@ -313,7 +313,11 @@ impl Runtime<'_> {
                 let error = text(error, "ErrorPath").map_err(Ok)?;
                 let cause = text(cause, "CausePath").map_err(Ok)?;
                 // A Fail state's error bypasses Retry and Catch: it fails its frame directly.
-                Ok(Flow::Failed(Raised { error: error.unwrap_or_default(), cause: cause.unwrap_or_default() }))
+                Ok(Flow::Failed(Raised {
+                    error: error.unwrap_or_default(),
+                    cause: cause.unwrap_or_default(),
+                    from_task: false,
+                }))
             }
             Kind::Choice { rules, default } => self.choice(f, state, rules, *default, effective, entered),
             Kind::Wait(w) => self.wait(f, state, w, effective, entered),
@@ -428,7 +432,7 @@ impl Runtime<'_> {
     /// The first matching catcher takes the error; otherwise the frame fails.
     fn catch_or_fail(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
         for c in &state.catch {
-            if crate::definition::error_matches(&c.error_equals, &raised.error) {
+            if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task) {
                 let mut err = Map::new();
                 err.insert("Error".into(), Value::String(raised.error.clone()));
                 err.insert("Cause".into(), Value::String(raised.cause.clone()));
@@ -467,7 +471,7 @@ impl Runtime<'_> {
             .retry
             .iter()
             .enumerate()
-            .find(|(_, r)| crate::definition::error_matches(&r.error_equals, &raised.error))
+            .find(|(_, r)| crate::definition::error_matches(&r.error_equals, &raised.error, raised.from_task))
         else {
             return Ok(false);
         };

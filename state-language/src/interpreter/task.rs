@@ -265,6 +265,18 @@ impl Runtime<'_> {
     }
 
     pub(super) fn task_succeeded(&mut self, task_id: u64, output: Value) -> Result<(), Error> {
+        if crate::json::size_bytes(&output) > self.limits.payload_bytes_max {
+            // AWS records an oversized result as a failed task, which Catch can handle.
+            let resource = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?.resource.clone();
+            let shown = match resource.strip_prefix("arn:aws:states:::") {
+                Some(_) => TaskRef::from_arn(&resource).resource_type,
+                None => resource,
+            };
+            let cause = format!(
+                "The state/task '{shown}' returned a result with a size exceeding the maximum number of bytes service limit."
+            );
+            return self.task_failed(task_id, "States.DataLimitExceeded".into(), cause, false);
+        }
         let t = self.take_task(task_id)?;
         let payload = self.payload(&output);
         let task = TaskRef::from_arn(&t.resource);
@@ -294,7 +306,7 @@ impl Runtime<'_> {
         } else {
             self.emit(Some(t.frame), EventType::TaskFailed, Details::TaskFailed { task, error: details });
         }
-        self.frame_mut(t.frame)?.wait = Wait::Errored { error, cause, failed_event: None };
+        self.frame_mut(t.frame)?.wait = Wait::Errored { error, cause, failed_event: None, from_task: true };
         self.exec.ready.push_back(t.frame);
         Ok(())
     }
