@@ -9,9 +9,12 @@ mod amount;
 mod context;
 mod events;
 mod frame;
+mod inputs;
 mod io;
 mod join;
+mod outcome;
 mod run;
+mod states;
 mod task;
 
 pub use events::{

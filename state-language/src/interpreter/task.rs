@@ -1,4 +1,4 @@
-//! Choice, Wait, Fail and Task states.
+//! Task states: scheduling, results, failures, timeouts and heartbeats.
 
 use serde_json::Value;
 
@@ -9,159 +9,11 @@ use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use super::{Command, TaskCommand};
 use crate::Error;
-use crate::definition::{Rule, State, StateId, Task, Text, WaitFor};
-use crate::intrinsics::Env;
+use crate::definition::{State, Task};
 
 type Res<T> = Result<T, Result<Raised, Error>>;
 
 impl Runtime<'_> {
-    pub(super) fn fail_text(
-        &mut self,
-        f: u64,
-        state: &State,
-        t: &Option<Text>,
-        field: &str,
-        input: &Value,
-        entered: u64,
-    ) -> Result<Option<String>, Raised> {
-        let at = Where { state_name: &state.name, ..Where::default() };
-        let v = match t {
-            None => return Ok(None),
-            Some(Text::Literal(s)) => return Ok(Some(s.clone())),
-            Some(Text::Path(p)) => with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|_| {
-                let msg = format!(
-                    "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
-                    p.text,
-                    crate::json::to_string(input)
-                );
-                io::runtime(&state.name, entered, msg)
-            })?,
-            Some(Text::Intrinsic(c)) => with_scope(self.exec, f, input, at, |s| c.eval(s))
-                .map_err(|e| io::runtime(&state.name, entered, e.to_string()))?,
-        };
-        Ok(Some(match v {
-            Value::String(s) => s,
-            other => crate::json::to_string(&other),
-        }))
-    }
-
-    pub(super) fn choice(
-        &mut self,
-        f: u64,
-        state: &State,
-        rules: &[(Rule, StateId)],
-        default: Option<StateId>,
-        effective: Value,
-        entered: u64,
-    ) -> Res<Flow> {
-        let mut chosen = None;
-        for (rule, next) in rules {
-            if self.test_rule(f, state, rule, &effective, entered)? {
-                chosen = Some(*next);
-                break;
-            }
-        }
-        let Some(next) = chosen.or(default) else {
-            return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
-        };
-        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
-        if let Some(v) = assigned {
-            self.assign(f, v);
-        }
-        let payload = self.payload(&output);
-        self.emit_exited(f, EventType::ChoiceStateExited, state, payload);
-        Ok(Flow::Goto(next, output))
-    }
-
-    fn test_rule(&mut self, f: u64, state: &State, rule: &Rule, input: &Value, entered: u64) -> Res<bool> {
-        match rule {
-            Rule::And(rs) => {
-                for r in rs {
-                    if !self.test_rule(f, state, r, input, entered)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            }
-            Rule::Or(rs) => {
-                for r in rs {
-                    if self.test_rule(f, state, r, input, entered)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
-            }
-            Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered)?),
-            Rule::Condition(_) => {
-                Err(Ok(io::runtime(&state.name, entered, "JSONata conditions are not yet supported")))
-            }
-            Rule::Compare { variable, op, operand } => {
-                let at = Where { state_name: &state.name, ..Where::default() };
-                let value = with_scope(self.exec, f, input, at, |s| s.read(variable));
-                if *op == crate::definition::CmpOp::IsPresent {
-                    let present = value.is_ok();
-                    let want = matches!(operand, crate::definition::Operand::Literal(Value::Bool(true)));
-                    return Ok(present == want);
-                }
-                let value = value.map_err(|_| {
-                    Ok(io::runtime(
-                        &state.name,
-                        entered,
-                        format!(
-                            "Invalid path '{}': The choice state's condition path references an invalid value.",
-                            variable.text
-                        ),
-                    ))
-                })?;
-                let operand = match operand {
-                    crate::definition::Operand::Literal(v) => v.clone(),
-                    crate::definition::Operand::Path(p) => {
-                        with_scope(self.exec, f, input, at, |s| s.read(p)).map_err(|_| {
-                            Ok(io::runtime(
-                                &state.name,
-                                entered,
-                                format!(
-                                    "Invalid path '{}': The choice state's condition path references an invalid value.",
-                                    p.text
-                                ),
-                            ))
-                        })?
-                    }
-                };
-                Ok(op.test(&value, &operand))
-            }
-        }
-    }
-
-    pub(super) fn wait(&mut self, f: u64, state: &State, w: &WaitFor, effective: Value, entered: u64) -> Res<Flow> {
-        let fire_at = match w {
-            WaitFor::Seconds(a) => {
-                let secs = self.amount(f, state, a, "Seconds", &effective, entered)?;
-                self.now_ms + (secs as i64) * 1000
-            }
-            WaitFor::Timestamp(t) => {
-                timestamp_ms(t).ok_or_else(|| Ok(io::runtime(&state.name, entered, "Invalid timestamp")))?
-            }
-            WaitFor::TimestampPath(p) => {
-                let at = Where { state_name: &state.name, ..Where::default() };
-                let v = with_scope(self.exec, f, &effective, at, |s| s.read(p))
-                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?;
-                v.as_str().and_then(timestamp_ms).ok_or_else(|| {
-                    Ok(io::runtime(
-                        &state.name,
-                        entered,
-                        format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {}", p.text),
-                    ))
-                })?
-            }
-        };
-        // Errors in Assign or OutputPath surface on entry; the variables change on exit.
-        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
-        let timer_id = self.start_timer(Timer::Frame(f), fire_at);
-        self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output, assigned };
-        Ok(Flow::Blocked)
-    }
-
     pub(super) fn schedule_task(
         &mut self,
         f: u64,
@@ -231,27 +83,6 @@ impl Runtime<'_> {
         }));
         self.frame_mut(f).map_err(Err)?.wait = Wait::Task { task_id };
         Ok(Flow::Blocked)
-    }
-
-    /// Choice and Wait: Assign and OutputPath both read the state's effective
-    /// input and the variables as they were. Returns the output and the values
-    /// to assign, which the caller applies when the state exits.
-    fn output_and_assignments(
-        &mut self,
-        f: u64,
-        state: &State,
-        effective: &Value,
-        entered: u64,
-    ) -> Result<(Value, Option<Value>), Raised> {
-        let at = Where { state_name: &state.name, ..Where::default() };
-        let assigned = match &state.io.assign {
-            Some(a) => Some(with_scope(self.exec, f, effective, at, |s| io::render(s, a, &state.name, entered))?),
-            None => None,
-        };
-        let output = with_scope(self.exec, f, effective, at, |s| {
-            io::select(s, state.io.output_path.as_ref(), &state.name, entered)
-        })?;
-        Ok((output, assigned))
     }
 
     pub(super) fn task_started(&mut self, task_id: u64) -> Result<(), Error> {
@@ -342,10 +173,6 @@ impl Runtime<'_> {
         }
         Ok(t)
     }
-}
-
-fn timestamp_ms(s: &str) -> Option<i64> {
-    crate::time::parse_timestamp(s).map(|n| (n / 1_000_000) as i64)
 }
 
 /// A task token: the task id and 128 bits from the execution's entropy

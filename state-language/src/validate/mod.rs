@@ -4,8 +4,10 @@
 
 mod build;
 mod graph;
+mod handlers;
 mod rules;
 mod schema;
+mod states;
 
 use serde::Serialize;
 use serde_json::Value;
