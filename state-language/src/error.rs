@@ -15,6 +15,4 @@ pub enum Error {
     Version { found: u32, expected: u32 },
     #[error("execution state is inconsistent: {0}")]
     Corrupt(String),
-    #[error("more than {0} transitions without blocking: the definition loops without a Wait or Task")]
-    RunawayLoop(usize),
 }

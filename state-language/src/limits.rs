@@ -20,8 +20,9 @@ pub const FILTER_NESTING_DEPTH_MAX: usize = 16;
 pub const ARRAY_RANGE_ITEMS_MAX: usize = 1000;
 /// Number of states in one definition (AWS has no published bound; this keeps work finite).
 pub const STATES_PER_DEFINITION_MAX: usize = 10_000;
-/// Internal transitions one `step` call may take before reporting a runaway loop.
-/// A Pass/Choice cycle without Wait would otherwise never yield to the host.
+/// Transitions one `step` call may take; past it the execution fails with
+/// `States.Runtime`. With AWS's history limit a Pass/Choice cycle fails sooner;
+/// this bounds hosts that raise that limit.
 pub const TRANSITIONS_PER_STEP_MAX: usize = 5_000_000;
 /// AWS: 25,000 history events per execution.
 pub const HISTORY_EVENTS_MAX: u64 = 25_000;

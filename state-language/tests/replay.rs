@@ -93,3 +93,28 @@ fn inputs_before_start_or_after_the_end_are_refused() {
     let err = step(&def, &mut exec, Input::TaskSucceeded { task_id: 9, output: json!(1) }, 0).expect_err("done");
     assert!(matches!(err, state_language::Error::NotRunning(_)), "{err}");
 }
+
+#[test]
+fn a_loop_that_never_waits_fails_the_execution() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "End"}], "Default": "A"},
+        "End": {"Type": "Succeed"}}});
+    let def = state_language::validate(&def, Default::default()).definition.expect("valid");
+    let limits = state_language::interpreter::Limits {
+        history_events_max: u64::MAX,
+        transitions_per_step_max: 1_000,
+        ..Default::default()
+    };
+    let mut exec = Execution::new();
+    let input = Input::Start { input: json!({}), context: ctx() };
+    let out = state_language::interpreter::step_with(&def, &mut exec, input, 0, limits).expect("step");
+    assert_eq!(exec.status, state_language::Status::Failed);
+    assert_eq!(exec.error.as_deref(), Some("States.Runtime"));
+    assert!(out.commands.iter().any(|c| matches!(c, Command::Finish { .. })));
+
+    // With AWS's default limits the history bound stops the same loop.
+    let mut exec = Execution::new();
+    step(&def, &mut exec, Input::Start { input: json!({}), context: ctx() }, 0).expect("step");
+    assert!(exec.cause.as_deref().is_some_and(|c| c.contains("maximum number of history events")), "{:?}", exec.cause);
+}

@@ -120,6 +120,8 @@ pub struct Step {
 pub struct Limits {
     pub history_events_max: u64,
     pub payload_bytes_max: usize,
+    /// Transitions one step may take before the execution fails as a runaway loop.
+    pub transitions_per_step_max: usize,
     /// When false, event details omit payloads (inputs/outputs), as with
     /// `includeExecutionData: false`; it also makes long runs cheaper.
     pub record_payloads: bool,
@@ -130,6 +132,7 @@ impl Default for Limits {
         Limits {
             history_events_max: crate::limits::HISTORY_EVENTS_MAX,
             payload_bytes_max: crate::limits::PAYLOAD_BYTES_MAX,
+            transitions_per_step_max: crate::limits::TRANSITIONS_PER_STEP_MAX,
             record_payloads: true,
         }
     }

@@ -9,7 +9,6 @@ use super::io::{self, Raised, with_scope};
 use super::{Command, Limits, Step};
 use crate::Error;
 use crate::definition::{Definition, Kind, MachineId, QueryLanguage, State, StateId};
-use crate::limits;
 
 pub(super) struct Runtime<'a> {
     pub def: &'a Definition,
@@ -122,8 +121,14 @@ impl Runtime<'_> {
     fn advance(&mut self, f: u64) -> Result<(), Error> {
         loop {
             self.transitions += 1;
-            if self.transitions > limits::TRANSITIONS_PER_STEP_MAX {
-                return Err(Error::RunawayLoop(limits::TRANSITIONS_PER_STEP_MAX));
+            if self.transitions > self.limits.transitions_per_step_max {
+                // A loop of Pass/Choice states that never waits: fail the execution, don't spin.
+                let cause = format!(
+                    "The execution took more than {} transitions without waiting on a task or timer.",
+                    self.limits.transitions_per_step_max
+                );
+                self.finish(Status::Failed, None, Some("States.Runtime".into()), Some(cause));
+                return Ok(());
             }
             if self.exec.last_event_id + 8 > self.limits.history_events_max {
                 let cause = format!(
