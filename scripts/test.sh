@@ -14,10 +14,11 @@ echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== tests (unit, CLI, purity, AWS conformance corpus, validator corpus)"
-cargo test --workspace --locked -- --nocapture 2>&1 | tee /tmp/stepwise-test.log | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|[0-9]+ passed)" || true
-if grep -qE "^test result: FAILED|error: test failed|could not compile" /tmp/stepwise-test.log; then
-  grep -E "panicked|FAILED|NEW FAILURE|NOW PASSES" /tmp/stepwise-test.log | head -50
+log="$(mktemp)"
+echo "== tests (unit, CLI, purity, AWS conformance, history and validator corpora)"
+cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|histories)" || true
+if grep -qE "^test result: FAILED|error: test failed|could not compile" "$log"; then
+  grep -E "panicked|FAILED|NEW FAILURE|NOW PASSES" "$log" | head -50
   exit 1
 fi
 
@@ -25,4 +26,4 @@ echo "== fuzz smoke (${FUZZ_SECONDS:-60}s per target)"
 ./scripts/fuzz-smoke.sh
 
 echo "== summary"
-grep -E "^test result:" /tmp/stepwise-test.log | awk '{p+=$4; f+=$6} END {print p " passed, " f " failed"}'
+grep -E "^test result:" "$log" | awk '{p+=$4; f+=$6} END {print p " passed, " f " failed"}'

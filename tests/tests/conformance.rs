@@ -54,7 +54,12 @@ fn conformance_cases() -> anyhow::Result<()> {
     }
     let pct = 100.0 * f64::from(jp_pass) / f64::from(jp_validated.max(1));
     println!("AWS-validated engine-only JSONPath cases: {jp_pass}/{jp_validated} = {pct:.1}%");
-    println!("{} passed, {} failed", ran.len() - failed.len(), failed.len());
+    // Worded so CI does not read it as a test runner's closing line.
+    println!(
+        "corpus cases: {} pass, {} fail (each failure must be on the known list)",
+        ran.len() - failed.len(),
+        failed.len()
+    );
     let problems = known::check(&known, &ran, &failed);
     for p in &problems {
         println!("{p}");

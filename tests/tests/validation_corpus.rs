@@ -63,7 +63,7 @@ fn invalid_and_valid_definitions() -> anyhow::Result<()> {
             ran.push(name);
         }
     }
-    println!("validation corpus: {} passed, {} failed", ran.len() - failed.len(), failed.len());
+    println!("validation corpus: {} judged as AWS does, {} not", ran.len() - failed.len(), failed.len());
     println!("AWS-validated invalid definitions whose message we match: {}/{}", exact.0, exact.1);
     assert!(exact.0 >= AWS_MESSAGES_MATCHED_MIN, "message fidelity fell below {AWS_MESSAGES_MATCHED_MIN}");
     let problems = known::check(&known, &ran, &failed);
