@@ -1,7 +1,13 @@
-//! Stepwise hosts. Side effects (files, clock, randomness, sleeping) live
-//! here and in `executors`, never in `state-language`.
+//! Stepwise hosts. Side effects (files, clock, randomness, sleeping, the
+//! network) live here and in `executors`, never in `state-language`.
 
+pub mod api;
+pub mod arn;
+pub mod engine;
 pub mod local;
+pub mod model;
+pub mod server;
+pub mod store;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]
@@ -16,4 +22,29 @@ pub enum Error {
     InputTooLarge { size: usize, max: usize },
     #[error(transparent)]
     Driver(#[from] state_language::driver::DriverError),
+    #[error(transparent)]
+    Engine(#[from] state_language::Error),
+    /// An error the API reports to its caller, with AWS's error type.
+    #[error("{kind}: {message}")]
+    Api { kind: &'static str, message: String },
+    #[error("the store failed: {0}")]
+    Store(String),
+    /// A conditional write lost a race or found the item in another state.
+    #[error("a write condition failed on {0}")]
+    ConditionFailed(String),
+    #[error("over a storage limit: {0}")]
+    Limit(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("cannot serve: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    pub fn api(kind: &'static str, message: impl Into<String>) -> Error {
+        Error::Api { kind, message: message.into() }
+    }
+    pub fn validation(message: impl Into<String>) -> Error {
+        Error::api("ValidationException", message)
+    }
 }

@@ -48,6 +48,21 @@ enum Command {
         #[arg(long, default_value = "local")]
         name: String,
     },
+    /// Serve the AWS Step Functions API on an embedded store.
+    Server {
+        /// Address to listen on (8083 is Step Functions Local's port).
+        #[arg(long, default_value = "127.0.0.1:8083")]
+        listen: std::net::SocketAddr,
+        /// Where the database lives.
+        #[arg(long, default_value = "./.stepwise")]
+        data_dir: PathBuf,
+        /// Log filter (tracing's EnvFilter syntax); RUST_LOG wins when set.
+        #[arg(long, default_value = "info")]
+        log_level: String,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        log_json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -64,6 +79,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Validate { files, json, express } => validate(&files, json, express),
         Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
+        Command::Server { listen, data_dir, log_level, log_json } => server(listen, data_dir, &log_level, log_json),
     }
 }
 
@@ -143,4 +159,24 @@ fn run(
         }
     }
     Ok(if outcome.status == Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn server(
+    listen: std::net::SocketAddr,
+    data_dir: PathBuf,
+    log_level: &str,
+    log_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(log_level))
+        .context("--log-level is not a valid filter")?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if log_json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(stepwise_control_plane::server::serve(stepwise_control_plane::server::Options { listen, data_dir }))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         role_arn: "r".into(),
         seed: 7,
         redrive_count: 0,
+        token_key: String::new(),
     };
     let mut host = Simulated {
         now_ms: 0,

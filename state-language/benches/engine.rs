@@ -14,6 +14,7 @@ fn ctx() -> StartContext {
         role_arn: "r".into(),
         seed: 1,
         redrive_count: 0,
+        token_key: String::new(),
     }
 }
 

@@ -14,6 +14,7 @@ fn ctx() -> StartContext {
         role_arn: "r".into(),
         seed: 5,
         redrive_count: 0,
+        token_key: String::new(),
     }
 }
 

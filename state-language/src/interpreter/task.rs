@@ -31,7 +31,9 @@ impl Runtime<'_> {
             None => None,
         };
         let task_id = self.exec.fresh_id();
-        let token = task_token(task_id, self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        let (a, b) = (self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        let key = self.exec.context.as_ref().map_or("", |c| c.token_key.as_str());
+        let token = task_token(task_id, a, b, key);
         let fr = self.frame(f).map_err(Err)?;
         let (entered_ms, retry_count) = (fr.entered_ms, fr.attempts.iter().sum());
         let at = Where { state_name: &state.name, entered_ms, retry_count, task_token: Some(&token), map_item: None };
@@ -176,7 +178,19 @@ impl Runtime<'_> {
 }
 
 /// A task token: the task id and 128 bits from the execution's entropy
-/// stream, so tokens are unguessable to workers yet identical on replay.
-fn task_token(task_id: u64, a: u64, b: u64) -> String {
-    format!("{task_id:016x}{a:016x}{b:016x}")
+/// stream, identical on replay. With a host key the 128 bits are a keyed
+/// hash, so one token reveals nothing about the next.
+fn task_token(task_id: u64, a: u64, b: u64, key: &str) -> String {
+    if key.is_empty() {
+        return format!("{task_id:016x}{a:016x}{b:016x}");
+    }
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(key.as_bytes());
+    h.update(task_id.to_be_bytes());
+    h.update(a.to_be_bytes());
+    h.update(b.to_be_bytes());
+    let d = h.finalize();
+    let hex: String = d[..16].iter().map(|x| format!("{x:02x}")).collect();
+    format!("{task_id:016x}{hex}")
 }

@@ -1,0 +1,136 @@
+//! Activities and task tokens.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Req, decode_token, encode_token, ts};
+use crate::Error;
+use crate::arn::{Arn, check_name};
+use crate::engine::{Engine, decode, encode};
+use crate::model::{ActivityRecord, InboxEntry, keys};
+use crate::store::sqlite::now_ms;
+use crate::store::{Condition, Query, Write};
+
+/// AWS's GetActivityTask long poll.
+pub const ACTIVITY_POLL: Duration = Duration::from_secs(60);
+/// AWS's limit on SendTaskSuccess output, in bytes.
+pub const OUTPUT_BYTES_MAX: usize = 256 * 1024;
+
+fn no_activity(arn: &str) -> Error {
+    Error::api("ActivityDoesNotExist", format!("Activity Does Not Exist: '{arn}'"))
+}
+
+async fn load(engine: &Engine, arn: &str) -> Result<ActivityRecord, Error> {
+    match Arn::parse(arn)? {
+        Arn::Activity { .. } => {}
+        _ => {
+            return Err(Error::api(
+                "InvalidArn",
+                format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+            ));
+        }
+    }
+    let (pk, sk) = keys::activity(arn);
+    engine.store.get(&pk, &sk).await?.map(|i| decode(&i.body)).transpose()?.ok_or_else(|| no_activity(arn))
+}
+
+pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let name = r.str("name")?;
+    check_name(name)?;
+    let arn = engine.scope.activity(name);
+    let (pk, sk) = keys::activity(&arn);
+    if let Some(i) = engine.store.get(&pk, &sk).await? {
+        let a: ActivityRecord = decode(&i.body)?;
+        return Ok(json!({"activityArn": a.arn, "creationDate": ts(a.creation_ms)}));
+    }
+    let a = ActivityRecord { arn: arn.clone(), name: name.into(), creation_ms: now_ms() };
+    let mut writes = vec![
+        Write::put((pk, sk), encode(&a), Condition::NotExists),
+        Write::put(keys::activities_index(name), encode(&a), Condition::None),
+    ];
+    if let Some(tags) = r.get("tags") {
+        writes.push(Write::put(keys::tags(&arn), encode(&super::tags::parse(tags)?), Condition::None));
+    }
+    match engine.store.transact(writes, Vec::new()).await {
+        Ok(()) | Err(Error::ConditionFailed(_)) => Ok(json!({"activityArn": arn, "creationDate": ts(a.creation_ms)})),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let a = load(engine, r.str("activityArn")?).await?;
+    Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.creation_ms)}))
+}
+
+pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("activityArn")?;
+    let Arn::Activity { name } = Arn::parse(arn)? else {
+        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+    };
+    let writes = vec![
+        Write::delete(keys::activity(arn)),
+        Write::delete(keys::activities_index(&name)),
+        Write::delete(keys::tags(arn)),
+    ];
+    engine.store.transact(writes, Vec::new()).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let q = Query {
+        pk: "ACT".into(),
+        sk_prefix: String::new(),
+        after: decode_token(r)?,
+        limit: r.max_results(100)?,
+        descending: false,
+    };
+    let page = engine.store.query(q).await?;
+    let mut items = Vec::new();
+    for i in &page.items {
+        let a: ActivityRecord = decode(&i.body)?;
+        items.push(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.creation_ms)}));
+    }
+    let mut out = json!({"activities": items});
+    if let Some(l) = page.last {
+        out["nextToken"] = json!(encode_token(&l));
+    }
+    Ok(out)
+}
+
+pub(super) async fn get_task(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("activityArn")?;
+    let worker = r.bounded("workerName", 80)?.map(str::to_string);
+    load(engine, arn).await?;
+    match engine.take_activity_task(arn, worker, ACTIVITY_POLL).await? {
+        Some(t) => Ok(json!({"taskToken": t.token, "input": state_language::json::to_string(&t.input)})),
+        None => Ok(json!({})),
+    }
+}
+
+pub(super) async fn send_success(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let token = r.str("taskToken")?;
+    let output = r.str("output")?;
+    if output.len() > OUTPUT_BYTES_MAX {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to {OUTPUT_BYTES_MAX}"
+        )));
+    }
+    let output: Value =
+        serde_json::from_str(output).map_err(|e| Error::api("InvalidOutput", format!("Invalid Output: '{e}'")))?;
+    engine.report(token, InboxEntry::Succeeded { output }).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn send_failure(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let token = r.str("taskToken")?;
+    let error = r.bounded("error", 256)?.unwrap_or("").to_string();
+    let cause = r.bounded("cause", 32768)?.unwrap_or("").to_string();
+    engine.report(token, InboxEntry::Failed { error, cause }).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn send_heartbeat(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    engine.report(r.str("taskToken")?, InboxEntry::Heartbeat).await?;
+    Ok(json!({}))
+}

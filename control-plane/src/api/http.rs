@@ -1,0 +1,100 @@
+//! AWS JSON 1.0 over HTTP: `POST /` with `X-Amz-Target:
+//! AWSStepFunctions.<Operation>`. Any host name is accepted, so the SDKs'
+//! `sync-` host prefix (StartSyncExecution, TestState) reaches us too.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::engine::Engine;
+
+/// The largest request body read: a 1 MB definition escaped inside JSON, with room.
+pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new().fallback(handle).with_state(engine)
+}
+
+/// A transport-neutral response: status, `__type` (for errors) and body.
+pub struct Reply {
+    pub status: u16,
+    pub error_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+fn error_reply(status: u16, kind: &str, message: &str) -> Reply {
+    let body = json!({"__type": kind, "message": message}).to_string().into_bytes();
+    Reply { status, error_type: Some(kind.to_string()), body }
+}
+
+/// Maps an error to AWS's status and type; internal detail stays in the log.
+pub fn reply_for(e: &Error) -> Reply {
+    match e {
+        Error::Api { kind, message } => error_reply(400, kind, message),
+        Error::Limit(m) => error_reply(400, "ValidationException", m),
+        other => {
+            tracing::error!(error = %other, "internal failure");
+            error_reply(500, "InternalFailure", "The request processing has failed because of an internal error")
+        }
+    }
+}
+
+/// Serves one request: the target header's value and the raw body.
+pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8]) -> Reply {
+    let Some(op) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
+        return error_reply(400, "UnknownOperationException", "Missing or unknown X-Amz-Target header");
+    };
+    if body.len() > REQUEST_BYTES_MAX {
+        return error_reply(413, "RequestEntityTooLargeException", "The request body is too large");
+    }
+    let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return error_reply(400, "SerializationException", &format!("The request is not valid JSON: {e}"));
+            }
+        }
+    };
+    let op = op.to_string();
+    // A panic in one request must not take the server down or leave the client without an answer.
+    let run = tokio::spawn(async move { crate::api::call(&engine, &op, request).await });
+    match run.await {
+        Ok(Ok(v)) => Reply { status: 200, error_type: None, body: v.to_string().into_bytes() },
+        Ok(Err(e)) => reply_for(&e),
+        Err(_) => error_reply(500, "InternalFailure", "The request processing has failed because of an internal error"),
+    }
+}
+
+async fn handle(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Body) -> Response {
+    let bytes: Bytes = match axum::body::to_bytes(body, REQUEST_BYTES_MAX).await {
+        Ok(b) => b,
+        Err(_) => return respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large")),
+    };
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    respond(serve_request(engine, target, &bytes).await)
+}
+
+fn respond(r: Reply) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, r.body).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Some(t) = r.error_type.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        h.insert("x-amzn-errortype", t);
+    }
+    h.insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("0")),
+    );
+    resp
+}

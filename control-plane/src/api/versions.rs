@@ -1,0 +1,246 @@
+//! Versions and aliases.
+
+use serde_json::{Value, json};
+
+use super::machines::{no_machine, publish_writes};
+use super::{Req, decode_token, encode_token, ts};
+use crate::Error;
+use crate::arn::Arn;
+use crate::engine::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode};
+use crate::model::{AliasRecord, Route, keys};
+use crate::store::sqlite::now_ms;
+use crate::store::{Condition, Query, Write, blob};
+
+/// AWS allows an alias to route to one or two versions.
+const ROUTES_MAX: usize = 2;
+
+pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("stateMachineArn")?;
+    Arn::state_machine(arn)?;
+    let description = r.bounded("description", 256)?.unwrap_or("");
+    for _ in 0..COMMIT_ATTEMPTS_MAX {
+        let (mut m, b) = engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
+        if let Some(rev) = r.opt_str("revisionId")?
+            && rev != m.revision_id
+        {
+            return Err(Error::api(
+                "ConflictException",
+                format!(
+                    "Failed to publish the State Machine version for revision {rev}. The current State Machine revision is {}.",
+                    m.revision_id
+                ),
+            ));
+        }
+        if let Some(n) = m.published
+            && let Some(v) = engine.version(arn, n).await?
+        {
+            return Ok(json!({"creationDate": ts(v.creation_ms), "stateMachineVersionArn": v.arn}));
+        }
+        let now = now_ms();
+        let mut writes = Vec::new();
+        let v = publish_writes(&mut m, description, now, &mut writes)?;
+        let (pk, sk) = keys::machine(arn);
+        writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::Version(b.version), b.parts)?);
+        match engine.store.transact(writes, Vec::new()).await {
+            Ok(()) => return Ok(json!({"creationDate": ts(now), "stateMachineVersionArn": v})),
+            Err(Error::ConditionFailed(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::api("ConflictException", "The state machine changed too often to publish; retry"))
+}
+
+pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("stateMachineArn")?;
+    Arn::state_machine(arn)?;
+    engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
+    let (pk, _) = keys::machine(arn);
+    let q = Query { pk, sk_prefix: "V#".into(), after: decode_token(r)?, limit: r.max_results(100)?, descending: true };
+    let page = engine.store.query(q).await?;
+    let mut out = Vec::new();
+    for i in page.items.into_iter().filter(|i| !i.sk.contains('~')) {
+        let b = blob::assemble(&*engine.store, i).await?;
+        let v: crate::model::VersionRecord = decode(&b.bytes)?;
+        out.push(json!({"stateMachineVersionArn": v.arn, "creationDate": ts(v.creation_ms)}));
+    }
+    let mut resp = json!({"stateMachineVersions": out});
+    if let Some(last) = page.last {
+        resp["nextToken"] = json!(encode_token(&last));
+    }
+    Ok(resp)
+}
+
+async fn aliases_of(engine: &Engine, machine_arn: &str) -> Result<Vec<AliasRecord>, Error> {
+    let (pk, _) = keys::machine(machine_arn);
+    let q = Query { pk, sk_prefix: "A#".into(), after: None, limit: 100, descending: false };
+    engine.store.query(q).await?.items.iter().map(|i| decode(&i.body)).collect()
+}
+
+pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("stateMachineVersionArn")?;
+    let Arn::Version { machine, version } = Arn::parse(arn)? else {
+        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+    };
+    let machine_arn = engine.scope.state_machine(&machine);
+    if aliases_of(engine, &machine_arn)
+        .await?
+        .iter()
+        .any(|a| a.routing.iter().any(|x| x.state_machine_version_arn == arn))
+    {
+        return Err(Error::api(
+            "ConflictException",
+            format!(
+                "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: {arn}"
+            ),
+        ));
+    }
+    let (pk, sk) = keys::version(&machine_arn, version);
+    if let Some(b) = blob::get(&*engine.store, &pk, &sk).await? {
+        engine.store.transact(blob::deletes(&pk, &sk, b.parts), Vec::new()).await?;
+    }
+    Ok(json!({}))
+}
+
+fn alias_name(name: &str) -> Result<(), Error> {
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.chars().any(|c| !c.is_ascii_digit());
+    if ok { Ok(()) } else { Err(Error::api("InvalidName", format!("Invalid Name: '{name}'"))) }
+}
+
+/// Parses and checks a routing configuration: one or two versions of one machine, weights summing to 100.
+async fn routing(engine: &Engine, v: Option<&Value>) -> Result<(String, Vec<Route>), Error> {
+    let routes: Vec<Route> = v
+        .map(|v| serde_json::from_value(v.clone()))
+        .transpose()
+        .map_err(|e| Error::api("SerializationException", format!("routingConfiguration: {e}")))?
+        .ok_or_else(|| Error::validation("1 validation error detected: Value null at 'routingConfiguration' failed to satisfy constraint: Member must not be null"))?;
+    if routes.is_empty() || routes.len() > ROUTES_MAX {
+        return Err(Error::validation("Routing configuration must contain one or two versions"));
+    }
+    if routes.iter().map(|r| r.weight).sum::<u64>() != 100 {
+        return Err(Error::validation("Sum of routing configuration weights must equal 100"));
+    }
+    let mut machine = None;
+    for route in &routes {
+        let Arn::Version { machine: m, version } = Arn::parse(&route.state_machine_version_arn)? else {
+            return Err(Error::validation(format!(
+                "Routing configuration must contain state machine version ARNs: {}",
+                route.state_machine_version_arn
+            )));
+        };
+        if machine.as_ref().is_some_and(|x| x != &m) {
+            return Err(Error::validation("Routing configuration versions must belong to the same state machine"));
+        }
+        let machine_arn = engine.scope.state_machine(&m);
+        engine.version(&machine_arn, version).await?.ok_or_else(|| {
+            Error::api("ResourceNotFound", format!("Resource not found: '{}'", route.state_machine_version_arn))
+        })?;
+        machine = Some(m);
+    }
+    Ok((engine.scope.state_machine(&machine.unwrap_or_default()), routes))
+}
+
+pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let name = r.str("name")?;
+    alias_name(name)?;
+    let (machine_arn, routes) = routing(engine, r.get("routingConfiguration")).await?;
+    let arn = format!("{machine_arn}:{name}");
+    let now = now_ms();
+    let description = r.bounded("description", 256)?.unwrap_or("").to_string();
+    if let Some(existing) = engine.alias(&machine_arn, name).await? {
+        if existing.routing == routes && existing.description == description {
+            return Ok(json!({"stateMachineAliasArn": arn, "creationDate": ts(existing.creation_ms)}));
+        }
+        return Err(Error::api("ConflictException", format!("Alias already exists: '{arn}'")));
+    }
+    let rec = AliasRecord {
+        arn: arn.clone(),
+        name: name.into(),
+        description,
+        routing: routes,
+        creation_ms: now,
+        update_ms: now,
+    };
+    let w = Write::put(keys::alias(&machine_arn, name), encode(&rec), Condition::NotExists);
+    match engine.store.transact(vec![w], Vec::new()).await {
+        Err(Error::ConditionFailed(_)) => {
+            Err(Error::api("ConflictException", format!("Alias already exists: '{arn}'")))
+        }
+        other => other.map(|()| json!({"stateMachineAliasArn": arn, "creationDate": ts(now)})),
+    }
+}
+
+async fn load_alias(engine: &Engine, arn: &str) -> Result<(String, AliasRecord), Error> {
+    let Arn::Alias { machine, alias } = Arn::parse(arn)? else {
+        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+    };
+    let machine_arn = engine.scope.state_machine(&machine);
+    let rec = engine
+        .alias(&machine_arn, &alias)
+        .await?
+        .ok_or_else(|| Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")))?;
+    Ok((machine_arn, rec))
+}
+
+fn show(a: &AliasRecord) -> Value {
+    let mut v = json!({
+        "stateMachineAliasArn": a.arn,
+        "name": a.name,
+        "routingConfiguration": a.routing,
+        "creationDate": ts(a.creation_ms),
+        "updateDate": ts(a.update_ms),
+    });
+    if !a.description.is_empty() {
+        v["description"] = json!(a.description);
+    }
+    v
+}
+
+pub(super) async fn describe_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let (_, a) = load_alias(engine, r.str("stateMachineAliasArn")?).await?;
+    Ok(show(&a))
+}
+
+pub(super) async fn update_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let (machine_arn, mut a) = load_alias(engine, r.str("stateMachineAliasArn")?).await?;
+    if r.get("routingConfiguration").is_some() {
+        let (m, routes) = routing(engine, r.get("routingConfiguration")).await?;
+        if m != machine_arn {
+            return Err(Error::validation("Routing configuration versions must belong to the alias's state machine"));
+        }
+        a.routing = routes;
+    }
+    if let Some(d) = r.bounded("description", 256)? {
+        a.description = d.into();
+    }
+    a.update_ms = now_ms();
+    engine
+        .store
+        .transact(vec![Write::put(keys::alias(&machine_arn, &a.name), encode(&a), Condition::Exists)], Vec::new())
+        .await?;
+    Ok(json!({"updateDate": ts(a.update_ms)}))
+}
+
+pub(super) async fn delete_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("stateMachineAliasArn")?;
+    let Arn::Alias { machine, alias } = Arn::parse(arn)? else {
+        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+    };
+    let machine_arn = engine.scope.state_machine(&machine);
+    engine.store.transact(vec![Write::delete(keys::alias(&machine_arn, &alias))], Vec::new()).await?;
+    Ok(json!({}))
+}
+
+pub(super) async fn list_aliases(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("stateMachineArn")?;
+    Arn::state_machine(arn)?;
+    engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
+    let list: Vec<Value> = aliases_of(engine, arn)
+        .await?
+        .iter()
+        .map(|a| json!({"stateMachineAliasArn": a.arn, "creationDate": ts(a.creation_ms)}))
+        .collect();
+    Ok(json!({"stateMachineAliases": list}))
+}

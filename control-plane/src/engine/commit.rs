@@ -1,0 +1,196 @@
+//! Turning one step's events and commands into one atomic commit: the new
+//! execution record (version-checked), its history pages, token records,
+//! timers, consumed inbox entries and the outbox of messages to send.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use state_language::interpreter::{Command, HistoryEvent, Step};
+
+use super::{Engine, encode};
+use crate::Error;
+use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
+use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_ITEMS_MAX, Write, blob};
+
+/// Bytes of events per history page item.
+pub const HISTORY_PAGE_BYTES_MAX: usize = 300 * 1024;
+
+/// What to write: `before` (records that are harmless if the commit then
+/// fails: new token records and timer index items), then `writes` and
+/// `outbox` atomically, then `after` (idempotent cleanups whose loss is
+/// harmless), each in batches the store accepts.
+pub(super) struct Plan {
+    pub before: Vec<Write>,
+    pub writes: Vec<Write>,
+    pub outbox: Vec<OutMessage>,
+    pub after: Vec<Write>,
+    pub closed: bool,
+}
+
+pub(super) struct Previous {
+    pub condition: Condition,
+    pub parts: usize,
+    /// Pending task ids and tokens before the step.
+    pub tasks: BTreeMap<u64, String>,
+    pub status: String,
+}
+
+pub fn wake(execution_arn: &str, timer: Option<TimerRef>, delay_ms: u64) -> OutMessage {
+    let body = serde_json::to_string(&Wake { execution_arn: execution_arn.to_string(), timer }).unwrap_or_default();
+    OutMessage { queue: queues::SCHEDULER.into(), body, delay_ms: delay_ms.min(MESSAGE_DELAY_MS_MAX) }
+}
+
+pub fn pending_tokens(rec: &ExecutionRecord) -> BTreeMap<u64, String> {
+    rec.state.pending_tasks().map(|(id, t)| (id, t.token.clone())).collect()
+}
+
+impl Engine {
+    pub(super) fn plan(
+        &self,
+        prev: Previous,
+        rec: &mut ExecutionRecord,
+        step: Step,
+        consumed: Vec<Key>,
+        now: i64,
+    ) -> Result<Plan, Error> {
+        let mut plan =
+            Plan { before: Vec::new(), writes: Vec::new(), outbox: Vec::new(), after: Vec::new(), closed: false };
+        for c in step.commands {
+            match c {
+                Command::RunTask(t) => {
+                    let hash = super::hash_token(&t.task_token);
+                    let record = TokenRecord {
+                        token: t.task_token.clone(),
+                        execution_arn: rec.arn.clone(),
+                        task_id: t.task_id,
+                        resource: t.resource.clone(),
+                        input: t.payload,
+                        started: false,
+                        closed: false,
+                        closed_ms: None,
+                    };
+                    let (pk, sk) = keys::token(&hash);
+                    plan.before.extend(blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?);
+                    let queue = if t.resource.contains(":activity:") {
+                        queues::activity(&t.resource)
+                    } else {
+                        queues::TASKS.to_string()
+                    };
+                    let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
+                    plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
+                }
+                Command::StartTimer { timer_id, fire_at_ms } => {
+                    rec.timers.insert(timer_id, fire_at_ms);
+                    plan.before.push(Write::put(
+                        keys::timer(fire_at_ms, &rec.arn, timer_id),
+                        Vec::new(),
+                        Condition::None,
+                    ));
+                    let timer = TimerRef { id: timer_id, fire_ms: fire_at_ms };
+                    plan.outbox.push(wake(&rec.arn, Some(timer), (fire_at_ms - now).max(0) as u64));
+                }
+                Command::CancelTask { .. } => {} // covered by the pending-task difference below
+                Command::Finish { status, output, error, cause } => {
+                    rec.status = serde_json::to_value(status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    rec.output = output.map(|o| state_language::json::to_string(&o));
+                    rec.error = error;
+                    rec.cause = cause;
+                    rec.stop_ms = Some(now);
+                    plan.closed = true;
+                    self.notify_parent(rec, &mut plan)?;
+                }
+            }
+        }
+        // Tasks that ended (answered, timed out, cancelled): their tokens close.
+        for (task_id, token) in &prev.tasks {
+            if !rec.state.tasks.contains_key(task_id) {
+                let record = TokenRecord {
+                    token: token.clone(),
+                    execution_arn: rec.arn.clone(),
+                    task_id: *task_id,
+                    resource: String::new(),
+                    input: Value::Null,
+                    started: true,
+                    closed: true,
+                    closed_ms: Some(now),
+                };
+                let (pk, sk) = keys::token(&super::hash_token(token));
+                plan.after.push(Write::put((pk, sk), encode(&record), Condition::None));
+            }
+        }
+        let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.state.timers.contains_key(id)).copied().collect();
+        for id in gone {
+            if let Some(at) = rec.timers.remove(&id) {
+                plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));
+            }
+        }
+        for page in pages(&step.events) {
+            let first = page.first().map_or(0, |e| e.id);
+            plan.writes.push(Write::put(keys::history_page(&rec.arn, first), encode(&page), Condition::None));
+        }
+        if prev.status != rec.status || prev.condition == Condition::NotExists {
+            let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
+            plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None));
+        }
+        plan.writes.extend(consumed.into_iter().map(Write::delete));
+        let (pk, sk) = keys::execution(&rec.arn);
+        plan.writes.extend(blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?);
+        if plan.writes.len() > TRANSACT_ITEMS_MAX {
+            return Err(Error::Limit(format!(
+                "one step of {} writes; the limit is {TRANSACT_ITEMS_MAX} (too many tasks, timers or history pages at once)",
+                plan.writes.len()
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// A closing child tells the parent that waits on it (`.sync`).
+    fn notify_parent(&self, rec: &ExecutionRecord, plan: &mut Plan) -> Result<(), Error> {
+        let Some(link) = &rec.parent else { return Ok(()) };
+        let described = super::integrations::describe_for_parent(rec, link.output_as_json);
+        let entry = if rec.status == "SUCCEEDED" {
+            InboxEntry::Succeeded { output: described }
+        } else {
+            InboxEntry::Failed { error: "States.TaskFailed".into(), cause: state_language::json::to_string(&described) }
+        };
+        let key = keys::inbox(&link.execution_arn, link.task_id, "3r");
+        plan.writes.push(Write::put(key, encode(&entry), Condition::None));
+        plan.outbox.push(wake(&link.execution_arn, None, 0));
+        Ok(())
+    }
+
+    pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
+        for chunk in plan.before.chunks(TRANSACT_ITEMS_MAX) {
+            self.store.transact(chunk.to_vec(), Vec::new()).await?;
+        }
+        self.store.transact(plan.writes, plan.outbox).await?;
+        for chunk in plan.after.chunks(TRANSACT_ITEMS_MAX) {
+            // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
+            if let Err(e) = self.store.transact(chunk.to_vec(), Vec::new()).await {
+                tracing::warn!(error = %e, "a cleanup after a commit failed");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits events into pages of at most [`HISTORY_PAGE_BYTES_MAX`] each.
+fn pages(events: &[HistoryEvent]) -> Vec<Vec<&HistoryEvent>> {
+    let mut out: Vec<Vec<&HistoryEvent>> = Vec::new();
+    let mut size = 0;
+    for e in events {
+        let n = serde_json::to_vec(e).map_or(0, |v| v.len());
+        if out.is_empty() || size + n > HISTORY_PAGE_BYTES_MAX {
+            out.push(Vec::new());
+            size = 0;
+        }
+        size += n;
+        if let Some(p) = out.last_mut() {
+            p.push(e);
+        }
+    }
+    out
+}

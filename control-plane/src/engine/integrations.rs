@@ -1,0 +1,138 @@
+//! Service integrations the server performs itself, from the tasks queue:
+//! nested executions (`states:startExecution`, plain, `.sync`, `.sync:2`
+//! and `.waitForTaskToken`). Other resources fail with a clear error.
+
+use serde_json::{Map, Value, json};
+
+use super::{Engine, StartRequest};
+use crate::Error;
+use crate::model::{ExecutionRecord, InboxEntry, ParentLink, TokenRecord};
+
+const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
+
+/// Milliseconds since the epoch, as AWS's integrations render dates.
+fn date(ms: i64) -> Value {
+    json!(ms)
+}
+
+/// The DescribeExecution-shaped result a `.sync` parent receives.
+pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool) -> Value {
+    let text_or_json = |s: &str| {
+        if as_json { serde_json::from_str(s).unwrap_or(Value::String(s.into())) } else { Value::String(s.into()) }
+    };
+    let mut m = Map::new();
+    if rec.status != "SUCCEEDED" {
+        if let Some(c) = &rec.cause {
+            m.insert("Cause".into(), json!(c));
+        }
+        if let Some(e) = &rec.error {
+            m.insert("Error".into(), json!(e));
+        }
+    }
+    m.insert("ExecutionArn".into(), json!(rec.arn));
+    m.insert("Input".into(), text_or_json(&rec.input));
+    m.insert("InputDetails".into(), json!({"Included": true}));
+    m.insert("Name".into(), json!(rec.name));
+    if let Some(o) = &rec.output {
+        m.insert("Output".into(), text_or_json(o));
+        m.insert("OutputDetails".into(), json!({"Included": true}));
+    }
+    m.insert("StartDate".into(), date(rec.start_ms));
+    m.insert("StateMachineArn".into(), json!(rec.machine_arn));
+    m.insert("Status".into(), json!(rec.status));
+    if let Some(s) = rec.stop_ms {
+        m.insert("StopDate".into(), date(s));
+    }
+    Value::Object(m)
+}
+
+impl Engine {
+    /// Performs one integration task. Its result, if any, goes through the
+    /// token like any callback, so a redelivered message applies once.
+    pub async fn perform(&self, hash: &str) -> Result<(), Error> {
+        let Some(task) = self.open_task(hash).await? else { return Ok(()) };
+        let outcome = match task.resource.strip_prefix(START_EXECUTION) {
+            Some(suffix) => self.nested(&task, suffix).await,
+            None => Err((
+                "Stepwise.IntegrationNotSupported".to_string(),
+                format!("This Stepwise server cannot perform the resource '{}'", task.resource),
+            )),
+        };
+        let entry = match outcome {
+            Ok(Some(output)) => Some(InboxEntry::Succeeded { output }),
+            Ok(None) => None,
+            Err((error, cause)) => Some(InboxEntry::Failed { error, cause }),
+        };
+        let started = self.report_hashed(hash, InboxEntry::Started { worker_name: None }).await;
+        if let Err(e) = started {
+            return ignore_closed(e);
+        }
+        match entry {
+            Some(e) => self.report_hashed(hash, e).await.or_else(ignore_closed),
+            None => Ok(()),
+        }
+    }
+
+    async fn nested(&self, task: &TokenRecord, suffix: &str) -> Result<Option<Value>, (String, String)> {
+        let (sync, as_json) = match suffix {
+            "" | ".waitForTaskToken" => (false, false),
+            ".sync" => (true, false),
+            ".sync:2" => (true, true),
+            _ => return Err(("States.Runtime".into(), format!("Unsupported resource '{}'", task.resource))),
+        };
+        let p = task.input.as_object().cloned().unwrap_or_default();
+        let machine = p.get("StateMachineArn").and_then(Value::as_str).unwrap_or_default().to_string();
+        let input = match p.get("Input") {
+            None | Some(Value::Null) => "{}".to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => state_language::json::to_string(v),
+        };
+        // A redelivered message must not start a second child: the default
+        // name is derived from the task's token.
+        let name = match p.get("Name").and_then(Value::as_str) {
+            Some(n) => n.to_string(),
+            None => uuid_like(&super::hash_token(&task.token)),
+        };
+        let sdk_error = |e: Error| match e {
+            Error::Api { kind, message } => (
+                format!("StepFunctions.{kind}Exception"),
+                format!(
+                    "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {kind}; Request ID: {}; Proxy: null)",
+                    uuid_like(&super::sha256_hex(message.as_bytes()))
+                ),
+            ),
+            other => ("States.Runtime".into(), other.to_string()),
+        };
+        if serde_json::from_str::<Value>(&input).is_err() {
+            return Err(sdk_error(Error::api(
+                "InvalidExecutionInput",
+                "Invalid State Machine Execution Input: 'Input is not valid JSON'",
+            )));
+        }
+        let target = self.resolve_for_start(&machine).await.map_err(sdk_error)?;
+        let parent = sync.then(|| ParentLink {
+            execution_arn: task.execution_arn.clone(),
+            task_id: task.task_id,
+            output_as_json: as_json,
+        });
+        let req = StartRequest { name, input, trace_header: None, parent, ..target };
+        let (rec, _) = self.start(req).await.map_err(sdk_error)?;
+        if sync || suffix == ".waitForTaskToken" {
+            return Ok(None);
+        }
+        Ok(Some(json!({"ExecutionArn": rec.arn, "StartDate": date(rec.start_ms)})))
+    }
+}
+
+fn ignore_closed(e: Error) -> Result<(), Error> {
+    match e {
+        Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. } => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// A UUID-shaped name from hex digits.
+pub fn uuid_like(hex: &str) -> String {
+    let h: String = hex.chars().chain(std::iter::repeat('0')).take(32).collect();
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}

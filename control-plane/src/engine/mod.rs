@@ -1,0 +1,130 @@
+//! The scheduler side of the control plane: starting executions, applying
+//! results and timers, and committing each step atomically. Backend-neutral:
+//! it speaks only the [`Store`] and [`Queue`] interfaces.
+
+mod commit;
+mod integrations;
+mod resolve;
+mod run;
+mod tokens;
+pub mod workers;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use state_language::definition::Definition;
+use state_language::interpreter::Limits;
+
+use crate::Error;
+use crate::arn::Scope;
+use crate::model::{ExecutionRecord, keys};
+use crate::store::{Queue, Store, blob};
+
+pub use run::StartRequest;
+pub use tokens::{hash_token, parse_token};
+
+/// Parsed definitions kept in memory; the store holds them all.
+const DEFINITION_CACHE_ENTRIES_MAX: usize = 1024;
+/// Attempts a step makes when it loses an optimistic-concurrency race.
+pub const COMMIT_ATTEMPTS_MAX: usize = 16;
+
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub scope: Scope,
+    pub limits: Limits,
+    definitions: Mutex<HashMap<String, Arc<Definition>>>,
+    /// In-process waiters for an execution to close (StartSyncExecution).
+    closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, scope: Scope) -> Engine {
+        Engine {
+            store,
+            queue,
+            scope,
+            limits: Limits::default(),
+            definitions: Mutex::default(),
+            closed: Mutex::default(),
+        }
+    }
+
+    /// The parsed definition with this hash, from memory or the store.
+    pub async fn definition(&self, hash: &str) -> Result<Arc<Definition>, Error> {
+        if let Some(d) = self.definitions.lock().unwrap_or_else(|p| p.into_inner()).get(hash) {
+            return Ok(d.clone());
+        }
+        let (pk, sk) = keys::definition(hash);
+        let b = blob::get(&*self.store, &pk, &sk).await?.ok_or_else(|| Error::Corrupt(format!("definition {hash}")))?;
+        let text = String::from_utf8(b.bytes).map_err(|e| Error::Corrupt(e.to_string()))?;
+        self.parse_definition(hash, &text)
+    }
+
+    fn parse_definition(&self, hash: &str, text: &str) -> Result<Arc<Definition>, Error> {
+        let report = state_language::validate_text(text, state_language::Options::default());
+        let def = Arc::new(report.definition.ok_or_else(|| Error::Corrupt(format!("definition {hash} is invalid")))?);
+        let mut m = self.definitions.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= DEFINITION_CACHE_ENTRIES_MAX {
+            m.clear();
+        }
+        m.insert(hash.to_string(), def.clone());
+        Ok(def)
+    }
+
+    pub async fn execution(&self, arn: &str) -> Result<Option<(ExecutionRecord, blob::Blob)>, Error> {
+        let (pk, sk) = keys::execution(arn);
+        match blob::get(&*self.store, &pk, &sk).await? {
+            Some(mut b) => {
+                let rec = decode(&b.bytes)?;
+                b.bytes.clear();
+                Ok(Some((rec, b)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Resolves when the execution is no longer running, or at once if it is not.
+    pub async fn wait_closed(&self, arn: &str, timeout: std::time::Duration) -> Result<Option<ExecutionRecord>, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).entry(arn.to_string()).or_default().push(tx);
+        let current = self.execution(arn).await?.map(|(r, _)| r);
+        if current.as_ref().is_none_or(|r| r.status != "RUNNING") {
+            return Ok(current);
+        }
+        let _ = tokio::time::timeout(timeout, rx).await;
+        Ok(self.execution(arn).await?.map(|(r, _)| r))
+    }
+
+    fn notify_closed(&self, arn: &str) {
+        if let Some(waiters) = self.closed.lock().unwrap_or_else(|p| p.into_inner()).remove(arn) {
+            for w in waiters {
+                let _ = w.send(());
+            }
+        }
+    }
+}
+
+pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    // Serializing our own records cannot fail: no maps with non-string keys.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random u64 from the operating system.
+pub fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // Without OS randomness nothing here is safe to run; it is always available on our targets.
+    getrandom::fill(&mut b).unwrap_or_default();
+    u64::from_le_bytes(b)
+}

@@ -1,0 +1,211 @@
+//! Starting executions and advancing them: load, apply inputs with the pure
+//! interpreter, commit with a version check, retry on a lost race.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use state_language::interpreter::{Execution, Input, StartContext, Step, step_with};
+
+use super::commit::{Previous, pending_tokens};
+use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, random_u64, sha256_hex};
+use crate::Error;
+use crate::model::{ExecutionRecord, InboxEntry, Key, ParentLink, TimerRef, keys};
+use crate::store::sqlite::now_ms;
+use crate::store::{Condition, Query, Write, blob};
+
+/// Inbox entries one step applies at most, so its commit stays within one transaction.
+pub const INBOX_BATCH_MAX: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub machine_arn: String,
+    pub machine_name: String,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub definition: String,
+    pub role_arn: String,
+    pub express: bool,
+    pub name: String,
+    /// The input text exactly as given; already checked to be JSON.
+    pub input: String,
+    pub trace_header: Option<String>,
+    pub parent: Option<ParentLink>,
+}
+
+impl Engine {
+    /// Starts an execution and runs it until it first blocks. Gives the
+    /// record, and whether it was created (false: an idempotent repeat).
+    pub async fn start(&self, req: StartRequest) -> Result<(ExecutionRecord, bool), Error> {
+        let hash = sha256_hex(req.definition.as_bytes());
+        let def = match self.definition(&hash).await {
+            Ok(d) => d,
+            Err(_) => {
+                let (pk, sk) = keys::definition(&hash);
+                let writes = blob::puts(&pk, &sk, req.definition.as_bytes(), Condition::None, 0)?;
+                self.store.transact(writes, Vec::new()).await?;
+                self.parse_definition(&hash, &req.definition)?
+            }
+        };
+        let input: Value = serde_json::from_str(&req.input).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let arn = self.scope.execution(&req.machine_name, &req.name, req.express);
+        let context = StartContext {
+            execution_arn: arn.clone(),
+            execution_name: req.name.clone(),
+            state_machine_arn: req.machine_arn.clone(),
+            state_machine_name: req.machine_name.clone(),
+            role_arn: req.role_arn.clone(),
+            seed: random_u64(),
+            redrive_count: 0,
+            token_key: format!("{:016x}{:016x}", random_u64(), random_u64()),
+        };
+        let now = now_ms();
+        let mut state = Execution::new();
+        let step = step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?;
+        let mut rec = ExecutionRecord {
+            arn: arn.clone(),
+            name: req.name,
+            machine_arn: req.machine_arn,
+            machine_name: req.machine_name,
+            version_arn: req.version_arn,
+            alias_arn: req.alias_arn,
+            definition_hash: hash,
+            express: req.express,
+            status: "RUNNING".into(),
+            start_ms: now,
+            stop_ms: None,
+            input: req.input,
+            output: None,
+            error: None,
+            cause: None,
+            state,
+            timers: BTreeMap::new(),
+            parent: req.parent,
+            redrive_count: 0,
+            redrive_ms: None,
+            trace_header: req.trace_header,
+        };
+        // A name in use: decide before writing anything of ours.
+        if let Some(existing) = self.idempotent(&arn, &rec.input).await? {
+            return Ok((existing, false));
+        }
+        let prev =
+            Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: String::new() };
+        let plan = self.plan(prev, &mut rec, step, Vec::new(), now)?;
+        let closed = plan.closed;
+        match self.execute(plan).await {
+            Ok(()) => {
+                if closed {
+                    self.notify_closed(&arn);
+                }
+                Ok((rec, true))
+            }
+            Err(Error::ConditionFailed(_)) => match self.idempotent(&arn, &rec.input).await? {
+                Some(existing) => Ok((existing, false)),
+                None => Err(Error::Store(format!("{arn} vanished while starting"))),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The running execution a repeated StartExecution returns, or
+    /// `ExecutionAlreadyExists` when the name is taken otherwise.
+    async fn idempotent(&self, arn: &str, input: &str) -> Result<Option<ExecutionRecord>, Error> {
+        let Some((existing, _)) = self.execution(arn).await? else { return Ok(None) };
+        if existing.status == "RUNNING" && existing.input == input {
+            return Ok(Some(existing));
+        }
+        Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")))
+    }
+
+    /// Applies a timer, extra inputs and the execution's inbox, and commits.
+    /// Gives the record after the step; `None` if the execution does not exist.
+    pub async fn advance(
+        &self,
+        arn: &str,
+        timer: Option<TimerRef>,
+        extra: &[Input],
+    ) -> Result<Option<ExecutionRecord>, Error> {
+        for _ in 0..COMMIT_ATTEMPTS_MAX {
+            let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(None) };
+            let (pk, _) = keys::execution(arn);
+            let q = Query { pk, sk_prefix: "I#".into(), after: None, limit: INBOX_BATCH_MAX, descending: false };
+            let page = self.store.query(q).await?;
+            let more = page.last.is_some();
+            let mut consumed: Vec<Key> = Vec::new();
+            let mut inputs: Vec<Input> = Vec::new();
+            if let Some(t) = timer {
+                inputs.push(Input::TimerFired { timer_id: t.id });
+            }
+            inputs.extend(extra.iter().cloned());
+            for item in page.items {
+                let entry: InboxEntry = decode(&item.body)?;
+                let task_id = item.sk.get(2..12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+                inputs.push(match entry {
+                    InboxEntry::Started { .. } => Input::TaskStarted { task_id },
+                    InboxEntry::Heartbeat => Input::TaskHeartbeat { task_id },
+                    InboxEntry::Succeeded { output } => Input::TaskSucceeded { task_id, output },
+                    InboxEntry::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
+                });
+                consumed.push((item.pk, item.sk));
+            }
+            if rec.status != "RUNNING" {
+                // Late results for a closed execution: drop them.
+                if !consumed.is_empty() {
+                    self.store.transact(consumed.into_iter().map(Write::delete).collect(), Vec::new()).await?;
+                }
+                return Ok(Some(rec));
+            }
+            if inputs.is_empty() {
+                return Ok(Some(rec)); // a duplicate or stale wake-up
+            }
+            let def = self.definition(&rec.definition_hash).await?;
+            let prev = Previous {
+                condition: Condition::Version(head.version),
+                parts: head.parts,
+                tasks: pending_tokens(&rec),
+                status: rec.status.clone(),
+            };
+            let now = now_ms();
+            let step = apply(&def, &mut rec.state, inputs, now, self.limits)?;
+            let plan = self.plan(prev, &mut rec, step, consumed, now)?;
+            let closed = plan.closed;
+            match self.execute(plan).await {
+                Ok(()) => {
+                    if closed {
+                        self.notify_closed(arn);
+                    } else if more {
+                        self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
+                    }
+                    return Ok(Some(rec));
+                }
+                Err(Error::ConditionFailed(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Store(format!("{arn}: lost {COMMIT_ATTEMPTS_MAX} commit races in a row")))
+    }
+}
+
+/// Applies inputs in order. Inputs for tasks that already ended are stale
+/// deliveries and skipped; so is everything after the execution closes.
+fn apply(
+    def: &state_language::definition::Definition,
+    state: &mut Execution,
+    inputs: Vec<Input>,
+    now: i64,
+    limits: state_language::interpreter::Limits,
+) -> Result<Step, Error> {
+    let mut all = Step::default();
+    for input in inputs {
+        match step_with(def, state, input, now, limits) {
+            Ok(s) => {
+                all.events.extend(s.events);
+                all.commands.extend(s.commands);
+            }
+            Err(state_language::Error::UnknownTask(_)) => {}
+            Err(state_language::Error::NotRunning(_)) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(all)
+}

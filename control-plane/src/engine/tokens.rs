@@ -1,0 +1,151 @@
+//! Task tokens: callbacks (SendTask*), activity hand-out (GetActivityTask)
+//! and results of the server's own integrations, each applied exactly once.
+//!
+//! A token's record is keyed by the token's SHA-256, created when the task
+//! is scheduled and closed, in the same transaction, with the inbox entry
+//! that carries its result. A second result finds it closed.
+
+use std::time::Duration;
+
+use super::commit::wake;
+use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode, sha256_hex};
+use crate::Error;
+use crate::model::{InboxEntry, TaskMessage, TokenRecord, keys, queues};
+use crate::store::sqlite::now_ms;
+use crate::store::{Condition, Write, blob};
+
+/// The interpreter's tokens: a 16-hex-digit task id and 32 hex digits.
+pub const TOKEN_CHARS: usize = 48;
+/// AWS's limit on a task token given to the API.
+pub const TOKEN_CHARS_MAX: usize = 2048;
+/// How long a handed-out activity message stays hidden before it could be
+/// handed out again (only if the hand-out itself did not commit).
+const ACTIVITY_VISIBILITY: Duration = Duration::from_secs(30);
+
+pub fn hash_token(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
+
+/// Checks a token's shape; a malformed one is `InvalidToken`.
+pub fn parse_token(token: &str) -> Result<(), Error> {
+    if token.is_empty() || token.len() > TOKEN_CHARS_MAX {
+        return Err(Error::validation(
+            "1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and 2048",
+        ));
+    }
+    if token.len() != TOKEN_CHARS || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::api("InvalidToken", "Invalid token"));
+    }
+    Ok(())
+}
+
+fn closed() -> Error {
+    Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+}
+
+impl Engine {
+    /// Applies a callback. Results close the token; heartbeats only check it.
+    pub async fn report(&self, token: &str, entry: InboxEntry) -> Result<(), Error> {
+        parse_token(token)?;
+        self.report_hashed(&hash_token(token), entry).await
+    }
+
+    pub(super) async fn report_hashed(&self, hash: &str, entry: InboxEntry) -> Result<(), Error> {
+        let (pk, sk) = keys::token(hash);
+        for _ in 0..COMMIT_ATTEMPTS_MAX {
+            let b =
+                blob::get(&*self.store, &pk, &sk).await?.ok_or_else(|| Error::api("InvalidToken", "Invalid token"))?;
+            let mut rec: TokenRecord = decode(&b.bytes)?;
+            if rec.closed {
+                return Err(closed());
+            }
+            let (kind, close) = match entry {
+                InboxEntry::Started { .. } => ("1s", false),
+                InboxEntry::Heartbeat => ("2h", false),
+                InboxEntry::Succeeded { .. } | InboxEntry::Failed { .. } => ("3r", true),
+            };
+            let mut writes = Vec::new();
+            if close {
+                rec.closed = true;
+                rec.closed_ms = Some(now_ms());
+                rec.input = serde_json::Value::Null;
+                writes.extend(blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?);
+            } else {
+                writes.push(Write::Check { pk: pk.clone(), sk: sk.clone(), condition: Condition::Version(b.version) });
+            }
+            writes.push(Write::put(
+                keys::inbox(&rec.execution_arn, rec.task_id, kind),
+                encode(&entry),
+                Condition::None,
+            ));
+            match self.store.transact(writes, vec![wake(&rec.execution_arn, None, 0)]).await {
+                Ok(()) => return Ok(()),
+                Err(Error::ConditionFailed(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Store("a task token changed too often to update".into()))
+    }
+
+    /// Hands one activity task to a worker: waits up to `wait` for one that
+    /// is still open, marks it started, and gives its token and input.
+    pub async fn take_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: Duration,
+    ) -> Result<Option<TokenRecord>, Error> {
+        let queue = queues::activity(activity_arn);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let poll = left.min(Duration::from_millis(crate::store::RECEIVE_WAIT_MS_MAX));
+            let got = self.queue.receive(&queue, 1, poll, ACTIVITY_VISIBILITY).await?;
+            for m in got {
+                let msg: TaskMessage = decode(m.body.as_bytes())?;
+                let handed = self.hand_out(&msg.token_hash, worker_name.clone()).await?;
+                self.queue.delete(&queue, &m.receipt).await?;
+                if let Some(rec) = handed {
+                    return Ok(Some(rec));
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Marks an open, unstarted task started; `None` if it closed or was handed out already.
+    async fn hand_out(&self, hash: &str, worker_name: Option<String>) -> Result<Option<TokenRecord>, Error> {
+        let (pk, sk) = keys::token(hash);
+        for _ in 0..COMMIT_ATTEMPTS_MAX {
+            let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };
+            let mut rec: TokenRecord = decode(&b.bytes)?;
+            if rec.closed || rec.started {
+                return Ok(None);
+            }
+            rec.started = true;
+            let mut writes = blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?;
+            let entry = InboxEntry::Started { worker_name: worker_name.clone() };
+            writes.push(Write::put(
+                keys::inbox(&rec.execution_arn, rec.task_id, "1s"),
+                encode(&entry),
+                Condition::None,
+            ));
+            match self.store.transact(writes, vec![wake(&rec.execution_arn, None, 0)]).await {
+                Ok(()) => return Ok(Some(rec)),
+                Err(Error::ConditionFailed(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The open token record behind a tasks-queue message.
+    pub(super) async fn open_task(&self, hash: &str) -> Result<Option<TokenRecord>, Error> {
+        let (pk, sk) = keys::token(hash);
+        let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };
+        let rec: TokenRecord = decode(&b.bytes)?;
+        Ok((!rec.closed).then_some(rec))
+    }
+}

@@ -1,0 +1,143 @@
+//! The long-running loops of a server: the scheduler (wake-ups and timers),
+//! the integration worker and the sweeper. Each stops when `stop` turns true.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::commit::wake;
+use super::{Engine, decode};
+use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, queues};
+use crate::store::sqlite::now_ms;
+use crate::store::{Query, Received, Write};
+
+/// Messages a loop takes per receive.
+const BATCH_MESSAGES_MAX: usize = 10;
+/// A long poll; loops also wake at once on a stop.
+const POLL: Duration = Duration::from_secs(20);
+/// How long a message being worked on stays hidden from other loops.
+const VISIBILITY: Duration = Duration::from_secs(30);
+/// Deliveries after which a message that keeps failing is dropped (a DLQ's redrive count).
+const RECEIVES_MAX: u32 = 20;
+/// How late a timer may be before the sweeper re-sends its wake-up.
+const TIMER_GRACE_MS: i64 = 60_000;
+const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+/// Due timers one sweep looks at.
+const SWEEP_TIMERS_MAX: usize = 1000;
+
+async fn receive(engine: &Engine, queue: &str, stop: &mut watch::Receiver<bool>) -> Option<Vec<Received>> {
+    tokio::select! {
+        r = engine.queue.receive(queue, BATCH_MESSAGES_MAX, POLL, VISIBILITY) => match r {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(queue, error = %e, "receive failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => Some(Vec::new()),
+                    _ = stop.changed() => None,
+                }
+            }
+        },
+        _ = stop.changed() => None,
+    }
+}
+
+pub async fn scheduler(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let Some(batch) = receive(&engine, queues::SCHEDULER, &mut stop).await else { break };
+        for m in batch {
+            let done = match decode::<Wake>(m.body.as_bytes()) {
+                Ok(w) => on_wake(&engine, w).await,
+                Err(e) => Err(e),
+            };
+            settle(&engine, queues::SCHEDULER, &m, done).await;
+        }
+    }
+}
+
+async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
+    if let Some(TimerRef { fire_ms, .. }) = w.timer {
+        let left = fire_ms - now_ms();
+        if left > 0 {
+            // Another hop of a timer longer than one queue delay.
+            return engine.queue.send(vec![wake(&w.execution_arn, w.timer, left as u64)]).await;
+        }
+    }
+    engine.advance(&w.execution_arn, w.timer, &[]).await.map(|_| ())
+}
+
+/// Deletes a handled message; leaves a failed one to be delivered again, up to a point.
+async fn settle(engine: &Engine, queue: &str, m: &Received, done: Result<(), crate::Error>) {
+    if let Err(e) = &done {
+        if m.receive_count < RECEIVES_MAX {
+            tracing::warn!(queue, error = %e, receives = m.receive_count, "a message failed; it will be retried");
+            return;
+        }
+        tracing::error!(queue, error = %e, body = %m.body, "a message failed too often; dropped");
+    }
+    if let Err(e) = engine.queue.delete(queue, &m.receipt).await {
+        tracing::warn!(queue, error = %e, "delete failed; the message will be delivered again");
+    }
+}
+
+pub async fn integrations(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let Some(batch) = receive(&engine, queues::TASKS, &mut stop).await else { break };
+        for m in batch {
+            let done = match decode::<TaskMessage>(m.body.as_bytes()) {
+                Ok(t) => engine.perform(&t.token_hash).await,
+                Err(e) => Err(e),
+            };
+            settle(&engine, queues::TASKS, &m, done).await;
+        }
+    }
+}
+
+/// Re-sends wake-ups of timers that are well overdue (their message was
+/// lost) and removes index entries of timers that no longer exist.
+pub async fn sweeper(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        if let Err(e) = sweep(&engine).await {
+            tracing::warn!(error = %e, "sweep failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(SWEEP_INTERVAL) => {}
+            _ = stop.changed() => break,
+        }
+    }
+}
+
+pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
+    let q = Query {
+        pk: "TIMERS".into(),
+        sk_prefix: String::new(),
+        after: None,
+        limit: SWEEP_TIMERS_MAX,
+        descending: false,
+    };
+    let page = engine.store.query(q).await?;
+    let now = now_ms();
+    let mut resent = 0;
+    for item in page.items {
+        let mut parts = item.sk.splitn(2, '#');
+        let fire_ms: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if fire_ms > now - TIMER_GRACE_MS {
+            break; // in time order: the rest are not overdue
+        }
+        let rest = parts.next().unwrap_or_default();
+        let Some((arn, id)) = rest.rsplit_once('#') else { continue };
+        let id: u64 = id.parse().unwrap_or(0);
+        let live = engine
+            .execution(arn)
+            .await?
+            .map(|(r, _)| r)
+            .filter(|r: &ExecutionRecord| r.timers.get(&id) == Some(&fire_ms));
+        if live.is_some() {
+            engine.queue.send(vec![wake(arn, Some(TimerRef { id, fire_ms }), 0)]).await?;
+            resent += 1;
+        } else {
+            engine.store.transact(vec![Write::delete((item.pk, item.sk))], Vec::new()).await?;
+        }
+    }
+    Ok(resent)
+}

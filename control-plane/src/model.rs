@@ -1,0 +1,279 @@
+//! What the control plane stores: records (serde JSON item bodies) and the
+//! keys they live under. One key layout serves every backend; see
+//! ARCHITECTURE.md for the table design.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use state_language::interpreter::Execution;
+
+/// How long closed task tokens are remembered, so late callers get
+/// `TaskTimedOut` rather than `InvalidToken`.
+pub const CLOSED_TOKEN_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+
+pub type Key = (String, String);
+
+pub mod keys {
+    use super::Key;
+    pub fn machine(arn: &str) -> Key {
+        (format!("SM#{arn}"), "META".into())
+    }
+    /// Every state machine, by name: the ListStateMachines partition.
+    pub fn machines_index(name: &str) -> Key {
+        ("SM".into(), name.into())
+    }
+    pub fn version(machine_arn: &str, n: u64) -> Key {
+        (format!("SM#{machine_arn}"), format!("V#{n:010}"))
+    }
+    pub fn alias(machine_arn: &str, name: &str) -> Key {
+        (format!("SM#{machine_arn}"), format!("A#{name}"))
+    }
+    pub fn definition(hash: &str) -> Key {
+        (format!("DEF#{hash}"), "META".into())
+    }
+    pub fn execution(arn: &str) -> Key {
+        (format!("EX#{arn}"), "META".into())
+    }
+    pub fn history_page(exec_arn: &str, first_event: u64) -> Key {
+        (format!("EX#{exec_arn}"), format!("H#{first_event:010}"))
+    }
+    /// Results, heartbeats and starts waiting to be applied, in apply order.
+    pub fn inbox(exec_arn: &str, task_id: u64, kind: &str) -> Key {
+        (format!("EX#{exec_arn}"), format!("I#{task_id:010}#{kind}"))
+    }
+    /// A state machine's executions, newest last: the ListExecutions partition.
+    pub fn execution_index(machine_arn: &str, start_ms: i64, name: &str) -> Key {
+        (format!("SMX#{machine_arn}"), format!("{start_ms:015}#{name}"))
+    }
+    pub fn activity(arn: &str) -> Key {
+        (format!("ACT#{arn}"), "META".into())
+    }
+    pub fn activities_index(name: &str) -> Key {
+        ("ACT".into(), name.into())
+    }
+    pub fn token(hash: &str) -> Key {
+        (format!("TOK#{hash}"), "META".into())
+    }
+    /// Due timers in time order, for the sweeper.
+    pub fn timer(fire_ms: i64, exec_arn: &str, timer_id: u64) -> Key {
+        ("TIMERS".into(), format!("{fire_ms:015}#{exec_arn}#{timer_id}"))
+    }
+    pub fn tags(arn: &str) -> Key {
+        (format!("TAG#{arn}"), "META".into())
+    }
+}
+
+/// Queue names.
+pub mod queues {
+    /// Wake-ups and timer deliveries for the scheduler.
+    pub const SCHEDULER: &str = "scheduler";
+    /// Service integrations the server performs itself (nested executions, …).
+    pub const TASKS: &str = "tasks";
+    pub fn activity(arn: &str) -> String {
+        format!("activity#{arn}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineRecord {
+    pub arn: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub creation_ms: i64,
+    pub update_ms: i64,
+    pub revision_id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub logging_configuration: Value,
+    #[serde(default)]
+    pub tracing_configuration: Value,
+    /// The number the next published version gets.
+    pub next_version: u64,
+    /// The version published from the current revision, if any.
+    #[serde(default)]
+    pub published: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionRecord {
+    pub arn: String,
+    pub number: u64,
+    pub machine_arn: String,
+    pub definition: String,
+    pub role_arn: String,
+    pub revision_id: String,
+    #[serde(default)]
+    pub description: String,
+    pub creation_ms: i64,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
+    pub state_machine_version_arn: String,
+    pub weight: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AliasRecord {
+    pub arn: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub routing: Vec<Route>,
+    pub creation_ms: i64,
+    pub update_ms: i64,
+}
+
+/// The execution that waits on this one (`states:startExecution.sync`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentLink {
+    pub execution_arn: String,
+    pub task_id: u64,
+    /// `.sync:2` gives the output as JSON; `.sync` as a string.
+    pub output_as_json: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionRecord {
+    pub arn: String,
+    pub name: String,
+    pub machine_arn: String,
+    pub machine_name: String,
+    #[serde(default)]
+    pub version_arn: Option<String>,
+    #[serde(default)]
+    pub alias_arn: Option<String>,
+    pub definition_hash: String,
+    pub express: bool,
+    pub status: String,
+    pub start_ms: i64,
+    #[serde(default)]
+    pub stop_ms: Option<i64>,
+    /// The input exactly as given (AWS echoes it byte for byte).
+    pub input: String,
+    #[serde(default)]
+    pub output: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub cause: Option<String>,
+    pub state: Execution,
+    /// Deadlines of the pending timers, by timer id (for the due-timer index).
+    #[serde(default)]
+    pub timers: std::collections::BTreeMap<u64, i64>,
+    #[serde(default)]
+    pub parent: Option<ParentLink>,
+    #[serde(default)]
+    pub redrive_count: u64,
+    #[serde(default)]
+    pub redrive_ms: Option<i64>,
+    #[serde(default)]
+    pub trace_header: Option<String>,
+}
+
+/// An item of a state machine's execution list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub arn: String,
+    pub name: String,
+    pub machine_arn: String,
+    #[serde(default)]
+    pub version_arn: Option<String>,
+    #[serde(default)]
+    pub alias_arn: Option<String>,
+    pub status: String,
+    pub start_ms: i64,
+    #[serde(default)]
+    pub stop_ms: Option<i64>,
+    #[serde(default)]
+    pub redrive_count: u64,
+}
+
+impl ExecutionRecord {
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            arn: self.arn.clone(),
+            name: self.name.clone(),
+            machine_arn: self.machine_arn.clone(),
+            version_arn: self.version_arn.clone(),
+            alias_arn: self.alias_arn.clone(),
+            status: self.status.clone(),
+            start_ms: self.start_ms,
+            stop_ms: self.stop_ms,
+            redrive_count: self.redrive_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityRecord {
+    pub arn: String,
+    pub name: String,
+    pub creation_ms: i64,
+}
+
+/// Routes a callback to its task; created when the task is scheduled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRecord {
+    pub token: String,
+    pub execution_arn: String,
+    pub task_id: u64,
+    pub resource: String,
+    /// The task's input; dropped once the task closes.
+    #[serde(default)]
+    pub input: Value,
+    /// A worker took it (GetActivityTask); it is handed out once.
+    pub started: bool,
+    /// A result was accepted, or the task ended otherwise.
+    pub closed: bool,
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+}
+
+/// Something for the scheduler to apply to an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum InboxEntry {
+    Started { worker_name: Option<String> },
+    Heartbeat,
+    Succeeded { output: Value },
+    Failed { error: String, cause: String },
+}
+
+/// A scheduler queue message: a wake-up, or a timer delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wake {
+    pub execution_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<TimerRef>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimerRef {
+    pub id: u64,
+    pub fire_ms: i64,
+}
+
+/// A tasks-queue or activity-queue message: it names a token record, which
+/// holds the work, so messages stay small whatever the payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskMessage {
+    pub token_hash: String,
+}

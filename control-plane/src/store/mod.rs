@@ -1,0 +1,172 @@
+//! Storage and queue interfaces, shaped by DynamoDB's and SQS's constraints
+//! so that the embedded backend (SQLite) and the AWS backend are two
+//! implementations of one design, not two designs.
+//!
+//! - Items live under a partition key and a sort key and carry a version
+//!   that every put bumps; writes are conditional on it (optimistic
+//!   concurrency).
+//! - A transaction writes at most [`TRANSACT_ITEMS_MAX`] items, each at most
+//!   [`ITEM_BYTES_MAX`]; bigger values are split by [`blob`].
+//! - Queries return pages of at most [`QUERY_PAGE_ITEMS_MAX`] items.
+//! - Queues deliver at least once; a receive hides a message for a while
+//!   and a delete acknowledges it.
+
+pub mod blob;
+pub mod sqlite;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::Error;
+
+/// DynamoDB's item size limit.
+pub const ITEM_BYTES_MAX: usize = 400 * 1024;
+/// DynamoDB's TransactWriteItems limit.
+pub const TRANSACT_ITEMS_MAX: usize = 100;
+/// Items one query page returns at most (DynamoDB pages at 1 MB).
+pub const QUERY_PAGE_ITEMS_MAX: usize = 1000;
+/// SQS's message size limit.
+pub const MESSAGE_BYTES_MAX: usize = 256 * 1024;
+/// SQS's largest `DelaySeconds`; longer timers hop.
+pub const MESSAGE_DELAY_MS_MAX: u64 = 900 * 1000;
+/// SQS's largest receive batch.
+pub const RECEIVE_MESSAGES_MAX: usize = 10;
+/// SQS's longest long poll.
+pub const RECEIVE_WAIT_MS_MAX: u64 = 20 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    /// 1 after the first put, bumped by every put.
+    pub version: u64,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    None,
+    NotExists,
+    Exists,
+    /// The item exists with exactly this version.
+    Version(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    Put {
+        pk: String,
+        sk: String,
+        body: Vec<u8>,
+        condition: Condition,
+    },
+    Delete {
+        pk: String,
+        sk: String,
+        condition: Condition,
+    },
+    /// Fails the transaction unless the condition holds; writes nothing.
+    Check {
+        pk: String,
+        sk: String,
+        condition: Condition,
+    },
+}
+
+impl Write {
+    pub fn put(key: (String, String), body: Vec<u8>, condition: Condition) -> Write {
+        Write::Put { pk: key.0, sk: key.1, body, condition }
+    }
+    pub fn delete(key: (String, String)) -> Write {
+        Write::Delete { pk: key.0, sk: key.1, condition: Condition::None }
+    }
+    pub fn bytes(&self) -> usize {
+        match self {
+            Write::Put { pk, sk, body, .. } => pk.len() + sk.len() + body.len(),
+            Write::Delete { pk, sk, .. } | Write::Check { pk, sk, .. } => pk.len() + sk.len(),
+        }
+    }
+}
+
+/// A message to send after (and only if) a transaction commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutMessage {
+    pub queue: String,
+    pub body: String,
+    /// At most [`MESSAGE_DELAY_MS_MAX`]; the SQS backend rounds up to seconds.
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub body: String,
+    pub receipt: String,
+    pub receive_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub pk: String,
+    pub sk_prefix: String,
+    /// Resume after this sort key (exclusive).
+    pub after: Option<String>,
+    pub limit: usize,
+    pub descending: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// The sort key to resume after, when more items may follow.
+    pub last: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error>;
+    async fn query(&self, q: Query) -> Result<Page, Error>;
+    /// All writes or none; then every message is delivered at least once.
+    /// A failed condition gives [`Error::ConditionFailed`].
+    async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error>;
+}
+
+#[async_trait]
+pub trait Queue: Send + Sync {
+    async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error>;
+    /// Waits up to `wait` for at least one message; hides what it returns for `visibility`.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, Error>;
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error>;
+}
+
+/// Checks a transaction against the limits every backend shares.
+pub fn check_transaction(writes: &[Write], outbox: &[OutMessage]) -> Result<(), Error> {
+    if writes.len() > TRANSACT_ITEMS_MAX {
+        return Err(Error::Limit(format!(
+            "a transaction of {} items; the limit is {TRANSACT_ITEMS_MAX}",
+            writes.len()
+        )));
+    }
+    if let Some(w) = writes.iter().find(|w| w.bytes() > ITEM_BYTES_MAX) {
+        return Err(Error::Limit(format!("an item of {} bytes; the limit is {ITEM_BYTES_MAX}", w.bytes())));
+    }
+    check_messages(outbox)
+}
+
+pub fn check_messages(messages: &[OutMessage]) -> Result<(), Error> {
+    for m in messages {
+        if m.body.len() > MESSAGE_BYTES_MAX {
+            return Err(Error::Limit(format!("a message of {} bytes; the limit is {MESSAGE_BYTES_MAX}", m.body.len())));
+        }
+        if m.delay_ms > MESSAGE_DELAY_MS_MAX {
+            return Err(Error::Limit(format!("a delay of {} ms; the limit is {MESSAGE_DELAY_MS_MAX}", m.delay_ms)));
+        }
+    }
+    Ok(())
+}

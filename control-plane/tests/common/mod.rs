@@ -1,0 +1,160 @@
+//! A real `stepwise server` process and a real aws-sdk-sfn client for tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_sfn::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/test";
+
+/// How long a test waits for a condition before failing.
+pub const WAIT_MAX: Duration = Duration::from_secs(30);
+
+pub struct Server {
+    child: Child,
+    pub endpoint: String,
+    pub dir: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on a fresh port over `dir` and waits until it listens.
+    pub fn start(dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+            .args(["server", "--listen", "127.0.0.1:0", "--log-json", "--log-level", "info", "--data-dir"])
+            .arg(dir)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the stepwise binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut endpoint = None;
+        for line in lines.by_ref() {
+            let line = line.expect("stderr is readable");
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["fields"]["message"] == "stepwise server ready"
+            {
+                endpoint = v["fields"]["listen"].as_str().map(|a| format!("http://{a}"));
+                break;
+            }
+        }
+        let endpoint = endpoint.expect("the server said it was ready");
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, endpoint, dir: dir.to_path_buf() }
+    }
+
+    pub fn client(&self) -> Client {
+        client(&self.endpoint)
+    }
+
+    /// `kill -9`: no shutdown, no flush.
+    pub fn kill9(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.dir.clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Removes the `sync-` host prefix the SDK adds for StartSyncExecution and
+/// TestState, so a plain `127.0.0.1` endpoint works (the README shows this).
+#[derive(Debug)]
+pub struct NoHostPrefix;
+
+impl Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+    fn modify_before_signing(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let uri = ctx.request().uri().to_string();
+        if uri.contains("://sync-") {
+            ctx.request_mut().set_uri(uri.replacen("://sync-", "://", 1))?;
+        }
+        Ok(())
+    }
+}
+
+pub fn client(endpoint: &str) -> Client {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let conf = aws_sdk_sfn::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .http_client(http)
+        .interceptor(NoHostPrefix)
+        .build();
+    Client::from_conf(conf)
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("stepwise-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a temp dir");
+    d
+}
+
+/// Polls `f` until it gives `Some`, failing the test after [`WAIT_MAX`].
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < WAIT_MAX, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn create_machine(c: &Client, name: &str, definition: &str) -> String {
+    c.create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn(ROLE)
+        .send()
+        .await
+        .expect("CreateStateMachine")
+        .state_machine_arn
+}
+
+/// Waits for an execution to leave RUNNING and describes it.
+pub async fn finished(c: &Client, arn: &str) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    eventually(&format!("{arn} to finish"), || async {
+        let d = c.describe_execution().execution_arn(arn).send().await.expect("DescribeExecution");
+        (d.status != aws_sdk_sfn::types::ExecutionStatus::Running).then_some(d)
+    })
+    .await
+}
+
+/// The service error type of a failed call (`__type`).
+pub fn error_code<E, R>(e: &aws_sdk_sfn::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata,
+{
+    e.as_service_error().and_then(|s| s.code()).unwrap_or("not a service error").to_string()
+}
