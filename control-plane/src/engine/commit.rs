@@ -118,7 +118,7 @@ impl Engine {
                     closed_ms: Some(now),
                 };
                 let (pk, sk) = keys::token(&super::hash_token(token));
-                plan.after.push(Write::put((pk, sk), encode(&record), Condition::None));
+                plan.after.extend(blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?);
             }
         }
         let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.state.timers.contains_key(id)).copied().collect();
