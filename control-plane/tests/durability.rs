@@ -9,7 +9,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use common::{Server, create_machine, error_code, finished, temp_dir};
 
 async fn history(c: &Client, arn: &str) -> Vec<HistoryEvent> {
-    c.get_execution_history().execution_arn(arn).max_results(1000).send().await.unwrap().events
+    c.get_execution_history().execution_arn(arn).max_results(1000).send().await.expect("GetExecutionHistory").events
 }
 
 fn count(h: &[HistoryEvent], t: HistoryEventType) -> usize {
