@@ -62,6 +62,12 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         log_json: bool,
+        /// The region ARNs name.
+        #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+        region: String,
+        /// The account ARNs name.
+        #[arg(long, default_value = "123456789012")]
+        account_id: String,
     },
 }
 
@@ -79,7 +85,10 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Validate { files, json, express } => validate(&files, json, express),
         Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
-        Command::Server { listen, data_dir, log_level, log_json } => server(listen, data_dir, &log_level, log_json),
+        Command::Server { listen, data_dir, log_level, log_json, region, account_id } => {
+            let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
+            server(stepwise_control_plane::server::Options { listen, data_dir, scope }, &log_level, log_json)
+        }
     }
 }
 
@@ -161,12 +170,7 @@ fn run(
     Ok(if outcome.status == Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn server(
-    listen: std::net::SocketAddr,
-    data_dir: PathBuf,
-    log_level: &str,
-    log_json: bool,
-) -> anyhow::Result<ExitCode> {
+fn server(opts: stepwise_control_plane::server::Options, log_level: &str, log_json: bool) -> anyhow::Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(log_level))
         .context("--log-level is not a valid filter")?;
@@ -177,6 +181,6 @@ fn server(
         builder.init();
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(stepwise_control_plane::server::serve(stepwise_control_plane::server::Options { listen, data_dir }))?;
+    rt.block_on(stepwise_control_plane::server::serve(opts))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -24,9 +24,14 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh port over `dir` and waits until it listens.
     pub fn start(dir: &Path) -> Server {
+        Server::start_with(dir, &[])
+    }
+
+    pub fn start_with(dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
             .args(["server", "--listen", "127.0.0.1:0", "--log-json", "--log-level", "info", "--data-dir"])
             .arg(dir)
+            .args(extra)
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
