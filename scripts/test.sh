@@ -10,13 +10,18 @@ cargo --version
 echo "== shared corpora"
 test -d ../shared/conformance/cases || { echo "missing ../shared/conformance (the corpus lives beside the repo)"; exit 1; }
 
+echo "== client tools for the cross-language smoke tests (boto3, AWS CLI)"
+python3 -c "import boto3" 2>/dev/null || python3 -m pip install --quiet boto3
+command -v aws >/dev/null || python3 -m pip install --quiet awscli
+aws --version
+
 echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log="$(mktemp)"
-echo "== tests (unit, CLI, purity, AWS conformance, history and validator corpora)"
-cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|histories)" || true
+echo "== tests (unit, CLI, server API with aws-sdk-sfn/boto3/AWS CLI, crash recovery, purity, AWS corpora)"
+cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|corpus through the server|histories)" || true
 if grep -qE "^test result: FAILED|error: test failed|could not compile" "$log"; then
   grep -E "panicked|FAILED|NEW FAILURE|NOW PASSES" "$log" | head -50
   exit 1
