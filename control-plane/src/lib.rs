@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod arn;
+pub mod bench;
 pub mod engine;
 pub mod local;
 pub mod model;

@@ -48,6 +48,17 @@ enum Command {
         #[arg(long, default_value = "local")]
         name: String,
     },
+    /// Load-test a fresh embedded server through the API and print a JSON report.
+    Bench {
+        #[arg(long, default_value_t = 20_000)]
+        executions: usize,
+        /// Client connections, each running one execution at a time.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Scratch data dir (deleted first).
+        #[arg(long, default_value = "./.stepwise-bench")]
+        data_dir: PathBuf,
+    },
     /// Serve the AWS Step Functions API on an embedded store.
     Server {
         /// Address to listen on (8083 is Step Functions Local's port).
@@ -85,6 +96,14 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Validate { files, json, express } => validate(&files, json, express),
         Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
+        Command::Bench { executions, concurrency, data_dir } => {
+            let server_binary = std::env::current_exe()?;
+            let opts = stepwise_control_plane::bench::Options { executions, concurrency, data_dir, server_binary };
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let report = rt.block_on(stepwise_control_plane::bench::run(opts))?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Server { listen, data_dir, log_level, log_json, region, account_id } => {
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
             server(stepwise_control_plane::server::Options { listen, data_dir, scope }, &log_level, log_json)

@@ -28,12 +28,12 @@ pub struct Options {
 }
 
 /// Opens the store and builds the engine on it.
-pub fn open(data_dir: &std::path::Path, scope: Scope) -> Result<(Sqlite, Arc<Engine>), Error> {
+pub async fn open(data_dir: &std::path::Path, scope: Scope) -> Result<(Sqlite, Arc<Engine>), Error> {
     std::fs::create_dir_all(data_dir)?;
     let store = Sqlite::open(&data_dir.join("stepwise.db"))?;
     // One process owns the file: messages hidden by a previous (crashed)
     // process are visible again at once, so timers keep their deadlines.
-    store.reset_visibility()?;
+    store.reset_visibility().await?;
     let engine = Arc::new(Engine::new(Arc::new(store.clone()), Arc::new(store.clone()), scope));
     Ok((store, engine))
 }
@@ -52,7 +52,7 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 }
 
 pub async fn serve(opts: Options) -> Result<(), Error> {
-    let (_store, engine) = open(&opts.data_dir, opts.scope.clone())?;
+    let (_store, engine) = open(&opts.data_dir, opts.scope.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;

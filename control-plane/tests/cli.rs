@@ -143,3 +143,20 @@ fn validate_reports_a_missing_file_clearly() {
         .code(2)
         .stderr(predicates::str::contains("cannot read"));
 }
+
+/// The load generator runs end to end (its figures live in BENCHMARKS.md, not in a timed test).
+#[test]
+fn bench_runs_a_small_load() {
+    let dir = std::env::temp_dir().join(format!("stepwise-bench-smoke-{}", std::process::id()));
+    let out = assert_cmd::Command::cargo_bin("stepwise")
+        .unwrap()
+        .args(["bench", "--executions", "60", "--concurrency", "4", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["executions"], 60);
+    assert!(report["executions_per_second"].as_f64().unwrap() > 0.0);
+    assert!(report["server_rss_kib"].as_array().unwrap().len() >= 2);
+}

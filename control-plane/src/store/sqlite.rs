@@ -2,6 +2,12 @@
 //! serving both the item store and the queues. Because both live in one
 //! database, a transaction's outbox is committed with it: the messages are
 //! durable exactly when the writes are.
+//!
+//! Writes go to one writer thread that commits them in groups: each request
+//! runs in its own savepoint (so a failed condition undoes only itself) and
+//! one COMMIT, one fsync, makes the whole group durable before anyone is
+//! answered. Reads use a small pool of read connections, which WAL lets run
+//! beside the writer.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -29,9 +35,23 @@ CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, visible_at);
 /// a message became visible without a notification (a hidden one reappearing).
 const RECEIVE_RECHECK_MS_MAX: u64 = 1000;
 
+/// Write requests one group commit takes at most.
+const GROUP_REQUESTS_MAX: usize = 256;
+/// Write requests waiting for the writer at most; senders wait beyond it.
+const WRITE_QUEUE_MAX: usize = 4096;
+/// Idle read connections kept.
+const READERS_MAX: usize = 8;
+
+type Finish = Box<dyn FnOnce(Result<(), Error>) + Send>;
+/// Runs a request in the given connection and says whether to keep its
+/// effects; given `None` it does nothing and only prepares its failure.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
 #[derive(Clone)]
 pub struct Sqlite {
-    conn: Arc<Mutex<Connection>>,
+    path: Arc<std::path::PathBuf>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
     notify: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
 }
 
@@ -50,16 +70,82 @@ impl Sqlite {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(Sqlite { conn: Arc::new(Mutex::new(conn)), notify: Arc::default() })
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(WRITE_QUEUE_MAX);
+        std::thread::Builder::new().name("stepwise-writer".into()).spawn(move || writer(conn, rx))?;
+        Ok(Sqlite { path: Arc::new(path.to_path_buf()), jobs, readers: Arc::default(), notify: Arc::default() })
     }
 
     /// Makes messages hidden by an earlier receive visible now (for a restart).
-    pub fn reset_visibility(&self) -> Result<(), Error> {
-        let c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let now = now_ms();
-        c.execute("UPDATE messages SET visible_at = ?1 WHERE receives > 0 AND visible_at > ?1", params![now])
-            .map(|_| ())
-            .map_err(db)
+    pub async fn reset_visibility(&self) -> Result<(), Error> {
+        self.write(|c| {
+            let now = now_ms();
+            c.execute("UPDATE messages SET visible_at = ?1 WHERE receives > 0 AND visible_at > ?1", params![now])
+                .map(|_| ())
+                .map_err(db)
+        })
+        .await
+    }
+
+    /// Runs `f` in the writer's current group; resolves once the group is durable.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |c| match c.map(f) {
+            None => (
+                false,
+                Box::new(move |e: Result<(), Error>| {
+                    let _ = tx.send(Err(e.err().unwrap_or_else(|| Error::Store("not run".into()))));
+                }),
+            ),
+            Some(Ok(v)) => (
+                true,
+                Box::new(move |committed: Result<(), Error>| {
+                    let _ = tx.send(committed.map(|()| v));
+                }),
+            ),
+            Some(Err(e)) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        let jobs = self.jobs.clone();
+        // `send` waits only when WRITE_QUEUE_MAX requests are already queued.
+        tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .map_err(|e| Error::Store(e.to_string()))?
+            .map_err(|_| Error::Store("the writer thread has stopped".into()))?;
+        rx.await.map_err(|_| Error::Store("the writer dropped a request".into()))?
+    }
+
+    /// Runs `f` on a read connection from the pool.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (readers, path) = (self.readers.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => Connection::open_with_flags(
+                    path.as_path(),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(db)?,
+            };
+            let out = f(&conn);
+            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < READERS_MAX {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| Error::Store(format!("a store thread failed: {e}")))?
     }
 
     fn notifier(&self, queue: &str) -> Arc<Notify> {
@@ -73,22 +159,50 @@ impl Sqlite {
             self.notifier(&m.queue).notify_waiters();
         }
     }
+}
 
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut c)
-        })
-        .await
-        .map_err(|e| Error::Store(format!("the store thread failed: {e}")))?
+/// The writer thread: takes a request, then whatever else is waiting (up to
+/// GROUP_REQUESTS_MAX), runs each in a savepoint and commits them together.
+fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_REQUESTS_MAX {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut finishers = Vec::with_capacity(group.len());
+        let committed = (|| -> Result<(), Error> {
+            let mut tx = conn.transaction().map_err(db)?;
+            for job in group.drain(..) {
+                let mut sp = tx.savepoint().map_err(db)?;
+                let (ok, finish) = job(Some(&sp));
+                if ok {
+                    sp.commit().map_err(db)?;
+                } else {
+                    sp.rollback().map_err(db)?;
+                    sp.commit().map_err(db)?;
+                }
+                finishers.push(finish);
+            }
+            tx.commit().map_err(db)
+        })();
+        // A group that fails to commit fails every request in it; none is acknowledged.
+        for f in finishers {
+            f(match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Store(e.to_string())),
+            });
+        }
+        for job in group {
+            let (_, finish) = job(None);
+            finish(Err(Error::Store("the group could not start".into())));
+        }
     }
 }
 
-fn version_of(tx: &rusqlite::Transaction<'_>, pk: &str, sk: &str) -> Result<Option<u64>, Error> {
+fn version_of(tx: &Connection, pk: &str, sk: &str) -> Result<Option<u64>, Error> {
     tx.query_row("SELECT version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get::<_, i64>(0))
         .optional()
         .map(|v| v.map(|v| v as u64))
@@ -104,7 +218,7 @@ fn holds(c: Condition, v: Option<u64>) -> bool {
     }
 }
 
-fn insert_messages(tx: &rusqlite::Transaction<'_>, messages: &[OutMessage], now: i64) -> Result<(), Error> {
+fn insert_messages(tx: &Connection, messages: &[OutMessage], now: i64) -> Result<(), Error> {
     let mut st = tx.prepare_cached("INSERT INTO messages (queue, visible_at, body) VALUES (?1, ?2, ?3)").map_err(db)?;
     for m in messages {
         st.execute(params![m.queue, now + m.delay_ms as i64, m.body]).map_err(db)?;
@@ -116,7 +230,7 @@ fn insert_messages(tx: &rusqlite::Transaction<'_>, messages: &[OutMessage], now:
 impl Store for Sqlite {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error> {
         let (pk, sk) = (pk.to_string(), sk.to_string());
-        self.blocking(move |c| {
+        self.read(move |c| {
             c.prepare_cached("SELECT version, body FROM items WHERE pk = ?1 AND sk = ?2")
                 .map_err(db)?
                 .query_row(params![pk, sk], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
@@ -128,7 +242,7 @@ impl Store for Sqlite {
     }
 
     async fn query(&self, q: Query) -> Result<Page, Error> {
-        self.blocking(move |c| {
+        self.read(move |c| {
             let limit = q.limit.clamp(1, QUERY_PAGE_ITEMS_MAX);
             let upper = format!("{}\u{10FFFF}", q.sk_prefix);
             let (cmp, order) = if q.descending { ("<", "DESC") } else { (">", "ASC") };
@@ -158,15 +272,14 @@ impl Store for Sqlite {
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
         super::check_transaction(&writes, &outbox)?;
         let wake = outbox.clone();
-        self.blocking(move |c| {
-            let tx = c.transaction().map_err(db)?;
+        self.write(move |tx| {
             for w in &writes {
                 let (pk, sk, cond) = match w {
                     Write::Put { pk, sk, condition, .. }
                     | Write::Delete { pk, sk, condition }
                     | Write::Check { pk, sk, condition } => (pk, sk, *condition),
                 };
-                if cond != Condition::None && !holds(cond, version_of(&tx, pk, sk)?) {
+                if cond != Condition::None && !holds(cond, version_of(tx, pk, sk)?) {
                     return Err(Error::ConditionFailed(format!("{pk} {sk}")));
                 }
                 match w {
@@ -188,8 +301,7 @@ impl Store for Sqlite {
                     Write::Check { .. } => {}
                 }
             }
-            insert_messages(&tx, &outbox, now_ms())?;
-            tx.commit().map_err(db)
+            insert_messages(tx, &outbox, now_ms())
         })
         .await?;
         self.wake(&wake);
@@ -202,12 +314,7 @@ impl Queue for Sqlite {
     async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
         super::check_messages(&messages)?;
         let wake = messages.clone();
-        self.blocking(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            insert_messages(&tx, &messages, now_ms())?;
-            tx.commit().map_err(db)
-        })
-        .await?;
+        self.write(move |c| insert_messages(c, &messages, now_ms())).await?;
         self.wake(&wake);
         Ok(())
     }
@@ -227,7 +334,7 @@ impl Queue for Sqlite {
             notified.as_mut().enable();
             let (q, vis) = (queue.to_string(), visibility.as_millis() as i64);
             let max = max.clamp(1, super::RECEIVE_MESSAGES_MAX);
-            let (got, next) = self.blocking(move |c| take(c, &q, max, vis)).await?;
+            let (got, next) = self.write(move |c| take(c, &q, max, vis)).await?;
             if !got.is_empty() {
                 return Ok(got);
             }
@@ -252,7 +359,7 @@ impl Queue for Sqlite {
             .split_once(':')
             .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
             .ok_or_else(|| Error::Store(format!("a malformed receipt: {receipt}")))?;
-        self.blocking(move |c| {
+        self.write(move |c| {
             c.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receives = ?2")
                 .map_err(db)?
                 .execute(params![id, receives])
@@ -265,9 +372,8 @@ impl Queue for Sqlite {
 
 /// Takes up to `max` visible messages and hides them; also tells when the
 /// next hidden or delayed one becomes visible.
-fn take(c: &mut Connection, queue: &str, max: usize, vis_ms: i64) -> Result<(Vec<Received>, Option<i64>), Error> {
+fn take(tx: &Connection, queue: &str, max: usize, vis_ms: i64) -> Result<(Vec<Received>, Option<i64>), Error> {
     let now = now_ms();
-    let tx = c.transaction().map_err(db)?;
     let rows: Vec<(i64, String, i64)> = {
         let mut st = tx
             .prepare_cached(
@@ -294,6 +400,5 @@ fn take(c: &mut Connection, queue: &str, max: usize, vis_ms: i64) -> Result<(Vec
     } else {
         None
     };
-    tx.commit().map_err(db)?;
     Ok((got, next))
 }
