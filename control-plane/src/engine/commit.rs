@@ -127,9 +127,8 @@ impl Engine {
                 plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));
             }
         }
-        for page in pages(&step.events) {
-            let first = page.first().map_or(0, |e| e.id);
-            plan.writes.push(Write::put(keys::history_page(&rec.arn, first), encode(&page), Condition::None));
+        for (first, page) in pages(&step.events) {
+            plan.writes.push(Write::put(keys::history_page(&rec.arn, first), page, Condition::None));
         }
         if prev.status != rec.status || prev.condition == Condition::NotExists {
             let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
@@ -177,19 +176,27 @@ impl Engine {
     }
 }
 
-/// Splits events into pages of at most [`HISTORY_PAGE_BYTES_MAX`] each.
-fn pages(events: &[HistoryEvent]) -> Vec<Vec<&HistoryEvent>> {
-    let mut out: Vec<Vec<&HistoryEvent>> = Vec::new();
-    let mut size = 0;
+/// Encodes events into JSON-array pages of at most [`HISTORY_PAGE_BYTES_MAX`]
+/// each (an event bigger than that gets a page of its own), each with the id
+/// of its first event. Each event is serialized once.
+fn pages(events: &[HistoryEvent]) -> Vec<(u64, Vec<u8>)> {
+    let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
     for e in events {
-        let n = serde_json::to_vec(e).map_or(0, |v| v.len());
-        if out.is_empty() || size + n > HISTORY_PAGE_BYTES_MAX {
-            out.push(Vec::new());
-            size = 0;
-        }
-        size += n;
-        if let Some(p) = out.last_mut() {
-            p.push(e);
+        let bytes = serde_json::to_vec(e).unwrap_or_default();
+        match out.last_mut() {
+            Some((_, page)) if page.len() + bytes.len() < HISTORY_PAGE_BYTES_MAX => {
+                page.pop(); // the closing bracket
+                page.push(b',');
+                page.extend_from_slice(&bytes);
+                page.push(b']');
+            }
+            _ => {
+                let mut page = Vec::with_capacity(bytes.len() + 2);
+                page.push(b'[');
+                page.extend_from_slice(&bytes);
+                page.push(b']');
+                out.push((e.id, page));
+            }
         }
     }
     out

@@ -112,40 +112,45 @@ impl Sqlite {
                 }),
             ),
         });
-        let jobs = self.jobs.clone();
-        // `send` waits only when WRITE_QUEUE_MAX requests are already queued.
-        tokio::task::spawn_blocking(move || jobs.send(job))
-            .await
-            .map_err(|e| Error::Store(e.to_string()))?
-            .map_err(|_| Error::Store("the writer thread has stopped".into()))?;
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // WRITE_QUEUE_MAX requests are queued: wait off the async threads.
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|e| Error::Store(e.to_string()))?
+                    .map_err(|_| Error::Store("the writer thread has stopped".into()))?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(Error::Store("the writer thread has stopped".into()));
+            }
+        }
         rx.await.map_err(|_| Error::Store("the writer dropped a request".into()))?
     }
 
-    /// Runs `f` on a read connection from the pool.
+    /// Runs `f` on a read connection from the pool. Reads run in place: they
+    /// are short, come from SQLite's page cache, and never wait on the
+    /// writer (WAL), so a hop to a blocking thread would cost more than they do.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let (readers, path) = (self.readers.clone(), self.path.clone());
-        tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match pooled {
-                Some(c) => c,
-                None => Connection::open_with_flags(
-                    path.as_path(),
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .map_err(db)?,
-            };
-            let out = f(&conn);
-            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < READERS_MAX {
-                pool.push(conn);
-            }
-            out
-        })
-        .await
-        .map_err(|e| Error::Store(format!("a store thread failed: {e}")))?
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => Connection::open_with_flags(
+                self.path.as_path(),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS_MAX {
+            pool.push(conn);
+        }
+        out
     }
 
     fn notifier(&self, queue: &str) -> Arc<Notify> {
