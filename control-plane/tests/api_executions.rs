@@ -200,3 +200,25 @@ async fn start_sync_execution_on_express() {
     let e = c.start_sync_execution().state_machine_arn(&std).send().await.unwrap_err();
     assert_eq!(error_code(&e), "StateMachineTypeNotSupported");
 }
+
+/// Operations Stepwise does not serve yet answer with a clear error, never a 500.
+#[tokio::test]
+async fn unserved_operations_say_so() {
+    let server = Server::start(&temp_dir("exec-unserved"));
+    let c = server.client();
+    let m = create_machine(&c, "f", r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}"#).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
+    finished(&c, &s.execution_arn).await;
+    let e = c.redrive_execution().execution_arn(&s.execution_arn).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionNotRedrivable");
+    let e =
+        c.test_state().definition(r#"{"Type":"Pass","End":true}"#).role_arn(ROLE).input("{}").send().await.unwrap_err();
+    assert_eq!(error_code(&e), "UnsupportedOperation");
+    let map_run = "arn:aws:states:us-east-1:123456789012:mapRun:f/m:1";
+    let e = c.describe_map_run().map_run_arn(map_run).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "UnsupportedOperation");
+    let e = c.list_map_runs().execution_arn(&s.execution_arn).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "UnsupportedOperation");
+    let e = c.update_map_run().map_run_arn(map_run).max_concurrency(1).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "UnsupportedOperation");
+}

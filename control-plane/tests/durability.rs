@@ -138,3 +138,36 @@ async fn repeated_kills_lose_nothing() {
         assert_eq!(count(&h, HistoryEventType::WaitStateEntered), 4, "{arn}");
     }
 }
+
+/// Retry backoff, task timeouts and the execution timeout are timers too:
+/// they fire after a restart, on time.
+#[tokio::test]
+async fn backoffs_and_timeouts_fire_after_restart() {
+    let server = Server::start(&temp_dir("crash-timeouts"));
+    let c = server.client();
+    let act = c.create_activity().name("never").send().await.unwrap().activity_arn;
+    // A task no worker answers times out after 1 s, is retried after 1 s, times out again.
+    let retried = format!(
+        r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{act}","TimeoutSeconds":1,"Retry":[{{"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":1}}],"End":true}}}}}}"#
+    );
+    let m1 = create_machine(&c, "retried", &retried).await;
+    let whole = r#"{"TimeoutSeconds":2,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
+    let m2 = create_machine(&c, "whole", whole).await;
+    let a = c.start_execution().state_machine_arn(&m1).send().await.unwrap().execution_arn;
+    let b = c.start_execution().state_machine_arn(&m2).send().await.unwrap().execution_arn;
+    let server = Server::start(&server.kill9());
+    let c = server.client();
+    let d = finished(&c, &a).await;
+    assert_eq!(d.status, ExecutionStatus::Failed);
+    assert_eq!(d.error.as_deref(), Some("States.Timeout"));
+    let h = history(&c, &a).await;
+    assert_contiguous(&h);
+    assert_eq!(count(&h, HistoryEventType::ActivityScheduled), 2, "one retry");
+    assert_eq!(count(&h, HistoryEventType::ActivityTimedOut), 2);
+    let took = d.stop_date.unwrap().as_secs_f64() - d.start_date.as_secs_f64();
+    assert!((3.0..6.0).contains(&took), "1 s + 1 s backoff + 1 s, took {took}");
+    let d = finished(&c, &b).await;
+    assert_eq!(d.status, ExecutionStatus::TimedOut);
+    let took = d.stop_date.unwrap().as_secs_f64() - d.start_date.as_secs_f64();
+    assert!((2.0..4.0).contains(&took), "the execution timeout keeps its deadline, took {took}");
+}
