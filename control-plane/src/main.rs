@@ -79,6 +79,10 @@ enum Command {
         /// The account ARNs name.
         #[arg(long, default_value = "123456789012")]
         account_id: String,
+        /// Endpoint for the SQS and DynamoDB task integrations (e.g. LocalStack);
+        /// otherwise the AWS SDK's settings apply (AWS_ENDPOINT_URL, region, credentials).
+        #[arg(long)]
+        aws_endpoint: Option<String>,
     },
 }
 
@@ -104,9 +108,10 @@ fn real_main() -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Server { listen, data_dir, log_level, log_json, region, account_id } => {
+        Command::Server { listen, data_dir, log_level, log_json, region, account_id, aws_endpoint } => {
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            server(stepwise_control_plane::server::Options { listen, data_dir, scope }, &log_level, log_json)
+            let opts = stepwise_control_plane::server::Options { listen, data_dir, scope, aws_endpoint };
+            server(opts, &log_level, log_json)
         }
     }
 }

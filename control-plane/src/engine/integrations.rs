@@ -53,10 +53,7 @@ impl Engine {
         let Some(task) = self.open_task(hash).await? else { return Ok(()) };
         let outcome = match task.resource.strip_prefix(START_EXECUTION) {
             Some(suffix) => self.nested(&task, suffix).await,
-            None => Err((
-                "Stepwise.IntegrationNotSupported".to_string(),
-                format!("This Stepwise server cannot perform the resource '{}'", task.resource),
-            )),
+            None => self.service_call(&task).await,
         };
         let entry = match outcome {
             Ok(Some(output)) => Some(InboxEntry::Succeeded { output }),
@@ -70,6 +67,25 @@ impl Engine {
         match entry {
             Some(e) => self.report_hashed(hash, e).await.or_else(ignore_closed),
             None => Ok(()),
+        }
+    }
+
+    /// SQS and DynamoDB through the AWS SDK; anything else fails clearly.
+    async fn service_call(&self, task: &TokenRecord) -> Result<Option<Value>, (String, String)> {
+        let unsupported = || {
+            (
+                "Stepwise.IntegrationNotSupported".to_string(),
+                format!("This Stepwise server cannot perform the resource '{}'", task.resource),
+            )
+        };
+        let Some((service, action, wait, optimized)) = parse_resource(&task.resource) else {
+            return Err(unsupported());
+        };
+        let Some(aws) = &self.aws else { return Err(unsupported()) };
+        match aws.call(service, action, &task.input, optimized).await {
+            None => Err(unsupported()),
+            Some(Ok(_)) if wait => Ok(None),
+            Some(r) => r.map(Some),
         }
     }
 
@@ -122,6 +138,23 @@ impl Engine {
         }
         Ok(Some(json!({"ExecutionArn": rec.arn, "StartDate": date(rec.start_ms)})))
     }
+}
+
+/// `arn:<partition>:states:::<service>:<action>[.waitForTaskToken]` or
+/// `…:::aws-sdk:<service>:<action>`: (service, action, waits for a token, optimized).
+fn parse_resource(resource: &str) -> Option<(&str, &str, bool, bool)> {
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    let [_, _, "states", "", "", rest] = parts.as_slice() else { return None };
+    let (sdk, rest) = match rest.strip_prefix("aws-sdk:") {
+        Some(r) => (true, r),
+        None => (false, *rest),
+    };
+    let (service, action) = rest.split_once(':')?;
+    let (action, wait) = match action.strip_suffix(".waitForTaskToken") {
+        Some(a) => (a, true),
+        None => (action, false),
+    };
+    Some((service, action, wait, !sdk))
 }
 
 fn ignore_closed(e: Error) -> Result<(), Error> {

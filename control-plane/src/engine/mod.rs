@@ -2,6 +2,7 @@
 //! results and timers, and committing each step atomically. Backend-neutral:
 //! it speaks only the [`Store`] and [`Queue`] interfaces.
 
+pub mod aws;
 mod commit;
 mod integrations;
 mod resolve;
@@ -35,6 +36,8 @@ pub struct Engine {
     pub queue: Arc<dyn Queue>,
     pub scope: Scope,
     pub limits: Limits,
+    /// SQS and DynamoDB clients for service integrations; `None` disables them.
+    pub aws: Option<aws::AwsClients>,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
@@ -47,6 +50,7 @@ impl Engine {
             queue,
             scope,
             limits: Limits::default(),
+            aws: None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
         }

@@ -32,6 +32,10 @@ impl Server {
             .args(["server", "--listen", "127.0.0.1:0", "--log-json", "--log-level", "info", "--data-dir"])
             .arg(dir)
             .args(extra)
+            // Integrations sign their calls; tests only ever reach LocalStack.
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -162,4 +166,44 @@ where
     E: aws_sdk_sfn::error::ProvideErrorMetadata,
 {
     e.as_service_error().and_then(|s| s.code()).unwrap_or("not a service error").to_string()
+}
+
+/// A fresh LocalStack (host mode, `localstack/start.sh`) for one test binary.
+pub struct LocalStack {
+    pub endpoint: String,
+    dir: PathBuf,
+}
+
+impl LocalStack {
+    pub fn start(name: &str) -> LocalStack {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        let dir = temp_dir(&format!("localstack-{name}"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../localstack/start.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .arg(port.to_string())
+            .env("STEPWISE_LOCALSTACK_DIR", &dir)
+            .output()
+            .expect("start.sh runs");
+        assert!(out.status.success(), "LocalStack did not start:\n{}", String::from_utf8_lossy(&out.stderr));
+        let endpoint = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        LocalStack { endpoint, dir }
+    }
+
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .endpoint_url(&self.endpoint)
+            .load()
+            .await
+    }
+}
+
+impl Drop for LocalStack {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../localstack/stop.sh");
+        let _ = Command::new("bash").arg(script).arg(&self.dir).status();
+    }
 }

@@ -1,0 +1,347 @@
+//! AWS service integrations through the AWS SDK: SQS `sendMessage` and the
+//! DynamoDB `getItem`/`putItem`/`updateItem`/`deleteItem` tasks, in both
+//! the optimized (`arn:aws:states:::sqs:sendMessage`) and the AWS SDK
+//! (`arn:aws:states:::aws-sdk:sqs:sendMessage`) forms. The endpoint comes
+//! from `--aws-endpoint` or the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+/// A task's failure: AWS's error name and cause.
+pub type Failure = (String, String);
+
+pub struct AwsClients {
+    sqs: aws_sdk_sqs::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+}
+
+impl AwsClients {
+    pub async fn new(endpoint: Option<String>, region: &str) -> AwsClients {
+        let http =
+            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .region(aws_config::Region::new(region.to_string()));
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+        let conf = loader.load().await;
+        AwsClients { sqs: aws_sdk_sqs::Client::new(&conf), dynamodb: aws_sdk_dynamodb::Client::new(&conf) }
+    }
+
+    /// Performs `service:action` if it is one of ours; `None` if not.
+    pub async fn call(
+        &self,
+        service: &str,
+        action: &str,
+        p: &Value,
+        optimized: bool,
+    ) -> Option<Result<Value, Failure>> {
+        let out = match (service, action) {
+            ("sqs", "sendMessage") => self.send_message(p).await,
+            ("dynamodb", "getItem" | "putItem" | "updateItem" | "deleteItem") => self.dynamodb(action, p).await,
+            _ => return None,
+        };
+        Some(out.map(|v| if optimized { with_sdk_metadata(v) } else { v }))
+    }
+
+    async fn send_message(&self, p: &Value) -> Result<Value, Failure> {
+        let body = match p.get("MessageBody") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => Some(state_language::json::to_string(v)),
+        };
+        let mut attrs = HashMap::new();
+        if let Some(Value::Object(m)) = p.get("MessageAttributes") {
+            for (k, v) in m {
+                let b = MessageAttributeValue::builder()
+                    .set_data_type(str_of(v, "DataType"))
+                    .set_string_value(str_of(v, "StringValue"))
+                    .set_binary_value(str_of(v, "BinaryValue").and_then(|b| b64(&b).ok()).map(Into::into));
+                attrs.insert(k.clone(), b.build().map_err(|e| sqs_failure("AmazonSQSException", &e.to_string(), ""))?);
+            }
+        }
+        let r = self
+            .sqs
+            .send_message()
+            .set_queue_url(str_of(p, "QueueUrl"))
+            .set_message_body(body)
+            .set_delay_seconds(p.get("DelaySeconds").and_then(Value::as_i64).map(|d| d as i32))
+            .set_message_attributes((!attrs.is_empty()).then_some(attrs))
+            .set_message_group_id(str_of(p, "MessageGroupId"))
+            .set_message_deduplication_id(str_of(p, "MessageDeduplicationId"))
+            .send()
+            .await
+            .map_err(|e| sdk_failure("SQS", "AmazonSQS", &e))?;
+        let mut out = Map::new();
+        for (k, v) in [
+            ("MD5OfMessageAttributes", r.md5_of_message_attributes()),
+            ("MD5OfMessageBody", r.md5_of_message_body()),
+            ("MessageId", r.message_id()),
+            ("SequenceNumber", r.sequence_number()),
+        ] {
+            if let Some(v) = v {
+                out.insert(k.into(), json!(v));
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    async fn dynamodb(&self, action: &str, p: &Value) -> Result<Value, Failure> {
+        let table = str_of(p, "TableName");
+        let names: Option<HashMap<String, String>> =
+            p.get("ExpressionAttributeNames").and_then(|v| serde_json::from_value(v.clone()).ok());
+        let values = map_of(p, "ExpressionAttributeValues")?;
+        let ret = str_of(p, "ReturnValues").map(|r| ReturnValue::from(r.as_str()));
+        let condition = str_of(p, "ConditionExpression");
+        let (item, attributes) = match action {
+            "getItem" => {
+                let r = self
+                    .dynamodb
+                    .get_item()
+                    .set_table_name(table)
+                    .set_key(required(map_of(p, "Key")?, "key")?)
+                    .set_consistent_read(p.get("ConsistentRead").and_then(Value::as_bool))
+                    .set_projection_expression(str_of(p, "ProjectionExpression"))
+                    .set_expression_attribute_names(names)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
+                (r.item, None)
+            }
+            "putItem" => {
+                let r = self
+                    .dynamodb
+                    .put_item()
+                    .set_table_name(table)
+                    .set_item(required(map_of(p, "Item")?, "item")?)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values(ret)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
+                (None, r.attributes)
+            }
+            "updateItem" => {
+                let r = self
+                    .dynamodb
+                    .update_item()
+                    .set_table_name(table)
+                    .set_key(required(map_of(p, "Key")?, "key")?)
+                    .set_update_expression(str_of(p, "UpdateExpression"))
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values(ret)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
+                (None, r.attributes)
+            }
+            _ => {
+                let r = self
+                    .dynamodb
+                    .delete_item()
+                    .set_table_name(table)
+                    .set_key(required(map_of(p, "Key")?, "key")?)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values(ret)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
+                (None, r.attributes)
+            }
+        };
+        let mut out = Map::new();
+        if let Some(i) = item {
+            out.insert("Item".into(), map_to_json(&i));
+        }
+        if let Some(a) = attributes.filter(|a| !a.is_empty()) {
+            out.insert("Attributes".into(), map_to_json(&a));
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// The optimized integrations add the Java SDK's response metadata.
+fn with_sdk_metadata(mut v: Value) -> Value {
+    let id = uuid::Uuid::new_v4().to_string();
+    let date =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "SdkHttpMetadata".into(),
+            json!({
+                "AllHttpHeaders": {"x-amzn-RequestId": [id], "Content-Type": ["application/x-amz-json-1.0"], "Date": [date]},
+                "HttpHeaders": {"x-amzn-RequestId": id, "Content-Type": "application/x-amz-json-1.0", "Date": date},
+                "HttpStatusCode": 200,
+            }),
+        );
+        m.insert("SdkResponseMetadata".into(), json!({"RequestId": id}));
+    }
+    v
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn b64(s: &str) -> Result<Vec<u8>, Failure> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| ddb_validation(&format!("Invalid base64 value: '{s}'")))
+}
+
+fn ddb_validation(message: &str) -> Failure {
+    (
+        "DynamoDB.AmazonDynamoDBException".into(),
+        format!(
+            "{message} (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ValidationException; Request ID: {}; Proxy: null)",
+            uuid::Uuid::new_v4()
+        ),
+    )
+}
+
+fn required<T>(v: Option<T>, field: &str) -> Result<Option<T>, Failure> {
+    match v {
+        Some(v) => Ok(Some(v)),
+        None => Err(ddb_validation(&format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ))),
+    }
+}
+
+fn map_of(p: &Value, key: &str) -> Result<Option<HashMap<String, AttributeValue>>, Failure> {
+    match p.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => m.iter().map(|(k, v)| Ok((k.clone(), to_av(v)?))).collect::<Result<_, _>>().map(Some),
+        Some(_) => Err(ddb_validation(&format!("{key} must be a map of attribute values"))),
+    }
+}
+
+/// DynamoDB JSON (`{"S": "x"}`, `{"M": {…}}`, …) to an SDK value.
+fn to_av(v: &Value) -> Result<AttributeValue, Failure> {
+    let bad = || ddb_validation(&format!("Supplied AttributeValue is empty or has more than one type: {v}"));
+    let Some((t, x)) = v.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else { return Err(bad()) };
+    let strings = |x: &Value| -> Result<Vec<String>, Failure> {
+        x.as_array().ok_or_else(bad)?.iter().map(|s| s.as_str().map(str::to_string).ok_or_else(bad)).collect()
+    };
+    Ok(match (t.as_str(), x) {
+        ("S", Value::String(s)) => AttributeValue::S(s.clone()),
+        ("N", Value::String(s)) => AttributeValue::N(s.clone()),
+        ("B", Value::String(s)) => AttributeValue::B(b64(s)?.into()),
+        ("BOOL", Value::Bool(b)) => AttributeValue::Bool(*b),
+        ("NULL", Value::Bool(b)) => AttributeValue::Null(*b),
+        ("SS", x) => AttributeValue::Ss(strings(x)?),
+        ("NS", x) => AttributeValue::Ns(strings(x)?),
+        ("BS", x) => AttributeValue::Bs(strings(x)?.iter().map(|s| b64(s).map(Into::into)).collect::<Result<_, _>>()?),
+        ("L", Value::Array(a)) => AttributeValue::L(a.iter().map(to_av).collect::<Result<_, _>>()?),
+        ("M", Value::Object(m)) => {
+            AttributeValue::M(m.iter().map(|(k, v)| Ok((k.clone(), to_av(v)?))).collect::<Result<_, Failure>>()?)
+        }
+        _ => return Err(bad()),
+    })
+}
+
+/// An SDK value back to DynamoDB JSON.
+fn from_av(av: &AttributeValue) -> Value {
+    let b =
+        |x: &aws_sdk_dynamodb::primitives::Blob| json!(base64::engine::general_purpose::STANDARD.encode(x.as_ref()));
+    match av {
+        AttributeValue::S(s) => json!({"S": s}),
+        AttributeValue::N(n) => json!({"N": n}),
+        AttributeValue::B(x) => json!({"B": b(x)}),
+        AttributeValue::Bool(x) => json!({"BOOL": x}),
+        AttributeValue::Null(x) => json!({"NULL": x}),
+        AttributeValue::Ss(x) => json!({"SS": x}),
+        AttributeValue::Ns(x) => json!({"NS": x}),
+        AttributeValue::Bs(x) => json!({"BS": x.iter().map(b).collect::<Vec<_>>()}),
+        AttributeValue::L(x) => json!({"L": x.iter().map(from_av).collect::<Vec<_>>()}),
+        AttributeValue::M(x) => json!({"M": map_to_json(x)}),
+        _ => Value::Null,
+    }
+}
+
+/// Keys sorted, so outputs are stable whatever the SDK's map order.
+fn map_to_json(m: &HashMap<String, AttributeValue>) -> Value {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    Value::Object(keys.into_iter().map(|k| (k.clone(), from_av(&m[k]))).collect())
+}
+
+fn sqs_failure(name: &str, message: &str, code: &str) -> Failure {
+    let cause = if code.is_empty() {
+        message.to_string()
+    } else {
+        format!(
+            "{message} (Service: AmazonSQS; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+            uuid::Uuid::new_v4()
+        )
+    };
+    (format!("SQS.{name}"), cause)
+}
+
+/// Exceptions the Java SDK models by name; others are the service's generic exception.
+const MODELED: [&str; 12] = [
+    "ConditionalCheckFailedException",
+    "ProvisionedThroughputExceededException",
+    "ResourceNotFoundException",
+    "ItemCollectionSizeLimitExceededException",
+    "TransactionConflictException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "QueueDoesNotExist",
+    "InvalidMessageContents",
+    "UnsupportedOperation",
+    "InvalidAttributeName",
+    "KmsAccessDenied",
+];
+
+/// AWS's error name and cause text (the Java SDK's format) for a failed call.
+fn sdk_failure<E, R>(prefix: &str, service: &str, e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> Failure
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::error::SdkError;
+    match e {
+        SdkError::ServiceError(s) => {
+            let code = s.err().code().unwrap_or("Unknown").to_string();
+            let message = s.err().message().unwrap_or_default().to_string();
+            let name = if MODELED.contains(&code.as_str()) {
+                if code.ends_with("Exception") || code.ends_with("Error") || code.ends_with("Exceeded") {
+                    code.clone()
+                } else {
+                    format!("{code}Exception")
+                }
+            } else if prefix == "SQS" {
+                "AmazonSQSException".into()
+            } else {
+                "AmazonDynamoDBException".into()
+            };
+            let cause = format!(
+                "{message} (Service: {service}; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+                uuid::Uuid::new_v4()
+            );
+            (format!("{prefix}.{name}"), cause)
+        }
+        other => {
+            let mut detail = other.to_string();
+            let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(other);
+            while let Some(s) = src {
+                detail = s.to_string();
+                src = s.source();
+            }
+            (format!("{prefix}.SdkClientException"), format!("Unable to execute HTTP request: {detail}"))
+        }
+    }
+}
