@@ -10,10 +10,13 @@ cargo --version
 echo "== shared corpora"
 test -d ../shared/conformance/cases || { echo "missing ../shared/conformance (the corpus lives beside the repo)"; exit 1; }
 
-echo "== client tools for the cross-language smoke tests (boto3, AWS CLI)"
+echo "== tools the tests drive: boto3, the AWS CLI, cargo-lambda's local Lambda, LocalStack (locked, host mode)"
 python3 -c "import boto3" 2>/dev/null || python3 -m pip install --quiet boto3
 command -v aws >/dev/null || python3 -m pip install --quiet awscli
+command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
 aws --version
+cargo lambda --version
+./localstack/setup.sh
 
 echo "== format and lints"
 cargo fmt --all --check

@@ -83,6 +83,9 @@ enum Command {
         /// otherwise the AWS SDK's settings apply (AWS_ENDPOINT_URL, region, credentials).
         #[arg(long)]
         aws_endpoint: Option<String>,
+        /// Endpoint for Lambda task integrations (defaults to --aws-endpoint).
+        #[arg(long)]
+        lambda_endpoint: Option<String>,
     },
 }
 
@@ -108,9 +111,19 @@ fn real_main() -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Server { listen, data_dir, log_level, log_json, region, account_id, aws_endpoint } => {
+        Command::Server {
+            listen,
+            data_dir,
+            log_level,
+            log_json,
+            region,
+            account_id,
+            aws_endpoint,
+            lambda_endpoint,
+        } => {
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            let opts = stepwise_control_plane::server::Options { listen, data_dir, scope, aws_endpoint };
+            let opts =
+                stepwise_control_plane::server::Options { listen, data_dir, scope, aws_endpoint, lambda_endpoint };
             server(opts, &log_level, log_json)
         }
     }

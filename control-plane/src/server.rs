@@ -27,6 +27,8 @@ pub struct Options {
     pub scope: Scope,
     /// The endpoint for SQS and DynamoDB integrations; the SDK's own settings apply when unset.
     pub aws_endpoint: Option<String>,
+    /// The endpoint for Lambda integrations (defaults to `aws_endpoint`).
+    pub lambda_endpoint: Option<String>,
 }
 
 /// Opens the store and builds the engine on it.
@@ -34,15 +36,16 @@ pub async fn open(
     data_dir: &std::path::Path,
     scope: Scope,
     aws_endpoint: Option<String>,
+    lambda_endpoint: Option<String>,
 ) -> Result<(Sqlite, Arc<Engine>), Error> {
     std::fs::create_dir_all(data_dir)?;
     let store = Sqlite::open(&data_dir.join("stepwise.db"))?;
     // One process owns the file: messages hidden by a previous (crashed)
     // process are visible again at once, so timers keep their deadlines.
     store.reset_visibility().await?;
-    let region = scope.region.clone();
+    let aws = crate::engine::aws::AwsClients::new(aws_endpoint, lambda_endpoint, &scope).await;
     let mut engine = Engine::new(Arc::new(store.clone()), Arc::new(store.clone()), scope);
-    engine.aws = Some(crate::engine::aws::AwsClients::new(aws_endpoint, &region).await);
+    engine.aws = Some(aws);
     let engine = Arc::new(engine);
     Ok((store, engine))
 }
@@ -61,7 +64,8 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 }
 
 pub async fn serve(opts: Options) -> Result<(), Error> {
-    let (_store, engine) = open(&opts.data_dir, opts.scope.clone(), opts.aws_endpoint.clone()).await?;
+    let (_store, engine) =
+        open(&opts.data_dir, opts.scope.clone(), opts.aws_endpoint.clone(), opts.lambda_endpoint.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;

@@ -18,20 +18,38 @@ pub type Failure = (String, String);
 pub struct AwsClients {
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    pub(super) lambda: aws_sdk_lambda::Client,
+    /// `arn:aws:lambda:<region>:<account>:function:` of our own scope: such
+    /// functions are invoked by name, which AWS treats the same and local
+    /// Lambda emulators understand.
+    pub(super) local_function_prefix: String,
+}
+
+async fn sdk_config(endpoint: Option<String>, region: &str) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .region(aws_config::Region::new(region.to_string()));
+    if let Some(e) = endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
 }
 
 impl AwsClients {
-    pub async fn new(endpoint: Option<String>, region: &str) -> AwsClients {
-        let http =
-            aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .region(aws_config::Region::new(region.to_string()));
-        if let Some(e) = endpoint {
-            loader = loader.endpoint_url(e);
+    pub async fn new(
+        endpoint: Option<String>,
+        lambda_endpoint: Option<String>,
+        scope: &crate::arn::Scope,
+    ) -> AwsClients {
+        let conf = sdk_config(endpoint.clone(), &scope.region).await;
+        let lambda_conf = sdk_config(lambda_endpoint.or(endpoint), &scope.region).await;
+        AwsClients {
+            sqs: aws_sdk_sqs::Client::new(&conf),
+            dynamodb: aws_sdk_dynamodb::Client::new(&conf),
+            lambda: aws_sdk_lambda::Client::new(&lambda_conf),
+            local_function_prefix: format!("arn:aws:lambda:{}:{}:function:", scope.region, scope.account),
         }
-        let conf = loader.load().await;
-        AwsClients { sqs: aws_sdk_sqs::Client::new(&conf), dynamodb: aws_sdk_dynamodb::Client::new(&conf) }
     }
 
     /// Performs `service:action` if it is one of ours; `None` if not.
@@ -173,7 +191,7 @@ impl AwsClients {
 }
 
 /// The optimized integrations add the Java SDK's response metadata.
-fn with_sdk_metadata(mut v: Value) -> Value {
+pub(super) fn with_sdk_metadata(mut v: Value) -> Value {
     let id = uuid::Uuid::new_v4().to_string();
     let date =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
@@ -307,17 +325,24 @@ const MODELED: [&str; 12] = [
 ];
 
 /// AWS's error name and cause text (the Java SDK's format) for a failed call.
-fn sdk_failure<E, R>(prefix: &str, service: &str, e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> Failure
+pub(super) fn sdk_failure<E>(
+    prefix: &str,
+    service: &str,
+    e: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Failure
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     use aws_sdk_dynamodb::error::SdkError;
     match e {
         SdkError::ServiceError(s) => {
             let code = s.err().code().unwrap_or("Unknown").to_string();
             let message = s.err().message().unwrap_or_default().to_string();
-            let name = if MODELED.contains(&code.as_str()) {
+            let status = s.raw().status().as_u16();
+            // Every Lambda error is a modeled exception of the Java SDK.
+            let name = if prefix == "Lambda" {
+                code.clone()
+            } else if MODELED.contains(&code.as_str()) {
                 if code.ends_with("Exception") || code.ends_with("Error") || code.ends_with("Exceeded") {
                     code.clone()
                 } else {
@@ -329,7 +354,7 @@ where
                 "AmazonDynamoDBException".into()
             };
             let cause = format!(
-                "{message} (Service: {service}; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+                "{message} (Service: {service}; Status Code: {status}; Error Code: {code}; Request ID: {}; Proxy: null)",
                 uuid::Uuid::new_v4()
             );
             (format!("{prefix}.{name}"), cause)

@@ -78,10 +78,17 @@ impl Engine {
                 format!("This Stepwise server cannot perform the resource '{}'", task.resource),
             )
         };
+        let Some(aws) = &self.aws else { return Err(unsupported()) };
+        if task.resource.contains(":lambda:") && task.resource.contains(":function:") {
+            return aws.invoke_lambda(&task.resource, &task.input, false).await.map(Some);
+        }
         let Some((service, action, wait, optimized)) = parse_resource(&task.resource) else {
             return Err(unsupported());
         };
-        let Some(aws) = &self.aws else { return Err(unsupported()) };
+        if service == "lambda" && action == "invoke" {
+            let r = aws.invoke_lambda(&task.resource, &task.input, optimized).await;
+            return if wait { r.map(|_| None) } else { r.map(Some) };
+        }
         match aws.call(service, action, &task.input, optimized).await {
             None => Err(unsupported()),
             Some(Ok(_)) if wait => Ok(None),

@@ -5,6 +5,7 @@
 pub mod aws;
 mod commit;
 mod integrations;
+mod lambda;
 mod resolve;
 mod run;
 mod tokens;

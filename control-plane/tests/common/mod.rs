@@ -207,3 +207,53 @@ impl Drop for LocalStack {
         let _ = Command::new("bash").arg(script).arg(&self.dir).status();
     }
 }
+
+/// A local Lambda: cargo-lambda's emulator of the Lambda Invoke and Runtime
+/// APIs (`cargo lambda watch --only-lambda-apis`), with the real
+/// `examples/echo-lambda` function (built on lambda_runtime) registered as `_`.
+pub struct LocalLambda {
+    pub endpoint: String,
+    watch: Child,
+    function: Child,
+}
+
+impl LocalLambda {
+    pub fn start() -> LocalLambda {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let watch = Command::new("cargo")
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .current_dir(&root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo-lambda is installed (scripts/test.sh installs it from PyPI)");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(start.elapsed() < WAIT_MAX, "cargo lambda watch did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // cargo builds examples beside the test binaries: target/<profile>/examples.
+        let exe = std::env::current_exe().expect("test exe");
+        let bin = exe.parent().and_then(Path::parent).expect("target dir").join("examples/echo-lambda");
+        let function = Command::new(&bin)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} runs: {e}", bin.display()));
+        LocalLambda { endpoint: format!("http://127.0.0.1:{port}"), watch, function }
+    }
+}
+
+impl Drop for LocalLambda {
+    fn drop(&mut self) {
+        for c in [&mut self.function, &mut self.watch] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Lambda task integrations through aws-sdk-lambda: the optimized
+//! `arn:aws:states:::lambda:invoke` (output wrapped with `Payload`,
+//! `StatusCode`, `ExecutedVersion` and SDK metadata) and bare function ARNs
+//! (the state's input is the event; the function's result is the output).
+
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{InvocationType, LogType};
+use serde_json::{Value, json};
+
+use super::aws::{AwsClients, Failure, sdk_failure, with_sdk_metadata};
+
+impl AwsClients {
+    /// `optimized`: the `lambda:invoke` form, whose parameters name the function.
+    pub async fn invoke_lambda(&self, resource: &str, input: &Value, optimized: bool) -> Result<Value, Failure> {
+        let (function, payload, p) = if optimized {
+            let function = input.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_string();
+            let payload = input.get("Payload").map(state_language::json::to_string);
+            (function, payload, input.clone())
+        } else {
+            (resource.to_string(), Some(state_language::json::to_string(input)), Value::Null)
+        };
+        let function = function.strip_prefix(&self.local_function_prefix).map(str::to_string).unwrap_or(function);
+        let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+        let r = self
+            .lambda
+            .invoke()
+            .function_name(function)
+            .set_payload(payload.map(|b| Blob::new(b.into_bytes())))
+            .set_qualifier(s("Qualifier"))
+            .set_client_context(s("ClientContext"))
+            .set_invocation_type(s("InvocationType").map(|t| InvocationType::from(t.as_str())))
+            .set_log_type(s("LogType").map(|t| LogType::from(t.as_str())))
+            .send()
+            .await
+            .map_err(|e| function_error_of(&e).unwrap_or_else(|| sdk_failure("Lambda", "AWSLambda", &e)))?;
+        let text = r.payload().map(|b| String::from_utf8_lossy(b.as_ref()).into_owned()).unwrap_or_default();
+        let parsed: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text.clone()))
+        };
+        if r.function_error().is_some() {
+            // The function's own error type names the failure, as on AWS.
+            let error = parsed.get("errorType").and_then(Value::as_str).unwrap_or("Lambda.Unknown").to_string();
+            return Err((error, text));
+        }
+        if !optimized {
+            return Ok(parsed);
+        }
+        let mut out = json!({
+            "ExecutedVersion": r.executed_version().unwrap_or("$LATEST"),
+            "Payload": parsed,
+            "StatusCode": r.status_code(),
+        });
+        if let Some(l) = r.log_result() {
+            out["LogResult"] = json!(l);
+        }
+        Ok(with_sdk_metadata(out))
+    }
+}
+
+/// Local Lambda emulators (cargo-lambda) answer a function error with HTTP 500
+/// and the function's error document, where AWS answers 200 with an
+/// `X-Amz-Function-Error` header; both mean the same and fail the task the same way.
+fn function_error_of<E>(
+    e: &aws_sdk_lambda::error::SdkError<E, aws_sdk_lambda::config::http::HttpResponse>,
+) -> Option<Failure> {
+    let raw = e.raw_response()?;
+    let text = std::str::from_utf8(raw.body().bytes()?).ok()?;
+    let doc: Value = serde_json::from_str(text).ok()?;
+    let error = doc.get("errorType")?.as_str()?.to_string();
+    doc.get("errorMessage")?;
+    Some((error, text.to_string()))
+}
