@@ -107,40 +107,21 @@ pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
 }
 
 fn describe_record(rec: &ExecutionRecord) -> Value {
-    let mut v = json!({
-        "executionArn": rec.arn,
-        "stateMachineArn": rec.version_arn.as_ref().unwrap_or(&rec.machine_arn),
-        "name": rec.name,
-        "status": rec.status,
-        "startDate": ts(rec.start_ms),
-        "input": rec.input,
-        "inputDetails": {"included": true},
-        "redriveCount": rec.redrive_count,
-        "redriveStatus": "NOT_REDRIVABLE",
-        "redriveStatusReason": format!("Execution is {} and cannot be redriven", rec.status),
-    });
-    let o = v.as_object_mut().expect("built as an object above");
-    if let Some(s) = rec.stop_ms {
-        o.insert("stopDate".into(), ts(s));
-    }
+    let mut v = summary(&rec.summary());
+    let o = v.as_object_mut().expect("summary builds an object");
+    o.insert("input".into(), json!(rec.input));
+    o.insert("inputDetails".into(), json!({"included": true}));
+    o.insert("redriveCount".into(), json!(rec.redrive_count));
+    o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+    o.insert("redriveStatusReason".into(), json!(format!("Execution is {} and cannot be redriven", rec.status)));
     if let Some(out) = &rec.output {
         o.insert("output".into(), json!(out));
         o.insert("outputDetails".into(), json!({"included": true}));
     }
-    if let Some(e) = &rec.error {
-        o.insert("error".into(), json!(e));
-    }
-    if let Some(c) = &rec.cause {
-        o.insert("cause".into(), json!(c));
-    }
-    if let Some(a) = &rec.version_arn {
-        o.insert("stateMachineVersionArn".into(), json!(a));
-    }
-    if let Some(a) = &rec.alias_arn {
-        o.insert("stateMachineAliasArn".into(), json!(a));
-    }
-    if let Some(t) = &rec.trace_header {
-        o.insert("traceHeader".into(), json!(t));
+    for (k, x) in [("error", &rec.error), ("cause", &rec.cause), ("traceHeader", &rec.trace_header)] {
+        if let Some(x) = x {
+            o.insert(k.into(), json!(x));
+        }
     }
     v
 }
