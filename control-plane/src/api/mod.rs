@@ -8,6 +8,7 @@ mod history;
 pub mod http;
 mod machines;
 mod tags;
+mod testing;
 mod versions;
 
 use serde_json::{Map, Value};
@@ -48,7 +49,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
     ("StartSyncExecution", true),
     ("StopExecution", true),
     ("TagResource", true),
-    ("TestState", false),
+    ("TestState", true),
     ("UntagResource", true),
     ("UpdateMapRun", false),
     ("UpdateStateMachine", true),
@@ -95,7 +96,8 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
         "TagResource" => tags::tag(engine, r).await,
         "UntagResource" => tags::untag(engine, r).await,
         "ListTagsForResource" => tags::list(engine, r).await,
-        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" | "TestState" => Err(Error::api(
+        "TestState" => testing::test(engine, r),
+        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(Error::api(
             "UnsupportedOperation",
             format!("Stepwise does not support {operation} yet (see the README's operation table)"),
         )),

@@ -26,11 +26,15 @@ pub(super) struct Scope<'a> {
     pub start_ms: i64,
     pub at: Where<'a>,
     pub entropy: &'a mut Entropy,
+    pub context_override: Option<&'a Value>,
 }
 
 impl Scope<'_> {
     /// Builds `$$` on demand: only paths that start with `$$` pay for it.
     pub fn context(&self) -> Value {
+        if let Some(c) = self.context_override {
+            return c.clone();
+        }
         let sc = self.start;
         let s = |f: fn(&StartContext) -> &String| sc.map(|c| f(c).clone()).unwrap_or_default();
         let mut ctx = json!({

@@ -41,6 +41,10 @@ pub struct Execution {
     pub output: Option<Value>,
     pub error: Option<String>,
     pub cause: Option<String>,
+    /// A whole `$$` given by the host instead of the one built from the
+    /// execution (TestState's `context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_override: Option<Value>,
 }
 
 impl Default for Execution {
@@ -61,6 +65,7 @@ impl Default for Execution {
             output: None,
             error: None,
             cause: None,
+            context_override: None,
         }
     }
 }

@@ -33,10 +33,19 @@ pub(super) fn with_scope<R>(
     at: Where<'_>,
     body: impl FnOnce(&mut Scope<'_>) -> R,
 ) -> R {
-    let Execution { frames, entropy, context, input: exec_input, start_ms, .. } = exec;
+    let Execution { frames, entropy, context, input: exec_input, start_ms, context_override, .. } = exec;
     let empty = Map::new();
     let vars = frames.get(&f).map(|fr| &fr.vars).unwrap_or(&empty);
-    let mut scope = Scope { input, vars, exec_input, start: context.as_ref(), start_ms: *start_ms, at, entropy };
+    let mut scope = Scope {
+        input,
+        vars,
+        exec_input,
+        start: context.as_ref(),
+        start_ms: *start_ms,
+        at,
+        entropy,
+        context_override: context_override.as_ref(),
+    };
     body(&mut scope)
 }
 

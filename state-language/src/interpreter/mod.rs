@@ -16,6 +16,7 @@ mod outcome;
 mod run;
 mod states;
 mod task;
+pub mod test_state;
 
 pub use events::{
     Details, ErrorDetails, EventType, HistoryEvent, Iteration, StateExited, TaskRef, TaskScheduled, Truncation,

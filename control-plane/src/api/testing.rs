@@ -1,0 +1,152 @@
+//! TestState: run one state on one input, with a mocked task outcome.
+
+use serde_json::{Map, Value, json};
+use state_language::interpreter::StartContext;
+use state_language::interpreter::test_state::{Mock, TestError, TestRequest, test_state};
+
+use super::Req;
+use crate::Error;
+use crate::engine::Engine;
+use crate::store::sqlite::now_ms;
+
+/// The name a bare state definition is tested under.
+const DEFAULT_STATE_NAME: &str = "TestState";
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::api("InvalidDefinition", message)
+}
+
+/// Wraps a single state into a machine, with terminal stand-ins for the
+/// states it may go to, so the validator sees a whole machine.
+fn machine_for(def: &Value, state_name: Option<&str>) -> Result<(Value, String), Error> {
+    if def.get("States").is_some() {
+        let name = state_name.or(def["StartAt"].as_str()).unwrap_or_default().to_string();
+        return Ok((def.clone(), name));
+    }
+    let name = state_name.unwrap_or(DEFAULT_STATE_NAME).to_string();
+    let mut states = Map::new();
+    states.insert(name.clone(), def.clone());
+    let mut targets: Vec<&str> = Vec::new();
+    for key in ["Next", "Default"] {
+        targets.extend(def.get(key).and_then(Value::as_str));
+    }
+    for list in ["Choices", "Catch"] {
+        for item in def.get(list).and_then(Value::as_array).into_iter().flatten() {
+            targets.extend(item.get("Next").and_then(Value::as_str));
+        }
+    }
+    for t in targets {
+        if !states.contains_key(t) {
+            states.insert(t.to_string(), json!({"Type": "Succeed"}));
+        }
+    }
+    Ok((json!({"StartAt": name, "States": states}), name))
+}
+
+fn json_field(r: Req<'_>, field: &str) -> Result<Option<Value>, Error> {
+    r.opt_str(field)?
+        .map(|s| serde_json::from_str(s).map_err(|e| Error::validation(format!("'{field}' is not valid JSON: {e}"))))
+        .transpose()
+}
+
+pub(super) fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let text = r.str("definition")?;
+    let def: Value =
+        serde_json::from_str(text).map_err(|e| invalid(format!("Invalid State Machine Definition: '{e}'")))?;
+    let (machine, name) = machine_for(&def, r.opt_str("stateName")?)?;
+    let report = state_language::validate(&machine, state_language::Options::default());
+    let Some(parsed) = report.definition.clone().filter(|_| report.is_ok()) else {
+        return Err(invalid(report.aws_message()));
+    };
+    let state = parsed.machines[0].find(&name).ok_or_else(|| Error::validation(format!("State '{name}' not found")))?;
+    let input = json_field(r, "input")?.unwrap_or_else(|| json!({}));
+    let variables = match json_field(r, "variables")? {
+        None => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(Error::validation("'variables' must be a JSON object")),
+    };
+    let level = r.opt_str("inspectionLevel")?.unwrap_or("INFO");
+    if !matches!(level, "INFO" | "DEBUG" | "TRACE") {
+        return Err(Error::validation(format!("Invalid inspectionLevel '{level}'")));
+    }
+    let mock = match r.get("mock") {
+        None => None,
+        Some(m) => match (m.get("result").and_then(Value::as_str), m.get("errorOutput")) {
+            (Some(res), _) => Some(Mock::Result(
+                serde_json::from_str(res)
+                    .map_err(|e| Error::validation(format!("mock.result is not valid JSON: {e}")))?,
+            )),
+            (None, Some(e)) => Some(Mock::Error {
+                error: e.get("error").and_then(Value::as_str).unwrap_or_default().to_string(),
+                cause: e.get("cause").and_then(Value::as_str).unwrap_or_default().to_string(),
+            }),
+            (None, None) => return Err(Error::validation("mock needs a result or an errorOutput")),
+        },
+    };
+    let kind = &parsed.machines[0].states[state].kind;
+    let needs_mock = matches!(
+        kind,
+        state_language::definition::Kind::Task(_)
+            | state_language::definition::Kind::Map(_)
+            | state_language::definition::Kind::Parallel { .. }
+    );
+    if needs_mock && mock.is_none() {
+        return Err(Error::validation(
+            "Stepwise's TestState runs Task, Map and Parallel states on a mocked result or error: give 'mock'",
+        ));
+    }
+    let retries = r.get("stateConfiguration").and_then(|c| c.get("retrierRetryCount")).and_then(Value::as_u64);
+    let id = uuid::Uuid::new_v4().to_string();
+    let context = StartContext {
+        execution_arn: engine.scope.execution("TestStateMachine", &id, true),
+        execution_name: id.clone(),
+        state_machine_arn: engine.scope.state_machine("TestStateMachine"),
+        state_machine_name: "TestStateMachine".into(),
+        role_arn: r.opt_str("roleArn")?.unwrap_or_default().to_string(),
+        seed: crate::engine::random_u64(),
+        redrive_count: 0,
+        token_key: String::new(),
+    };
+    let req = TestRequest {
+        state,
+        input,
+        variables,
+        context,
+        mock,
+        retrier_retry_count: retries.unwrap_or(0),
+        context_override: json_field(r, "context")?,
+        map_iteration_failure_count: r
+            .get("stateConfiguration")
+            .and_then(|c| c.get("mapIterationFailureCount"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        now_ms: now_ms(),
+    };
+    let out = test_state(&parsed, req).map_err(|e| match e {
+        TestError::NoState(_) => Error::validation(e.to_string()),
+        other => Error::validation(format!("Stepwise cannot test this state: {other}")),
+    })?;
+    let mut resp = json!({"status": out.status});
+    let o = resp.as_object_mut().expect("built as an object");
+    if let Some(v) = &out.output {
+        o.insert("output".into(), json!(state_language::json::to_string(v)));
+    }
+    for (k, v) in [("error", &out.error), ("cause", &out.cause), ("nextState", &out.next_state)] {
+        if let Some(v) = v {
+            o.insert(k.into(), json!(v));
+        }
+    }
+    if level != "INFO" {
+        let data: Map<String, Value> = out
+            .inspection
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                // Numbers on the wire; every other stage is JSON text.
+                "maxConcurrency" | "toleratedFailureCount" | "toleratedFailurePercentage" => (k.clone(), v.clone()),
+                _ => (k.clone(), json!(state_language::json::to_string(v))),
+            })
+            .collect();
+        o.insert("inspectionData".into(), Value::Object(data));
+    }
+    Ok(resp)
+}

@@ -1,0 +1,298 @@
+//! TestState: one state of a definition on one input, with an optional
+//! mocked task outcome. Reports AWS's status (`SUCCEEDED`, `FAILED`,
+//! `RETRIABLE`, `CAUGHT_ERROR`), the next state and the input/output
+//! processing stages (inspection data). Pure, like the rest of the engine.
+
+use serde_json::{Map, Value};
+
+use super::context::Where;
+use super::frame::Execution;
+use super::io::{self, Raised, with_scope};
+use super::run::Runtime;
+use super::{Limits, StartContext, Step};
+use crate::definition::{Definition, Kind, QueryLanguage, State, StateId};
+use crate::entropy::Entropy;
+
+/// A mocked task outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mock {
+    Result(Value),
+    Error { error: String, cause: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct TestRequest {
+    /// A state of the top-level machine.
+    pub state: StateId,
+    pub input: Value,
+    pub variables: Map<String, Value>,
+    pub context: StartContext,
+    pub mock: Option<Mock>,
+    /// Retries already used (`stateConfiguration.retrierRetryCount`).
+    pub retrier_retry_count: u64,
+    /// Replaces `$$` (TestState's `context`).
+    pub context_override: Option<Value>,
+    /// Map iterations that failed (`stateConfiguration.mapIterationFailureCount`).
+    pub map_iteration_failure_count: u64,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TestOutcome {
+    pub status: &'static str,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub next_state: Option<String>,
+    /// Stage name (`afterInputPath`, …) to value.
+    pub inspection: Map<String, Value>,
+}
+
+/// Why a state cannot be tested.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TestError {
+    #[error("TestState supports JSONPath states only until JSONata lands")]
+    Jsonata,
+    #[error("a {0} state needs a mock result or error to be tested")]
+    NeedsMock(&'static str),
+    #[error("no state {0} in the definition")]
+    NoState(StateId),
+}
+
+pub fn test_state(def: &Definition, req: TestRequest) -> Result<TestOutcome, TestError> {
+    let state = def.machines.first().and_then(|m| m.states.get(req.state)).ok_or(TestError::NoState(req.state))?;
+    if state.query_language == QueryLanguage::JSONata {
+        return Err(TestError::Jsonata);
+    }
+    let mut exec = Execution::new();
+    exec.entropy = Entropy::new(req.context.seed);
+    exec.start_ms = req.now_ms;
+    exec.input = req.input.clone();
+    exec.context = Some(req.context.clone());
+    exec.context_override = req.context_override.clone();
+    let mut rt = Runtime {
+        def,
+        exec: &mut exec,
+        now_ms: req.now_ms,
+        limits: Limits::default(),
+        out: Step::default(),
+        transitions: 0,
+        assigned: None,
+    };
+    let f = rt.spawn(0, req.state, req.input.clone(), req.variables.clone(), None, None);
+    let mut t = Tester { rt, f, state, req: &req, out: TestOutcome::default() };
+    t.out.inspection.insert("input".into(), req.input.clone());
+    match t.run() {
+        Ok(()) => {}
+        Err(raised) => t.on_error(raised),
+    }
+    Ok(t.out)
+}
+
+struct Tester<'a, 'r> {
+    rt: Runtime<'a>,
+    f: u64,
+    state: &'a State,
+    req: &'r TestRequest,
+    out: TestOutcome,
+}
+
+impl Tester<'_, '_> {
+    fn name_of(&self, id: StateId) -> Option<String> {
+        self.rt.def.machines.first().and_then(|m| m.states.get(id)).map(|s| s.name.clone())
+    }
+
+    fn note(&mut self, stage: &str, v: &Value) {
+        self.out.inspection.insert(stage.into(), v.clone());
+    }
+
+    fn run(&mut self) -> Result<(), Raised> {
+        let (f, st, name) = (self.f, self.state, self.state.name.as_str());
+        let input = self.req.input.clone();
+        let at = at(st, self.req);
+        let effective = with_scope(self.rt.exec, f, &input, at, |s| io::select(s, st.io.input_path.as_ref(), name, 0))?;
+        let result = match &st.kind {
+            Kind::Pass { result: Some(r) } => r.clone(),
+            Kind::Pass { result: None } => {
+                self.note("afterInputPath", &effective);
+                let p = self.parameters(&effective)?;
+                self.note("afterParameters", &p);
+                p
+            }
+            Kind::Task(_) | Kind::Map(_) | Kind::Parallel { .. } => {
+                self.note("afterInputPath", &effective);
+                if let Kind::Map(spec) = &st.kind {
+                    self.map_stages(spec, &effective)?;
+                }
+                if matches!(st.kind, Kind::Task(_)) {
+                    let p = self.parameters(&effective)?;
+                    self.note("afterParameters", &p);
+                }
+                let kind = match st.kind {
+                    Kind::Task(_) => "Task",
+                    Kind::Map(_) => "Map",
+                    _ => "Parallel",
+                };
+                match &self.req.mock {
+                    Some(super::test_state::Mock::Result(v)) => v.clone(),
+                    Some(super::test_state::Mock::Error { error, cause }) => {
+                        let mut r = Raised::new(error, cause.clone());
+                        r.from_task = true;
+                        return Err(r);
+                    }
+                    None => return Err(Raised::new("States.Runtime", TestError::NeedsMock(kind).to_string())),
+                }
+            }
+            Kind::Choice { rules, default } => {
+                self.note("afterInputPath", &effective);
+                let mut chosen = None;
+                for (rule, next) in rules {
+                    match self.rt.test_rule(f, st, rule, &effective, 0) {
+                        Ok(true) => {
+                            chosen = Some(*next);
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(Ok(r)) => return Err(r),
+                        Err(Err(e)) => return Err(Raised::new("States.Runtime", e.to_string())),
+                    }
+                }
+                let next = chosen.or(*default).ok_or_else(|| Raised::new("States.NoChoiceMatched", "No Matches!"))?;
+                let output = self.output(&effective)?;
+                return self.succeed(output, self.name_of(next));
+            }
+            Kind::Fail { error, cause } => {
+                self.note("afterInputPath", &effective);
+                let e = self.rt.fail_text(f, st, error, "ErrorPath", &input, 0)?;
+                let c = self.rt.fail_text(f, st, cause, "CausePath", &input, 0)?;
+                self.out.status = "FAILED";
+                self.out.error = e;
+                self.out.cause = c;
+                return Ok(());
+            }
+            Kind::Succeed | Kind::Wait(_) => {
+                self.note("afterInputPath", &effective);
+                let output = self.output(&effective)?;
+                let next = st.next.and_then(|n| self.name_of(n));
+                return self.succeed(output, next);
+            }
+        };
+        self.note("result", &result);
+        let selected = match &st.io.result_selector {
+            Some(t) if !matches!(st.kind, Kind::Pass { .. }) => {
+                with_scope(self.rt.exec, f, &result, at, |s| io::render(s, t, name, 0))?
+            }
+            _ => result,
+        };
+        self.note("afterResultSelector", &selected);
+        let merged = io::merge_result(input, selected, st.io.result_path.as_ref(), name, 0)?;
+        self.note("afterResultPath", &merged);
+        let output = self.output(&merged)?;
+        let next = st.next.and_then(|n| self.name_of(n));
+        self.succeed(output, next)
+    }
+
+    /// A Map's item list and limits, and the failure its iterations cause
+    /// when `mapIterationFailureCount` exceeds what it tolerates.
+    fn map_stages(&mut self, spec: &crate::definition::MapSpec, effective: &Value) -> Result<(), Raised> {
+        let (f, st) = (self.f, self.state);
+        let at = at(st, self.req);
+        let items =
+            with_scope(self.rt.exec, f, effective, at, |s| io::select(s, spec.items_path.as_ref(), &st.name, 0))?;
+        if !items.is_array() {
+            let text = spec.items_path.as_ref().map_or("$".to_string(), |p| p.text.replacen("$$", "$", 1));
+            return Err(Raised::new("States.Runtime", format!("Reference path \"{text}\" must point to array.")));
+        }
+        self.note("afterItemsPath", &items);
+        let read = |t: &mut Self, a: &Option<crate::definition::Amount>, field: &str, kind| match a {
+            None => Ok(None),
+            Some(a) => t.rt.number(f, st, a, field, effective, 0, kind).map(Some).map_err(|e| match e {
+                Ok(r) => r,
+                Err(e) => Raised::new("States.Runtime", e.to_string()),
+            }),
+        };
+        let max = read(self, &spec.max_concurrency, "MaxConcurrency", super::amount::Number::Integer)?;
+        self.note("maxConcurrency", &Value::from(max.unwrap_or(0.0) as u64));
+        let count = read(self, &spec.tolerated_failure_count, "ToleratedFailureCount", super::amount::Number::Integer)?;
+        if let Some(c) = count {
+            self.note("toleratedFailureCount", &Value::from(c as u64));
+        }
+        let pct =
+            read(self, &spec.tolerated_failure_percentage, "ToleratedFailurePercentage", super::amount::Number::Float)?;
+        if let Some(p) = pct {
+            self.note("toleratedFailurePercentage", &serde_json::json!(p));
+        }
+        let failures = self.req.map_iteration_failure_count;
+        let total = items.as_array().map_or(0, Vec::len) as f64;
+        let tolerated = failures as f64 <= count.unwrap_or(0.0)
+            || pct.is_some_and(|p| total > 0.0 && 100.0 * failures as f64 / total <= p);
+        if failures > 0 && !tolerated && self.req.mock.as_ref().is_some_and(|m| matches!(m, Mock::Result(_))) {
+            return Err(Raised::new(
+                "States.ExceedToleratedFailureThreshold",
+                "The specified tolerated failure threshold was exceeded",
+            ));
+        }
+        Ok(())
+    }
+
+    fn parameters(&mut self, effective: &Value) -> Result<Value, Raised> {
+        let (f, st) = (self.f, self.state);
+        let at = at(st, self.req);
+        match &st.io.parameters {
+            Some(t) => with_scope(self.rt.exec, f, effective, at, |s| io::render(s, t, &st.name, 0)),
+            None => Ok(effective.clone()),
+        }
+    }
+
+    fn output(&mut self, v: &Value) -> Result<Value, Raised> {
+        let (f, st) = (self.f, self.state);
+        let at = at(st, self.req);
+        match st.io.output_path.as_ref() {
+            Some(p) if p.is_root_input() => Ok(v.clone()),
+            other => with_scope(self.rt.exec, f, v, at, |s| io::select(s, other, &st.name, 0)),
+        }
+    }
+
+    fn succeed(&mut self, output: Value, next: Option<String>) -> Result<(), Raised> {
+        self.out.status = "SUCCEEDED";
+        self.out.output = Some(output);
+        self.out.next_state = next;
+        Ok(())
+    }
+
+    /// A retrier with attempts left makes the state RETRIABLE; else a catcher
+    /// makes it CAUGHT_ERROR; else it FAILED.
+    fn on_error(&mut self, r: Raised) {
+        let st = self.state;
+        if r.error != "States.Runtime"
+            && let Some(retrier) =
+                st.retry.iter().find(|x| crate::definition::error_matches(&x.error_equals, &r.error, r.from_task))
+            && self.req.retrier_retry_count < retrier.max_attempts
+        {
+            self.out.status = "RETRIABLE";
+        } else if let Some(c) =
+            st.catch.iter().find(|c| crate::definition::error_matches(&c.error_equals, &r.error, r.from_task))
+        {
+            let mut err = Map::new();
+            err.insert("Error".into(), Value::String(r.error.clone()));
+            err.insert("Cause".into(), Value::String(r.cause.clone()));
+            match io::merge_result(self.req.input.clone(), Value::Object(err), c.result_path.as_ref(), &st.name, 0) {
+                Ok(output) => {
+                    self.out.status = "CAUGHT_ERROR";
+                    self.out.output = Some(output);
+                    self.out.next_state = self.name_of(c.next);
+                }
+                Err(e) => return self.on_error(e),
+            }
+        } else {
+            self.out.status = "FAILED";
+        }
+        self.out.error = Some(r.error);
+        self.out.cause = Some(r.cause);
+    }
+}
+
+/// `$$` as the state sees it: entered now, after the retries already used.
+fn at<'s>(state: &'s State, req: &TestRequest) -> Where<'s> {
+    Where { state_name: &state.name, entered_ms: req.now_ms, retry_count: req.retrier_retry_count, ..Where::default() }
+}
