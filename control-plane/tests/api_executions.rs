@@ -209,11 +209,12 @@ async fn unserved_operations_say_so() {
     let m = create_machine(&c, "f", r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}"#).await;
     let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
     finished(&c, &s.execution_arn).await;
-    let e = c.redrive_execution().execution_arn(&s.execution_arn).send().await.unwrap_err();
-    assert_eq!(error_code(&e), "ExecutionNotRedrivable");
-    let e =
-        c.test_state().definition(r#"{"Type":"Pass","End":true}"#).role_arn(ROLE).input("{}").send().await.unwrap_err();
-    assert_eq!(error_code(&e), "UnsupportedOperation");
+    // TestState is served (its corpus runs in test_state_corpus.rs); a Task without a mock is refused clearly.
+    let t = c.test_state().definition(r#"{"Type":"Pass","End":true}"#).role_arn(ROLE).input("{}").send().await.unwrap();
+    assert_eq!(t.output.as_deref(), Some("{}"));
+    let task = r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}"#;
+    let e = c.test_state().definition(task).role_arn(ROLE).input("{}").send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ValidationException");
     let map_run = "arn:aws:states:us-east-1:123456789012:mapRun:f/m:1";
     let e = c.describe_map_run().map_run_arn(map_run).send().await.unwrap_err();
     assert_eq!(error_code(&e), "UnsupportedOperation");
@@ -221,4 +222,50 @@ async fn unserved_operations_say_so() {
     assert_eq!(error_code(&e), "UnsupportedOperation");
     let e = c.update_map_run().map_run_arn(map_run).max_concurrency(1).send().await.unwrap_err();
     assert_eq!(error_code(&e), "UnsupportedOperation");
+}
+
+/// RedriveExecution restarts a failed execution at the state that failed, with
+/// its input and variables; states that succeeded are not run again.
+#[tokio::test]
+async fn redrive_restarts_the_failed_state() {
+    let server = Server::start(&temp_dir("exec-redrive"));
+    let c = server.client();
+    let act = c.create_activity().name("flaky").send().await.unwrap().activity_arn;
+    let def = format!(
+        r#"{{"StartAt":"Prep","States":{{"Prep":{{"Type":"Pass","Assign":{{"who":"ada"}},"Next":"Work"}},
+           "Work":{{"Type":"Task","Resource":"{act}","Parameters":{{"who.$":"$who","n.$":"$.n"}},"Next":"Done"}},
+           "Done":{{"Type":"Pass","Parameters":{{"got.$":"$","redrives.$":"$$.Execution.RedriveCount"}},"End":true}}}}}}"#
+    );
+    let m = create_machine(&c, "redrive", &def).await;
+    let s = c.start_execution().state_machine_arn(&m).input(r#"{"n":1}"#).send().await.unwrap();
+    let t = c.get_activity_task().activity_arn(&act).send().await.unwrap();
+    c.send_task_failure().task_token(t.task_token.unwrap()).error("Down").send().await.unwrap();
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Failed);
+    assert_eq!(d.redrive_status, Some(aws_sdk_sfn::types::ExecutionRedriveStatus::Redrivable));
+
+    let r = c.redrive_execution().execution_arn(&s.execution_arn).send().await.unwrap();
+    let t = c.get_activity_task().activity_arn(&act).send().await.unwrap();
+    assert_eq!(t.input.as_deref(), Some(r#"{"who":"ada","n":1}"#), "the same input and variables");
+    c.send_task_success().task_token(t.task_token.unwrap()).output(r#"{"ok":true}"#).send().await.unwrap();
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"got":{"ok":true},"redrives":1}"#));
+    assert_eq!(d.redrive_count, Some(1));
+    assert_eq!(d.redrive_date, Some(r.redrive_date));
+    let h = c.get_execution_history().execution_arn(&s.execution_arn).max_results(1000).send().await.unwrap();
+    let types: Vec<_> = h.events.iter().map(|e| e.r#type.as_str().to_string()).collect();
+    assert_eq!(types.iter().filter(|t| *t == "PassStateEntered").count(), 2, "Prep once, Done once: {types:?}");
+    assert_eq!(types.iter().filter(|t| *t == "ExecutionRedriven").count(), 1);
+    assert_eq!(types.iter().filter(|t| *t == "TaskStateEntered").count(), 2);
+    let e = c.redrive_execution().execution_arn(&s.execution_arn).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionNotRedrivable", "a succeeded execution");
+    let redriven = c
+        .list_executions()
+        .state_machine_arn(&m)
+        .redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redriven.executions.len(), 1);
 }

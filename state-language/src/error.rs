@@ -9,6 +9,8 @@ pub enum Error {
     NotStarted,
     #[error("the execution is not running (status {0:?})")]
     NotRunning(crate::interpreter::Status),
+    #[error("the execution cannot be redriven (status {0:?}, or nothing to restart)")]
+    NotRedrivable(crate::interpreter::Status),
     #[error("no pending task with id {0}")]
     UnknownTask(u64),
     #[error("execution state format version {found} is not supported (expected {expected})")]

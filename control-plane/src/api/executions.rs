@@ -97,13 +97,34 @@ pub(super) async fn stop(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     Ok(json!({"stopDate": ts(after.stop_ms.unwrap_or(after.start_ms))}))
 }
 
+/// AWS keeps closed executions redrivable for 14 days.
+const REDRIVE_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+
+/// Whether `rec` can be redriven, and if not, why (AWS's wording).
+fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
+    if rec.express {
+        return Err("Execution is of type EXPRESS and cannot be redriven".into());
+    }
+    if !matches!(rec.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+        return Err(format!("Execution is {} and cannot be redriven", rec.status));
+    }
+    if rec.state.redrive_point.is_none() {
+        return Err("Execution has no state to restart and cannot be redriven".into());
+    }
+    if rec.stop_ms.is_some_and(|s| now - s > REDRIVE_WINDOW_MS) {
+        return Err("Execution closed more than 14 days ago and cannot be redriven".into());
+    }
+    Ok(())
+}
+
 pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("executionArn")?;
+    r.bounded("clientToken", 64)?;
     let rec = load(engine, arn).await?;
-    Err(Error::api(
-        "ExecutionNotRedrivable",
-        format!("Execution is {} and cannot be redriven: Stepwise does not support redrive yet", rec.status),
-    ))
+    redrivable(&rec, crate::store::sqlite::now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
+    let after = engine.advance(arn, None, &[Input::Redrive]).await?.ok_or_else(|| no_execution(arn))?;
+    let date = after.redrive_ms.ok_or_else(|| Error::api("ExecutionNotRedrivable", "Execution cannot be redriven"))?;
+    Ok(json!({"redriveDate": ts(date)}))
 }
 
 fn describe_record(rec: &ExecutionRecord) -> Value {
@@ -112,8 +133,18 @@ fn describe_record(rec: &ExecutionRecord) -> Value {
     o.insert("input".into(), json!(rec.input));
     o.insert("inputDetails".into(), json!({"included": true}));
     o.insert("redriveCount".into(), json!(rec.redrive_count));
-    o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-    o.insert("redriveStatusReason".into(), json!(format!("Execution is {} and cannot be redriven", rec.status)));
+    match redrivable(rec, crate::store::sqlite::now_ms()) {
+        Ok(()) => {
+            o.insert("redriveStatus".into(), json!("REDRIVABLE"));
+        }
+        Err(why) => {
+            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
+            o.insert("redriveStatusReason".into(), json!(why));
+        }
+    }
+    if let Some(d) = rec.redrive_ms {
+        o.insert("redriveDate".into(), ts(d));
+    }
     if let Some(out) = &rec.output {
         o.insert("output".into(), json!(out));
         o.insert("outputDetails".into(), json!({"included": true}));
@@ -155,6 +186,11 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             )));
         }
     };
+    let redrive = match r.opt_str("redriveFilter")? {
+        None => None,
+        Some(f @ ("REDRIVEN" | "NOT_REDRIVEN")) => Some(f == "REDRIVEN"),
+        Some(f) => return Err(Error::validation(format!("Invalid redriveFilter '{f}'"))),
+    };
     let limit = r.max_results(100)?;
     let (pk, _) = keys::execution_index(&machine_arn, 0, "");
     let mut after = decode_token(r)?;
@@ -166,6 +202,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         for it in &page.items {
             let s: ExecutionSummary = decode(&it.body)?;
             let keep = status.is_none_or(|st| st == s.status)
+                && redrive.is_none_or(|want| want == (s.redrive_count > 0))
                 && qualifier
                     .as_ref()
                     .is_none_or(|q| s.version_arn.as_ref() == Some(q) || s.alias_arn.as_ref() == Some(q));

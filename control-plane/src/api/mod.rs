@@ -41,7 +41,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
     ("ListStateMachines", true),
     ("ListTagsForResource", true),
     ("PublishStateMachineVersion", true),
-    ("RedriveExecution", false),
+    ("RedriveExecution", true),
     ("SendTaskFailure", true),
     ("SendTaskHeartbeat", true),
     ("SendTaskSuccess", true),

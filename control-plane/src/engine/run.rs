@@ -148,7 +148,8 @@ impl Engine {
                 });
                 consumed.push((item.pk, item.sk));
             }
-            if rec.status != "RUNNING" {
+            let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
+            if rec.status != "RUNNING" && !redriving {
                 // Late results for a closed execution: drop them.
                 if !consumed.is_empty() {
                     self.store.transact(consumed.into_iter().map(Write::delete).collect(), Vec::new()).await?;
@@ -167,6 +168,15 @@ impl Engine {
             };
             let now = now_ms();
             let step = apply(&def, &mut rec.state, inputs, now, self.limits)?;
+            if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
+                rec.status = "RUNNING".into();
+                rec.stop_ms = None;
+                rec.output = None;
+                rec.error = None;
+                rec.cause = None;
+                rec.redrive_count += 1;
+                rec.redrive_ms = Some(now);
+            }
             let plan = self.plan(prev, &mut rec, step, consumed, now)?;
             let closed = plan.closed;
             match self.execute(plan).await {

@@ -27,6 +27,7 @@ pub enum EventType {
     ExecutionFailed,
     ExecutionTimedOut,
     ExecutionAborted,
+    ExecutionRedriven,
     PassStateEntered,
     PassStateExited,
     TaskStateEntered,
@@ -87,6 +88,11 @@ pub enum Details {
     ExecutionTimedOut(ErrorDetails),
     #[serde(rename = "executionAbortedEventDetails")]
     ExecutionAborted(ErrorDetails),
+    #[serde(rename = "executionRedrivenEventDetails")]
+    ExecutionRedriven {
+        #[serde(rename = "redriveCount")]
+        redrive_count: u64,
+    },
     #[serde(rename = "stateEnteredEventDetails")]
     StateEntered {
         name: String,

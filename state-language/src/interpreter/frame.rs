@@ -45,6 +45,17 @@ pub struct Execution {
     /// execution (TestState's `context`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context_override: Option<Value>,
+    /// Where a redrive restarts: the top-level state the execution stopped
+    /// in, with that state's input and the variables then in scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_point: Option<RedrivePoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RedrivePoint {
+    pub state: StateId,
+    pub input: Value,
+    pub vars: Map<String, Value>,
 }
 
 impl Default for Execution {
@@ -66,6 +77,7 @@ impl Default for Execution {
             error: None,
             cause: None,
             context_override: None,
+            redrive_point: None,
         }
     }
 }

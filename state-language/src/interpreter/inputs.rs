@@ -35,6 +35,9 @@ impl Runtime<'_> {
         if self.exec.context.is_none() {
             return Err(Error::NotStarted);
         }
+        if let Input::Redrive = input {
+            return self.redrive();
+        }
         if self.exec.status != Status::Running {
             return Err(Error::NotRunning(self.exec.status));
         }
@@ -49,7 +52,34 @@ impl Runtime<'_> {
                 self.finish(Status::Aborted, None, error, cause);
                 Ok(())
             }
+            Input::Redrive => Err(Error::NotRedrivable(Status::Running)),
         }
+    }
+
+    /// AWS's redrive: `ExecutionRedriven`, then the stopped top-level state
+    /// again with its input and variables; retry counts start afresh.
+    fn redrive(&mut self) -> Result<(), Error> {
+        if matches!(self.exec.status, Status::Running | Status::Succeeded) {
+            return Err(Error::NotRedrivable(self.exec.status));
+        }
+        let point = self.exec.redrive_point.take().ok_or(Error::NotRedrivable(self.exec.status))?;
+        self.exec.status = Status::Running;
+        self.exec.output = None;
+        self.exec.error = None;
+        self.exec.cause = None;
+        let count = match self.exec.context.as_mut() {
+            Some(c) => {
+                c.redrive_count += 1;
+                c.redrive_count
+            }
+            None => 1,
+        };
+        self.emit(None, EventType::ExecutionRedriven, Details::ExecutionRedriven { redrive_count: count });
+        if let Some(t) = self.def.timeout_seconds {
+            self.start_timer(Timer::ExecutionTimeout, self.now_ms + (t as i64) * 1000);
+        }
+        self.spawn(0, point.state, point.input, point.vars, None, None);
+        Ok(())
     }
 
     pub(super) fn timer_fired(&mut self, timer_id: u64) -> Result<(), Error> {

@@ -78,6 +78,9 @@ pub enum Input {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// Restarts a failed, timed-out or aborted execution at the top-level
+    /// state it stopped in (AWS's RedriveExecution).
+    Redrive,
 }
 
 /// Work for the host. Each carries what the host needs and no more.

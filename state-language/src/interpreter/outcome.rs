@@ -185,6 +185,8 @@ impl Runtime<'_> {
         let fr = self.exec.frames.remove(&f).ok_or_else(|| Error::Corrupt(format!("missing frame {f}")))?;
         match fr.parent {
             None => {
+                self.exec.redrive_point =
+                    Some(super::frame::RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars });
                 self.finish(Status::Succeeded, Some(output), None, None);
                 Ok(())
             }
@@ -196,6 +198,8 @@ impl Runtime<'_> {
         let fr = self.exec.frames.remove(&f).ok_or_else(|| Error::Corrupt(format!("missing frame {f}")))?;
         match fr.parent {
             None => {
+                self.exec.redrive_point =
+                    Some(super::frame::RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars });
                 self.finish(Status::Failed, None, Some(raised.error), Some(raised.cause));
                 Ok(())
             }
@@ -208,6 +212,13 @@ impl Runtime<'_> {
         // AWS omits an empty error or cause (a Fail state without them).
         let error = error.filter(|e| !e.is_empty());
         let cause = cause.filter(|c| !c.is_empty());
+        if status != Status::Succeeded
+            && let Some(top) = self.exec.frames.values().find(|fr| fr.parent.is_none())
+        {
+            let point =
+                super::frame::RedrivePoint { state: top.state, input: top.input.clone(), vars: top.vars.clone() };
+            self.exec.redrive_point = Some(point);
+        }
         let tasks: Vec<u64> = self.exec.tasks.keys().copied().collect();
         for task_id in tasks {
             self.out.commands.push(Command::CancelTask { task_id });
