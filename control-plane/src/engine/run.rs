@@ -94,6 +94,7 @@ impl Engine {
         let closed = plan.closed;
         match self.execute(plan).await {
             Ok(()) => {
+                tracing::debug!(execution = %arn, status = %rec.status, "started");
                 if closed {
                     self.notify_closed(&arn);
                 }
@@ -182,6 +183,7 @@ impl Engine {
             match self.execute(plan).await {
                 Ok(()) => {
                     if closed {
+                        tracing::debug!(execution = %arn, status = %rec.status, "closed");
                         self.notify_closed(arn);
                     } else if more {
                         self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
