@@ -4,6 +4,7 @@
 
 pub mod aws;
 mod commit;
+mod dynamodb_json;
 mod integrations;
 mod lambda;
 mod resolve;

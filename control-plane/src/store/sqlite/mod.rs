@@ -1,0 +1,205 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`,
+//! serving both the item store and the queues. Because both live in one
+//! database, a transaction's outbox is committed with it: the messages are
+//! durable exactly when the writes are.
+//!
+//! Writes go to one writer thread that commits them in groups: each request
+//! runs in its own savepoint (so a failed condition undoes only itself) and
+//! one COMMIT, one fsync, makes the whole group durable before anyone is
+//! answered. Reads use a small pool of read connections, which WAL lets run
+//! beside the writer.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, params};
+use tokio::sync::Notify;
+
+mod items;
+mod queue;
+
+use super::OutMessage;
+use crate::Error;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS items (
+    pk TEXT NOT NULL, sk TEXT NOT NULL, version INTEGER NOT NULL, body BLOB NOT NULL,
+    PRIMARY KEY (pk, sk)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, visible_at INTEGER NOT NULL,
+    receives INTEGER NOT NULL DEFAULT 0, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, visible_at);
+";
+
+/// Write requests one group commit takes at most.
+const GROUP_REQUESTS_MAX: usize = 256;
+/// Write requests waiting for the writer at most; senders wait beyond it.
+const WRITE_QUEUE_MAX: usize = 4096;
+/// Idle read connections kept.
+const READERS_MAX: usize = 8;
+
+type Finish = Box<dyn FnOnce(Result<(), Error>) + Send>;
+/// Runs a request in the given connection and says whether to keep its
+/// effects; given `None` it does nothing and only prepares its failure.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+#[derive(Clone)]
+pub struct Sqlite {
+    path: Arc<std::path::PathBuf>,
+    jobs: std::sync::mpsc::SyncSender<Job>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    notify: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+}
+
+pub(super) fn db(e: rusqlite::Error) -> Error {
+    Error::Store(e.to_string())
+}
+
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    d.as_millis() as i64
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> Result<Sqlite, Error> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(WRITE_QUEUE_MAX);
+        std::thread::Builder::new().name("stepwise-writer".into()).spawn(move || writer(conn, rx))?;
+        Ok(Sqlite { path: Arc::new(path.to_path_buf()), jobs, readers: Arc::default(), notify: Arc::default() })
+    }
+
+    /// Makes messages hidden by an earlier receive visible now (for a restart).
+    pub async fn reset_visibility(&self) -> Result<(), Error> {
+        self.write(|c| {
+            let now = now_ms();
+            c.execute("UPDATE messages SET visible_at = ?1 WHERE receives > 0 AND visible_at > ?1", params![now])
+                .map(|_| ())
+                .map_err(db)
+        })
+        .await
+    }
+
+    /// Runs `f` in the writer's current group; resolves once the group is durable.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |c| match c.map(f) {
+            None => (
+                false,
+                Box::new(move |e: Result<(), Error>| {
+                    let _ = tx.send(Err(e.err().unwrap_or_else(|| Error::Store("not run".into()))));
+                }),
+            ),
+            Some(Ok(v)) => (
+                true,
+                Box::new(move |committed: Result<(), Error>| {
+                    let _ = tx.send(committed.map(|()| v));
+                }),
+            ),
+            Some(Err(e)) => (
+                false,
+                Box::new(move |_| {
+                    let _ = tx.send(Err(e));
+                }),
+            ),
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::TrySendError::Full(job)) => {
+                // WRITE_QUEUE_MAX requests are queued: wait off the async threads.
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|e| Error::Store(e.to_string()))?
+                    .map_err(|_| Error::Store("the writer thread has stopped".into()))?;
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                return Err(Error::Store("the writer thread has stopped".into()));
+            }
+        }
+        rx.await.map_err(|_| Error::Store("the writer dropped a request".into()))?
+    }
+
+    /// Runs `f` on a read connection from the pool. Reads run in place: they
+    /// are short, come from SQLite's page cache, and never wait on the
+    /// writer (WAL), so a hop to a blocking thread would cost more than they do.
+    pub(super) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => Connection::open_with_flags(
+                self.path.as_path(),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(db)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS_MAX {
+            pool.push(conn);
+        }
+        out
+    }
+
+    pub(super) fn notifier(&self, queue: &str) -> Arc<Notify> {
+        let mut m = self.notify.lock().unwrap_or_else(|p| p.into_inner());
+        m.entry(queue.to_string()).or_default().clone()
+    }
+
+    pub(super) fn wake(&self, messages: &[OutMessage]) {
+        // Delayed messages wake sleepers too, so they recompute their deadline.
+        for m in messages {
+            self.notifier(&m.queue).notify_waiters();
+        }
+    }
+}
+
+/// The writer thread: takes a request, then whatever else is waiting (up to
+/// GROUP_REQUESTS_MAX), runs each in a savepoint and commits them together.
+fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_REQUESTS_MAX {
+            match rx.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut finishers = Vec::with_capacity(group.len());
+        let committed = (|| -> Result<(), Error> {
+            let mut tx = conn.transaction().map_err(db)?;
+            for job in group.drain(..) {
+                let mut sp = tx.savepoint().map_err(db)?;
+                let (ok, finish) = job(Some(&sp));
+                if ok {
+                    sp.commit().map_err(db)?;
+                } else {
+                    sp.rollback().map_err(db)?;
+                    sp.commit().map_err(db)?;
+                }
+                finishers.push(finish);
+            }
+            tx.commit().map_err(db)
+        })();
+        // A group that fails to commit fails every request in it; none is acknowledged.
+        for f in finishers {
+            f(match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(Error::Store(e.to_string())),
+            });
+        }
+        for job in group {
+            let (_, finish) = job(None);
+            finish(Err(Error::Store("the group could not start".into())));
+        }
+    }
+}
