@@ -209,10 +209,11 @@ async fn unserved_operations_say_so() {
     let m = create_machine(&c, "f", r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E"}}}"#).await;
     let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
     finished(&c, &s.execution_arn).await;
-    // TestState is served (its corpus runs in test_state_corpus.rs); a Task without a mock is refused clearly.
+    // TestState is served (its corpus runs in test_state_corpus.rs); an unmocked task of a service
+    // Stepwise cannot call is refused clearly.
     let t = c.test_state().definition(r#"{"Type":"Pass","End":true}"#).role_arn(ROLE).input("{}").send().await.unwrap();
     assert_eq!(t.output.as_deref(), Some("{}"));
-    let task = r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}"#;
+    let task = r#"{"Type":"Task","Resource":"arn:aws:states:::events:putEvents","End":true}"#;
     let e = c.test_state().definition(task).role_arn(ROLE).input("{}").send().await.unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
     let map_run = "arn:aws:states:us-east-1:123456789012:mapRun:f/m:1";

@@ -51,4 +51,20 @@ async fn lambda_invoke_and_function_arns() {
     let cause: Value = serde_json::from_str(o["caught"]["Cause"].as_str().unwrap()).unwrap();
     assert_eq!(cause["errorMessage"], "it broke");
     assert_eq!(cause["errorType"], "Boom");
+
+    // TestState calls the function when no mock is given, as AWS does.
+    let state = r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"_","Payload.$":"$"},"ResultSelector":{"echo.$":"$.Payload"},"End":true}"#;
+    let t = c
+        .test_state()
+        .definition(state)
+        .role_arn("arn:aws:iam::123456789012:role/test")
+        .input(r#"{"hi":1}"#)
+        .inspection_level(aws_sdk_sfn::types::InspectionLevel::Debug)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.status, Some(aws_sdk_sfn::types::TestExecutionStatus::Succeeded));
+    assert_eq!(t.output.as_deref(), Some(r#"{"echo":{"hi":1}}"#));
+    let data = t.inspection_data.unwrap();
+    assert_eq!(data.after_parameters.as_deref(), Some(r#"{"FunctionName":"_","Payload":{"hi":1}}"#));
 }

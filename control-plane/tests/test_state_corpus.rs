@@ -124,7 +124,10 @@ async fn run_case(c: &aws_sdk_sfn::Client, case: &Value) -> Result<(), String> {
 
 #[tokio::test]
 async fn test_state_corpus_through_the_server() {
-    let server = Server::start_with(&temp_dir("test-state"), &["--account-id", "111111111111"]);
+    let server = Server::start_with(
+        &temp_dir("test-state"),
+        &["--account-id", "111111111111", "--lambda-endpoint", "http://127.0.0.1:9"],
+    );
     let c = server.client();
     let list =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/known-test-state-failures.txt");

@@ -96,7 +96,7 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
         "TagResource" => tags::tag(engine, r).await,
         "UntagResource" => tags::untag(engine, r).await,
         "ListTagsForResource" => tags::list(engine, r).await,
-        "TestState" => testing::test(engine, r),
+        "TestState" => testing::test(engine, r).await,
         "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(Error::api(
             "UnsupportedOperation",
             format!("Stepwise does not support {operation} yet (see the README's operation table)"),

@@ -49,7 +49,7 @@ fn json_field(r: Req<'_>, field: &str) -> Result<Option<Value>, Error> {
         .transpose()
 }
 
-pub(super) fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let text = r.str("definition")?;
     let def: Value =
         serde_json::from_str(text).map_err(|e| invalid(format!("Invalid State Machine Definition: '{e}'")))?;
@@ -90,11 +90,10 @@ pub(super) fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             | state_language::definition::Kind::Map(_)
             | state_language::definition::Kind::Parallel { .. }
     );
-    if needs_mock && mock.is_none() {
-        return Err(Error::validation(
-            "Stepwise's TestState runs Task, Map and Parallel states on a mocked result or error: give 'mock'",
-        ));
-    }
+    let resource = match kind {
+        state_language::definition::Kind::Task(t) => Some(t.resource.clone()),
+        _ => None,
+    };
     let retries = r.get("stateConfiguration").and_then(|c| c.get("retrierRetryCount")).and_then(Value::as_u64);
     let id = uuid::Uuid::new_v4().to_string();
     let context = StartContext {
@@ -122,10 +121,37 @@ pub(super) fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             .unwrap_or(0),
         now_ms: now_ms(),
     };
-    let out = test_state(&parsed, req).map_err(|e| match e {
+    let fail = |e: TestError| match e {
         TestError::NoState(_) => Error::validation(e.to_string()),
         other => Error::validation(format!("Stepwise cannot test this state: {other}")),
-    })?;
+    };
+    let mut req = req;
+    if needs_mock && req.mock.is_none() {
+        // As on AWS, an unmocked Task calls its service: evaluate the
+        // parameters first (a dry run with an empty result), call, then
+        // evaluate again with the real outcome.
+        let unsupported = || {
+            Error::validation(
+                "Stepwise's TestState calls Lambda, SQS and DynamoDB tasks; give a 'mock' for any other resource, and for Map and Parallel states",
+            )
+        };
+        let resource = resource.filter(|r| !r.ends_with(".waitForTaskToken")).ok_or_else(unsupported)?;
+        let dry =
+            test_state(&parsed, TestRequest { mock: Some(Mock::Result(json!({}))), ..req.clone() }).map_err(fail)?;
+        let Some(params) = dry.inspection.get("afterParameters").cloned() else {
+            return Ok(reply(&dry, level)); // the input stages failed already
+        };
+        req.mock = Some(match engine.call_service(&resource, &params).await.ok_or_else(unsupported)? {
+            Ok(v) => Mock::Result(v),
+            Err((error, cause)) => Mock::Error { error, cause },
+        });
+    }
+    let out = test_state(&parsed, req).map_err(fail)?;
+    Ok(reply(&out, level))
+}
+
+/// The TestState response: stages as JSON text except the numeric ones.
+fn reply(out: &state_language::interpreter::test_state::TestOutcome, level: &str) -> Value {
     let mut resp = json!({"status": out.status});
     let o = resp.as_object_mut().expect("built as an object");
     if let Some(v) = &out.output {
@@ -148,5 +174,5 @@ pub(super) fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             .collect();
         o.insert("inspectionData".into(), Value::Object(data));
     }
-    Ok(resp)
+    resp
 }

@@ -70,30 +70,31 @@ impl Engine {
         }
     }
 
-    /// SQS and DynamoDB through the AWS SDK; anything else fails clearly.
+    /// Lambda, SQS and DynamoDB through the AWS SDK; anything else fails clearly.
     async fn service_call(&self, task: &TokenRecord) -> Result<Option<Value>, (String, String)> {
-        let unsupported = || {
-            (
+        let wait = task.resource.ends_with(".waitForTaskToken");
+        match self.call_service(&task.resource, &task.input).await {
+            None => Err((
                 "Stepwise.IntegrationNotSupported".to_string(),
                 format!("This Stepwise server cannot perform the resource '{}'", task.resource),
-            )
-        };
-        let Some(aws) = &self.aws else { return Err(unsupported()) };
-        if task.resource.contains(":lambda:") && task.resource.contains(":function:") {
-            return aws.invoke_lambda(&task.resource, &task.input, false).await.map(Some);
-        }
-        let Some((service, action, wait, optimized)) = parse_resource(&task.resource) else {
-            return Err(unsupported());
-        };
-        if service == "lambda" && action == "invoke" {
-            let r = aws.invoke_lambda(&task.resource, &task.input, optimized).await;
-            return if wait { r.map(|_| None) } else { r.map(Some) };
-        }
-        match aws.call(service, action, &task.input, optimized).await {
-            None => Err(unsupported()),
+            )),
             Some(Ok(_)) if wait => Ok(None),
             Some(r) => r.map(Some),
         }
+    }
+
+    /// Calls the AWS service a Task resource names with its parameters;
+    /// `None` if this server cannot perform the resource.
+    pub async fn call_service(&self, resource: &str, input: &Value) -> Option<Result<Value, (String, String)>> {
+        let aws = self.aws.as_ref()?;
+        if resource.contains(":lambda:") && resource.contains(":function:") {
+            return Some(aws.invoke_lambda(resource, input, false).await);
+        }
+        let (service, action, _, optimized) = parse_resource(resource)?;
+        if service == "lambda" && action == "invoke" {
+            return Some(aws.invoke_lambda(resource, input, optimized).await);
+        }
+        aws.call(service, action, input, optimized).await
     }
 
     async fn nested(&self, task: &TokenRecord, suffix: &str) -> Result<Option<Value>, (String, String)> {
