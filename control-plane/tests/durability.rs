@@ -171,3 +171,19 @@ async fn backoffs_and_timeouts_fire_after_restart() {
     let took = d.stop_date.unwrap().as_secs_f64() - d.start_date.as_secs_f64();
     assert!((2.0..4.0).contains(&took), "the execution timeout keeps its deadline, took {took}");
 }
+
+/// SIGTERM shuts the server down gracefully (exit 0); a restart carries on.
+#[tokio::test]
+async fn sigterm_stops_gracefully() {
+    let server = Server::start(&temp_dir("sigterm"));
+    let c = server.client();
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let m = create_machine(&c, "graceful", def).await;
+    let arn = c.start_execution().state_machine_arn(&m).send().await.unwrap().execution_arn;
+    let dir = server.dir.clone();
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    let server = Server::start(&dir);
+    let d = finished(&server.client(), &arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+}

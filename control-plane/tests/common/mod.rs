@@ -72,6 +72,19 @@ impl Server {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// SIGTERM, then waits (bounded) for the process to exit; gives its status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait on the server") {
+                return status;
+            }
+            assert!(start.elapsed() < WAIT_MAX, "the server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
