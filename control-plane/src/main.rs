@@ -86,6 +86,13 @@ enum Command {
         /// Endpoint for Lambda task integrations (defaults to --aws-endpoint).
         #[arg(long)]
         lambda_endpoint: Option<String>,
+        /// Keep executions in a DynamoDB table (with SQS queues) instead of the
+        /// embedded store; the table has string keys `pk` and `sk`.
+        #[arg(long)]
+        dynamodb_table: Option<String>,
+        /// Prefix of the SQS queue names the AWS backend uses.
+        #[arg(long, default_value = "stepwise-")]
+        queue_prefix: String,
     },
 }
 
@@ -120,10 +127,23 @@ fn real_main() -> anyhow::Result<ExitCode> {
             account_id,
             aws_endpoint,
             lambda_endpoint,
+            dynamodb_table,
+            queue_prefix,
         } => {
+            use stepwise_control_plane::server::Backend;
+            let backend = match dynamodb_table {
+                Some(table) => Backend::Aws { table, queue_prefix },
+                None => Backend::Embedded,
+            };
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            let opts =
-                stepwise_control_plane::server::Options { listen, data_dir, scope, aws_endpoint, lambda_endpoint };
+            let opts = stepwise_control_plane::server::Options {
+                listen,
+                data_dir,
+                scope,
+                aws_endpoint,
+                lambda_endpoint,
+                backend,
+            };
             server(opts, &log_level, log_json)
         }
     }

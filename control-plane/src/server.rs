@@ -12,6 +12,7 @@ use crate::Error;
 use crate::arn::Scope;
 use crate::engine::{Engine, workers};
 use crate::store::sqlite::Sqlite;
+use crate::store::{Queue, Store};
 
 /// Scheduler loops: each advances one execution at a time.
 pub const SCHEDULER_LOOPS: usize = 4;
@@ -29,25 +30,40 @@ pub struct Options {
     pub aws_endpoint: Option<String>,
     /// The endpoint for Lambda integrations (defaults to `aws_endpoint`).
     pub lambda_endpoint: Option<String>,
+    pub backend: Backend,
 }
 
-/// Opens the store and builds the engine on it.
-pub async fn open(
-    data_dir: &std::path::Path,
-    scope: Scope,
-    aws_endpoint: Option<String>,
-    lambda_endpoint: Option<String>,
-) -> Result<(Sqlite, Arc<Engine>), Error> {
-    std::fs::create_dir_all(data_dir)?;
-    let store = Sqlite::open(&data_dir.join("stepwise.db"))?;
-    // One process owns the file: messages hidden by a previous (crashed)
-    // process are visible again at once, so timers keep their deadlines.
-    store.reset_visibility().await?;
-    let aws = crate::engine::aws::AwsClients::new(aws_endpoint, lambda_endpoint, &scope).await;
-    let mut engine = Engine::new(Arc::new(store.clone()), Arc::new(store.clone()), scope);
+/// Where executions live.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// SQLite in `data_dir`.
+    Embedded,
+    /// A DynamoDB table and SQS queues named `<queue_prefix><queue>`.
+    Aws { table: String, queue_prefix: String },
+}
+
+/// Opens the backend and builds the engine on it.
+pub async fn open(opts: &Options) -> Result<Arc<Engine>, Error> {
+    let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &opts.backend {
+        Backend::Embedded => {
+            std::fs::create_dir_all(&opts.data_dir)?;
+            let s = Sqlite::open(&opts.data_dir.join("stepwise.db"))?;
+            // One process owns the file: messages hidden by a previous (crashed)
+            // process are visible again at once, so timers keep their deadlines.
+            s.reset_visibility().await?;
+            (Arc::new(s.clone()), Arc::new(s))
+        }
+        Backend::Aws { table, queue_prefix } => {
+            let conf = crate::engine::aws::sdk_config(opts.aws_endpoint.clone(), &opts.scope.region).await;
+            let a = Arc::new(crate::store::aws::Aws::new(&conf, table.clone(), queue_prefix.clone()));
+            (a.clone(), a)
+        }
+    };
+    let aws =
+        crate::engine::aws::AwsClients::new(opts.aws_endpoint.clone(), opts.lambda_endpoint.clone(), &opts.scope).await;
+    let mut engine = Engine::new(store, queue, opts.scope.clone());
     engine.aws = Some(aws);
-    let engine = Arc::new(engine);
-    Ok((store, engine))
+    Ok(Arc::new(engine))
 }
 
 /// Starts the background loops; they end when `stop` turns true.
@@ -64,8 +80,7 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 }
 
 pub async fn serve(opts: Options) -> Result<(), Error> {
-    let (_store, engine) =
-        open(&opts.data_dir, opts.scope.clone(), opts.aws_endpoint.clone(), opts.lambda_endpoint.clone()).await?;
+    let engine = open(&opts).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;

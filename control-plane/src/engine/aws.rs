@@ -25,7 +25,7 @@ pub struct AwsClients {
     pub(super) local_function_prefix: String,
 }
 
-async fn sdk_config(endpoint: Option<String>, region: &str) -> aws_config::SdkConfig {
+pub(crate) async fn sdk_config(endpoint: Option<String>, region: &str) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(http)

@@ -10,7 +10,7 @@ use state_language::interpreter::{Command, HistoryEvent, Step};
 use super::{Engine, encode};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
-use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_ITEMS_MAX, Write, blob};
+use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
 
 /// Bytes of events per history page item.
 pub const HISTORY_PAGE_BYTES_MAX: usize = 300 * 1024;
@@ -137,9 +137,9 @@ impl Engine {
         plan.writes.extend(consumed.into_iter().map(Write::delete));
         let (pk, sk) = keys::execution(&rec.arn);
         plan.writes.extend(blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?);
-        if plan.writes.len() > TRANSACT_ITEMS_MAX {
+        if plan.writes.len() > TRANSACT_WRITES_MAX {
             return Err(Error::Limit(format!(
-                "one step of {} writes; the limit is {TRANSACT_ITEMS_MAX} (too many tasks, timers or history pages at once)",
+                "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",
                 plan.writes.len()
             )));
         }
@@ -162,11 +162,11 @@ impl Engine {
     }
 
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
-        for chunk in plan.before.chunks(TRANSACT_ITEMS_MAX) {
+        for chunk in plan.before.chunks(TRANSACT_WRITES_MAX) {
             self.store.transact(chunk.to_vec(), Vec::new()).await?;
         }
         self.store.transact(plan.writes, plan.outbox).await?;
-        for chunk in plan.after.chunks(TRANSACT_ITEMS_MAX) {
+        for chunk in plan.after.chunks(TRANSACT_WRITES_MAX) {
             // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
             if let Err(e) = self.store.transact(chunk.to_vec(), Vec::new()).await {
                 tracing::warn!(error = %e, "a cleanup after a commit failed");

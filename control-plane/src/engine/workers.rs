@@ -16,8 +16,11 @@ use crate::store::{Query, Received, Write};
 const BATCH_MESSAGES_MAX: usize = 10;
 /// A long poll; loops also wake at once on a stop.
 const POLL: Duration = Duration::from_secs(20);
-/// How long a message being worked on stays hidden from other loops.
-const VISIBILITY: Duration = Duration::from_secs(30);
+/// How long a message being worked on stays hidden from other loops. It also
+/// bounds how late a wake-up is when SQS hands it to a long poll of a process
+/// that just died: short, since a step takes milliseconds and a second
+/// delivery is harmless.
+const VISIBILITY: Duration = Duration::from_secs(10);
 /// Deliveries after which a message that keeps failing is dropped (a DLQ's redrive count).
 const RECEIVES_MAX: u32 = 20;
 /// How late a timer may be before the sweeper re-sends its wake-up.
@@ -107,7 +110,15 @@ pub async fn sweeper(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// How old an outbox item must be before the sweeper sends it: older than
+/// any commit still sending its own.
+const OUTBOX_GRACE_MS: i64 = 30_000;
+
 pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
+    let flushed = engine.store.flush_outbox(OUTBOX_GRACE_MS).await?;
+    if flushed > 0 {
+        tracing::info!(flushed, "sent the outbox of commits whose send was lost");
+    }
     let q = Query {
         pk: "TIMERS".into(),
         sk_prefix: String::new(),

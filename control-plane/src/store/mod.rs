@@ -11,6 +11,7 @@
 //! - Queues deliver at least once; a receive hides a message for a while
 //!   and a delete acknowledges it.
 
+pub mod aws;
 pub mod blob;
 pub mod sqlite;
 
@@ -24,6 +25,8 @@ use crate::Error;
 pub const ITEM_BYTES_MAX: usize = 400 * 1024;
 /// DynamoDB's TransactWriteItems limit.
 pub const TRANSACT_ITEMS_MAX: usize = 100;
+/// Writes one transaction may carry: one item is kept for the outbox.
+pub const TRANSACT_WRITES_MAX: usize = TRANSACT_ITEMS_MAX - 1;
 /// Items one query page returns at most (DynamoDB pages at 1 MB).
 pub const QUERY_PAGE_ITEMS_MAX: usize = 1000;
 /// SQS's message size limit.
@@ -129,6 +132,12 @@ pub trait Store: Send + Sync {
     /// All writes or none; then every message is delivered at least once.
     /// A failed condition gives [`Error::ConditionFailed`].
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error>;
+    /// Sends outbox messages of commits older than `older_than_ms` whose
+    /// send was lost (a crash between commit and send). Backends whose
+    /// outbox commits with the writes have nothing to do.
+    async fn flush_outbox(&self, _older_than_ms: i64) -> Result<usize, Error> {
+        Ok(0)
+    }
 }
 
 #[async_trait]

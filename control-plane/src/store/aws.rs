@@ -1,0 +1,374 @@
+//! The AWS backend: items in one DynamoDB table, queues in SQS.
+//!
+//! DynamoDB and SQS share no transaction, so a commit's outbox is an item
+//! written in the same TransactWriteItems as the commit; after the commit
+//! the messages go to SQS and the outbox item is deleted. If the process dies
+//! in between, [`Store::flush_outbox`] (run by the sweeper) sends them later:
+//! messages are wake-ups, so a second delivery is harmless.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
+
+use super::{
+    Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX,
+    Received, Store, Write,
+};
+use crate::Error;
+use crate::engine::sha256_hex;
+
+/// The partition of pending outbox items.
+const OUTBOX_PK: &str = "OUTBOX";
+/// SQS's largest SendMessageBatch.
+const SEND_BATCH_MAX: usize = 10;
+/// Outbox items one flush sends at most.
+const FLUSH_ITEMS_MAX: usize = 100;
+
+pub struct Aws {
+    dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    table: String,
+    queue_prefix: String,
+    /// Queue name to URL, resolved (or created) once.
+    urls: Mutex<HashMap<String, String>>,
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_string())
+}
+
+fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+fn store_err(e: impl std::fmt::Display) -> Error {
+    Error::Store(e.to_string())
+}
+
+/// A condition as a DynamoDB condition expression and its values.
+fn condition(c: Condition) -> (Option<String>, Option<HashMap<String, AttributeValue>>) {
+    match c {
+        Condition::None => (None, None),
+        Condition::NotExists => (Some("attribute_not_exists(pk)".into()), None),
+        Condition::Exists => (Some("attribute_exists(pk)".into()), None),
+        Condition::Version(v) => {
+            (Some("v = :cv".into()), Some(HashMap::from([(":cv".to_string(), AttributeValue::N(v.to_string()))])))
+        }
+    }
+}
+
+fn item_of(mut m: HashMap<String, AttributeValue>) -> Result<Item, Error> {
+    let text = |m: &mut HashMap<String, AttributeValue>, k: &str| match m.remove(k) {
+        Some(AttributeValue::S(s)) => Ok(s),
+        _ => Err(Error::Corrupt(format!("an item without '{k}'"))),
+    };
+    let pk = text(&mut m, "pk")?;
+    let sk = text(&mut m, "sk")?;
+    let version = match m.remove("v") {
+        Some(AttributeValue::N(n)) => n.parse().map_err(|_| Error::Corrupt(format!("version '{n}'")))?,
+        _ => 0,
+    };
+    let body = match m.remove("b") {
+        Some(AttributeValue::B(b)) => b.into_inner(),
+        _ => Vec::new(),
+    };
+    Ok(Item { pk, sk, version, body })
+}
+
+impl Aws {
+    pub fn new(conf: &aws_config::SdkConfig, table: String, queue_prefix: String) -> Aws {
+        Aws {
+            dynamodb: aws_sdk_dynamodb::Client::new(conf),
+            sqs: aws_sdk_sqs::Client::new(conf),
+            table,
+            queue_prefix,
+            urls: Mutex::default(),
+        }
+    }
+
+    /// SQS queue names allow `[A-Za-z0-9_-]{1,80}`: activity queues get a hash.
+    pub fn queue_name(&self, queue: &str) -> String {
+        match queue.strip_prefix("activity#") {
+            Some(arn) => format!("{}act-{}", self.queue_prefix, &sha256_hex(arn.as_bytes())[..32]),
+            None => format!("{}{queue}", self.queue_prefix),
+        }
+    }
+
+    async fn url(&self, queue: &str) -> Result<String, Error> {
+        if let Some(u) = self.urls.lock().unwrap_or_else(|p| p.into_inner()).get(queue) {
+            return Ok(u.clone());
+        }
+        let name = self.queue_name(queue);
+        // CreateQueue is idempotent; activity queues come and go with activities.
+        let url = self.sqs.create_queue().queue_name(&name).send().await.map_err(store_err)?.queue_url;
+        let url = url.ok_or_else(|| Error::Store(format!("no URL for queue {name}")))?;
+        self.urls.lock().unwrap_or_else(|p| p.into_inner()).insert(queue.to_string(), url.clone());
+        Ok(url)
+    }
+
+    fn write_item(&self, w: Write) -> Result<TransactWriteItem, Error> {
+        let b = TransactWriteItem::builder();
+        Ok(match w {
+            Write::Put { pk, sk, body, condition: c } => {
+                let (expr, mut values) = condition(c);
+                let vals = values.get_or_insert_with(HashMap::new);
+                vals.insert(":b".into(), AttributeValue::B(body.into()));
+                vals.insert(":one".into(), AttributeValue::N("1".into()));
+                let u = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .update_expression("SET b = :b ADD v :one")
+                    .set_condition_expression(expr)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(store_err)?;
+                b.update(u).build()
+            }
+            Write::Delete { pk, sk, condition: c } => {
+                let (expr, values) = condition(c);
+                let d = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .set_condition_expression(expr)
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(store_err)?;
+                b.delete(d).build()
+            }
+            Write::Check { pk, sk, condition: c } => {
+                let (expr, values) = condition(c);
+                let cc = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &sk)))
+                    .condition_expression(
+                        expr.unwrap_or_else(|| "attribute_exists(pk) OR attribute_not_exists(pk)".into()),
+                    )
+                    .set_expression_attribute_values(values)
+                    .build()
+                    .map_err(store_err)?;
+                b.condition_check(cc).build()
+            }
+        })
+    }
+
+    async fn send_now(&self, messages: &[OutMessage]) -> Result<(), Error> {
+        let mut by_queue: HashMap<&str, Vec<&OutMessage>> = HashMap::new();
+        for m in messages {
+            by_queue.entry(m.queue.as_str()).or_default().push(m);
+        }
+        for (queue, ms) in by_queue {
+            let url = self.url(queue).await?;
+            for chunk in ms.chunks(SEND_BATCH_MAX) {
+                let entries = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        SendMessageBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .message_body(&m.body)
+                            .delay_seconds(m.delay_ms.div_ceil(1000) as i32)
+                            .build()
+                            .map_err(store_err)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let r = self
+                    .sqs
+                    .send_message_batch()
+                    .queue_url(&url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+                    .map_err(store_err)?;
+                if !r.failed.is_empty() {
+                    return Err(Error::Store(format!("SQS refused {} messages", r.failed.len())));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for Aws {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error> {
+        let r = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(store_err)?;
+        r.item.map(item_of).transpose()
+    }
+
+    async fn query(&self, q: Query) -> Result<Page, Error> {
+        let limit = q.limit.clamp(1, QUERY_PAGE_ITEMS_MAX);
+        let mut req = self
+            .dynamodb
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .scan_index_forward(!q.descending)
+            .limit(limit as i32)
+            .expression_attribute_values(":pk", s(&q.pk));
+        req = if q.sk_prefix.is_empty() {
+            req.key_condition_expression("pk = :pk")
+        } else {
+            req.key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":p", s(&q.sk_prefix))
+        };
+        if let Some(after) = &q.after {
+            req = req.set_exclusive_start_key(Some(key(&q.pk, after)));
+        }
+        let r = req.send().await.map_err(store_err)?;
+        let items = r.items.unwrap_or_default().into_iter().map(item_of).collect::<Result<Vec<_>, _>>()?;
+        let last = match r.last_evaluated_key {
+            Some(mut k) => match k.remove("sk") {
+                Some(AttributeValue::S(s)) => Some(s),
+                _ => None,
+            },
+            None => None,
+        };
+        Ok(Page { items, last })
+    }
+
+    async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
+        super::check_transaction(&writes, &outbox)?;
+        let mut items = writes.into_iter().map(|w| self.write_item(w)).collect::<Result<Vec<_>, _>>()?;
+        let outbox_key = (!outbox.is_empty()).then(|| {
+            let now = crate::store::sqlite::now_ms();
+            (OUTBOX_PK.to_string(), format!("{now:015}#{}", uuid::Uuid::new_v4()))
+        });
+        if let Some((pk, sk)) = &outbox_key {
+            let body = encode_outbox(&outbox);
+            items.push(self.write_item(Write::Put {
+                pk: pk.clone(),
+                sk: sk.clone(),
+                body,
+                condition: Condition::None,
+            })?);
+        }
+        if items.len() > super::TRANSACT_ITEMS_MAX {
+            return Err(Error::Limit(format!("a transaction of {} items with its outbox", items.len())));
+        }
+        let r = self.dynamodb.transact_write_items().set_transact_items(Some(items)).send().await;
+        if let Err(e) = r {
+            use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+            let failed_condition = matches!(
+                e.as_service_error(),
+                Some(TransactWriteItemsError::TransactionCanceledException(t))
+                    if t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+            );
+            return Err(if failed_condition { Error::ConditionFailed("a transaction".into()) } else { store_err(e) });
+        }
+        if let Some((pk, sk)) = outbox_key {
+            // Committed: send, then forget the outbox item. A failure here
+            // leaves the item for flush_outbox; the commit stands.
+            match self.send_now(&outbox).await {
+                Ok(()) => {
+                    let d = self.write_item(Write::Delete { pk, sk, condition: Condition::None })?;
+                    let _ = self.dynamodb.transact_write_items().transact_items(d).send().await;
+                }
+                Err(e) => tracing::warn!(error = %e, "outbox send failed; the sweeper will retry"),
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush_outbox(&self, older_than_ms: i64) -> Result<usize, Error> {
+        let q = Query {
+            pk: OUTBOX_PK.into(),
+            sk_prefix: String::new(),
+            after: None,
+            limit: FLUSH_ITEMS_MAX,
+            descending: false,
+        };
+        let page = self.query(q).await?;
+        let now = crate::store::sqlite::now_ms();
+        let mut sent = 0;
+        for item in page.items {
+            let at: i64 = item.sk.split('#').next().and_then(|t| t.parse().ok()).unwrap_or(0);
+            if at > now - older_than_ms {
+                break;
+            }
+            self.send_now(&decode_outbox(&item.body)?).await?;
+            let d = self.write_item(Write::Delete { pk: item.pk, sk: item.sk, condition: Condition::None })?;
+            self.dynamodb.transact_write_items().transact_items(d).send().await.map_err(store_err)?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+}
+
+fn encode_outbox(messages: &[OutMessage]) -> Vec<u8> {
+    let v: Vec<serde_json::Value> =
+        messages.iter().map(|m| serde_json::json!({"queue": m.queue, "body": m.body, "delayMs": m.delay_ms})).collect();
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+fn decode_outbox(body: &[u8]) -> Result<Vec<OutMessage>, Error> {
+    let v: Vec<serde_json::Value> = serde_json::from_slice(body).map_err(|e| Error::Corrupt(e.to_string()))?;
+    Ok(v.into_iter()
+        .map(|m| OutMessage {
+            queue: m["queue"].as_str().unwrap_or_default().to_string(),
+            body: m["body"].as_str().unwrap_or_default().to_string(),
+            delay_ms: m["delayMs"].as_u64().unwrap_or(0),
+        })
+        .collect())
+}
+
+#[async_trait]
+impl Queue for Aws {
+    async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
+        super::check_messages(&messages)?;
+        self.send_now(&messages).await
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, Error> {
+        let url = self.url(queue).await?;
+        let wait_s = wait.as_millis().min(u128::from(RECEIVE_WAIT_MS_MAX)) as i32 / 1000;
+        let r = self
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(max.clamp(1, RECEIVE_MESSAGES_MAX) as i32)
+            .wait_time_seconds(wait_s)
+            .visibility_timeout(visibility.as_secs().max(1) as i32)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(store_err)?;
+        Ok(r.messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Received {
+                receive_count: m
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(1),
+                body: m.body.unwrap_or_default(),
+                receipt: m.receipt_handle.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error> {
+        let url = self.url(queue).await?;
+        self.sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await.map_err(store_err)?;
+        Ok(())
+    }
+}

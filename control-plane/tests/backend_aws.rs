@@ -1,0 +1,90 @@
+//! The engine on its second backend: DynamoDB and SQS (LocalStack), behind
+//! the same Store and Queue interfaces as the embedded store.
+
+mod common;
+
+use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use common::{LocalStack, Server, create_machine, error_code, finished, temp_dir};
+
+async fn create_table(ls: &LocalStack, name: &str) {
+    let ddb = aws_sdk_dynamodb::Client::new(&ls.sdk_config().await);
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    ddb.create_table()
+        .table_name(name)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
+    Server::start_with(dir, &["--dynamodb-table", "stepwise", "--queue-prefix", "sw-", "--aws-endpoint", &ls.endpoint])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_on_dynamodb_and_sqs() {
+    let ls = LocalStack::start("backend");
+    create_table(&ls, "stepwise").await;
+    let dir = temp_dir("backend-aws");
+    let server = start(&ls, &dir);
+    let c = server.client();
+
+    // Pass, Map, a Wait timer delivered through SQS, Choice.
+    let hello = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/hello.asl.json")).unwrap();
+    let m = create_machine(&c, "hello", &hello).await;
+    let s = c.start_execution().state_machine_arn(&m).name("one").input(r#"{"name":"Ada"}"#).send().await.unwrap();
+    let again = c.start_execution().state_machine_arn(&m).name("one").input(r#"{"name":"Ada"}"#).send().await.unwrap();
+    assert_eq!(again.execution_arn, s.execution_arn, "idempotent start");
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded, "{:?} {:?}", d.error, d.cause);
+
+    // An activity worker, heartbeats, and a result accepted once.
+    let act = c.create_activity().name("work").send().await.unwrap().activity_arn;
+    let def = format!(
+        r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{act}","HeartbeatSeconds":30,"End":true}}}}}}"#
+    );
+    let m = create_machine(&c, "worker", &def).await;
+    let s = c.start_execution().state_machine_arn(&m).input(r#"{"n":2}"#).send().await.unwrap();
+    let t = c.get_activity_task().activity_arn(&act).worker_name("w").send().await.unwrap();
+    let token = t.task_token.unwrap();
+    assert_eq!(t.input.as_deref(), Some(r#"{"n":2}"#));
+    c.send_task_heartbeat().task_token(&token).send().await.unwrap();
+    c.send_task_success().task_token(&token).output(r#"{"n":4}"#).send().await.unwrap();
+    let e = c.send_task_success().task_token(&token).output("{}").send().await.unwrap_err();
+    assert_eq!(error_code(&e), "TaskTimedOut");
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.output.as_deref(), Some(r#"{"n":4}"#));
+
+    // A nested .sync execution.
+    let child = create_machine(&c, "child", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#).await;
+    let parent = format!(
+        r#"{{"StartAt":"S","States":{{"S":{{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{{"StateMachineArn":"{child}","Input":{{"x":1}}}},"OutputPath":"$.Output","End":true}}}}}}"#
+    );
+    let m = create_machine(&c, "parent", &parent).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.output.as_deref(), Some(r#"{"x":1}"#));
+
+    // kill -9 during a wait: the timer is in SQS and the state in DynamoDB.
+    let wait =
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":2,"Next":"P"},"P":{"Type":"Pass","End":true}}}"#;
+    let m = create_machine(&c, "waiter", wait).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
+    server.kill9();
+    let server = start(&ls, &dir);
+    let c = server.client();
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let h = c.get_execution_history().execution_arn(&s.execution_arn).send().await.unwrap();
+    assert_eq!(h.events.iter().filter(|e| e.r#type == HistoryEventType::WaitStateEntered).count(), 1);
+    let list = c.list_executions().state_machine_arn(&m).send().await.unwrap();
+    assert_eq!(list.executions.len(), 1);
+}
