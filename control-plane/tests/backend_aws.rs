@@ -10,9 +10,9 @@ use common::{LocalStack, Server, create_machine, error_code, finished, temp_dir}
 async fn create_table(ls: &LocalStack, name: &str) {
     let ddb = aws_sdk_dynamodb::Client::new(&ls.sdk_config().await);
     let attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().expect("a valid attribute definition")
     };
-    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("a valid key");
     ddb.create_table()
         .table_name(name)
         .attribute_definitions(attr("pk"))
@@ -22,7 +22,7 @@ async fn create_table(ls: &LocalStack, name: &str) {
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
-        .unwrap();
+        .expect("CreateTable");
 }
 
 fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
