@@ -5,12 +5,19 @@ mod common;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
-use common::{LocalStack, Server, create_machine, error_code, finished, temp_dir};
+use common::{LocalStack, Server, corpus, create_machine, error_code, finished, temp_dir};
+
+/// One corpus case in this many runs on the AWS backend (LocalStack is slow).
+const CORPUS_SAMPLE_EVERY: usize = 8;
 
 async fn create_table(ls: &LocalStack, name: &str) {
     let ddb = aws_sdk_dynamodb::Client::new(&ls.sdk_config().await);
     let attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().expect("a valid attribute definition")
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("a valid attribute definition")
     };
     let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("a valid key");
     ddb.create_table()
@@ -26,7 +33,19 @@ async fn create_table(ls: &LocalStack, name: &str) {
 }
 
 fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
-    Server::start_with(dir, &["--dynamodb-table", "stepwise", "--queue-prefix", "sw-", "--aws-endpoint", &ls.endpoint])
+    Server::start_with(
+        dir,
+        &[
+            "--dynamodb-table",
+            "stepwise",
+            "--queue-prefix",
+            "sw-",
+            "--aws-endpoint",
+            &ls.endpoint,
+            "--account-id",
+            "111111111111",
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,4 +106,10 @@ async fn executions_on_dynamodb_and_sqs() {
     assert_eq!(h.events.iter().filter(|e| e.r#type == HistoryEventType::WaitStateEntered).count(), 1);
     let list = c.list_executions().state_machine_arn(&m).send().await.unwrap();
     assert_eq!(list.executions.len(), 1);
+
+    // A sample of the conformance corpus gives the same answers as on the embedded store.
+    let cases = corpus::cases(CORPUS_SAMPLE_EVERY);
+    let (ran, failed) = corpus::run_all(&c, cases, 8).await;
+    println!("corpus sample on DynamoDB/SQS: {} of {ran} cases match AWS", ran - failed.len());
+    assert!(failed.is_empty(), "{failed:#?}");
 }

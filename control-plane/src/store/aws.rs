@@ -27,6 +27,10 @@ const OUTBOX_PK: &str = "OUTBOX";
 const SEND_BATCH_MAX: usize = 10;
 /// Outbox items one flush sends at most.
 const FLUSH_ITEMS_MAX: usize = 100;
+/// Tries of a transaction that collides with a concurrent one.
+const CONFLICT_ATTEMPTS_MAX: usize = 5;
+/// Backoff between those tries, times the attempt number.
+const CONFLICT_BACKOFF_MS: u64 = 20;
 
 pub struct Aws {
     dynamodb: aws_sdk_dynamodb::Client,
@@ -45,8 +49,9 @@ fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-fn store_err(e: impl std::fmt::Display) -> Error {
-    Error::Store(e.to_string())
+/// The whole error chain: an SDK error's Display alone says only "service error".
+fn store_err(e: impl std::error::Error) -> Error {
+    Error::Store(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())
 }
 
 /// A condition as a DynamoDB condition expression and its values.
@@ -155,6 +160,34 @@ impl Aws {
         })
     }
 
+    /// One TransactWriteItems. A transaction that collides with a concurrent
+    /// one on the same item (DynamoDB cancels it with `TransactionConflict`)
+    /// is tried again a few times; a failed condition is the caller's to handle.
+    async fn transact_items(&self, items: Vec<TransactWriteItem>) -> Result<(), Error> {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        for attempt in 1..=CONFLICT_ATTEMPTS_MAX {
+            let r = self.dynamodb.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let Err(e) = r else { return Ok(()) };
+            let reasons: Vec<String> = match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(t)) => {
+                    t.cancellation_reasons().iter().filter_map(|r| r.code().map(str::to_string)).collect()
+                }
+                _ => Vec::new(),
+            };
+            if reasons.iter().any(|r| r == "ConditionalCheckFailed") {
+                return Err(Error::ConditionFailed("a transaction".into()));
+            }
+            let conflict = reasons.iter().any(|r| r == "TransactionConflict")
+                || e.as_service_error()
+                    .is_some_and(|s| matches!(s, TransactWriteItemsError::TransactionInProgressException(_)));
+            if !conflict || attempt == CONFLICT_ATTEMPTS_MAX {
+                return Err(store_err(e));
+            }
+            tokio::time::sleep(Duration::from_millis(CONFLICT_BACKOFF_MS * attempt as u64)).await;
+        }
+        Ok(())
+    }
+
     async fn send_now(&self, messages: &[OutMessage]) -> Result<(), Error> {
         let mut by_queue: HashMap<&str, Vec<&OutMessage>> = HashMap::new();
         for m in messages {
@@ -257,16 +290,7 @@ impl Store for Aws {
         if items.len() > super::TRANSACT_ITEMS_MAX {
             return Err(Error::Limit(format!("a transaction of {} items with its outbox", items.len())));
         }
-        let r = self.dynamodb.transact_write_items().set_transact_items(Some(items)).send().await;
-        if let Err(e) = r {
-            use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-            let failed_condition = matches!(
-                e.as_service_error(),
-                Some(TransactWriteItemsError::TransactionCanceledException(t))
-                    if t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-            );
-            return Err(if failed_condition { Error::ConditionFailed("a transaction".into()) } else { store_err(e) });
-        }
+        self.transact_items(items).await?;
         if let Some((pk, sk)) = outbox_key {
             // Committed: send, then forget the outbox item. A failure here
             // leaves the item for flush_outbox; the commit stands.

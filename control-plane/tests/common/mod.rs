@@ -1,6 +1,8 @@
 //! A real `stepwise server` process and a real aws-sdk-sfn client for tests.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -53,8 +55,18 @@ impl Server {
             }
         }
         let endpoint = endpoint.expect("the server said it was ready");
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining the log so the server never blocks on a full pipe; keep
+        // it beside the data for a failing test to show.
+        let log_path = dir.join("server.log");
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log_path).ok();
+            for line in lines.map_while(Result::ok) {
+                if let Some(f) = log.as_mut() {
+                    let _ = writeln!(f, "{line}");
+                }
+            }
+        });
         Server { child, endpoint, dir: dir.to_path_buf() }
     }
 
