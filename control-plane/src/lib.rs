@@ -5,6 +5,7 @@ pub mod api;
 pub mod arn;
 pub mod bench;
 pub mod engine;
+pub mod handlers;
 pub mod local;
 pub mod model;
 pub mod server;

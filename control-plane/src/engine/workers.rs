@@ -58,7 +58,7 @@ pub async fn scheduler(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
+pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
     if let Some(TimerRef { fire_ms, .. }) = w.timer {
         let left = fire_ms - now_ms();
         if left > 0 {

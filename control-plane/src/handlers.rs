@@ -1,0 +1,98 @@
+//! The library side of the Lambda binaries in `executors/`: each handler
+//! takes the event as JSON and gives the response as JSON, so it is tested
+//! here directly and the binaries stay thin `lambda_runtime` shims.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::Error;
+use crate::arn::Scope;
+use crate::engine::{Engine, decode, workers};
+use crate::model::{TaskMessage, Wake};
+
+/// Builds the engine a Lambda runs, from its environment: `STEPWISE_TABLE`,
+/// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `AWS_REGION`,
+/// `STEPWISE_ACCOUNT_ID` and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
+pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let table = var("STEPWISE_TABLE").ok_or_else(|| Error::Store("STEPWISE_TABLE is not set".into()))?;
+    let mut scope = Scope::default();
+    if let Some(r) = var("AWS_REGION") {
+        scope.region = r;
+    }
+    if let Some(a) = var("STEPWISE_ACCOUNT_ID") {
+        scope.account = a;
+    }
+    let opts = crate::server::Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        data_dir: std::env::temp_dir(),
+        scope,
+        aws_endpoint: var("STEPWISE_AWS_ENDPOINT"),
+        lambda_endpoint: var("STEPWISE_LAMBDA_ENDPOINT"),
+        backend: crate::server::Backend::Aws {
+            table,
+            queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
+        },
+    };
+    crate::server::open(&opts).await
+}
+
+/// A Lambda function URL or API Gateway HTTP API (payload 2.0) event to the
+/// same router as `stepwise server`.
+pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
+    let headers = event.get("headers").and_then(Value::as_object);
+    let target = headers
+        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")).and_then(|(_, v)| v.as_str()));
+    let raw = event.get("body").and_then(Value::as_str).unwrap_or_default();
+    let body = if event.get("isBase64Encoded").and_then(Value::as_bool).unwrap_or(false) {
+        base64::engine::general_purpose::STANDARD.decode(raw).unwrap_or_default()
+    } else {
+        raw.as_bytes().to_vec()
+    };
+    let reply = crate::api::http::serve_request(engine, target, &body).await;
+    let mut headers = json!({"content-type": "application/x-amz-json-1.0"});
+    if let Some(t) = &reply.error_type {
+        headers["x-amzn-errortype"] = json!(t);
+    }
+    json!({
+        "statusCode": reply.status,
+        "headers": headers,
+        "body": String::from_utf8_lossy(&reply.body),
+        "isBase64Encoded": false,
+    })
+}
+
+/// An SQS batch from the scheduler or tasks queue. Messages that fail are
+/// reported in `batchItemFailures` (the event source mapping's
+/// `ReportBatchItemFailures`), so only they are delivered again.
+pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
+    let mut failures = Vec::new();
+    for record in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
+        let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
+        let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
+        let done = match (decode::<Wake>(body.as_bytes()), decode::<TaskMessage>(body.as_bytes())) {
+            (Ok(w), _) => workers::on_wake(&engine, w).await,
+            (_, Ok(t)) => engine.perform(&t.token_hash).await,
+            (Err(e), _) => {
+                // A message nobody can read would fail forever: drop it loudly.
+                tracing::error!(error = %e, body, "an unreadable message was dropped");
+                Ok(())
+            }
+        };
+        if let Err(e) = done {
+            tracing::warn!(error = %e, message = id, "a message failed; it will be delivered again");
+            failures.push(json!({"itemIdentifier": id}));
+        }
+    }
+    json!({"batchItemFailures": failures})
+}
+
+/// The scheduled sweeper: flushes lost outbox messages and overdue timers.
+pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
+    match workers::sweep(&engine).await {
+        Ok(resent) => json!({"resent": resent}),
+        Err(e) => json!({"error": e.to_string()}),
+    }
+}

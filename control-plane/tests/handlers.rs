@@ -1,0 +1,91 @@
+//! The Lambda handlers (`executors/` binaries are shims over them), driven
+//! with the events Lambda delivers, over an in-process engine.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use stepwise_control_plane::engine::Engine;
+use stepwise_control_plane::handlers;
+use stepwise_control_plane::server::{Backend, Options, open};
+
+async fn engine(name: &str) -> Arc<Engine> {
+    let dir = std::env::temp_dir().join(format!("stepwise-handlers-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = Options {
+        listen: ([127, 0, 0, 1], 0).into(),
+        data_dir: dir,
+        scope: Default::default(),
+        aws_endpoint: None,
+        lambda_endpoint: None,
+        backend: Backend::Embedded,
+    };
+    open(&opts).await.expect("an engine on a fresh store")
+}
+
+/// A function URL event as Lambda delivers it.
+fn url_event(op: &str, body: &Value, base64: bool) -> Value {
+    let text = body.to_string();
+    json!({
+        "version": "2.0",
+        "rawPath": "/",
+        "headers": {"x-amz-target": format!("AWSStepFunctions.{op}"), "content-type": "application/x-amz-json-1.0"},
+        "requestContext": {"http": {"method": "POST", "path": "/"}},
+        "body": if base64 { base64::engine::general_purpose::STANDARD.encode(&text) } else { text },
+        "isBase64Encoded": base64,
+    })
+}
+
+fn body(resp: &Value) -> Value {
+    serde_json::from_str(resp["body"].as_str().expect("a body")).expect("a JSON body")
+}
+
+#[tokio::test]
+async fn api_events_reach_the_router() {
+    let e = engine("api").await;
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let create = json!({"name": "m", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"});
+    let r = handlers::api(e.clone(), url_event("CreateStateMachine", &create, true)).await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    let arn = body(&r)["stateMachineArn"].as_str().unwrap().to_string();
+    let r = handlers::api(
+        e.clone(),
+        url_event("StartExecution", &json!({"stateMachineArn": arn, "input": "{\"a\":1}"}), false),
+    )
+    .await;
+    let exec = body(&r)["executionArn"].as_str().unwrap().to_string();
+    let r = handlers::api(e.clone(), url_event("DescribeExecution", &json!({"executionArn": exec}), false)).await;
+    assert_eq!(body(&r)["output"], "{\"a\":1}");
+    let r =
+        handlers::api(e.clone(), url_event("DescribeStateMachine", &json!({"stateMachineArn": "nope"}), false)).await;
+    assert_eq!(r["statusCode"], 400);
+    assert_eq!(r["headers"]["x-amzn-errortype"], "InvalidArn");
+    let r = handlers::api(e, json!({"headers": {}, "body": "{}"})).await;
+    assert_eq!(body(&r)["__type"], "UnknownOperationException");
+}
+
+#[tokio::test]
+async fn scheduler_batches_report_only_their_failures() {
+    let e = engine("scheduler").await;
+    // A wake-up for an execution that does not exist is a harmless no-op; an
+    // unreadable message is dropped; a wake-up whose record is corrupt fails
+    // and is reported, so SQS delivers only it again.
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:m:broken";
+    let (pk, sk) = stepwise_control_plane::model::keys::execution(arn);
+    let w = stepwise_control_plane::store::Write::put(
+        (pk, sk),
+        b"\0\0\0\x01not json".to_vec(),
+        stepwise_control_plane::store::Condition::None,
+    );
+    e.store.transact(vec![w], Vec::new()).await.unwrap();
+    let event = json!({"Records": [
+        {"messageId": "a", "body": json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:none"}).to_string()},
+        {"messageId": "b", "body": "not a message"},
+        {"messageId": "c", "body": json!({"executionArn": arn}).to_string()},
+        {"messageId": "d", "body": json!({"tokenHash": "00"}).to_string()},
+    ]});
+    let r = handlers::scheduler(e.clone(), event).await;
+    assert_eq!(r, json!({"batchItemFailures": [{"itemIdentifier": "c"}]}));
+    let r = handlers::sweeper(e, json!({"source": "aws.events"})).await;
+    assert_eq!(r["resent"], 0);
+}
