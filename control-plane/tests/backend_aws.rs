@@ -3,33 +3,20 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use common::{LocalStack, Server, corpus, create_machine, error_code, finished, temp_dir};
 
 /// One corpus case in this many runs on the AWS backend (LocalStack is slow).
 const CORPUS_SAMPLE_EVERY: usize = 8;
 
-async fn create_table(ls: &LocalStack, name: &str) {
-    let ddb = aws_sdk_dynamodb::Client::new(&ls.sdk_config().await);
-    let attr = |n: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(n)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .expect("a valid attribute definition")
-    };
-    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().expect("a valid key");
-    ddb.create_table()
-        .table_name(name)
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("CreateTable");
+/// The resources, made by the same bootstrap users run (`localstack/bootstrap.sh`).
+fn bootstrap(ls: &LocalStack) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../localstack/bootstrap.sh");
+    let out = std::process::Command::new("bash")
+        .args([script, &ls.endpoint, "stepwise", "sw-", "sw-payloads"])
+        .output()
+        .expect("bootstrap.sh runs");
+    assert!(out.status.success(), "bootstrap failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
@@ -51,7 +38,7 @@ fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executions_on_dynamodb_and_sqs() {
     let ls = LocalStack::start("backend");
-    create_table(&ls, "stepwise").await;
+    bootstrap(&ls);
     let dir = temp_dir("backend-aws");
     let server = start(&ls, &dir);
     let c = server.client();
