@@ -89,3 +89,37 @@ async fn scheduler_batches_report_only_their_failures() {
     let r = handlers::sweeper(e, json!({"source": "aws.events"})).await;
     assert_eq!(r["resent"], 0);
 }
+
+/// Schedulers racing on one execution: optimistic concurrency lets exactly one
+/// apply the task's result; the others find nothing left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_schedulers_apply_a_result_once() {
+    use stepwise_control_plane::api::call;
+    let e = engine("race").await;
+    let act =
+        call(&e, "CreateActivity", json!({"name": "a"})).await.unwrap()["activityArn"].as_str().unwrap().to_string();
+    let def = format!(
+        r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{act}","Next":"D"}},"D":{{"Type":"Pass","End":true}}}}}}"#
+    );
+    let m = call(&e, "CreateStateMachine", json!({"name": "m", "definition": def, "roleArn": "arn:aws:iam::1:role/r"}))
+        .await
+        .unwrap();
+    let s = call(&e, "StartExecution", json!({"stateMachineArn": m["stateMachineArn"]})).await.unwrap();
+    let arn = s["executionArn"].as_str().unwrap().to_string();
+    let t = call(&e, "GetActivityTask", json!({"activityArn": act})).await.unwrap();
+    call(&e, "SendTaskSuccess", json!({"taskToken": t["taskToken"], "output": "{}"})).await.unwrap();
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let (e, arn) = (e.clone(), arn.clone());
+            tokio::spawn(async move { e.advance(&arn, None, &[]).await.map(|_| ()) })
+        })
+        .collect();
+    for r in racers {
+        r.await.unwrap().unwrap();
+    }
+    let h = call(&e, "GetExecutionHistory", json!({"executionArn": arn, "maxResults": 1000})).await.unwrap();
+    let types: Vec<&str> = h["events"].as_array().unwrap().iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "ActivitySucceeded").count(), 1, "{types:?}");
+    assert_eq!(types.iter().filter(|t| **t == "PassStateEntered").count(), 1, "{types:?}");
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+}

@@ -25,8 +25,9 @@ fn script() -> PathBuf {
 }
 
 impl Stack {
-    fn up() -> Stack {
-        let dir = std::env::temp_dir().join(format!("stepwise-stack-{}", std::process::id()));
+    fn up(deliver_twice: bool) -> Stack {
+        let tag = if deliver_twice { "twice" } else { "once" };
+        let dir = std::env::temp_dir().join(format!("stepwise-stack-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_api")).parent().expect("bin dir").to_path_buf();
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
@@ -36,6 +37,7 @@ impl Stack {
             .env("STEPWISE_STACK_DIR", &dir)
             .env("STEPWISE_BIN_DIR", &bin_dir)
             .env("LOCALSTACK_PORT", port.to_string())
+            .env("STEPWISE_DELIVER_TWICE", if deliver_twice { "1" } else { "" })
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -84,9 +86,25 @@ async fn finished(c: &Client, arn: &str) -> aws_sdk_sfn::operation::describe_exe
     }
 }
 
+/// Each state's entered events, to check that nothing ran twice.
+async fn entered(c: &Client, arn: &str) -> Vec<String> {
+    let h = c.get_execution_history().execution_arn(arn).max_results(1000).send().await.expect("history");
+    h.events.iter().filter_map(|e| e.state_entered_event_details.as_ref().map(|d| d.name.clone())).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_through_the_lambda_binaries() {
-    let stack = Stack::up();
+    workflows(false).await;
+}
+
+/// Every SQS message delivered twice: no transition happens twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_deliveries_are_harmless() {
+    workflows(true).await;
+}
+
+async fn workflows(deliver_twice: bool) {
+    let stack = Stack::up(deliver_twice);
     let c = client(&stack.api);
     let role = "arn:aws:iam::123456789012:role/r";
     let act = c.create_activity().name("approve").send().await.expect("CreateActivity").activity_arn;
@@ -119,6 +137,7 @@ async fn workflows_through_the_lambda_binaries() {
     let d = finished(&c, &s.execution_arn).await;
     assert_eq!(d.status, ExecutionStatus::Succeeded);
     assert_eq!(d.output.as_deref(), Some(r#"{"ok":true}"#));
+    assert_eq!(entered(&c, &s.execution_arn).await, ["Prep", "Pause", "Ask", "Done"]);
 
     // A nested .sync execution: the tasks queue, the scheduler Lambda and the child's closing commit.
     let child = c
@@ -145,4 +164,7 @@ async fn workflows_through_the_lambda_binaries() {
     let s = c.start_execution().state_machine_arn(&m).send().await.expect("start");
     let d = finished(&c, &s.execution_arn).await;
     assert_eq!(d.output.as_deref(), Some(r#""from child""#));
+    assert_eq!(entered(&c, &s.execution_arn).await, ["S"]);
+    let children = c.list_executions().state_machine_arn(&child).send().await.expect("list").executions;
+    assert_eq!(children.len(), 1, "one child, however often the task message came");
 }

@@ -43,6 +43,9 @@ struct Args {
     /// Where the function URL of `api` listens.
     #[arg(long, default_value = "127.0.0.1:0")]
     api_listen: SocketAddr,
+    /// Deliver every batch twice, as SQS's at-least-once delivery may (for tests).
+    #[arg(long)]
+    deliver_twice: bool,
 }
 
 struct Clients {
@@ -113,7 +116,13 @@ async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> 
                 })
             })
             .collect();
-        let failed: Vec<String> = match invoke(&c, "scheduler", &json!({ "Records": records })).await {
+        let event = json!({ "Records": records });
+        if args.deliver_twice
+            && let Err(e) = invoke(&c, "scheduler", &event).await
+        {
+            eprintln!("local-host: {e:#}");
+        }
+        let failed: Vec<String> = match invoke(&c, "scheduler", &event).await {
             Ok(r) => r["batchItemFailures"]
                 .as_array()
                 .into_iter()
