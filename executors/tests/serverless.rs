@@ -25,8 +25,7 @@ fn script() -> PathBuf {
 }
 
 impl Stack {
-    fn up(deliver_twice: bool) -> Stack {
-        let tag = if deliver_twice { "twice" } else { "once" };
+    fn up(tag: &str, env: &[(&str, &str)]) -> Stack {
         let dir = std::env::temp_dir().join(format!("stepwise-stack-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_api")).parent().expect("bin dir").to_path_buf();
@@ -37,7 +36,7 @@ impl Stack {
             .env("STEPWISE_STACK_DIR", &dir)
             .env("STEPWISE_BIN_DIR", &bin_dir)
             .env("LOCALSTACK_PORT", port.to_string())
-            .env("STEPWISE_DELIVER_TWICE", if deliver_twice { "1" } else { "" })
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -94,17 +93,34 @@ async fn entered(c: &Client, arn: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_through_the_lambda_binaries() {
-    workflows(false).await;
+    workflows(Stack::up("plain", &[])).await;
 }
 
 /// Every SQS message delivered twice: no transition happens twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_deliveries_are_harmless() {
-    workflows(true).await;
+    workflows(Stack::up("twice", &[("STEPWISE_DELIVER_TWICE", "1")])).await;
 }
 
-async fn workflows(deliver_twice: bool) {
-    let stack = Stack::up(deliver_twice);
+/// Every commit "crashes" between the DynamoDB commit and the SQS send: only
+/// the sweeper's outbox flush moves executions on, and they all finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_recovers_crashes_after_commit() {
+    let fast_sweeper = [("STEPWISE_OUTBOX_GRACE_MS", "0"), ("STEPWISE_SWEEP_SECONDS", "1")];
+    let env = [fast_sweeper.as_slice(), &[("STEPWISE_FAULT_INJECTION", "after-commit")]].concat();
+    workflows(Stack::up("after-commit", &env)).await;
+}
+
+/// Every commit "crashes" after sending but before forgetting its outbox: the
+/// sweeper sends everything again, and nothing happens twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_resends_harmlessly_after_send() {
+    let fast_sweeper = [("STEPWISE_OUTBOX_GRACE_MS", "0"), ("STEPWISE_SWEEP_SECONDS", "1")];
+    let env = [fast_sweeper.as_slice(), &[("STEPWISE_FAULT_INJECTION", "after-send")]].concat();
+    workflows(Stack::up("after-send", &env)).await;
+}
+
+async fn workflows(stack: Stack) {
     let c = client(&stack.api);
     let role = "arn:aws:iam::123456789012:role/r";
     let act = c.create_activity().name("approve").send().await.expect("CreateActivity").activity_arn;

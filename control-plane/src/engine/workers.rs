@@ -112,10 +112,12 @@ pub async fn sweeper(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
 
 /// How old an outbox item must be before the sweeper sends it: older than
 /// any commit still sending its own.
+/// `STEPWISE_OUTBOX_GRACE_MS` overrides it (tests shorten it).
 const OUTBOX_GRACE_MS: i64 = 30_000;
 
 pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
-    let flushed = engine.store.flush_outbox(OUTBOX_GRACE_MS).await?;
+    let grace = std::env::var("STEPWISE_OUTBOX_GRACE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(OUTBOX_GRACE_MS);
+    let flushed = engine.store.flush_outbox(grace).await?;
     if flushed > 0 {
         tracing::info!(flushed, "sent the outbox of commits whose send was lost");
     }

@@ -32,7 +32,29 @@ const CONFLICT_ATTEMPTS_MAX: usize = 5;
 /// Backoff between those tries, times the attempt number.
 const CONFLICT_BACKOFF_MS: u64 = 20;
 
+/// Test-only crash points between a commit and its messages
+/// (`STEPWISE_FAULT_INJECTION=after-commit|after-send`): the process behaves
+/// as if it died there, so the sweeper's recovery can be tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Committed; the outbox was never sent.
+    AfterCommit,
+    /// Committed and sent; the outbox item was never deleted (a second send follows).
+    AfterSend,
+}
+
+impl Fault {
+    fn from_env() -> Option<Fault> {
+        match std::env::var("STEPWISE_FAULT_INJECTION").ok()?.as_str() {
+            "after-commit" => Some(Fault::AfterCommit),
+            "after-send" => Some(Fault::AfterSend),
+            _ => None,
+        }
+    }
+}
+
 pub struct Aws {
+    fault: Option<Fault>,
     dynamodb: aws_sdk_dynamodb::Client,
     sqs: aws_sdk_sqs::Client,
     table: String,
@@ -86,7 +108,12 @@ fn item_of(mut m: HashMap<String, AttributeValue>) -> Result<Item, Error> {
 
 impl Aws {
     pub fn new(conf: &aws_config::SdkConfig, table: String, queue_prefix: String) -> Aws {
+        let fault = Fault::from_env();
+        if let Some(f) = fault {
+            tracing::warn!(fault = ?f, "fault injection is on: commits will not send their messages normally");
+        }
         Aws {
+            fault,
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
             table,
@@ -294,7 +321,11 @@ impl Store for Aws {
         if let Some((pk, sk)) = outbox_key {
             // Committed: send, then forget the outbox item. A failure here
             // leaves the item for flush_outbox; the commit stands.
+            if self.fault == Some(Fault::AfterCommit) {
+                return Ok(()); // as if the process died before sending
+            }
             match self.send_now(&outbox).await {
+                Ok(()) if self.fault == Some(Fault::AfterSend) => {} // died before forgetting the item
                 Ok(()) => {
                     let d = self.write_item(Write::Delete { pk, sk, condition: Condition::None })?;
                     let _ = self.dynamodb.transact_write_items().transact_items(d).send().await;
