@@ -6,10 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use state_language::interpreter::Execution;
 
-/// How long closed task tokens are remembered, so late callers get
-/// `TaskTimedOut` rather than `InvalidToken`.
-pub const CLOSED_TOKEN_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
-
 pub type Key = (String, String);
 
 pub mod keys {
