@@ -130,7 +130,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// A random u64 from the operating system.
 pub fn random_u64() -> u64 {
     let mut b = [0u8; 8];
-    // Without OS randomness nothing here is safe to run; it is always available on our targets.
-    getrandom::fill(&mut b).unwrap_or_default();
+    // Seeds and token keys must be unpredictable: without OS randomness the
+    // server must not run at all, rather than hand out guessable tokens.
+    getrandom::fill(&mut b).expect("the operating system's random number generator");
     u64::from_le_bytes(b)
 }
