@@ -4,6 +4,7 @@
 pub mod api;
 pub mod arn;
 pub mod bench;
+pub mod clock;
 pub mod engine;
 pub mod handlers;
 pub mod local;

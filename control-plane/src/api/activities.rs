@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::{Arn, check_name};
+use crate::clock::now_ms;
 use crate::engine::{Engine, decode, encode};
 use crate::model::{ActivityRecord, InboxEntry, keys};
-use crate::store::sqlite::now_ms;
 use crate::store::{Condition, Query, Write};
 
 /// AWS's GetActivityTask long poll.

@@ -121,7 +121,7 @@ pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
     let arn = r.str("executionArn")?;
     r.bounded("clientToken", 64)?;
     let rec = load(engine, arn).await?;
-    redrivable(&rec, crate::store::sqlite::now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
+    redrivable(&rec, crate::clock::now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
     let after = engine.advance(arn, None, &[Input::Redrive]).await?.ok_or_else(|| no_execution(arn))?;
     let date = after.redrive_ms.ok_or_else(|| Error::api("ExecutionNotRedrivable", "Execution cannot be redriven"))?;
     Ok(json!({"redriveDate": ts(date)}))
@@ -133,7 +133,7 @@ fn describe_record(rec: &ExecutionRecord) -> Value {
     o.insert("input".into(), json!(rec.input));
     o.insert("inputDetails".into(), json!({"included": true}));
     o.insert("redriveCount".into(), json!(rec.redrive_count));
-    match redrivable(rec, crate::store::sqlite::now_ms()) {
+    match redrivable(rec, crate::clock::now_ms()) {
         Ok(()) => {
             o.insert("redriveStatus".into(), json!("REDRIVABLE"));
         }

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::{Arn, check_name};
+use crate::clock::now_ms;
 use crate::engine::{Engine, decode, encode};
 use crate::model::{MachineRecord, VersionRecord, keys};
-use crate::store::sqlite::now_ms;
 use crate::store::{Condition, Query, Write, blob};
 
 pub(super) fn no_machine(arn: &str) -> Error {

@@ -6,8 +6,8 @@ use state_language::interpreter::test_state::{Mock, TestError, TestRequest, test
 
 use super::Req;
 use crate::Error;
+use crate::clock::now_ms;
 use crate::engine::Engine;
-use crate::store::sqlite::now_ms;
 
 /// The name a bare state definition is tested under.
 const DEFAULT_STATE_NAME: &str = "TestState";

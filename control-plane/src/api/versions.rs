@@ -6,9 +6,9 @@ use super::machines::{no_machine, publish_writes};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::Arn;
+use crate::clock::now_ms;
 use crate::engine::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode};
 use crate::model::{AliasRecord, Route, keys};
-use crate::store::sqlite::now_ms;
 use crate::store::{Condition, Query, Write, blob};
 
 /// AWS allows an alias to route to one or two versions.

@@ -9,8 +9,8 @@ use state_language::interpreter::{Execution, Input, StartContext, Step, step_wit
 use super::commit::{Previous, pending_tokens};
 use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, random_u64, sha256_hex};
 use crate::Error;
+use crate::clock::now_ms;
 use crate::model::{ExecutionRecord, InboxEntry, Key, ParentLink, TimerRef, keys};
-use crate::store::sqlite::now_ms;
 use crate::store::{Condition, Query, Write, blob};
 
 /// Inbox entries one step applies at most, so its commit stays within one transaction.

@@ -10,8 +10,8 @@ use std::time::Duration;
 use super::commit::wake;
 use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode, sha256_hex};
 use crate::Error;
+use crate::clock::now_ms;
 use crate::model::{InboxEntry, TaskMessage, TokenRecord, keys, queues};
-use crate::store::sqlite::now_ms;
 use crate::store::{Condition, Write, blob};
 
 /// The interpreter's tokens: a 16-hex-digit task id and 32 hex digits.

@@ -8,8 +8,8 @@ use tokio::sync::watch;
 
 use super::commit::wake;
 use super::{Engine, decode};
+use crate::clock::now_ms;
 use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, queues};
-use crate::store::sqlite::now_ms;
 use crate::store::{Query, Received, Write};
 
 /// Messages a loop takes per receive.

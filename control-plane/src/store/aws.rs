@@ -302,7 +302,7 @@ impl Store for Aws {
         super::check_transaction(&writes, &outbox)?;
         let mut items = writes.into_iter().map(|w| self.write_item(w)).collect::<Result<Vec<_>, _>>()?;
         let outbox_key = (!outbox.is_empty()).then(|| {
-            let now = crate::store::sqlite::now_ms();
+            let now = crate::clock::now_ms();
             (OUTBOX_PK.to_string(), format!("{now:015}#{}", uuid::Uuid::new_v4()))
         });
         if let Some((pk, sk)) = &outbox_key {
@@ -345,7 +345,7 @@ impl Store for Aws {
             descending: false,
         };
         let page = self.query(q).await?;
-        let now = crate::store::sqlite::now_ms();
+        let now = crate::clock::now_ms();
         let mut sent = 0;
         for item in page.items {
             let at: i64 = item.sk.split('#').next().and_then(|t| t.parse().ok()).unwrap_or(0);

@@ -56,10 +56,7 @@ pub(super) fn db(e: rusqlite::Error) -> Error {
     Error::Store(e.to_string())
 }
 
-pub fn now_ms() -> i64 {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    d.as_millis() as i64
-}
+pub(super) use crate::clock::now_ms;
 
 impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite, Error> {
