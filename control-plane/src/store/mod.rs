@@ -156,9 +156,9 @@ pub trait Queue: Send + Sync {
 
 /// Checks a transaction against the limits every backend shares.
 pub fn check_transaction(writes: &[Write], outbox: &[OutMessage]) -> Result<(), Error> {
-    if writes.len() > TRANSACT_ITEMS_MAX {
+    if writes.len() > TRANSACT_WRITES_MAX {
         return Err(Error::Limit(format!(
-            "a transaction of {} items; the limit is {TRANSACT_ITEMS_MAX}",
+            "a transaction of {} items; the limit is {TRANSACT_WRITES_MAX} (one more is kept for the outbox)",
             writes.len()
         )));
     }

@@ -1,0 +1,64 @@
+//! The storage contract every backend keeps, checked on the embedded one:
+//! versions and conditions, the transaction limits, and values split over
+//! several items.
+
+use stepwise_control_plane::Error;
+use stepwise_control_plane::store::sqlite::Sqlite;
+use stepwise_control_plane::store::{Condition, ITEM_BYTES_MAX, Query, Store, TRANSACT_WRITES_MAX, Write, blob};
+
+fn store(name: &str) -> Sqlite {
+    let dir = std::env::temp_dir().join(format!("stepwise-store-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Sqlite::open(&dir.join("db")).unwrap()
+}
+
+#[tokio::test]
+async fn values_bigger_than_an_item_round_trip_and_shrink() {
+    let s = store("blob");
+    let big: Vec<u8> = (0..3 * blob::PART_BYTES + 17).map(|i| (i % 251) as u8).collect();
+    s.transact(blob::puts("P", "K", &big, Condition::NotExists, 0).unwrap(), Vec::new()).await.unwrap();
+    let got = blob::get(&s, "P", "K").await.unwrap().unwrap();
+    assert_eq!((got.bytes.len(), got.parts, got.version), (big.len(), 4, 1));
+    assert_eq!(got.bytes, big);
+    // Replacing it with a small value removes the parts it no longer needs.
+    let writes = blob::puts("P", "K", b"small", Condition::Version(1), got.parts).unwrap();
+    s.transact(writes, Vec::new()).await.unwrap();
+    let got = blob::get(&s, "P", "K").await.unwrap().unwrap();
+    assert_eq!((got.bytes.as_slice(), got.parts, got.version), (&b"small"[..], 1, 2));
+    let q = Query { pk: "P".into(), sk_prefix: String::new(), after: None, limit: 100, descending: false };
+    assert_eq!(s.query(q).await.unwrap().items.len(), 1, "no stale parts left");
+    // A stale version loses; an oversized value is refused up front.
+    let stale = blob::puts("P", "K", b"x", Condition::Version(1), 1).unwrap();
+    assert!(matches!(s.transact(stale, Vec::new()).await, Err(Error::ConditionFailed(_))));
+    assert!(blob::puts("P", "K", &vec![0; blob::BLOB_BYTES_MAX + 1], Condition::None, 0).is_err());
+}
+
+#[tokio::test]
+async fn transactions_keep_dynamodb_limits_and_are_all_or_nothing() {
+    let s = store("limits");
+    let put = |k: usize| Write::put(("P".into(), format!("{k:04}")), vec![1], Condition::None);
+    let too_many: Vec<Write> = (0..=TRANSACT_WRITES_MAX).map(put).collect();
+    assert!(matches!(s.transact(too_many, Vec::new()).await, Err(Error::Limit(_))));
+    let too_big = vec![Write::put(("P".into(), "big".into()), vec![0; ITEM_BYTES_MAX + 1], Condition::None)];
+    assert!(matches!(s.transact(too_big, Vec::new()).await, Err(Error::Limit(_))));
+    // One failed condition undoes the whole transaction.
+    let mixed = vec![put(1), Write::Check { pk: "P".into(), sk: "none".into(), condition: Condition::Exists }];
+    assert!(matches!(s.transact(mixed, Vec::new()).await, Err(Error::ConditionFailed(_))));
+    assert!(s.get("P", "0001").await.unwrap().is_none());
+    // Pages resume after the last key, in either direction.
+    s.transact((0..5).map(put).collect(), Vec::new()).await.unwrap();
+    let page = |after: Option<String>, descending| Query {
+        pk: "P".into(),
+        sk_prefix: String::new(),
+        after,
+        limit: 2,
+        descending,
+    };
+    let first = s.query(page(None, false)).await.unwrap();
+    let second = s.query(page(first.last.clone(), false)).await.unwrap();
+    let keys: Vec<&str> = first.items.iter().chain(&second.items).map(|i| i.sk.as_str()).collect();
+    assert_eq!(keys, ["0000", "0001", "0002", "0003"]);
+    let back = s.query(page(None, true)).await.unwrap();
+    assert_eq!(back.items[0].sk, "0004");
+}
