@@ -9,8 +9,8 @@ use stepwise_control_plane::store::{Condition, ITEM_BYTES_MAX, Query, Store, TRA
 fn store(name: &str) -> Sqlite {
     let dir = std::env::temp_dir().join(format!("stepwise-store-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Sqlite::open(&dir.join("db")).unwrap()
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    Sqlite::open(&dir.join("db")).expect("a store")
 }
 
 #[tokio::test]
