@@ -117,13 +117,30 @@ impl AwsClients {
         let values = map_of(p, "ExpressionAttributeValues")?;
         let ret = str_of(p, "ReturnValues").map(|r| ReturnValue::from(r.as_str()));
         let condition = str_of(p, "ConditionExpression");
+        // putItem, updateItem and deleteItem share their conditional-write
+        // parameters; the SDK's builders differ in type, so a macro applies them.
+        macro_rules! conditional_write {
+            ($builder:expr) => {
+                $builder
+                    .set_table_name(table)
+                    .set_condition_expression(condition)
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .set_return_values(ret)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?
+                    .attributes
+            };
+        }
+        let key = || -> Result<_, Failure> { required(map_of(p, "Key")?, "key") };
         let (item, attributes) = match action {
             "getItem" => {
                 let r = self
                     .dynamodb
                     .get_item()
                     .set_table_name(table)
-                    .set_key(required(map_of(p, "Key")?, "key")?)
+                    .set_key(key()?)
                     .set_consistent_read(p.get("ConsistentRead").and_then(Value::as_bool))
                     .set_projection_expression(str_of(p, "ProjectionExpression"))
                     .set_expression_attribute_names(names)
@@ -133,51 +150,15 @@ impl AwsClients {
                 (r.item, None)
             }
             "putItem" => {
-                let r = self
-                    .dynamodb
-                    .put_item()
-                    .set_table_name(table)
-                    .set_item(required(map_of(p, "Item")?, "item")?)
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values(ret)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
-                (None, r.attributes)
+                (None, conditional_write!(self.dynamodb.put_item().set_item(required(map_of(p, "Item")?, "item")?)))
             }
-            "updateItem" => {
-                let r = self
-                    .dynamodb
-                    .update_item()
-                    .set_table_name(table)
-                    .set_key(required(map_of(p, "Key")?, "key")?)
-                    .set_update_expression(str_of(p, "UpdateExpression"))
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values(ret)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
-                (None, r.attributes)
-            }
-            _ => {
-                let r = self
-                    .dynamodb
-                    .delete_item()
-                    .set_table_name(table)
-                    .set_key(required(map_of(p, "Key")?, "key")?)
-                    .set_condition_expression(condition)
-                    .set_expression_attribute_names(names)
-                    .set_expression_attribute_values(values)
-                    .set_return_values(ret)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_failure("DynamoDB", "AmazonDynamoDBv2", &e))?;
-                (None, r.attributes)
-            }
+            "updateItem" => (
+                None,
+                conditional_write!(
+                    self.dynamodb.update_item().set_key(key()?).set_update_expression(str_of(p, "UpdateExpression"))
+                ),
+            ),
+            _ => (None, conditional_write!(self.dynamodb.delete_item().set_key(key()?))),
         };
         let mut out = Map::new();
         if let Some(i) = item {
