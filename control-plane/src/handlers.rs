@@ -25,9 +25,7 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     if let Some(a) = var("STEPWISE_ACCOUNT_ID") {
         scope.account = a;
     }
-    let opts = crate::server::Options {
-        listen: ([127, 0, 0, 1], 0).into(),
-        data_dir: std::env::temp_dir(),
+    let config = crate::server::EngineConfig {
         scope,
         aws_endpoint: var("STEPWISE_AWS_ENDPOINT"),
         lambda_endpoint: var("STEPWISE_LAMBDA_ENDPOINT"),
@@ -36,7 +34,7 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
         },
     };
-    crate::server::open(&opts).await
+    crate::server::open(&config).await
 }
 
 /// A Lambda function URL or API Gateway HTTP API (payload 2.0) event to the

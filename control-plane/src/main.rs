@@ -133,17 +133,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
             use stepwise_control_plane::server::Backend;
             let backend = match dynamodb_table {
                 Some(table) => Backend::Aws { table, queue_prefix },
-                None => Backend::Embedded,
+                None => Backend::Embedded { data_dir },
             };
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            let opts = stepwise_control_plane::server::Options {
-                listen,
-                data_dir,
-                scope,
-                aws_endpoint,
-                lambda_endpoint,
-                backend,
-            };
+            let engine = stepwise_control_plane::server::EngineConfig { backend, scope, aws_endpoint, lambda_endpoint };
+            let opts = stepwise_control_plane::server::Options { listen, engine };
             server(opts, &log_level, log_json)
         }
     }

@@ -24,30 +24,35 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct Options {
     pub listen: SocketAddr,
-    pub data_dir: PathBuf,
+    pub engine: EngineConfig,
+}
+
+/// What an engine needs, wherever it runs (this server or a Lambda).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub backend: Backend,
     pub scope: Scope,
     /// The endpoint for SQS and DynamoDB integrations; the SDK's own settings apply when unset.
     pub aws_endpoint: Option<String>,
     /// The endpoint for Lambda integrations (defaults to `aws_endpoint`).
     pub lambda_endpoint: Option<String>,
-    pub backend: Backend,
 }
 
 /// Where executions live.
 #[derive(Debug, Clone)]
 pub enum Backend {
-    /// SQLite in `data_dir`.
-    Embedded,
+    /// SQLite in this directory.
+    Embedded { data_dir: PathBuf },
     /// A DynamoDB table and SQS queues named `<queue_prefix><queue>`.
     Aws { table: String, queue_prefix: String },
 }
 
 /// Opens the backend and builds the engine on it.
-pub async fn open(opts: &Options) -> Result<Arc<Engine>, Error> {
+pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &opts.backend {
-        Backend::Embedded => {
-            std::fs::create_dir_all(&opts.data_dir)?;
-            let s = Sqlite::open(&opts.data_dir.join("stepwise.db"))?;
+        Backend::Embedded { data_dir } => {
+            std::fs::create_dir_all(data_dir)?;
+            let s = Sqlite::open(&data_dir.join("stepwise.db"))?;
             // One process owns the file: messages hidden by a previous (crashed)
             // process are visible again at once, so timers keep their deadlines.
             s.reset_visibility().await?;
@@ -80,11 +85,11 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 }
 
 pub async fn serve(opts: Options) -> Result<(), Error> {
-    let engine = open(&opts).await?;
+    let engine = open(&opts.engine).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await?;
-    tracing::info!(listen = %listener.local_addr()?, data_dir = %opts.data_dir.display(), "stepwise server ready");
+    tracing::info!(listen = %listener.local_addr()?, backend = ?opts.engine.backend, "stepwise server ready");
     let (sig_tx, mut sig_rx) = watch::channel(false);
     let server = axum::serve(listener, crate::api::http::router(engine.clone())).with_graceful_shutdown(async move {
         shutdown_signal().await;

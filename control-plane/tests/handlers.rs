@@ -7,18 +7,16 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use stepwise_control_plane::engine::Engine;
 use stepwise_control_plane::handlers;
-use stepwise_control_plane::server::{Backend, Options, open};
+use stepwise_control_plane::server::{Backend, EngineConfig, open};
 
 async fn engine(name: &str) -> Arc<Engine> {
     let dir = std::env::temp_dir().join(format!("stepwise-handlers-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let opts = Options {
-        listen: ([127, 0, 0, 1], 0).into(),
-        data_dir: dir,
+    let opts = EngineConfig {
+        backend: Backend::Embedded { data_dir: dir },
         scope: Default::default(),
         aws_endpoint: None,
         lambda_endpoint: None,
-        backend: Backend::Embedded,
     };
     open(&opts).await.expect("an engine on a fresh store")
 }
