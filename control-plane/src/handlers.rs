@@ -13,7 +13,8 @@ use crate::engine::{Engine, decode, workers};
 use crate::model::{TaskMessage, Wake};
 
 /// Builds the engine a Lambda runs, from its environment: `STEPWISE_TABLE`,
-/// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `AWS_REGION`,
+/// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `STEPWISE_PAYLOAD_BUCKET` (the
+/// claim check's bucket; big payloads stay in DynamoDB parts without it), `AWS_REGION`,
 /// `STEPWISE_ACCOUNT_ID` and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
 pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -32,6 +33,7 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
         backend: crate::server::Backend::Aws {
             table,
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
+            payload_bucket: var("STEPWISE_PAYLOAD_BUCKET"),
         },
     };
     crate::server::open(&config).await

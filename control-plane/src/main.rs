@@ -93,6 +93,10 @@ enum Command {
         /// Prefix of the SQS queue names the AWS backend uses.
         #[arg(long, default_value = "stepwise-")]
         queue_prefix: String,
+        /// With --dynamodb-table: the S3 bucket that holds payloads of 64 KiB and
+        /// more (the claim check); without it they are split over DynamoDB items.
+        #[arg(long, requires = "dynamodb_table")]
+        payload_bucket: Option<String>,
     },
 }
 
@@ -129,10 +133,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
             lambda_endpoint,
             dynamodb_table,
             queue_prefix,
+            payload_bucket,
         } => {
             use stepwise_control_plane::server::Backend;
             let backend = match dynamodb_table {
-                Some(table) => Backend::Aws { table, queue_prefix },
+                Some(table) => Backend::Aws { table, queue_prefix, payload_bucket },
                 None => Backend::Embedded { data_dir },
             };
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };

@@ -43,8 +43,9 @@ pub struct EngineConfig {
 pub enum Backend {
     /// SQLite in this directory.
     Embedded { data_dir: PathBuf },
-    /// A DynamoDB table and SQS queues named `<queue_prefix><queue>`.
-    Aws { table: String, queue_prefix: String },
+    /// A DynamoDB table and SQS queues named `<queue_prefix><queue>`; big
+    /// bodies go to `payload_bucket` in S3 when it is set (the claim check).
+    Aws { table: String, queue_prefix: String, payload_bucket: Option<String> },
 }
 
 /// Opens the backend and builds the engine on it.
@@ -58,9 +59,10 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
             s.reset_visibility().await?;
             (Arc::new(s.clone()), Arc::new(s))
         }
-        Backend::Aws { table, queue_prefix } => {
+        Backend::Aws { table, queue_prefix, payload_bucket } => {
             let conf = crate::engine::aws::sdk_config(opts.aws_endpoint.clone(), &opts.scope.region).await;
-            let a = Arc::new(crate::store::aws::Aws::new(&conf, table.clone(), queue_prefix.clone()));
+            let a = crate::store::aws::Aws::new(&conf, table.clone(), queue_prefix.clone(), payload_bucket.clone());
+            let a = Arc::new(a);
             (a.clone(), a)
         }
     };

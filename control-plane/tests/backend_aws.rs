@@ -27,6 +27,8 @@ fn start(ls: &LocalStack, dir: &std::path::Path) -> Server {
             "stepwise",
             "--queue-prefix",
             "sw-",
+            "--payload-bucket",
+            "sw-payloads",
             "--aws-endpoint",
             &ls.endpoint,
             "--account-id",

@@ -63,6 +63,7 @@ pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
         let left = fire_ms - now_ms();
         if left > 0 {
             // Another hop of a timer longer than one queue delay.
+            tracing::info!(execution = %w.execution_arn, left_ms = left, "timer hop");
             return engine.queue.send(vec![wake(&w.execution_arn, w.timer, left as u64)]).await;
         }
     }

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 
+use super::claim::{CLAIM_BYTES_MIN, Claims};
 use super::{
     Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX,
     Received, Store, Write,
@@ -55,6 +56,8 @@ impl Fault {
 
 pub struct Aws {
     fault: Option<Fault>,
+    /// Big bodies go to S3 when a payload bucket is configured.
+    claims: Option<Claims>,
     dynamodb: aws_sdk_dynamodb::Client,
     sqs: aws_sdk_sqs::Client,
     table: String,
@@ -88,7 +91,8 @@ fn condition(c: Condition) -> (Option<String>, Option<HashMap<String, AttributeV
     }
 }
 
-fn item_of(mut m: HashMap<String, AttributeValue>) -> Result<Item, Error> {
+/// An item as stored: its body, or the S3 key of its body (the claim check).
+fn row_of(mut m: HashMap<String, AttributeValue>) -> Result<(Item, Option<String>), Error> {
     let text = |m: &mut HashMap<String, AttributeValue>, k: &str| match m.remove(k) {
         Some(AttributeValue::S(s)) => Ok(s),
         _ => Err(Error::Corrupt(format!("an item without '{k}'"))),
@@ -103,17 +107,28 @@ fn item_of(mut m: HashMap<String, AttributeValue>) -> Result<Item, Error> {
         Some(AttributeValue::B(b)) => b.into_inner(),
         _ => Vec::new(),
     };
-    Ok(Item { pk, sk, version, body })
+    let claim = match m.remove("c") {
+        Some(AttributeValue::S(c)) => Some(c),
+        _ => None,
+    };
+    Ok((Item { pk, sk, version, body }, claim))
 }
 
 impl Aws {
-    pub fn new(conf: &aws_config::SdkConfig, table: String, queue_prefix: String) -> Aws {
+    /// `payload_bucket` turns the claim check on (see [`super::claim`]).
+    pub fn new(
+        conf: &aws_config::SdkConfig,
+        table: String,
+        queue_prefix: String,
+        payload_bucket: Option<String>,
+    ) -> Aws {
         let fault = Fault::from_env();
         if let Some(f) = fault {
             tracing::warn!(fault = ?f, "fault injection is on: commits will not send their messages normally");
         }
         Aws {
             fault,
+            claims: payload_bucket.map(|b| Claims::new(conf, b)),
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
             table,
@@ -142,18 +157,28 @@ impl Aws {
         Ok(url)
     }
 
-    fn write_item(&self, w: Write) -> Result<TransactWriteItem, Error> {
+    /// One write as a transaction item; `claim` is the S3 key that stands in for a Put's body.
+    fn write_item(&self, w: Write, claim: Option<String>) -> Result<TransactWriteItem, Error> {
         let b = TransactWriteItem::builder();
         Ok(match w {
             Write::Put { pk, sk, body, condition: c } => {
                 let (expr, mut values) = condition(c);
                 let vals = values.get_or_insert_with(HashMap::new);
-                vals.insert(":b".into(), AttributeValue::B(body.into()));
                 vals.insert(":one".into(), AttributeValue::N("1".into()));
+                let update = match claim {
+                    Some(k) => {
+                        vals.insert(":c".into(), s(&k));
+                        "SET c = :c REMOVE b ADD v :one"
+                    }
+                    None => {
+                        vals.insert(":b".into(), AttributeValue::B(body.into()));
+                        "SET b = :b REMOVE c ADD v :one"
+                    }
+                };
                 let u = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(&pk, &sk)))
-                    .update_expression("SET b = :b ADD v :one")
+                    .update_expression(update)
                     .set_condition_expression(expr)
                     .set_expression_attribute_values(values)
                     .build()
@@ -185,6 +210,24 @@ impl Aws {
                 b.condition_check(cc).build()
             }
         })
+    }
+
+    /// Puts a big body in S3 before the transaction that refers to it.
+    async fn claim(&self, w: &Write) -> Result<Option<String>, Error> {
+        match (w, &self.claims) {
+            (Write::Put { body, .. }, Some(c)) if body.len() >= CLAIM_BYTES_MIN => c.put(body).await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Fetches a claimed body back from S3.
+    async fn resolve(&self, (mut item, claim): (Item, Option<String>)) -> Result<Item, Error> {
+        let Some(key) = claim else { return Ok(item) };
+        let claims = self.claims.as_ref().ok_or_else(|| {
+            Error::Store(format!("item {} {} is kept in S3, but no payload bucket is configured", item.pk, item.sk))
+        })?;
+        item.body = claims.get(&key).await?;
+        Ok(item)
     }
 
     /// One TransactWriteItems. A transaction that collides with a concurrent
@@ -230,7 +273,7 @@ impl Aws {
                         SendMessageBatchRequestEntry::builder()
                             .id(i.to_string())
                             .message_body(&m.body)
-                            .delay_seconds(m.delay_ms.div_ceil(1000) as i32)
+                            .delay_seconds(crate::clock::real_delay_ms(m.delay_ms).div_ceil(1000) as i32)
                             .build()
                             .map_err(store_err)
                     })
@@ -264,7 +307,10 @@ impl Store for Aws {
             .send()
             .await
             .map_err(store_err)?;
-        r.item.map(item_of).transpose()
+        match r.item {
+            Some(m) => self.resolve(row_of(m)?).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn query(&self, q: Query) -> Result<Page, Error> {
@@ -287,7 +333,10 @@ impl Store for Aws {
             req = req.set_exclusive_start_key(Some(key(&q.pk, after)));
         }
         let r = req.send().await.map_err(store_err)?;
-        let items = r.items.unwrap_or_default().into_iter().map(item_of).collect::<Result<Vec<_>, _>>()?;
+        let mut items = Vec::new();
+        for m in r.items.unwrap_or_default() {
+            items.push(self.resolve(row_of(m)?).await?);
+        }
         let last = match r.last_evaluated_key {
             Some(mut k) => match k.remove("sk") {
                 Some(AttributeValue::S(s)) => Some(s),
@@ -300,19 +349,20 @@ impl Store for Aws {
 
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
         super::check_transaction(&writes, &outbox)?;
-        let mut items = writes.into_iter().map(|w| self.write_item(w)).collect::<Result<Vec<_>, _>>()?;
+        let mut items = Vec::with_capacity(writes.len() + 1);
+        for w in writes {
+            let claim = self.claim(&w).await?;
+            items.push(self.write_item(w, claim)?);
+        }
         let outbox_key = (!outbox.is_empty()).then(|| {
             let now = crate::clock::now_ms();
             (OUTBOX_PK.to_string(), format!("{now:015}#{}", uuid::Uuid::new_v4()))
         });
         if let Some((pk, sk)) = &outbox_key {
             let body = encode_outbox(&outbox);
-            items.push(self.write_item(Write::Put {
-                pk: pk.clone(),
-                sk: sk.clone(),
-                body,
-                condition: Condition::None,
-            })?);
+            let put = Write::Put { pk: pk.clone(), sk: sk.clone(), body, condition: Condition::None };
+            let claim = self.claim(&put).await?;
+            items.push(self.write_item(put, claim)?);
         }
         if items.len() > super::TRANSACT_ITEMS_MAX {
             return Err(Error::Limit(format!("a transaction of {} items with its outbox", items.len())));
@@ -327,7 +377,7 @@ impl Store for Aws {
             match self.send_now(&outbox).await {
                 Ok(()) if self.fault == Some(Fault::AfterSend) => {} // died before forgetting the item
                 Ok(()) => {
-                    let d = self.write_item(Write::Delete { pk, sk, condition: Condition::None })?;
+                    let d = self.write_item(Write::Delete { pk, sk, condition: Condition::None }, None)?;
                     let _ = self.dynamodb.transact_write_items().transact_items(d).send().await;
                 }
                 Err(e) => tracing::warn!(error = %e, "outbox send failed; the sweeper will retry"),
@@ -352,8 +402,14 @@ impl Store for Aws {
             if at > now - older_than_ms {
                 break;
             }
-            self.send_now(&decode_outbox(&item.body)?).await?;
-            let d = self.write_item(Write::Delete { pk: item.pk, sk: item.sk, condition: Condition::None })?;
+            // Delays count from the commit, not from this late send.
+            let late_ms = u64::try_from(now - at).unwrap_or(0);
+            let mut messages = decode_outbox(&item.body)?;
+            for m in &mut messages {
+                m.delay_ms = m.delay_ms.saturating_sub(late_ms);
+            }
+            self.send_now(&messages).await?;
+            let d = self.write_item(Write::Delete { pk: item.pk, sk: item.sk, condition: Condition::None }, None)?;
             self.dynamodb.transact_write_items().transact_items(d).send().await.map_err(store_err)?;
             sent += 1;
         }

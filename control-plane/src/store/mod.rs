@@ -13,6 +13,7 @@
 
 pub mod aws;
 pub mod blob;
+pub mod claim;
 pub mod sqlite;
 
 use std::time::Duration;

@@ -1,0 +1,240 @@
+//! Workflows driven through the `api` Lambda with aws-sdk-sfn; each checks
+//! its results, its history and that no state ran twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::types::ExecutionStatus;
+use serde_json::{Value, json};
+
+use super::{Stack, entered, finished};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+
+async fn machine(c: &Client, name: &str, definition: String) -> String {
+    let r = c.create_state_machine().name(name).definition(definition).role_arn(ROLE).send().await;
+    r.expect("CreateStateMachine").state_machine_arn
+}
+
+/// A Wait, an activity, and idempotent start.
+pub async fn activity_flow(c: &Client) {
+    let act = c.create_activity().name("approve").send().await.expect("CreateActivity").activity_arn;
+    let def = format!(
+        r#"{{"StartAt":"Prep","States":{{"Prep":{{"Type":"Pass","Result":{{"n":1}},"Next":"Pause"}},
+           "Pause":{{"Type":"Wait","Seconds":1,"Next":"Ask"}},
+           "Ask":{{"Type":"Task","Resource":"{act}","Next":"Done"}},"Done":{{"Type":"Succeed"}}}}}}"#
+    );
+    let m = machine(c, "flow", def).await;
+    let s = c.start_execution().state_machine_arn(&m).name("e1").send().await.expect("start");
+    let again = c.start_execution().state_machine_arn(&m).name("e1").send().await.expect("start again");
+    assert_eq!(again.execution_arn, s.execution_arn, "idempotent start");
+    // The Wait fires through SQS and the scheduler Lambda; then the activity is handed out by the api Lambda.
+    let task = c.get_activity_task().activity_arn(&act).worker_name("w").send().await.expect("GetActivityTask");
+    assert_eq!(task.input.as_deref(), Some(r#"{"n":1}"#));
+    let token = task.task_token.expect("a task");
+    c.send_task_success().task_token(&token).output(r#"{"ok":true}"#).send().await.expect("success");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"ok":true}"#));
+    assert_eq!(entered(c, &s.execution_arn).await, ["Prep", "Pause", "Ask", "Done"]);
+}
+
+/// A nested `.sync:2` execution: the tasks queue, the scheduler Lambda and the child's closing commit.
+pub async fn nested(c: &Client) {
+    let child = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":"from child","End":true}}}"#;
+    let child = machine(c, "child", child.into()).await;
+    let parent = format!(
+        r#"{{"StartAt":"S","States":{{"S":{{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{{"StateMachineArn":"{child}"}},"OutputPath":"$.Output","End":true}}}}}}"#
+    );
+    let m = machine(c, "parent", parent).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.expect("start");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.output.as_deref(), Some(r#""from child""#));
+    assert_eq!(entered(c, &s.execution_arn).await, ["S"]);
+    let children = c.list_executions().state_machine_arn(&child).send().await.expect("list").executions;
+    assert_eq!(children.len(), 1, "one child, however often the task message came");
+}
+
+/// A callback: the SQS integration sends the task token to a queue; the
+/// "external system" (this test) reads it there and answers.
+pub async fn callback(stack: &Stack, c: &Client) {
+    let sqs = stack.sqs();
+    let q = sqs.create_queue().queue_name("callbacks").send().await.expect("CreateQueue").queue_url;
+    let q = q.expect("a queue URL");
+    let def = json!({"StartAt":"Notify","States":{"Notify":{"Type":"Task",
+        "Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters":{"QueueUrl": q, "MessageBody":{"token.$":"$$.Task.Token","order.$":"$.order"}},
+        "ResultPath":"$.reply","End":true}}});
+    let m = machine(c, "callback", def.to_string()).await;
+    let s = c.start_execution().state_machine_arn(&m).input(r#"{"order":7}"#).send().await.expect("start");
+    let msg = loop {
+        let r = sqs.receive_message().queue_url(&q).wait_time_seconds(20).send().await.expect("ReceiveMessage");
+        if let Some(m) = r.messages.unwrap_or_default().into_iter().next() {
+            break m;
+        }
+    };
+    let body: Value = serde_json::from_str(msg.body.as_deref().unwrap_or_default()).expect("a JSON body");
+    assert_eq!(body["order"], 7);
+    let token = body["token"].as_str().expect("the token");
+    c.send_task_success().task_token(token).output(r#"{"shipped":true}"#).send().await.expect("success");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"{"order":7,"reply":{"shipped":true}}"#));
+    let again = c.send_task_success().task_token(token).output("{}").send().await;
+    assert!(again.is_err(), "a closed token is refused");
+}
+
+/// A payload near AWS's 256 KiB limit goes through every step unchanged;
+/// the AWS backend keeps it in S3 (the claim check) and DynamoDB items small.
+pub async fn big_payload(c: &Client) {
+    let input = json!({"blob": "x".repeat(250 * 1024)}).to_string();
+    let def = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Parameters":{"copy.$":"$.blob"},"OutputPath":"$.copy","End":true}}}"#;
+    let m = machine(c, "big", def.into()).await;
+    let s = c.start_execution().state_machine_arn(&m).input(&input).send().await.expect("start");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded, "{:?}", d.cause);
+    assert_eq!(d.output.map(|o| o.len()), Some(250 * 1024 + 2), "the whole string, quoted");
+    let h = c.get_execution_history().execution_arn(&s.execution_arn).send().await.expect("history");
+    let started = h.events[0].execution_started_event_details.as_ref().expect("started details");
+    assert_eq!(started.input.as_deref(), Some(input.as_str()));
+}
+
+/// Waits an hour of (scaled) time: more than SQS's 900 s delay limit, so the
+/// wake-up hops. Gives the number of hops the scheduler logged.
+pub async fn long_wait(stack: &Stack, c: &Client) -> usize {
+    let def = r#"{"StartAt":"Hour","States":{"Hour":{"Type":"Wait","Seconds":3600,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+    let m = machine(c, "hour", def.into()).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.expect("start");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let h = c.get_execution_history().execution_arn(&s.execution_arn).send().await.expect("history");
+    let at = |name: &str| {
+        let e = h.events.iter().find(|e| e.r#type.as_str() == name).expect(name);
+        e.timestamp.as_secs_f64()
+    };
+    let waited = at("WaitStateExited") - at("WaitStateEntered");
+    assert!(waited >= 3600.0, "the Wait ended after {waited} s");
+    let log = stack.log("scheduler");
+    log.lines().filter(|l| l.contains("timer hop") && l.contains(&s.execution_arn)).count()
+}
+
+/// Calls per activity and order, to prove each ran exactly as often as it should.
+type Calls = Arc<Mutex<HashMap<(String, String), usize>>>;
+
+/// An activity worker: polls `activity` and answers by `rule` until aborted.
+fn worker(c: &Client, arn: String, name: &'static str, calls: Calls) -> tokio::task::JoinHandle<()> {
+    let c = c.clone();
+    tokio::spawn(async move {
+        loop {
+            let t = match c.get_activity_task().activity_arn(&arn).worker_name(name).send().await {
+                Ok(t) => t,
+                Err(e) => panic!("{name}: GetActivityTask: {e:?}"),
+            };
+            let Some(token) = t.task_token else { continue };
+            let input: Value = serde_json::from_str(t.input.as_deref().unwrap_or("{}")).expect("JSON input");
+            let order = input["id"].as_str().unwrap_or_default().to_string();
+            let n = {
+                let mut calls = calls.lock().expect("calls");
+                let n = calls.entry((name.to_string(), order.clone())).or_default();
+                *n += 1;
+                *n
+            };
+            let failure = match (name, order.as_str(), n) {
+                ("charge", "flaky", 1) => Some("PaymentDeclinedTransient"),
+                ("reserve", "out-of-stock", _) => Some("OutOfStock"),
+                _ => None,
+            };
+            match failure {
+                Some(e) => {
+                    let cause = format!("{name} {order}");
+                    c.send_task_failure()
+                        .task_token(token)
+                        .error(e)
+                        .cause(cause)
+                        .send()
+                        .await
+                        .expect("failure accepted");
+                }
+                None => {
+                    let out = json!({"by": name, "order": order}).to_string();
+                    c.send_task_success().task_token(token).output(out).send().await.expect("success accepted");
+                }
+            }
+        }
+    })
+}
+
+/// The order saga: create, charge (retried once), reserve, confirm; when
+/// inventory is out of stock, refund and cancel in reverse and fail.
+pub async fn order_saga(c: &Client) {
+    let names = ["create", "charge", "reserve", "confirm", "refund", "cancel"];
+    let calls: Calls = Arc::default();
+    let mut arns = HashMap::new();
+    let mut workers = Vec::new();
+    for name in names {
+        let arn = c.create_activity().name(name).send().await.expect("CreateActivity").activity_arn;
+        workers.push(worker(c, arn.clone(), name, calls.clone()));
+        arns.insert(name, arn);
+    }
+    let task = |name: &str, result: &str, next: Value| {
+        let mut t = json!({"Type":"Task","Resource": arns[name],"ResultPath": result});
+        t.as_object_mut().expect("object").extend(next.as_object().cloned().unwrap_or_default());
+        t
+    };
+    let def = json!({"StartAt":"CreateOrder","States":{
+        "CreateOrder": task("create", "$.order", json!({"Next":"ChargePayment"})),
+        "ChargePayment": task("charge", "$.payment", json!({"Next":"ReserveInventory",
+            "Retry":[{"ErrorEquals":["PaymentDeclinedTransient"],"IntervalSeconds":1,"MaxAttempts":2}]})),
+        "ReserveInventory": task("reserve", "$.reservation", json!({"Next":"SendConfirmation",
+            "Catch":[{"ErrorEquals":["OutOfStock"],"ResultPath":"$.error","Next":"RefundPayment"}]})),
+        "SendConfirmation": task("confirm", "$.confirmation", json!({"End":true})),
+        "RefundPayment": task("refund", "$.refund", json!({"Next":"CancelOrder"})),
+        "CancelOrder": task("cancel", "$.cancel", json!({"Next":"OrderFailed"})),
+        "OrderFailed": {"Type":"Fail","Error":"OrderFailed","Cause":"out of stock; payment refunded"}}});
+    let m = machine(c, "order-saga", def.to_string()).await;
+    let mut runs = Vec::new();
+    for id in ["ok", "flaky", "out-of-stock"] {
+        let input = json!({"id": id}).to_string();
+        let s = c.start_execution().state_machine_arn(&m).name(id).input(input).send().await.expect("start");
+        runs.push((id, s.execution_arn));
+    }
+    let happy = ["CreateOrder", "ChargePayment", "ReserveInventory", "SendConfirmation"];
+    for (id, arn) in &runs {
+        let d = finished(c, arn).await;
+        if *id == "out-of-stock" {
+            assert_eq!(d.status, ExecutionStatus::Failed);
+            assert_eq!(d.error.as_deref(), Some("OrderFailed"));
+            let compensated = ["CreateOrder", "ChargePayment", "ReserveInventory", "RefundPayment", "CancelOrder"];
+            assert_eq!(entered(c, arn).await, [compensated.as_slice(), &["OrderFailed"]].concat());
+        } else {
+            assert_eq!(d.status, ExecutionStatus::Succeeded, "{id}: {:?}", d.cause);
+            let out: Value = serde_json::from_str(d.output.as_deref().expect("output")).expect("JSON");
+            assert_eq!(out["confirmation"], json!({"by":"confirm","order":id}));
+            assert_eq!(entered(c, arn).await, happy);
+        }
+    }
+    for w in workers {
+        w.abort();
+    }
+    let calls = calls.lock().expect("calls").clone();
+    let expected: HashMap<(String, String), usize> = [
+        (("create", "ok"), 1),
+        (("charge", "ok"), 1),
+        (("reserve", "ok"), 1),
+        (("confirm", "ok"), 1),
+        (("create", "flaky"), 1),
+        (("charge", "flaky"), 2),
+        (("reserve", "flaky"), 1),
+        (("confirm", "flaky"), 1),
+        (("create", "out-of-stock"), 1),
+        (("charge", "out-of-stock"), 1),
+        (("reserve", "out-of-stock"), 1),
+        (("refund", "out-of-stock"), 1),
+        (("cancel", "out-of-stock"), 1),
+    ]
+    .into_iter()
+    .map(|((a, o), n)| ((a.to_string(), o.to_string()), n))
+    .collect();
+    assert_eq!(calls, expected, "each activity ran exactly as often as the saga asks");
+}
