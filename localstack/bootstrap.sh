@@ -22,6 +22,9 @@ if ! aws_ dynamodb describe-table --table-name "$table" >/dev/null 2>&1; then
     --attribute-definitions AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=S \
     --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
     --billing-mode PAY_PER_REQUEST >/dev/null
+  # Retention: closed executions carry `expires_at` (epoch seconds); TTL deletes them.
+  aws_ dynamodb update-time-to-live --table-name "$table" \
+    --time-to-live-specification Enabled=true,AttributeName=expires_at >/dev/null
 fi
 
 for q in scheduler tasks; do

@@ -14,7 +14,8 @@ use crate::model::{TaskMessage, Wake};
 
 /// Builds the engine a Lambda runs, from its environment: `STEPWISE_TABLE`,
 /// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `STEPWISE_PAYLOAD_BUCKET` (the
-/// claim check's bucket; big payloads stay in DynamoDB parts without it), `AWS_REGION`,
+/// claim check's bucket; big payloads stay in DynamoDB parts without it),
+/// `STEPWISE_RETENTION_DAYS` (default 90), `AWS_REGION`,
 /// `STEPWISE_ACCOUNT_ID` and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
 pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -34,6 +35,12 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
             table,
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
             payload_bucket: var("STEPWISE_PAYLOAD_BUCKET"),
+            retention_days: match var("STEPWISE_RETENTION_DAYS") {
+                Some(d) => {
+                    d.parse().map_err(|_| Error::Store(format!("STEPWISE_RETENTION_DAYS '{d}' is not a number")))?
+                }
+                None => crate::engine::RETENTION_DAYS_DEFAULT,
+            },
         },
     };
     crate::server::open(&config).await
@@ -51,7 +58,8 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
     } else {
         raw.as_bytes().to_vec()
     };
-    let reply = crate::api::http::serve_request(engine, target, &body).await;
+    let reply = crate::api::http::serve_request(engine.clone(), target, &body).await;
+    report_usage(&engine, "api", target.unwrap_or_default());
     let mut headers = json!({"content-type": "application/x-amz-json-1.0"});
     if let Some(t) = &reply.error_type {
         headers["x-amzn-errortype"] = json!(t);
@@ -86,13 +94,26 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
             failures.push(json!({"itemIdentifier": id}));
         }
     }
+    report_usage(&engine, "scheduler", "");
     json!({"batchItemFailures": failures})
 }
 
 /// The scheduled sweeper: flushes lost outbox messages and overdue timers.
 pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
-    match workers::sweep(&engine).await {
+    let out = match workers::sweep(&engine).await {
         Ok(resent) => json!({"resent": resent}),
         Err(e) => json!({"error": e.to_string()}),
+    };
+    report_usage(&engine, "sweeper", "");
+    out
+}
+
+/// Logs what this invocation spent in billed requests (`store::meter`), one
+/// line per invocation; `scripts/bench-serverless.py` adds them up into the
+/// cost per state transition.
+fn report_usage(engine: &Engine, function: &str, operation: &str) {
+    if let Some(u) = engine.store.take_usage() {
+        let usage = serde_json::to_string(&u).unwrap_or_default();
+        tracing::info!(target: "stepwise::usage", function, operation, usage = %usage, "usage");
     }
 }

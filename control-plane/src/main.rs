@@ -97,6 +97,10 @@ enum Command {
         /// more (the claim check); without it they are split over DynamoDB items.
         #[arg(long, requires = "dynamodb_table")]
         payload_bucket: Option<String>,
+        /// With --dynamodb-table: days a closed execution is kept before the
+        /// table's TTL (attribute `expires_at`) deletes it.
+        #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT)]
+        retention_days: i64,
     },
 }
 
@@ -134,10 +138,11 @@ fn real_main() -> anyhow::Result<ExitCode> {
             dynamodb_table,
             queue_prefix,
             payload_bucket,
+            retention_days,
         } => {
             use stepwise_control_plane::server::Backend;
             let backend = match dynamodb_table {
-                Some(table) => Backend::Aws { table, queue_prefix, payload_bucket },
+                Some(table) => Backend::Aws { table, queue_prefix, payload_bucket, retention_days },
                 None => Backend::Embedded { data_dir },
             };
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };

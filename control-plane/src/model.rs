@@ -49,9 +49,18 @@ pub mod keys {
     pub fn token(hash: &str) -> Key {
         (format!("TOK#{hash}"), "META".into())
     }
-    /// Due timers in time order, for the sweeper.
+    /// Partitions of the timer index: DynamoDB serves about 1,000 writes a
+    /// second per partition, and every Wait writes and deletes an entry.
+    pub const TIMER_SHARDS: u32 = 16;
+    /// The timer index partition of shard `shard`.
+    pub fn timers_shard(shard: u32) -> String {
+        format!("TIMERS#{shard:02}")
+    }
+    /// Due timers in time order within each shard, for the sweeper; an
+    /// execution's timers share a shard.
     pub fn timer(fire_ms: i64, exec_arn: &str, timer_id: u64) -> Key {
-        ("TIMERS".into(), format!("{fire_ms:015}#{exec_arn}#{timer_id}"))
+        let h = exec_arn.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        (timers_shard(h % TIMER_SHARDS), format!("{fire_ms:015}#{exec_arn}#{timer_id}"))
     }
     pub fn tags(arn: &str) -> Key {
         (format!("TAG#{arn}"), "META".into())

@@ -44,8 +44,9 @@ pub enum Backend {
     /// SQLite in this directory.
     Embedded { data_dir: PathBuf },
     /// A DynamoDB table and SQS queues named `<queue_prefix><queue>`; big
-    /// bodies go to `payload_bucket` in S3 when it is set (the claim check).
-    Aws { table: String, queue_prefix: String, payload_bucket: Option<String> },
+    /// bodies go to `payload_bucket` in S3 when it is set (the claim check);
+    /// the table's TTL deletes closed executions after `retention_days`.
+    Aws { table: String, queue_prefix: String, payload_bucket: Option<String>, retention_days: i64 },
 }
 
 /// Opens the backend and builds the engine on it.
@@ -59,7 +60,7 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
             s.reset_visibility().await?;
             (Arc::new(s.clone()), Arc::new(s))
         }
-        Backend::Aws { table, queue_prefix, payload_bucket } => {
+        Backend::Aws { table, queue_prefix, payload_bucket, .. } => {
             let conf = crate::engine::aws::sdk_config(opts.aws_endpoint.clone(), &opts.scope.region).await;
             let a = crate::store::aws::Aws::new(&conf, table.clone(), queue_prefix.clone(), payload_bucket.clone());
             let a = Arc::new(a);
@@ -70,6 +71,9 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
         crate::engine::aws::AwsClients::new(opts.aws_endpoint.clone(), opts.lambda_endpoint.clone(), &opts.scope).await;
     let mut engine = Engine::new(store, queue, opts.scope.clone());
     engine.aws = Some(aws);
+    if let Backend::Aws { retention_days, .. } = &opts.backend {
+        engine.retention_days = *retention_days;
+    }
     Ok(Arc::new(engine))
 }
 

@@ -14,6 +14,10 @@ use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_
 
 /// Bytes of events per history page item.
 pub const HISTORY_PAGE_BYTES_MAX: usize = 300 * 1024;
+/// The longest a Standard execution may run (AWS: one year), plus a day:
+/// items written while an execution runs may expire only after this, so
+/// retention never removes a live execution's data.
+const EXECUTION_LIFETIME_S: i64 = 366 * 86_400;
 
 /// What to write: `before` (records that are harmless if the commit then
 /// fails: new token records and timer index items), then `writes` and
@@ -55,6 +59,11 @@ impl Engine {
     ) -> Result<Plan, Error> {
         let mut plan =
             Plan { before: Vec::new(), writes: Vec::new(), outbox: Vec::new(), after: Vec::new(), closed: false };
+        // Retention (DynamoDB TTL): while running, everything may go a lifetime
+        // plus the retention period after the start; once closed, the record and
+        // its list entry go the retention period after the close, as on AWS.
+        let retention_s = self.retention_days * 86_400;
+        let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
         for c in step.commands {
             match c {
                 Command::RunTask(t) => {
@@ -70,7 +79,8 @@ impl Engine {
                         closed_ms: None,
                     };
                     let (pk, sk) = keys::token(&hash);
-                    plan.before.extend(blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?);
+                    let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
+                    plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
                     let queue = if t.resource.contains(":activity:") {
                         queues::activity(&t.resource)
                     } else {
@@ -118,7 +128,8 @@ impl Engine {
                     closed_ms: Some(now),
                 };
                 let (pk, sk) = keys::token(&super::hash_token(token));
-                plan.after.extend(blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?);
+                let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
+                plan.after.extend(puts.into_iter().map(|w| w.expiring(running_until)));
             }
         }
         let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.state.timers.contains_key(id)).copied().collect();
@@ -127,16 +138,22 @@ impl Engine {
                 plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));
             }
         }
+        let keep_until = match rec.stop_ms {
+            Some(stop) if rec.status != "RUNNING" => stop / 1000 + retention_s,
+            _ => running_until,
+        };
         for (first, page) in pages(&step.events) {
-            plan.writes.push(Write::put(keys::history_page(&rec.arn, first), page, Condition::None));
+            let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
+            plan.writes.push(page.expiring(running_until));
         }
         if prev.status != rec.status || prev.condition == Condition::NotExists {
             let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
-            plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None));
+            plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None).expiring(keep_until));
         }
         plan.writes.extend(consumed.into_iter().map(Write::delete));
         let (pk, sk) = keys::execution(&rec.arn);
-        plan.writes.extend(blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?);
+        let puts = blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?;
+        plan.writes.extend(puts.into_iter().map(|w| w.expiring(keep_until)));
         if plan.writes.len() > TRANSACT_WRITES_MAX {
             return Err(Error::Limit(format!(
                 "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",

@@ -32,12 +32,21 @@ pub use tokens::{hash_token, parse_token};
 const DEFINITION_CACHE_ENTRIES_MAX: usize = 1024;
 /// Attempts a step makes when it loses an optimistic-concurrency race.
 pub const COMMIT_ATTEMPTS_MAX: usize = 16;
+/// AWS keeps closed executions this long.
+pub const RETENTION_DAYS_DEFAULT: i64 = 90;
+/// How often a wait for an execution to close reads the store: soon at
+/// first, then backing off, so short executions answer fast and long ones
+/// cost few reads.
+const WAIT_POLL_MIN: std::time::Duration = std::time::Duration::from_millis(20);
+const WAIT_POLL_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Engine {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     pub scope: Scope,
     pub limits: Limits,
+    /// Days a closed execution is kept (AWS: 90); the AWS backend's TTL deletes it after.
+    pub retention_days: i64,
     /// SQS and DynamoDB clients for service integrations; `None` disables them.
     pub aws: Option<aws::AwsClients>,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
@@ -52,6 +61,7 @@ impl Engine {
             queue,
             scope,
             limits: Limits::default(),
+            retention_days: RETENTION_DAYS_DEFAULT,
             aws: None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
@@ -92,16 +102,27 @@ impl Engine {
         }
     }
 
-    /// Resolves when the execution is no longer running, or at once if it is not.
+    /// Resolves when the execution is no longer running, or at once if it is
+    /// not. This process's own commits notify it; it also reads the store now
+    /// and then, because in the serverless home another process (the
+    /// scheduler Lambda) closes the execution and nothing tells this one.
     pub async fn wait_closed(&self, arn: &str, timeout: std::time::Duration) -> Result<Option<ExecutionRecord>, Error> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
         self.closed.lock().unwrap_or_else(|p| p.into_inner()).entry(arn.to_string()).or_default().push(tx);
-        let current = self.execution(arn).await?.map(|(r, _)| r);
-        if current.as_ref().is_none_or(|r| r.status != "RUNNING") {
-            return Ok(current);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut poll = WAIT_POLL_MIN;
+        loop {
+            let current = self.execution(arn).await?.map(|(r, _)| r);
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if current.as_ref().is_none_or(|r| r.status != "RUNNING") || left.is_zero() {
+                return Ok(current);
+            }
+            tokio::select! {
+                _ = &mut rx => return Ok(self.execution(arn).await?.map(|(r, _)| r)),
+                _ = tokio::time::sleep(poll.min(left)) => {}
+            }
+            poll = (poll * 2).min(WAIT_POLL_MAX);
         }
-        let _ = tokio::time::timeout(timeout, rx).await;
-        Ok(self.execution(arn).await?.map(|(r, _)| r))
     }
 
     fn notify_closed(&self, arn: &str) {

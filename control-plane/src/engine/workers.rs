@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use super::commit::wake;
 use super::{Engine, decode};
 use crate::clock::now_ms;
-use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, queues};
+use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, keys, queues};
 use crate::store::{Query, Received, Write};
 
 /// Messages a loop takes per receive.
@@ -122,13 +122,16 @@ pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
     if flushed > 0 {
         tracing::info!(flushed, "sent the outbox of commits whose send was lost");
     }
-    let q = Query {
-        pk: "TIMERS".into(),
-        sk_prefix: String::new(),
-        after: None,
-        limit: SWEEP_TIMERS_MAX,
-        descending: false,
-    };
+    let mut resent = 0;
+    for shard in 0..keys::TIMER_SHARDS {
+        resent += sweep_timers(engine, keys::timers_shard(shard)).await?;
+    }
+    Ok(resent)
+}
+
+/// One shard of the timer index, oldest first.
+async fn sweep_timers(engine: &Engine, pk: String) -> Result<usize, crate::Error> {
+    let q = Query { pk, sk_prefix: String::new(), after: None, limit: SWEEP_TIMERS_MAX, descending: false };
     let page = engine.store.query(q).await?;
     let now = now_ms();
     let mut resent = 0;

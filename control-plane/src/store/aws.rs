@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWr
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 
 use super::claim::{CLAIM_BYTES_MIN, Claims};
+use super::meter::{Meter, Usage};
 use super::{
     Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX,
     Received, Store, Write,
@@ -22,8 +23,15 @@ use super::{
 use crate::Error;
 use crate::engine::sha256_hex;
 
-/// The partition of pending outbox items.
-const OUTBOX_PK: &str = "OUTBOX";
+/// The attribute DynamoDB's TTL deletes items by (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Partitions of pending outbox items: every commit with messages writes and
+/// deletes one, more than one DynamoDB partition's ~1,000 writes a second.
+const OUTBOX_SHARDS: u32 = 16;
+
+fn outbox_pk(shard: u32) -> String {
+    format!("OUTBOX#{shard:02}")
+}
 /// SQS's largest SendMessageBatch.
 const SEND_BATCH_MAX: usize = 10;
 /// Outbox items one flush sends at most.
@@ -58,6 +66,7 @@ pub struct Aws {
     fault: Option<Fault>,
     /// Big bodies go to S3 when a payload bucket is configured.
     claims: Option<Claims>,
+    meter: Meter,
     dynamodb: aws_sdk_dynamodb::Client,
     sqs: aws_sdk_sqs::Client,
     table: String,
@@ -68,6 +77,24 @@ pub struct Aws {
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_string())
+}
+
+/// An item's size as DynamoDB bills it: attribute names and values.
+fn row_bytes(row: &HashMap<String, AttributeValue>) -> usize {
+    let value = |v: &AttributeValue| match v {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+        AttributeValue::B(b) => b.as_ref().len(),
+        _ => 1,
+    };
+    row.iter().map(|(k, v)| k.len() + value(v)).sum()
+}
+
+/// The billed size of a write: a put's item; deletes and checks as one unit.
+fn write_bytes(w: &Write, claim: Option<&String>) -> usize {
+    match w {
+        Write::Put { pk, sk, body, .. } => pk.len() + sk.len() + claim.map_or(body.len(), String::len) + 16,
+        _ => 1,
+    }
 }
 
 fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
@@ -129,6 +156,7 @@ impl Aws {
         Aws {
             fault,
             claims: payload_bucket.map(|b| Claims::new(conf, b)),
+            meter: Meter::default(),
             dynamodb: aws_sdk_dynamodb::Client::new(conf),
             sqs: aws_sdk_sqs::Client::new(conf),
             table,
@@ -151,6 +179,7 @@ impl Aws {
         }
         let name = self.queue_name(queue);
         // CreateQueue is idempotent; activity queues come and go with activities.
+        self.meter.sqs(0);
         let url = self.sqs.create_queue().queue_name(&name).send().await.map_err(store_err)?.queue_url;
         let url = url.ok_or_else(|| Error::Store(format!("no URL for queue {name}")))?;
         self.urls.lock().unwrap_or_else(|p| p.into_inner()).insert(queue.to_string(), url.clone());
@@ -161,20 +190,26 @@ impl Aws {
     fn write_item(&self, w: Write, claim: Option<String>) -> Result<TransactWriteItem, Error> {
         let b = TransactWriteItem::builder();
         Ok(match w {
-            Write::Put { pk, sk, body, condition: c } => {
+            Write::Put { pk, sk, body, condition: c, expires_s } => {
                 let (expr, mut values) = condition(c);
                 let vals = values.get_or_insert_with(HashMap::new);
                 vals.insert(":one".into(), AttributeValue::N("1".into()));
-                let update = match claim {
+                let (mut set, remove) = match claim {
                     Some(k) => {
                         vals.insert(":c".into(), s(&k));
-                        "SET c = :c REMOVE b ADD v :one"
+                        ("SET c = :c".to_string(), "b")
                     }
                     None => {
                         vals.insert(":b".into(), AttributeValue::B(body.into()));
-                        "SET b = :b REMOVE c ADD v :one"
+                        ("SET b = :b".to_string(), "c")
                     }
                 };
+                if let Some(at) = expires_s {
+                    // The table's TTL attribute (localstack/bootstrap.sh, infra/terraform).
+                    vals.insert(":x".into(), AttributeValue::N(at.to_string()));
+                    set.push_str(&format!(", {TTL_ATTRIBUTE} = :x"));
+                }
+                let update = format!("{set} REMOVE {remove} ADD v :one");
                 let u = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(&pk, &sk)))
@@ -215,7 +250,10 @@ impl Aws {
     /// Puts a big body in S3 before the transaction that refers to it.
     async fn claim(&self, w: &Write) -> Result<Option<String>, Error> {
         match (w, &self.claims) {
-            (Write::Put { body, .. }, Some(c)) if body.len() >= CLAIM_BYTES_MIN => c.put(body).await.map(Some),
+            (Write::Put { body, .. }, Some(c)) if body.len() >= CLAIM_BYTES_MIN => {
+                self.meter.s3_put();
+                c.put(body).await.map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -226,6 +264,7 @@ impl Aws {
         let claims = self.claims.as_ref().ok_or_else(|| {
             Error::Store(format!("item {} {} is kept in S3, but no payload bucket is configured", item.pk, item.sk))
         })?;
+        self.meter.s3_get();
         item.body = claims.get(&key).await?;
         Ok(item)
     }
@@ -233,9 +272,10 @@ impl Aws {
     /// One TransactWriteItems. A transaction that collides with a concurrent
     /// one on the same item (DynamoDB cancels it with `TransactionConflict`)
     /// is tried again a few times; a failed condition is the caller's to handle.
-    async fn transact_items(&self, items: Vec<TransactWriteItem>) -> Result<(), Error> {
+    async fn transact_items(&self, items: Vec<TransactWriteItem>, sizes: &[usize]) -> Result<(), Error> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         for attempt in 1..=CONFLICT_ATTEMPTS_MAX {
+            self.meter.transact(sizes.iter().copied());
             let r = self.dynamodb.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let Err(e) = r else { return Ok(()) };
             let reasons: Vec<String> = match e.as_service_error() {
@@ -278,6 +318,7 @@ impl Aws {
                             .map_err(store_err)
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                self.meter.sqs(chunk.iter().map(|m| m.body.len()).sum());
                 let r = self
                     .sqs
                     .send_message_batch()
@@ -297,6 +338,10 @@ impl Aws {
 
 #[async_trait]
 impl Store for Aws {
+    fn take_usage(&self) -> Option<Usage> {
+        Some(self.meter.take())
+    }
+
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error> {
         let r = self
             .dynamodb
@@ -307,6 +352,7 @@ impl Store for Aws {
             .send()
             .await
             .map_err(store_err)?;
+        self.meter.read(r.item.as_ref().map_or(0, row_bytes));
         match r.item {
             Some(m) => self.resolve(row_of(m)?).await.map(Some),
             None => Ok(None),
@@ -333,6 +379,7 @@ impl Store for Aws {
             req = req.set_exclusive_start_key(Some(key(&q.pk, after)));
         }
         let r = req.send().await.map_err(store_err)?;
+        self.meter.read(r.items().iter().map(row_bytes).sum());
         let mut items = Vec::new();
         for m in r.items.unwrap_or_default() {
             items.push(self.resolve(row_of(m)?).await?);
@@ -350,24 +397,28 @@ impl Store for Aws {
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
         super::check_transaction(&writes, &outbox)?;
         let mut items = Vec::with_capacity(writes.len() + 1);
+        let mut sizes = Vec::with_capacity(writes.len() + 1);
         for w in writes {
             let claim = self.claim(&w).await?;
+            sizes.push(write_bytes(&w, claim.as_ref()));
             items.push(self.write_item(w, claim)?);
         }
         let outbox_key = (!outbox.is_empty()).then(|| {
             let now = crate::clock::now_ms();
-            (OUTBOX_PK.to_string(), format!("{now:015}#{}", uuid::Uuid::new_v4()))
+            let id = uuid::Uuid::new_v4();
+            (outbox_pk(id.as_u128() as u32 % OUTBOX_SHARDS), format!("{now:015}#{id}"))
         });
         if let Some((pk, sk)) = &outbox_key {
             let body = encode_outbox(&outbox);
-            let put = Write::Put { pk: pk.clone(), sk: sk.clone(), body, condition: Condition::None };
+            let put = Write::Put { pk: pk.clone(), sk: sk.clone(), body, condition: Condition::None, expires_s: None };
             let claim = self.claim(&put).await?;
+            sizes.push(write_bytes(&put, claim.as_ref()));
             items.push(self.write_item(put, claim)?);
         }
         if items.len() > super::TRANSACT_ITEMS_MAX {
             return Err(Error::Limit(format!("a transaction of {} items with its outbox", items.len())));
         }
-        self.transact_items(items).await?;
+        self.transact_items(items, &sizes).await?;
         if let Some((pk, sk)) = outbox_key {
             // Committed: send, then forget the outbox item. A failure here
             // leaves the item for flush_outbox; the commit stands.
@@ -377,8 +428,9 @@ impl Store for Aws {
             match self.send_now(&outbox).await {
                 Ok(()) if self.fault == Some(Fault::AfterSend) => {} // died before forgetting the item
                 Ok(()) => {
-                    let d = self.write_item(Write::Delete { pk, sk, condition: Condition::None }, None)?;
-                    let _ = self.dynamodb.transact_write_items().transact_items(d).send().await;
+                    if let Err(e) = self.forget_outbox(&pk, &sk).await {
+                        tracing::warn!(error = %e, "a sent outbox item was not deleted; the sweeper will send it again");
+                    }
                 }
                 Err(e) => tracing::warn!(error = %e, "outbox send failed; the sweeper will retry"),
             }
@@ -387,13 +439,18 @@ impl Store for Aws {
     }
 
     async fn flush_outbox(&self, older_than_ms: i64) -> Result<usize, Error> {
-        let q = Query {
-            pk: OUTBOX_PK.into(),
-            sk_prefix: String::new(),
-            after: None,
-            limit: FLUSH_ITEMS_MAX,
-            descending: false,
-        };
+        let mut sent = 0;
+        for shard in 0..OUTBOX_SHARDS {
+            sent += self.flush_shard(outbox_pk(shard), older_than_ms).await?;
+        }
+        Ok(sent)
+    }
+}
+
+impl Aws {
+    /// Sends one outbox shard's items older than the grace, oldest first.
+    async fn flush_shard(&self, pk: String, older_than_ms: i64) -> Result<usize, Error> {
+        let q = Query { pk, sk_prefix: String::new(), after: None, limit: FLUSH_ITEMS_MAX, descending: false };
         let page = self.query(q).await?;
         let now = crate::clock::now_ms();
         let mut sent = 0;
@@ -409,11 +466,23 @@ impl Store for Aws {
                 m.delay_ms = m.delay_ms.saturating_sub(late_ms);
             }
             self.send_now(&messages).await?;
-            let d = self.write_item(Write::Delete { pk: item.pk, sk: item.sk, condition: Condition::None }, None)?;
-            self.dynamodb.transact_write_items().transact_items(d).send().await.map_err(store_err)?;
+            self.forget_outbox(&item.pk, &item.sk).await?;
             sent += 1;
         }
         Ok(sent)
+    }
+
+    /// Deletes a sent outbox item: a plain delete (half a transactional one's units).
+    async fn forget_outbox(&self, pk: &str, sk: &str) -> Result<(), Error> {
+        self.meter.write(1);
+        self.dynamodb
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, sk)))
+            .send()
+            .await
+            .map_err(store_err)?;
+        Ok(())
     }
 }
 
@@ -461,6 +530,8 @@ impl Queue for Aws {
             .send()
             .await
             .map_err(store_err)?;
+        let bytes = r.messages().iter().map(|m| m.body().map_or(0, str::len)).sum();
+        self.meter.sqs(bytes);
         Ok(r.messages
             .unwrap_or_default()
             .into_iter()
@@ -479,6 +550,7 @@ impl Queue for Aws {
 
     async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error> {
         let url = self.url(queue).await?;
+        self.meter.sqs(0);
         self.sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await.map_err(store_err)?;
         Ok(())
     }

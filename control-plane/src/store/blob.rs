@@ -24,9 +24,16 @@ pub fn puts(pk: &str, sk: &str, bytes: &[u8], condition: Condition, old_parts: u
     let mut writes = Vec::with_capacity(parts.max(old_parts));
     let mut head = (parts as u32).to_be_bytes().to_vec();
     head.extend_from_slice(chunks[0]);
-    writes.push(Write::Put { pk: pk.into(), sk: sk.into(), body: head, condition });
+    writes.push(Write::Put { pk: pk.into(), sk: sk.into(), body: head, condition, expires_s: None });
     for (i, c) in chunks.iter().enumerate().skip(1) {
-        writes.push(Write::Put { pk: pk.into(), sk: part_key(sk, i), body: c.to_vec(), condition: Condition::None });
+        let part = Write::Put {
+            pk: pk.into(),
+            sk: part_key(sk, i),
+            body: c.to_vec(),
+            condition: Condition::None,
+            expires_s: None,
+        };
+        writes.push(part);
     }
     for i in parts..old_parts {
         writes.push(Write::Delete { pk: pk.into(), sk: part_key(sk, i), condition: Condition::None });

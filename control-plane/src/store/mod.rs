@@ -14,6 +14,7 @@
 pub mod aws;
 pub mod blob;
 pub mod claim;
+pub mod meter;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -64,6 +65,9 @@ pub enum Write {
         sk: String,
         body: Vec<u8>,
         condition: Condition,
+        /// When the backend may delete the item (epoch seconds; DynamoDB TTL).
+        /// Backends without TTL keep it.
+        expires_s: Option<i64>,
     },
     Delete {
         pk: String,
@@ -80,7 +84,14 @@ pub enum Write {
 
 impl Write {
     pub fn put(key: (String, String), body: Vec<u8>, condition: Condition) -> Write {
-        Write::Put { pk: key.0, sk: key.1, body, condition }
+        Write::Put { pk: key.0, sk: key.1, body, condition, expires_s: None }
+    }
+    /// The same write, of an item that may be deleted after `at_s` (epoch seconds).
+    pub fn expiring(mut self, at_s: i64) -> Write {
+        if let Write::Put { expires_s, .. } = &mut self {
+            *expires_s = Some(at_s);
+        }
+        self
     }
     pub fn delete(key: (String, String)) -> Write {
         Write::Delete { pk: key.0, sk: key.1, condition: Condition::None }
@@ -138,6 +149,12 @@ pub trait Store: Send + Sync {
     /// outbox commits with the writes have nothing to do.
     async fn flush_outbox(&self, _older_than_ms: i64) -> Result<usize, Error> {
         Ok(0)
+    }
+
+    /// What this store has spent since the last call, for backends that are
+    /// billed per request ([`meter`]); `None` for the others.
+    fn take_usage(&self) -> Option<meter::Usage> {
+        None
     }
 }
 

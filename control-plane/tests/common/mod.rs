@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod host_prefix;
+
+pub use host_prefix::NoHostPrefix;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,8 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_sfn::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
 
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/test";
 
@@ -103,29 +105,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// Removes the `sync-` host prefix the SDK adds for StartSyncExecution and
-/// TestState, so a plain `127.0.0.1` endpoint works (the README shows this).
-#[derive(Debug)]
-pub struct NoHostPrefix;
-
-impl Intercept for NoHostPrefix {
-    fn name(&self) -> &'static str {
-        "NoHostPrefix"
-    }
-    fn modify_before_signing(
-        &self,
-        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let uri = ctx.request().uri().to_string();
-        if uri.contains("://sync-") {
-            ctx.request_mut().set_uri(uri.replacen("://sync-", "://", 1))?;
-        }
-        Ok(())
     }
 }
 

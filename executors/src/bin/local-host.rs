@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -62,7 +63,10 @@ async fn config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// Invokes `function`; logs a line with its duration, which the cost
+/// benchmark adds up as Lambda milliseconds.
 async fn invoke(c: &Clients, function: &str, event: &Value) -> anyhow::Result<Value> {
+    let start = std::time::Instant::now();
     let r = c
         .lambda
         .invoke()
@@ -72,6 +76,7 @@ async fn invoke(c: &Clients, function: &str, event: &Value) -> anyhow::Result<Va
         .await
         .with_context(|| format!("invoking {function}"))?;
     let bytes = r.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
+    println!("{}", json!({"invocation": function, "ms": start.elapsed().as_secs_f64() * 1000.0}));
     if r.function_error().is_some() {
         anyhow::bail!("{function} failed: {}", String::from_utf8_lossy(&bytes));
     }
@@ -95,6 +100,7 @@ async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> 
                 .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
                 .send()
                 .await?;
+            println!("{}", json!({"esm_sqs_requests": 1}));
             let got = r.messages.unwrap_or_default();
             let empty = got.is_empty();
             batch.extend(got);
@@ -134,12 +140,17 @@ async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> 
                 batch.iter().filter_map(|m| m.message_id.clone()).collect() // the whole batch comes back
             }
         };
-        for m in &batch {
-            if !failed.iter().any(|f| Some(f) == m.message_id.as_ref())
-                && let Some(h) = &m.receipt_handle
-            {
-                c.sqs.delete_message().queue_url(&url).receipt_handle(h).send().await?;
-            }
+        // Like Lambda's event source mapping: the successes go in one DeleteMessageBatch.
+        let done: Vec<_> = batch
+            .iter()
+            .filter(|m| !failed.iter().any(|f| Some(f) == m.message_id.as_ref()))
+            .filter_map(|m| m.receipt_handle.clone())
+            .enumerate()
+            .map(|(i, h)| DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(h).build())
+            .collect::<Result<_, _>>()?;
+        for chunk in done.chunks(10) {
+            c.sqs.delete_message_batch().queue_url(&url).set_entries(Some(chunk.to_vec())).send().await?;
+            println!("{}", json!({"esm_sqs_requests": 1}));
         }
     }
 }

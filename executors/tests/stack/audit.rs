@@ -12,6 +12,8 @@ use serde_json::Value;
 
 /// Scan pages one audit reads at most.
 const SCAN_PAGES_MAX: usize = 1_000;
+/// How long a closed execution is kept (the default retention: 90 days).
+const RETENTION_S: i64 = 90 * 86_400;
 /// DynamoDB's item size limit.
 const ITEM_BYTES_MAX: usize = 400 * 1024;
 
@@ -80,8 +82,12 @@ fn blob(items: &BTreeMap<String, Vec<u8>>, sk: &str) -> Result<Value, String> {
 pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Result<Audit, String> {
     let mut partitions: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
     let mut claimed = 0;
+    let mut expiry: BTreeMap<(String, String), i64> = BTreeMap::new();
     for row in scan(db).await? {
         let (pk, sk) = (text(&row, "pk"), text(&row, "sk"));
+        if let Some(x) = row.get("expires_at").and_then(|v| v.as_n().ok()) {
+            expiry.insert((pk.clone(), sk.clone()), x.parse().map_err(|_| format!("{pk} {sk}: expires_at {x}"))?);
+        }
         if size(&row) > ITEM_BYTES_MAX {
             return Err(format!("item {pk} {sk} has {} bytes", size(&row)));
         }
@@ -117,6 +123,16 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
         if let Some(sk) = items.keys().find(|sk| sk.starts_with("I#")) {
             return Err(format!("{arn}: inbox entry {sk} was never applied"));
         }
+        // Retention: a closed record goes 90 days after its close, its history no sooner.
+        let stop_s = rec["stopMs"].as_i64().ok_or(format!("{arn}: closed without stop_ms"))? / 1000;
+        if expiry.get(&(pk.clone(), "META".to_string())) != Some(&(stop_s + RETENTION_S)) {
+            return Err(format!("{arn}: the record does not expire {RETENTION_S} s after its close"));
+        }
+        for sk in items.keys().filter(|sk| sk.starts_with("H#")) {
+            if expiry.get(&(pk.clone(), sk.clone())).is_none_or(|x| *x < stop_s + RETENTION_S) {
+                return Err(format!("{arn} {sk}: history would expire before its execution's record"));
+            }
+        }
         let last = rec["state"]["last_event_id"].as_u64().ok_or(format!("{arn}: no last_event_id"))?;
         let mut ids = Vec::new();
         for (sk, page) in items.iter().filter(|(sk, _)| sk.starts_with("H#")) {
@@ -131,7 +147,8 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
     if let Some((arn, _)) = indexed.first_key_value() {
         return Err(format!("{arn} is listed but has no record: a lost execution"));
     }
-    if let Some(t) = partitions.get("TIMERS").and_then(|p| p.keys().next()) {
+    let timers = partitions.iter().filter(|(pk, _)| pk.starts_with("TIMERS#"));
+    if let Some(t) = timers.flat_map(|(_, p)| p.keys()).next() {
         return Err(format!("timer {t} outlived its execution"));
     }
     for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with("TOK#")) {

@@ -4,6 +4,8 @@ pub mod audit;
 #[path = "../../../control-plane/tests/common/corpus.rs"]
 #[allow(dead_code)] // the server tests use all of it; these only part
 pub mod corpus;
+#[path = "../../../control-plane/tests/common/host_prefix.rs"]
+mod host_prefix;
 pub mod scenarios;
 
 use std::io::{BufRead, BufReader};
@@ -77,6 +79,7 @@ impl Stack {
             .credentials_provider(credentials())
             .endpoint_url(&self.api)
             .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .interceptor(host_prefix::NoHostPrefix)
             .build();
         Client::from_conf(conf)
     }
