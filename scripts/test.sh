@@ -30,6 +30,9 @@ if grep -qE "^test result: FAILED|error: test failed|could not compile" "$log"; 
   exit 1
 fi
 
+echo "== Lambda zips for provided.al2023, arm64 and x86_64 (cargo-lambda with zig)"
+./scripts/package-lambdas.sh
+
 echo "== fuzz smoke (${FUZZ_SECONDS:-60}s per target)"
 ./scripts/fuzz-smoke.sh
 
