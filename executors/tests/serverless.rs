@@ -71,14 +71,19 @@ async fn the_sweeper_recovers_crashes_after_commit() {
 }
 
 /// Every commit "crashes" after sending but before forgetting its outbox: the
-/// sweeper sends everything again, and nothing happens twice.
+/// sweeper sends everything again, and nothing happens twice. And SQS "loses"
+/// every delayed message: only the sweeper's timer index fires the timers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sweeper_resends_harmlessly_after_send() {
+async fn the_sweeper_resends_harmlessly_after_send_and_fires_lost_timers() {
     let env = [
         ("STEPWISE_OUTBOX_GRACE_MS", "0"),
         ("STEPWISE_SWEEP_SECONDS", "1"),
-        ("STEPWISE_FAULT_INJECTION", "after-send"),
+        ("STEPWISE_TIME_SCALE", TIME_SCALE),
+        ("STEPWISE_FAULT_INJECTION", "after-send,lose-timers"),
     ];
     let stack = Stack::up("after-send", &env);
+    let hops = scenarios::long_wait(&stack, &stack.sfn()).await;
+    assert_eq!(hops, 0, "every hop's message was lost");
+    assert!(stack.log("sweeper").contains("re-sent the wake-ups of overdue timers"), "the sweeper fired the timer");
     scenarios(&stack).await;
 }

@@ -126,6 +126,9 @@ pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
     for shard in 0..keys::TIMER_SHARDS {
         resent += sweep_timers(engine, keys::timers_shard(shard)).await?;
     }
+    if resent > 0 {
+        tracing::info!(resent, "re-sent the wake-ups of overdue timers");
+    }
     Ok(resent)
 }
 

@@ -14,6 +14,7 @@
 pub mod aws;
 pub mod blob;
 pub mod claim;
+pub mod fault;
 pub mod meter;
 pub mod sqlite;
 

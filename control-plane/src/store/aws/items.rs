@@ -1,83 +1,18 @@
-//! The AWS backend: items in one DynamoDB table, queues in SQS.
-//!
-//! DynamoDB and SQS share no transaction, so a commit's outbox is an item
-//! written in the same TransactWriteItems as the commit; after the commit
-//! the messages go to SQS and the outbox item is deleted. If the process dies
-//! in between, [`Store::flush_outbox`] (run by the sweeper) sends them later:
-//! messages are wake-ups, so a second delivery is harmless.
+//! The DynamoDB side of the AWS backend: versioned items in one table,
+//! written in transactions, with the claim check for big bodies.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, TransactWriteItem, Update};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
 
-use super::claim::{CLAIM_BYTES_MIN, Claims};
-use super::meter::{Meter, Usage};
-use super::{
-    Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX,
-    Received, Store, Write,
-};
+use super::outbox::{OUTBOX_SHARDS, encode_outbox, outbox_pk};
+use super::{Aws, CONFLICT_ATTEMPTS_MAX, CONFLICT_BACKOFF_MS, TTL_ATTRIBUTE, key, s, store_err};
 use crate::Error;
-use crate::engine::sha256_hex;
-
-/// The attribute DynamoDB's TTL deletes items by (epoch seconds).
-pub const TTL_ATTRIBUTE: &str = "expires_at";
-/// Partitions of pending outbox items: every commit with messages writes and
-/// deletes one, more than one DynamoDB partition's ~1,000 writes a second.
-const OUTBOX_SHARDS: u32 = 16;
-
-fn outbox_pk(shard: u32) -> String {
-    format!("OUTBOX#{shard:02}")
-}
-/// SQS's largest SendMessageBatch.
-const SEND_BATCH_MAX: usize = 10;
-/// Outbox items one flush sends at most.
-const FLUSH_ITEMS_MAX: usize = 100;
-/// Tries of a transaction that collides with a concurrent one.
-const CONFLICT_ATTEMPTS_MAX: usize = 5;
-/// Backoff between those tries, times the attempt number.
-const CONFLICT_BACKOFF_MS: u64 = 20;
-
-/// Test-only crash points between a commit and its messages
-/// (`STEPWISE_FAULT_INJECTION=after-commit|after-send`): the process behaves
-/// as if it died there, so the sweeper's recovery can be tested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Committed; the outbox was never sent.
-    AfterCommit,
-    /// Committed and sent; the outbox item was never deleted (a second send follows).
-    AfterSend,
-}
-
-impl Fault {
-    fn from_env() -> Option<Fault> {
-        match std::env::var("STEPWISE_FAULT_INJECTION").ok()?.as_str() {
-            "after-commit" => Some(Fault::AfterCommit),
-            "after-send" => Some(Fault::AfterSend),
-            _ => None,
-        }
-    }
-}
-
-pub struct Aws {
-    fault: Option<Fault>,
-    /// Big bodies go to S3 when a payload bucket is configured.
-    claims: Option<Claims>,
-    meter: Meter,
-    dynamodb: aws_sdk_dynamodb::Client,
-    sqs: aws_sdk_sqs::Client,
-    table: String,
-    queue_prefix: String,
-    /// Queue name to URL, resolved (or created) once.
-    urls: Mutex<HashMap<String, String>>,
-}
-
-fn s(v: &str) -> AttributeValue {
-    AttributeValue::S(v.to_string())
-}
+use crate::store::claim::CLAIM_BYTES_MIN;
+use crate::store::meter::Usage;
+use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Store, Write};
 
 /// An item's size as DynamoDB bills it: attribute names and values.
 fn row_bytes(row: &HashMap<String, AttributeValue>) -> usize {
@@ -95,15 +30,6 @@ fn write_bytes(w: &Write, claim: Option<&String>) -> usize {
         Write::Put { pk, sk, body, .. } => pk.len() + sk.len() + claim.map_or(body.len(), String::len) + 16,
         _ => 1,
     }
-}
-
-fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
-}
-
-/// The whole error chain: an SDK error's Display alone says only "service error".
-fn store_err(e: impl std::error::Error) -> Error {
-    Error::Store(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())
 }
 
 /// A condition as a DynamoDB condition expression and its values.
@@ -142,52 +68,8 @@ fn row_of(mut m: HashMap<String, AttributeValue>) -> Result<(Item, Option<String
 }
 
 impl Aws {
-    /// `payload_bucket` turns the claim check on (see [`super::claim`]).
-    pub fn new(
-        conf: &aws_config::SdkConfig,
-        table: String,
-        queue_prefix: String,
-        payload_bucket: Option<String>,
-    ) -> Aws {
-        let fault = Fault::from_env();
-        if let Some(f) = fault {
-            tracing::warn!(fault = ?f, "fault injection is on: commits will not send their messages normally");
-        }
-        Aws {
-            fault,
-            claims: payload_bucket.map(|b| Claims::new(conf, b)),
-            meter: Meter::default(),
-            dynamodb: aws_sdk_dynamodb::Client::new(conf),
-            sqs: aws_sdk_sqs::Client::new(conf),
-            table,
-            queue_prefix,
-            urls: Mutex::default(),
-        }
-    }
-
-    /// SQS queue names allow `[A-Za-z0-9_-]{1,80}`: activity queues get a hash.
-    pub fn queue_name(&self, queue: &str) -> String {
-        match queue.strip_prefix("activity#") {
-            Some(arn) => format!("{}act-{}", self.queue_prefix, &sha256_hex(arn.as_bytes())[..32]),
-            None => format!("{}{queue}", self.queue_prefix),
-        }
-    }
-
-    async fn url(&self, queue: &str) -> Result<String, Error> {
-        if let Some(u) = self.urls.lock().unwrap_or_else(|p| p.into_inner()).get(queue) {
-            return Ok(u.clone());
-        }
-        let name = self.queue_name(queue);
-        // CreateQueue is idempotent; activity queues come and go with activities.
-        self.meter.sqs(0);
-        let url = self.sqs.create_queue().queue_name(&name).send().await.map_err(store_err)?.queue_url;
-        let url = url.ok_or_else(|| Error::Store(format!("no URL for queue {name}")))?;
-        self.urls.lock().unwrap_or_else(|p| p.into_inner()).insert(queue.to_string(), url.clone());
-        Ok(url)
-    }
-
     /// One write as a transaction item; `claim` is the S3 key that stands in for a Put's body.
-    fn write_item(&self, w: Write, claim: Option<String>) -> Result<TransactWriteItem, Error> {
+    pub(super) fn write_item(&self, w: Write, claim: Option<String>) -> Result<TransactWriteItem, Error> {
         let b = TransactWriteItem::builder();
         Ok(match w {
             Write::Put { pk, sk, body, condition: c, expires_s } => {
@@ -297,43 +179,6 @@ impl Aws {
         }
         Ok(())
     }
-
-    async fn send_now(&self, messages: &[OutMessage]) -> Result<(), Error> {
-        let mut by_queue: HashMap<&str, Vec<&OutMessage>> = HashMap::new();
-        for m in messages {
-            by_queue.entry(m.queue.as_str()).or_default().push(m);
-        }
-        for (queue, ms) in by_queue {
-            let url = self.url(queue).await?;
-            for chunk in ms.chunks(SEND_BATCH_MAX) {
-                let entries = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        SendMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .message_body(&m.body)
-                            .delay_seconds(crate::clock::real_delay_ms(m.delay_ms).div_ceil(1000) as i32)
-                            .build()
-                            .map_err(store_err)
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.meter.sqs(chunk.iter().map(|m| m.body.len()).sum());
-                let r = self
-                    .sqs
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(store_err)?;
-                if !r.failed.is_empty() {
-                    return Err(Error::Store(format!("SQS refused {} messages", r.failed.len())));
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -395,7 +240,7 @@ impl Store for Aws {
     }
 
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
-        super::check_transaction(&writes, &outbox)?;
+        crate::store::check_transaction(&writes, &outbox)?;
         let mut items = Vec::with_capacity(writes.len() + 1);
         let mut sizes = Vec::with_capacity(writes.len() + 1);
         for w in writes {
@@ -415,18 +260,18 @@ impl Store for Aws {
             sizes.push(write_bytes(&put, claim.as_ref()));
             items.push(self.write_item(put, claim)?);
         }
-        if items.len() > super::TRANSACT_ITEMS_MAX {
+        if items.len() > crate::store::TRANSACT_ITEMS_MAX {
             return Err(Error::Limit(format!("a transaction of {} items with its outbox", items.len())));
         }
         self.transact_items(items, &sizes).await?;
         if let Some((pk, sk)) = outbox_key {
             // Committed: send, then forget the outbox item. A failure here
             // leaves the item for flush_outbox; the commit stands.
-            if self.fault == Some(Fault::AfterCommit) {
+            if self.fault.after_commit {
                 return Ok(()); // as if the process died before sending
             }
             match self.send_now(&outbox).await {
-                Ok(()) if self.fault == Some(Fault::AfterSend) => {} // died before forgetting the item
+                Ok(()) if self.fault.after_send => {} // died before forgetting the item
                 Ok(()) => {
                     if let Err(e) = self.forget_outbox(&pk, &sk).await {
                         tracing::warn!(error = %e, "a sent outbox item was not deleted; the sweeper will send it again");
@@ -444,114 +289,5 @@ impl Store for Aws {
             sent += self.flush_shard(outbox_pk(shard), older_than_ms).await?;
         }
         Ok(sent)
-    }
-}
-
-impl Aws {
-    /// Sends one outbox shard's items older than the grace, oldest first.
-    async fn flush_shard(&self, pk: String, older_than_ms: i64) -> Result<usize, Error> {
-        let q = Query { pk, sk_prefix: String::new(), after: None, limit: FLUSH_ITEMS_MAX, descending: false };
-        let page = self.query(q).await?;
-        let now = crate::clock::now_ms();
-        let mut sent = 0;
-        for item in page.items {
-            let at: i64 = item.sk.split('#').next().and_then(|t| t.parse().ok()).unwrap_or(0);
-            if at > now - older_than_ms {
-                break;
-            }
-            // Delays count from the commit, not from this late send.
-            let late_ms = u64::try_from(now - at).unwrap_or(0);
-            let mut messages = decode_outbox(&item.body)?;
-            for m in &mut messages {
-                m.delay_ms = m.delay_ms.saturating_sub(late_ms);
-            }
-            self.send_now(&messages).await?;
-            self.forget_outbox(&item.pk, &item.sk).await?;
-            sent += 1;
-        }
-        Ok(sent)
-    }
-
-    /// Deletes a sent outbox item: a plain delete (half a transactional one's units).
-    async fn forget_outbox(&self, pk: &str, sk: &str) -> Result<(), Error> {
-        self.meter.write(1);
-        self.dynamodb
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk, sk)))
-            .send()
-            .await
-            .map_err(store_err)?;
-        Ok(())
-    }
-}
-
-fn encode_outbox(messages: &[OutMessage]) -> Vec<u8> {
-    let v: Vec<serde_json::Value> =
-        messages.iter().map(|m| serde_json::json!({"queue": m.queue, "body": m.body, "delayMs": m.delay_ms})).collect();
-    serde_json::to_vec(&v).unwrap_or_default()
-}
-
-fn decode_outbox(body: &[u8]) -> Result<Vec<OutMessage>, Error> {
-    let v: Vec<serde_json::Value> = serde_json::from_slice(body).map_err(|e| Error::Corrupt(e.to_string()))?;
-    Ok(v.into_iter()
-        .map(|m| OutMessage {
-            queue: m["queue"].as_str().unwrap_or_default().to_string(),
-            body: m["body"].as_str().unwrap_or_default().to_string(),
-            delay_ms: m["delayMs"].as_u64().unwrap_or(0),
-        })
-        .collect())
-}
-
-#[async_trait]
-impl Queue for Aws {
-    async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
-        super::check_messages(&messages)?;
-        self.send_now(&messages).await
-    }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        wait: Duration,
-        visibility: Duration,
-    ) -> Result<Vec<Received>, Error> {
-        let url = self.url(queue).await?;
-        let wait_s = wait.as_millis().min(u128::from(RECEIVE_WAIT_MS_MAX)) as i32 / 1000;
-        let r = self
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(max.clamp(1, RECEIVE_MESSAGES_MAX) as i32)
-            .wait_time_seconds(wait_s)
-            .visibility_timeout(visibility.as_secs().max(1) as i32)
-            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .map_err(store_err)?;
-        let bytes = r.messages().iter().map(|m| m.body().map_or(0, str::len)).sum();
-        self.meter.sqs(bytes);
-        Ok(r.messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| Received {
-                receive_count: m
-                    .attributes
-                    .as_ref()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(1),
-                body: m.body.unwrap_or_default(),
-                receipt: m.receipt_handle.unwrap_or_default(),
-            })
-            .collect())
-    }
-
-    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error> {
-        let url = self.url(queue).await?;
-        self.meter.sqs(0);
-        self.sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await.map_err(store_err)?;
-        Ok(())
     }
 }
