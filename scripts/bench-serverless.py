@@ -127,7 +127,7 @@ def run(workload, n, bin_dir):
 
 
 def tally(d, transitions, elapsed):
-    t = {"transitions": transitions, "seconds": round(elapsed, 1), "dynamodb_read_unit": 0, "dynamodb_write_unit": 0, "sqs_request": 0, "s3_put": 0, "s3_get": 0, "lambda_request": 0, "lambda_ms": 0.0, "sweeper_invocations": 0}
+    t = {"transitions": transitions, "seconds": round(elapsed, 1), "dynamodb_read_unit": 0, "dynamodb_write_unit": 0, "sqs_request": 0, "s3_put": 0, "s3_get": 0, "lambda_request": 0, "lambda_ms": 0.0, "activity_poll_ms": 0, "sweeper_invocations": 0}
     for f in ("api", "scheduler", "sweeper"):
         for line in (d / "logs" / f"{f}.log").read_text().splitlines():
             try:
@@ -140,6 +140,8 @@ def tally(d, transitions, elapsed):
             if fields.get("operation", "").endswith(OBSERVING):
                 continue
             u = json.loads(fields["usage"])
+            if fields.get("operation", "").endswith("GetActivityTask"):
+                t["activity_poll_ms"] += fields.get("ms", 0)
             t["dynamodb_read_unit"] += u["dynamodb_read_units"]
             t["dynamodb_write_unit"] += u["dynamodb_write_units"]
             t["sqs_request"] += u["sqs_requests"]
@@ -162,7 +164,10 @@ def tally(d, transitions, elapsed):
 def cost_per_million(t):
     per = 1e6 / t["transitions"]
     parts = {k: t[k] * per * PRICE[k] for k in ("dynamodb_read_unit", "dynamodb_write_unit", "sqs_request", "s3_put", "s3_get", "lambda_request")}
-    parts["lambda_duration"] = t["lambda_ms"] / 1000 * LAMBDA_GB * per * PRICE["lambda_gb_second"]
+    gb_second = LAMBDA_GB * per * PRICE["lambda_gb_second"] / 1000
+    # GetActivityTask long-polls inside the api Lambda: idle workers' waiting is billed too.
+    parts["lambda_duration_polling"] = min(t["activity_poll_ms"], t["lambda_ms"]) * gb_second
+    parts["lambda_duration"] = t["lambda_ms"] * gb_second - parts["lambda_duration_polling"]
     return parts
 
 

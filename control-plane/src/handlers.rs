@@ -58,8 +58,9 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
     } else {
         raw.as_bytes().to_vec()
     };
+    let start = std::time::Instant::now();
     let reply = crate::api::http::serve_request(engine.clone(), target, &body).await;
-    report_usage(&engine, "api", target.unwrap_or_default());
+    report_usage(&engine, "api", target.unwrap_or_default(), start);
     let mut headers = json!({"content-type": "application/x-amz-json-1.0"});
     if let Some(t) = &reply.error_type {
         headers["x-amzn-errortype"] = json!(t);
@@ -76,6 +77,7 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
 /// reported in `batchItemFailures` (the event source mapping's
 /// `ReportBatchItemFailures`), so only they are delivered again.
 pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
+    let start = std::time::Instant::now();
     let mut failures = Vec::new();
     for record in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
         let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
@@ -94,26 +96,28 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
             failures.push(json!({"itemIdentifier": id}));
         }
     }
-    report_usage(&engine, "scheduler", "");
+    report_usage(&engine, "scheduler", "", start);
     json!({"batchItemFailures": failures})
 }
 
 /// The scheduled sweeper: flushes lost outbox messages and overdue timers.
 pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
+    let start = std::time::Instant::now();
     let out = match workers::sweep(&engine).await {
         Ok(resent) => json!({"resent": resent}),
         Err(e) => json!({"error": e.to_string()}),
     };
-    report_usage(&engine, "sweeper", "");
+    report_usage(&engine, "sweeper", "", start);
     out
 }
 
-/// Logs what this invocation spent in billed requests (`store::meter`), one
-/// line per invocation; `scripts/bench-serverless.py` adds them up into the
-/// cost per state transition.
-fn report_usage(engine: &Engine, function: &str, operation: &str) {
+/// Logs what this invocation spent in billed requests (`store::meter`) and
+/// how long it took, one line per invocation; `scripts/bench-serverless.py`
+/// adds them up into the cost per state transition.
+fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::time::Instant) {
     if let Some(u) = engine.store.take_usage() {
         let usage = serde_json::to_string(&u).unwrap_or_default();
-        tracing::info!(target: "stepwise::usage", function, operation, usage = %usage, "usage");
+        let ms = start.elapsed().as_millis() as u64;
+        tracing::info!(target: "stepwise::usage", function, operation, ms, usage = %usage, "usage");
     }
 }
