@@ -11,6 +11,10 @@ use serde_json::{Value, json};
 use super::{Stack, entered, finished};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/r";
+/// 20 s long polls of the callback queue before the test gives up.
+const RECEIVES_MAX: usize = 5;
+/// Tasks (or empty polls) one activity worker handles before it stops.
+const WORKER_POLLS_MAX: usize = 1_000;
 
 async fn machine(c: &Client, name: &str, definition: String) -> String {
     let r = c.create_state_machine().name(name).definition(definition).role_arn(ROLE).send().await;
@@ -68,12 +72,15 @@ pub async fn callback(stack: &Stack, c: &Client) {
         "ResultPath":"$.reply","End":true}}});
     let m = machine(c, "callback", def.to_string()).await;
     let s = c.start_execution().state_machine_arn(&m).input(r#"{"order":7}"#).send().await.expect("start");
-    let msg = loop {
+    let mut msg = None;
+    for _ in 0..RECEIVES_MAX {
         let r = sqs.receive_message().queue_url(&q).wait_time_seconds(20).send().await.expect("ReceiveMessage");
-        if let Some(m) = r.messages.unwrap_or_default().into_iter().next() {
-            break m;
+        msg = r.messages.unwrap_or_default().into_iter().next();
+        if msg.is_some() {
+            break;
         }
-    };
+    }
+    let msg = msg.expect("the task token reached the queue");
     let body: Value = serde_json::from_str(msg.body.as_deref().unwrap_or_default()).expect("a JSON body");
     assert_eq!(body["order"], 7);
     let token = body["token"].as_str().expect("the token");
@@ -137,7 +144,7 @@ type Calls = Arc<Mutex<HashMap<(String, String), usize>>>;
 fn worker(c: &Client, arn: String, name: &'static str, calls: Calls) -> tokio::task::JoinHandle<()> {
     let c = c.clone();
     tokio::spawn(async move {
-        loop {
+        for _ in 0..WORKER_POLLS_MAX {
             let t = match c.get_activity_task().activity_arn(&arn).worker_name(name).send().await {
                 Ok(t) => t,
                 Err(e) => panic!("{name}: GetActivityTask: {e:?}"),
