@@ -22,6 +22,11 @@ echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== Terraform: fmt, and checkov offline (provider plugins cannot be downloaded here, so no validate)"
+terraform fmt -check -recursive infra/terraform
+# checkov pins an old boto3; uvx keeps it in its own environment.
+uvx --from checkov==3.3.30 checkov -d infra/terraform --quiet --compact --skip-download 2>/dev/null | tee /dev/stderr | grep -q "Failed checks: 0,"
+
 log="$(mktemp)"
 echo "== tests (unit, CLI, server API with aws-sdk-sfn/boto3/AWS CLI, crash recovery, LocalStack backends and Lambda binaries, purity, AWS corpora)"
 cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|corpus through the server|corpus sample|TestState corpus|histories)" || true

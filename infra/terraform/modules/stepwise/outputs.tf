@@ -1,0 +1,29 @@
+output "api_url" {
+  description = "The Step Functions API: point an AWS SDK's endpoint here (requests are signed, AWS_IAM)."
+  value       = aws_lambda_function_url.api.function_url
+}
+
+output "api_function_arn" {
+  description = "The api function, for the lambda:InvokeFunctionUrl permission of callers."
+  value       = aws_lambda_function.fn["api"].arn
+}
+
+output "table_name" {
+  description = "The DynamoDB table."
+  value       = aws_dynamodb_table.main.name
+}
+
+output "queue_urls" {
+  description = "The scheduler and tasks queues."
+  value       = { for k, q in aws_sqs_queue.main : k => q.url }
+}
+
+output "dlq_urls" {
+  description = "Their dead-letter queues."
+  value       = { for k, q in aws_sqs_queue.dlq : k => q.url }
+}
+
+output "payload_bucket" {
+  description = "The S3 bucket of claim-checked payloads."
+  value       = aws_s3_bucket.payloads.bucket
+}
