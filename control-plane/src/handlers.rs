@@ -36,9 +36,9 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
             payload_bucket: var("STEPWISE_PAYLOAD_BUCKET"),
             retention_days: match var("STEPWISE_RETENTION_DAYS") {
-                Some(d) => {
-                    d.parse().map_err(|_| Error::Store(format!("STEPWISE_RETENTION_DAYS '{d}' is not a number")))?
-                }
+                Some(d) => d.parse().ok().filter(|n| (1..=36_500).contains(n)).ok_or_else(|| {
+                    Error::Store(format!("STEPWISE_RETENTION_DAYS '{d}' is not a number of days from 1 to 36500"))
+                })?,
                 None => crate::engine::RETENTION_DAYS_DEFAULT,
             },
         },

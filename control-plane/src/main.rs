@@ -99,7 +99,8 @@ enum Command {
         payload_bucket: Option<String>,
         /// With --dynamodb-table: days a closed execution is kept before the
         /// table's TTL (attribute `expires_at`) deletes it.
-        #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT)]
+        #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT,
+              value_parser = clap::value_parser!(i64).range(1..=36_500))]
         retention_days: i64,
     },
 }

@@ -160,3 +160,16 @@ fn bench_runs_a_small_load() {
     assert!(report["executions_per_second"].as_f64().unwrap() > 0.0);
     assert!(report["server_rss_kib"].as_array().unwrap().len() >= 2);
 }
+
+/// A retention of zero or less would let TTL delete executions as they close.
+#[test]
+fn server_refuses_a_retention_that_is_not_a_positive_number_of_days() {
+    for bad in ["0", "-5", "many"] {
+        stepwise()
+            .args(["server", "--dynamodb-table", "t", &format!("--retention-days={bad}")])
+            .assert()
+            .failure()
+            .code(2)
+            .stderr(predicates::str::contains("--retention-days"));
+    }
+}

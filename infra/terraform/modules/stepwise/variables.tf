@@ -39,6 +39,10 @@ variable "retention_days" {
   description = "Days closed executions are kept before DynamoDB TTL deletes them (AWS: 90)."
   type        = number
   default     = 90
+  validation {
+    condition     = var.retention_days >= 1 && var.retention_days <= 36500
+    error_message = "retention_days: 1 to 36500; a closed execution must outlive its close."
+  }
 }
 
 variable "log_retention_days" {
