@@ -16,7 +16,8 @@ use crate::model::{TaskMessage, Wake};
 /// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `STEPWISE_PAYLOAD_BUCKET` (the
 /// claim check's bucket; big payloads stay in DynamoDB parts without it),
 /// `STEPWISE_RETENTION_DAYS` (default 90), `AWS_REGION`,
-/// `STEPWISE_ACCOUNT_ID` and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
+/// `STEPWISE_ACCOUNT_ID`, `STEPWISE_AUTH` (`none` or `sigv4`) with
+/// `STEPWISE_CREDENTIALS`, and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
 pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let table = var("STEPWISE_TABLE").ok_or_else(|| Error::Store("STEPWISE_TABLE is not set".into()))?;
@@ -27,7 +28,13 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     if let Some(a) = var("STEPWISE_ACCOUNT_ID") {
         scope.account = a;
     }
+    let auth = crate::api::auth::Auth::parse(
+        var("STEPWISE_AUTH").as_deref().unwrap_or("none"),
+        var("STEPWISE_CREDENTIALS").as_deref(),
+        &scope.region,
+    )?;
     let config = crate::server::EngineConfig {
+        auth,
         scope,
         aws_endpoint: var("STEPWISE_AWS_ENDPOINT"),
         lambda_endpoint: var("STEPWISE_LAMBDA_ENDPOINT"),
@@ -49,18 +56,15 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
 /// A Lambda function URL or API Gateway HTTP API (payload 2.0) event to the
 /// same router as `stepwise server`.
 pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
-    let headers = event.get("headers").and_then(Value::as_object);
-    let target = headers
-        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")).and_then(|(_, v)| v.as_str()));
-    let raw = event.get("body").and_then(Value::as_str).unwrap_or_default();
-    let body = if event.get("isBase64Encoded").and_then(Value::as_bool).unwrap_or(false) {
-        base64::engine::general_purpose::STANDARD.decode(raw).unwrap_or_default()
-    } else {
-        raw.as_bytes().to_vec()
-    };
     let start = std::time::Instant::now();
-    let reply = crate::api::http::serve_request(engine.clone(), target, &body).await;
-    report_usage(&engine, "api", target.unwrap_or_default(), start);
+    let (reply, target) = match http_request(&event) {
+        Ok(request) => {
+            let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+            (crate::api::http::serve_http(engine.clone(), request).await, target)
+        }
+        Err(why) => (crate::api::http::bad_request(&why), None),
+    };
+    report_usage(&engine, "api", target.as_deref().unwrap_or_default(), start);
     let mut headers = json!({"content-type": "application/x-amz-json-1.0"});
     if let Some(t) = &reply.error_type {
         headers["x-amzn-errortype"] = json!(t);
@@ -71,6 +75,28 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
         "body": String::from_utf8_lossy(&reply.body),
         "isBase64Encoded": false,
     })
+}
+
+/// The HTTP request inside a function URL or HTTP API (payload 2.0) event,
+/// whole, because a SigV4 signature covers the method, path, query, headers and body.
+fn http_request(event: &Value) -> Result<http::Request<Vec<u8>>, String> {
+    let raw = event.get("body").and_then(Value::as_str).unwrap_or_default();
+    let body = if event.get("isBase64Encoded").and_then(Value::as_bool).unwrap_or(false) {
+        base64::engine::general_purpose::STANDARD.decode(raw).map_err(|e| format!("the body is not base64: {e}"))?
+    } else {
+        raw.as_bytes().to_vec()
+    };
+    let method = event.pointer("/requestContext/http/method").and_then(Value::as_str).unwrap_or("POST");
+    let path = event.get("rawPath").and_then(Value::as_str).unwrap_or("/");
+    let uri = match event.get("rawQueryString").and_then(Value::as_str).filter(|q| !q.is_empty()) {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    };
+    let mut request = http::Request::builder().method(method).uri(uri);
+    for (k, v) in event.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        request = request.header(k.as_str(), v.as_str().unwrap_or_default());
+    }
+    request.body(body).map_err(|e| format!("the request is malformed: {e}"))
 }
 
 /// An SQS batch from the scheduler or tasks queue. Messages that fail are

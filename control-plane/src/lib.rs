@@ -39,6 +39,9 @@ pub enum Error {
     Limit(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Settings that cannot work, found at start-up.
+    #[error("bad configuration: {0}")]
+    Config(String),
     #[error("cannot serve: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -102,6 +102,11 @@ enum Command {
         #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT,
               value_parser = clap::value_parser!(i64).range(1..=36_500))]
         retention_days: i64,
+        /// How requests are authenticated: `none`, or `sigv4`, where every request
+        /// must be signed (AWS Signature Version 4, service `states`, this region)
+        /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
+        #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
+        auth: String,
     },
 }
 
@@ -140,14 +145,18 @@ fn real_main() -> anyhow::Result<ExitCode> {
             queue_prefix,
             payload_bucket,
             retention_days,
+            auth,
         } => {
             use stepwise_control_plane::server::Backend;
             let backend = match dynamodb_table {
                 Some(table) => Backend::Aws { table, queue_prefix, payload_bucket, retention_days },
                 None => Backend::Embedded { data_dir },
             };
+            let credentials = std::env::var("STEPWISE_CREDENTIALS").ok();
+            let auth = stepwise_control_plane::api::auth::Auth::parse(&auth, credentials.as_deref(), &region)?;
             let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            let engine = stepwise_control_plane::server::EngineConfig { backend, scope, aws_endpoint, lambda_endpoint };
+            let engine =
+                stepwise_control_plane::server::EngineConfig { backend, scope, aws_endpoint, lambda_endpoint, auth };
             let opts = stepwise_control_plane::server::Options { listen, engine };
             server(opts, &log_level, log_json)
         }

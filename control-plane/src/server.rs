@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub aws_endpoint: Option<String>,
     /// The endpoint for Lambda integrations (defaults to `aws_endpoint`).
     pub lambda_endpoint: Option<String>,
+    /// How API requests are authenticated.
+    pub auth: crate::api::auth::Auth,
 }
 
 /// Where executions live.
@@ -71,6 +73,7 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
         crate::engine::aws::AwsClients::new(opts.aws_endpoint.clone(), opts.lambda_endpoint.clone(), &opts.scope).await;
     let mut engine = Engine::new(store, queue, opts.scope.clone());
     engine.aws = Some(aws);
+    engine.auth = opts.auth.clone();
     if let Backend::Aws { retention_days, .. } = &opts.backend {
         engine.retention_days = *retention_days;
     }

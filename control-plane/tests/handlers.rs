@@ -17,6 +17,7 @@ async fn engine(name: &str) -> Arc<Engine> {
         scope: Default::default(),
         aws_endpoint: None,
         lambda_endpoint: None,
+        auth: Default::default(),
     };
     open(&opts).await.expect("an engine on a fresh store")
 }

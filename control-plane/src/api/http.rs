@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -28,6 +28,11 @@ pub struct Reply {
     pub status: u16,
     pub error_type: Option<String>,
     pub body: Vec<u8>,
+}
+
+/// A request that cannot be read at all.
+pub fn bad_request(why: &str) -> Reply {
+    error_reply(400, "SerializationException", why)
 }
 
 fn error_reply(status: u16, kind: &str, message: &str) -> Reply {
@@ -75,13 +80,25 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
     }
 }
 
-async fn handle(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Body) -> Response {
+/// Serves one whole HTTP request: its signature first (when the engine asks
+/// for one), then the operation its target header names.
+pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>) -> Reply {
+    let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+    // The verifier consumes the request; the body is kept for the operation.
+    let body = request.body().clone();
+    if let Err((kind, message)) = engine.auth.check(request).await {
+        return error_reply(400, kind, &message);
+    }
+    serve_request(engine, target.as_deref(), &body).await
+}
+
+async fn handle(State(engine): State<Arc<Engine>>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, REQUEST_BYTES_MAX).await {
         Ok(b) => b,
         Err(_) => return respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large")),
     };
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-    respond(serve_request(engine, target, &bytes).await)
+    respond(serve_http(engine, axum::http::Request::from_parts(parts, bytes.to_vec())).await)
 }
 
 fn respond(r: Reply) -> Response {

@@ -3,6 +3,7 @@
 //! error. The HTTP server and the Lambda `api` shim both route here.
 
 mod activities;
+pub mod auth;
 mod executions;
 mod history;
 pub mod http;

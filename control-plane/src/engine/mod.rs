@@ -49,6 +49,8 @@ pub struct Engine {
     pub retention_days: i64,
     /// SQS and DynamoDB clients for service integrations; `None` disables them.
     pub aws: Option<aws::AwsClients>,
+    /// How API requests are authenticated (checked before anything else).
+    pub auth: crate::api::auth::Auth,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
@@ -63,6 +65,7 @@ impl Engine {
             limits: Limits::default(),
             retention_days: RETENTION_DAYS_DEFAULT,
             aws: None,
+            auth: crate::api::auth::Auth::None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
         }

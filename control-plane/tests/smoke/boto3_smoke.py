@@ -3,6 +3,7 @@
 Usage: python3 boto3_smoke.py http://127.0.0.1:PORT
 """
 import json
+import os
 import sys
 import time
 
@@ -15,8 +16,9 @@ sfn = boto3.client(
     "stepfunctions",
     endpoint_url=endpoint,
     region_name="us-east-1",
-    aws_access_key_id="test",
-    aws_secret_access_key="test",
+    # The server's keys when it checks signatures (`--auth sigv4`).
+    aws_access_key_id=os.environ.get("STEPWISE_TEST_ACCESS_KEY_ID", "test"),
+    aws_secret_access_key=os.environ.get("STEPWISE_TEST_SECRET_ACCESS_KEY", "test"),
     config=Config(inject_host_prefix=False, retries={"max_attempts": 1}),
 )
 ROLE = "arn:aws:iam::123456789012:role/smoke"

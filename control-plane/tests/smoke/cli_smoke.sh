@@ -2,7 +2,9 @@
 # The AWS CLI against `stepwise server`: the README's tour, checked.
 # Usage: cli_smoke.sh http://127.0.0.1:PORT
 set -euo pipefail
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+# The server's keys when it checks signatures (`--auth sigv4`).
+export AWS_ACCESS_KEY_ID="${STEPWISE_TEST_ACCESS_KEY_ID:-test}" AWS_SECRET_ACCESS_KEY="${STEPWISE_TEST_SECRET_ACCESS_KEY:-test}"
+export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
 sfn() { aws --endpoint-url "$1" stepfunctions "${@:2}"; }
 here="$(cd "$(dirname "$0")" && pwd)"
 def="$here/../../../examples/hello.asl.json"

@@ -1,0 +1,155 @@
+//! `stepwise server --auth sigv4`: requests signed by unmodified aws-sdk-sfn
+//! clients with a configured key pair are served; everything else is refused
+//! with the error type Step Functions gives. boto3 and the AWS CLI are in
+//! `other_clients.rs`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_sfn::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
+use aws_sdk_sfn::error::ProvideErrorMetadata;
+use common::{NoHostPrefix, Server, temp_dir};
+
+pub const KEY_1: (&str, &str) = ("AKIASTEPWISETEST0001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSTEPWISE01");
+pub const KEY_2: (&str, &str) = ("AKIASTEPWISETEST0002", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbSTEPWISE02");
+
+fn server(name: &str) -> Server {
+    let creds = format!("{}:{},{}:{}", KEY_1.0, KEY_1.1, KEY_2.0, KEY_2.1);
+    Server::start_env(&temp_dir(name), &["--auth", "sigv4"], &[("STEPWISE_CREDENTIALS", &creds)])
+}
+
+fn signed(endpoint: &str, key: (&str, &str), region: &str) -> aws_sdk_sfn::config::Builder {
+    aws_sdk_sfn::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(key.0, key.1, None, None, "tests"))
+        .endpoint_url(endpoint)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .interceptor(NoHostPrefix)
+}
+
+fn client(endpoint: &str, key: (&str, &str)) -> Client {
+    Client::from_conf(signed(endpoint, key, "us-east-1").build())
+}
+
+/// The error code a refused ListStateMachines call gives.
+async fn refusal(c: &Client) -> String {
+    let e = c.list_state_machines().send().await.expect_err("the request is refused");
+    e.code().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn signed_requests_run_workflows_with_either_key() {
+    let s = server("sigv4-ok");
+    for key in [KEY_1, KEY_2] {
+        let c = client(&s.endpoint, key);
+        let name = format!("hello-{}", &key.0[16..]);
+        let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#;
+        let arn = common::create_machine(&c, &name, def).await;
+        let exec = c.start_execution().state_machine_arn(&arn).send().await.expect("StartExecution");
+        let d = common::eventually("the execution succeeds", || {
+            let (c, arn) = (c.clone(), exec.execution_arn.clone());
+            async move {
+                let d = c.describe_execution().execution_arn(arn).send().await.ok()?;
+                (d.status != aws_sdk_sfn::types::ExecutionStatus::Running).then_some(d)
+            }
+        })
+        .await;
+        assert_eq!(d.output.as_deref(), Some(r#"{"ok":true}"#));
+    }
+}
+
+#[tokio::test]
+async fn unknown_keys_wrong_secrets_and_wrong_regions_are_refused() {
+    let s = server("sigv4-refused");
+    let unknown = client(&s.endpoint, ("AKIANOBODYKNOWSTHIS1", KEY_1.1));
+    assert_eq!(refusal(&unknown).await, "UnrecognizedClientException");
+    let wrong_secret = client(&s.endpoint, (KEY_1.0, KEY_2.1));
+    assert_eq!(refusal(&wrong_secret).await, "InvalidSignatureException");
+    let elsewhere = Client::from_conf(signed(&s.endpoint, KEY_1, "eu-west-1").build());
+    assert!(!refusal(&elsewhere).await.is_empty(), "a signature scoped to another region is refused");
+}
+
+/// A signature made an hour ago (a replayed request) is refused: AWS allows
+/// 15 minutes. Like AWS, the answer carries the server's `Date`, from which
+/// the SDK corrects its clock skew when it may retry.
+#[tokio::test]
+async fn stale_signatures_are_refused_and_the_sdk_corrects_its_skew() {
+    let s = server("sigv4-stale");
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let past = || aws_smithy_async::time::StaticTimeSource::new(hour_ago);
+    let once = signed(&s.endpoint, KEY_1, "us-east-1")
+        .time_source(past())
+        .retry_config(aws_sdk_sfn::config::retry::RetryConfig::disabled())
+        .build();
+    assert_eq!(refusal(&Client::from_conf(once)).await, "InvalidSignatureException");
+    let retrying = signed(&s.endpoint, KEY_1, "us-east-1").time_source(past()).build();
+    Client::from_conf(retrying).list_state_machines().send().await.expect("the retry is signed with the server's time");
+}
+
+/// Changes the operation after the request was signed, as a man in the middle would.
+#[derive(Debug)]
+struct Tamper;
+
+impl Intercept for Tamper {
+    fn name(&self) -> &'static str {
+        "Tamper"
+    }
+    fn modify_before_transmit(
+        &self,
+        ctx: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        ctx.request_mut().headers_mut().insert("x-amz-target", "AWSStepFunctions.ListActivities");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn requests_changed_after_signing_are_refused() {
+    let s = server("sigv4-tamper");
+    let c = Client::from_conf(signed(&s.endpoint, KEY_1, "us-east-1").interceptor(Tamper).build());
+    assert_eq!(refusal(&c).await, "InvalidSignatureException");
+}
+
+#[test]
+fn unsigned_requests_are_refused() {
+    let s = server("sigv4-unsigned");
+    let addr = s.endpoint.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    let body = "{}";
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n\
+         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).expect("send");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).expect("read");
+    assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
+    assert!(resp.contains("MissingAuthenticationTokenException"), "{resp}");
+}
+
+/// Bad configuration stops the server at once with a clear message.
+#[test]
+fn bad_credentials_are_refused_at_start() {
+    for (creds, says) in [
+        (None, "needs STEPWISE_CREDENTIALS"),
+        (Some("AKIASTEPWISETEST0001:short"), "SigV4 secrets are 40"),
+        (Some("no-colon-here"), "not AKID:SECRET"),
+    ] {
+        let mut cmd = assert_cmd::Command::cargo_bin("stepwise").expect("the binary");
+        cmd.args(["server", "--listen", "127.0.0.1:0", "--auth", "sigv4", "--data-dir"])
+            .arg(temp_dir("sigv4-bad"))
+            .env_remove("STEPWISE_CREDENTIALS");
+        if let Some(c) = creds {
+            cmd.env("STEPWISE_CREDENTIALS", c);
+        }
+        cmd.assert().code(2).stderr(predicates::str::contains(says));
+    }
+}
