@@ -60,54 +60,57 @@ enum Command {
         data_dir: PathBuf,
     },
     /// Serve the AWS Step Functions API on an embedded store.
-    Server {
-        /// Address to listen on (8083 is Step Functions Local's port).
-        #[arg(long, default_value = "127.0.0.1:8083")]
-        listen: std::net::SocketAddr,
-        /// Where the database lives.
-        #[arg(long, default_value = "./.stepwise")]
-        data_dir: PathBuf,
-        /// Log filter (tracing's EnvFilter syntax); RUST_LOG wins when set.
-        #[arg(long, default_value = "info")]
-        log_level: String,
-        /// Log as JSON lines instead of text.
-        #[arg(long)]
-        log_json: bool,
-        /// The region ARNs name.
-        #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-        region: String,
-        /// The account ARNs name.
-        #[arg(long, default_value = "123456789012")]
-        account_id: String,
-        /// Endpoint for the SQS and DynamoDB task integrations (e.g. LocalStack);
-        /// otherwise the AWS SDK's settings apply (AWS_ENDPOINT_URL, region, credentials).
-        #[arg(long)]
-        aws_endpoint: Option<String>,
-        /// Endpoint for Lambda task integrations (defaults to --aws-endpoint).
-        #[arg(long)]
-        lambda_endpoint: Option<String>,
-        /// Keep executions in a DynamoDB table (with SQS queues) instead of the
-        /// embedded store; the table has string keys `pk` and `sk`.
-        #[arg(long)]
-        dynamodb_table: Option<String>,
-        /// Prefix of the SQS queue names the AWS backend uses.
-        #[arg(long, default_value = "stepwise-")]
-        queue_prefix: String,
-        /// With --dynamodb-table: the S3 bucket that holds payloads of 64 KiB and
-        /// more (the claim check); without it they are split over DynamoDB items.
-        #[arg(long, requires = "dynamodb_table")]
-        payload_bucket: Option<String>,
-        /// With --dynamodb-table: days a closed execution is kept before the
-        /// table's TTL (attribute `expires_at`) deletes it.
-        #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT,
-              value_parser = clap::value_parser!(i64).range(1..=36_500))]
-        retention_days: i64,
-        /// How requests are authenticated: `none`, or `sigv4`, where every request
-        /// must be signed (AWS Signature Version 4, service `states`, this region)
-        /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
-        #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
-        auth: String,
-    },
+    Server(Box<ServerArgs>),
+}
+
+#[derive(clap::Args)]
+struct ServerArgs {
+    /// Address to listen on (8083 is Step Functions Local's port).
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    listen: std::net::SocketAddr,
+    /// Where the database lives.
+    #[arg(long, default_value = "./.stepwise")]
+    data_dir: PathBuf,
+    /// Log filter (tracing's EnvFilter syntax); RUST_LOG wins when set.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+    /// The region ARNs name.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+    /// The account ARNs name.
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+    /// Endpoint for the SQS and DynamoDB task integrations (e.g. LocalStack);
+    /// otherwise the AWS SDK's settings apply (AWS_ENDPOINT_URL, region, credentials).
+    #[arg(long)]
+    aws_endpoint: Option<String>,
+    /// Endpoint for Lambda task integrations (defaults to --aws-endpoint).
+    #[arg(long)]
+    lambda_endpoint: Option<String>,
+    /// Keep executions in a DynamoDB table (with SQS queues) instead of the
+    /// embedded store; the table has string keys `pk` and `sk`.
+    #[arg(long)]
+    dynamodb_table: Option<String>,
+    /// Prefix of the SQS queue names the AWS backend uses.
+    #[arg(long, default_value = "stepwise-")]
+    queue_prefix: String,
+    /// With --dynamodb-table: the S3 bucket that holds payloads of 64 KiB and
+    /// more (the claim check); without it they are split over DynamoDB items.
+    #[arg(long, requires = "dynamodb_table")]
+    payload_bucket: Option<String>,
+    /// With --dynamodb-table: days a closed execution is kept before the
+    /// table's TTL (attribute `expires_at`) deletes it.
+    #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT,
+          value_parser = clap::value_parser!(i64).range(1..=36_500))]
+    retention_days: i64,
+    /// How requests are authenticated: `none`, or `sigv4`, where every request
+    /// must be signed (AWS Signature Version 4, service `states`, this region)
+    /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
+    #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
+    auth: String,
 }
 
 fn main() -> ExitCode {
@@ -132,21 +135,22 @@ fn real_main() -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Server {
-            listen,
-            data_dir,
-            log_level,
-            log_json,
-            region,
-            account_id,
-            aws_endpoint,
-            lambda_endpoint,
-            dynamodb_table,
-            queue_prefix,
-            payload_bucket,
-            retention_days,
-            auth,
-        } => {
+        Command::Server(args) => {
+            let ServerArgs {
+                listen,
+                data_dir,
+                log_level,
+                log_json,
+                region,
+                account_id,
+                aws_endpoint,
+                lambda_endpoint,
+                dynamodb_table,
+                queue_prefix,
+                payload_bucket,
+                retention_days,
+                auth,
+            } = *args;
             use stepwise_control_plane::server::Backend;
             let backend = match dynamodb_table {
                 Some(table) => Backend::Aws { table, queue_prefix, payload_bucket, retention_days },
