@@ -6,7 +6,7 @@
 
 mod stack;
 
-use stack::{Stack, TIME_SCALE, audit, corpus, eventually, scenarios};
+use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, corpus, eventually, scenarios};
 
 /// One corpus case in this many runs through the Lambdas.
 const CORPUS_SAMPLE_EVERY: usize = 8;
@@ -29,10 +29,15 @@ async fn scenarios(stack: &Stack) {
     assert!(a.claimed > 0, "the big payload went to S3");
 }
 
-/// In real time, plus a sample of the conformance corpus: the same answers as AWS (and `stepwise server`).
+/// In real time, plus a sample of the conformance corpus: the same answers as
+/// AWS (and `stepwise server`). The api checks every request's SigV4
+/// signature here, and another Lambda (the example `caller`) runs workflows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_and_the_corpus_through_the_lambda_binaries() {
-    let stack = Stack::up("plain", &[]);
+    let key = format!("{}:{}", STACK_KEY.0, STACK_KEY.1);
+    let stack = Stack::up("plain", &[("STEPWISE_CREDENTIALS", &key)]);
+    callers::refusals(&stack).await;
+    callers::caller(&stack, &stack.sfn()).await;
     scenarios(&stack).await;
     let cases = corpus::cases(CORPUS_SAMPLE_EVERY);
     let (ran, failed) = corpus::run_all(&stack.sfn(), cases, CORPUS_CONCURRENCY).await;

@@ -19,8 +19,9 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::IntoResponse;
+use base64::Engine as _;
 use clap::Parser;
 use serde_json::{Value, json};
 
@@ -155,17 +156,32 @@ async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> 
     }
 }
 
+/// A function URL: the whole request becomes the event (a SigV4 signature
+/// covers method, path, query, headers and body). Headers are lower-cased
+/// and repeated ones joined with commas, as Lambda does.
 async fn function_url(
     axum::extract::State(c): axum::extract::State<Arc<Clients>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let hs: serde_json::Map<String, Value> =
-        headers.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), json!(v.to_str().ok()?)))).collect();
+    let mut hs = serde_json::Map::new();
+    for (k, v) in &headers {
+        let Ok(v) = v.to_str() else { continue };
+        match hs.get_mut(k.as_str()) {
+            Some(Value::String(s)) => *s = format!("{s},{v}"),
+            _ => {
+                hs.insert(k.as_str().to_string(), json!(v));
+            }
+        }
+    }
+    let base64 = std::str::from_utf8(&body).is_err();
     let event = json!({
-        "version": "2.0", "rawPath": "/", "headers": hs, "isBase64Encoded": false,
-        "requestContext": {"http": {"method": "POST", "path": "/"}},
-        "body": String::from_utf8_lossy(&body),
+        "version": "2.0", "rawPath": uri.path(), "rawQueryString": uri.query().unwrap_or_default(),
+        "headers": hs, "isBase64Encoded": base64,
+        "requestContext": {"http": {"method": method.as_str(), "path": uri.path()}},
+        "body": if base64 { base64::engine::general_purpose::STANDARD.encode(&body) } else { String::from_utf8_lossy(&body).into_owned() },
     });
     match invoke(&c, "api", &event).await {
         Ok(r) => {

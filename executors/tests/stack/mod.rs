@@ -1,6 +1,7 @@
 //! `localstack/stack up` as a test fixture, and the clients that talk to it.
 
 pub mod audit;
+pub mod callers;
 #[path = "../../../control-plane/tests/common/corpus.rs"]
 #[allow(dead_code)] // the server tests use all of it; these only part
 pub mod corpus;
@@ -27,8 +28,15 @@ pub struct Stack {
     child: Child,
     pub dir: PathBuf,
     pub api: String,
+    /// The Lambda Invoke API of the local host (for the example `caller`).
+    pub lambda: String,
     pub localstack: String,
+    /// The key pair the api checks signatures with, when it does.
+    pub key: Option<(String, String)>,
 }
+
+/// A key pair for stacks whose api checks SigV4 signatures (40-character secrets, as AWS issues).
+pub const STACK_KEY: (&str, &str) = ("AKIASTEPWISESTACK001", "Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFy");
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../localstack/stack")
@@ -52,10 +60,12 @@ impl Stack {
             .spawn()
             .expect("stack up runs");
         let out = child.stdout.take().expect("stdout");
-        let (mut api, mut localstack) = (None, None);
+        let (mut api, mut lambda, mut localstack) = (None, None, None);
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             if let Some(e) = line.strip_prefix("API_ENDPOINT=") {
                 api = Some(e.to_string());
+            } else if let Some(e) = line.strip_prefix("LAMBDA_ENDPOINT=") {
+                lambda = Some(e.to_string());
             } else if let Some(e) = line.strip_prefix("LOCALSTACK_ENDPOINT=") {
                 localstack = Some(e.to_string());
                 break;
@@ -63,8 +73,14 @@ impl Stack {
         }
         let missing = || panic!("stack up printed no endpoints; logs in {}", dir.display());
         let api = api.unwrap_or_else(missing);
+        let lambda = lambda.unwrap_or_else(missing);
         let localstack = localstack.unwrap_or_else(missing);
-        Stack { child, dir, api, localstack }
+        let key = env.iter().find(|(k, _)| *k == "STEPWISE_CREDENTIALS").map(|(_, v)| {
+            let first = v.split(',').next().unwrap_or_default();
+            let (id, secret) = first.split_once(':').expect("AKID:SECRET");
+            (id.to_string(), secret.to_string())
+        });
+        Stack { child, dir, api, lambda, localstack, key }
     }
 
     /// A Lambda's log (`api`, `scheduler`, `sweeper`, `local-host`).
@@ -72,11 +88,20 @@ impl Stack {
         std::fs::read_to_string(self.dir.join("logs").join(format!("{function}.log"))).unwrap_or_default()
     }
 
+    /// aws-sdk-sfn on the api, signing with the stack's key when it has one.
     pub fn sfn(&self) -> Client {
+        let creds = match &self.key {
+            Some((id, secret)) => Credentials::new(id, secret, None, None, "tests"),
+            None => credentials(),
+        };
+        self.sfn_as(creds)
+    }
+
+    pub fn sfn_as(&self, creds: Credentials) -> Client {
         let conf = aws_sdk_sfn::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(credentials())
+            .credentials_provider(creds)
             .endpoint_url(&self.api)
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .interceptor(host_prefix::NoHostPrefix)
@@ -105,6 +130,18 @@ impl Stack {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// The Lambda Invoke API, for the example `caller` function.
+    pub fn lambda(&self) -> aws_sdk_lambda::Client {
+        let conf = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .region(aws_sdk_lambda::config::Region::new("us-east-1"))
+            .credentials_provider(credentials())
+            .endpoint_url(&self.lambda)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_lambda::Client::from_conf(conf)
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
