@@ -102,8 +102,11 @@ fn terraform_bootstrap_and_code_agree() {
     assert_eq!(text(local(&tf, "queue_prefix")), "${var.name_prefix}-");
 
     // The environment the functions get is exactly what the code reads.
-    let Expression::Object(env) = local(&tf, "environment") else { panic!("local.environment is an object") };
-    let given: BTreeSet<String> = env.keys().map(|k| k.to_string()).collect();
+    let mut given = BTreeSet::new();
+    for name in ["environment", "api_only_environment"] {
+        let Expression::Object(env) = local(&tf, name) else { panic!("local.{name} is an object") };
+        given.extend(env.keys().map(|k| k.to_string()));
+    }
     let read_by_code: BTreeSet<String> = handlers
         .split("var(\"")
         .skip(1)
@@ -113,6 +116,16 @@ fn terraform_bootstrap_and_code_agree() {
         .collect();
     assert_eq!(given, read_by_code, "Terraform sets the variables handlers.rs reads (endpoints are for local use)");
     let stack = read("localstack/stack");
+
+    // The payload bucket: `<prefix>-payloads` (Terraform adds the account id,
+    // since bucket names are global); the functions are told its name.
+    let named = attr(resource(&tf, "aws_s3_bucket", "payloads"), "bucket");
+    assert!(matches!(named, Expression::Traversal(t) if format!("{t:?}").contains("bucket_name")), "{named:?}");
+    let bucket = text(local(&tf, "bucket_name"));
+    assert!(bucket.starts_with("${var.name_prefix}-payloads"), "{bucket}");
+    assert!(bootstrap.contains(r#"bucket="${4:-stepwise-payloads}""#), "bootstrap.sh's default bucket");
+    assert!(stack.contains("bootstrap.sh\" \"$endpoint\" stepwise stepwise- stepwise-payloads"), "stack's names");
+    assert!(stack.contains("STEPWISE_PAYLOAD_BUCKET=stepwise-payloads"), "stack tells the functions the bucket");
     for v in ["STEPWISE_TABLE", "STEPWISE_QUEUE_PREFIX", "STEPWISE_PAYLOAD_BUCKET"] {
         assert!(stack.contains(&format!("{v}=")), "localstack/stack sets {v}");
     }

@@ -21,12 +21,27 @@ variable "region" {
   default     = "us-east-1"
 }
 
+variable "api_auth" {
+  description = "AWS_IAM (callers sign for the service \"lambda\") or SIGV4 (the api checks signatures for \"states\" made with api_credentials)."
+  type        = string
+  default     = "AWS_IAM"
+}
+
+variable "api_credentials" {
+  description = "With api_auth = SIGV4: AKID:SECRET[,AKID:SECRET...] (40-character secrets)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 module "stepwise" {
-  source         = "../../modules/stepwise"
-  name_prefix    = "stepwise"
-  architecture   = "arm64"
-  lambda_zip_dir = "${path.root}/../../../../target/lambda-zips/arm64"
-  retention_days = 90
+  source          = "../../modules/stepwise"
+  name_prefix     = "stepwise"
+  architecture    = "arm64"
+  lambda_zip_dir  = "${path.root}/../../../../target/lambda-zips/arm64"
+  retention_days  = 90
+  api_auth        = var.api_auth
+  api_credentials = var.api_credentials
 }
 
 output "api_url" {

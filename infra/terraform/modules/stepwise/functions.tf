@@ -13,6 +13,11 @@ locals {
     STEPWISE_RETENTION_DAYS = tostring(var.retention_days)
     STEPWISE_ACCOUNT_ID     = data.aws_caller_identity.current.account_id
   }
+  # Only the api answers callers, so only it holds the keys.
+  api_only_environment = {
+    STEPWISE_AUTH        = var.api_auth == "SIGV4" ? "sigv4" : "none"
+    STEPWISE_CREDENTIALS = var.api_auth == "SIGV4" ? var.api_credentials : ""
+  }
   queue_arn_prefix = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.queue_prefix}"
 }
 
@@ -118,7 +123,7 @@ resource "aws_lambda_function" "fn" {
     mode = "Active"
   }
   environment {
-    variables = local.environment
+    variables = each.key == "api" ? merge(local.environment, local.api_only_environment) : local.environment
   }
   depends_on = [aws_cloudwatch_log_group.fn, aws_iam_role_policy.fn]
 }
@@ -133,8 +138,27 @@ resource "aws_lambda_event_source_mapping" "scheduler" {
 }
 
 resource "aws_lambda_function_url" "api" {
+  #checkov:skip=CKV_AWS_258:Auth is NONE only with api_auth = SIGV4, where the api itself refuses every request not signed with api_credentials.
   function_name      = aws_lambda_function.fn["api"].function_name
-  authorization_type = "AWS_IAM"
+  authorization_type = var.api_auth == "SIGV4" ? "NONE" : "AWS_IAM"
+  lifecycle {
+    precondition {
+      condition     = var.api_auth != "SIGV4" || length(var.api_credentials) > 0
+      error_message = "api_auth = SIGV4 needs api_credentials (AKID:SECRET[,...]); the api would refuse every caller."
+    }
+  }
+}
+
+# With api_auth = SIGV4 the URL is open to the internet, as an AWS endpoint
+# is; the signature check in the api is the lock.
+resource "aws_lambda_permission" "api_url_public" {
+  #checkov:skip=CKV_AWS_364:Public on purpose with api_auth = SIGV4: the api refuses requests not signed with api_credentials.
+  count                  = var.api_auth == "SIGV4" ? 1 : 0
+  statement_id           = "FunctionUrlSigV4CheckedByStepwise"
+  action                 = "lambda:InvokeFunctionUrl"
+  function_name          = aws_lambda_function.fn["api"].function_name
+  principal              = "*"
+  function_url_auth_type = "NONE"
 }
 
 resource "aws_scheduler_schedule" "sweeper" {

@@ -1,5 +1,5 @@
 output "api_url" {
-  description = "The Step Functions API: point an AWS SDK's endpoint here (requests are signed, AWS_IAM)."
+  description = "The Step Functions API: point an AWS SDK's endpoint here (every request is signed; see api_auth)."
   value       = aws_lambda_function_url.api.function_url
 }
 

@@ -62,3 +62,26 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "api_auth" {
+  description = <<-EOT
+    How the API authenticates callers. AWS_IAM: the function URL checks IAM
+    signatures, which AWS makes for the service name "lambda" (AWS SDKs for
+    Step Functions sign for "states" and are refused; see the README).
+    SIGV4: the function URL is open and the api checks every request's SigV4
+    signature for "states" itself, made with one of api_credentials.
+  EOT
+  type        = string
+  default     = "AWS_IAM"
+  validation {
+    condition     = contains(["AWS_IAM", "SIGV4"], var.api_auth)
+    error_message = "api_auth must be AWS_IAM or SIGV4."
+  }
+}
+
+variable "api_credentials" {
+  description = "With api_auth = SIGV4: AKID:SECRET[,AKID:SECRET...], at most 16 pairs, 40-character secrets. Kept in the api function's environment (encrypted with kms_key_arn when given) and in the Terraform state."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
