@@ -1,0 +1,199 @@
+//! The syntax tree. The parser builds it with binary `.`/`[`/`{`/`^`/`@`/`#`
+//! nodes; `process` then folds those into paths of steps with predicates,
+//! groupings, sorts and variable bindings, as the reference's post-parse does.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::signature::Signature;
+
+/// A `%` (parent) reference: which step it resolves to, found while processing.
+#[derive(Debug, Clone, Default)]
+pub struct SlotData {
+    pub label: String,
+    pub level: i32,
+    pub index: usize,
+}
+
+pub type Slot = Rc<RefCell<SlotData>>;
+
+#[derive(Debug, Clone)]
+pub struct SortTerm {
+    pub descending: bool,
+    pub expression: Node,
+}
+
+#[derive(Debug, Clone)]
+pub enum Stage {
+    Filter(Node),
+    /// `#$var` after a predicate: binds the position in the filtered sequence.
+    Index(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub pairs: Vec<(Node, Node)>,
+    pub position: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lambda {
+    pub params: Vec<String>,
+    pub signature: Option<Rc<Signature>>,
+    pub body: Rc<Node>,
+    /// A tail call wrapped for the trampoline (tail-call optimisation).
+    pub thunk: bool,
+}
+
+/// `| pattern | update [, delete] |`.
+#[derive(Debug, Clone)]
+pub struct Transform {
+    pub pattern: Node,
+    pub update: Node,
+    pub delete: Option<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    // Literals and names.
+    Str(Rc<str>),
+    Number(f64),
+    True,
+    False,
+    Null,
+    Name(String),
+    Variable(String),
+    Regex(Rc<crate::regex::Pattern>),
+    Wildcard,
+    Descendant,
+    Parent(Slot),
+    /// `?` in a partial application.
+    Placeholder,
+    // Operators.
+    Binary {
+        op: &'static str,
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
+    Negate(Box<Node>),
+    Array(Vec<Node>),
+    Object(Vec<(Node, Node)>),
+    Condition {
+        condition: Box<Node>,
+        then: Box<Node>,
+        otherwise: Option<Box<Node>>,
+    },
+    Block(Vec<Node>),
+    Function {
+        procedure: Box<Node>,
+        args: Vec<Node>,
+    },
+    Partial {
+        procedure: Box<Node>,
+        args: Vec<Node>,
+    },
+    Lambda(Rc<Lambda>),
+    Transform(Rc<Transform>),
+    // Only before processing.
+    Dot(Box<Node>, Box<Node>),
+    Predicate(Box<Node>, Box<Node>),
+    GroupBy(Box<Node>, Vec<(Node, Node)>),
+    OrderBy(Box<Node>, Vec<SortTerm>),
+    FocusBind(Box<Node>, String),
+    IndexBind(Box<Node>, String),
+    // Only after processing.
+    Path(Vec<Node>),
+    Bind {
+        name: String,
+        value: Box<Node>,
+    },
+    Apply {
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
+    Sort(Vec<SortTerm>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: Kind,
+    pub position: usize,
+    /// `[]` after a step: keep singleton arrays.
+    pub keep_array: bool,
+    /// Predicates on a step of a path (with index stages).
+    pub stages: Vec<Stage>,
+    /// Predicates on an expression that is not a path step.
+    pub predicate: Vec<Stage>,
+    pub group: Option<Box<Group>>,
+    pub focus: Option<String>,
+    pub index: Option<String>,
+    /// The step takes part in a tuple stream (focus, index or parent bindings).
+    pub tuple: bool,
+    pub ancestor: Option<Slot>,
+    /// An array constructor at the start or end of a path: it is not flattened.
+    pub cons_array: bool,
+    pub keep_singleton_array: bool,
+    pub seeking_parent: Vec<Slot>,
+}
+
+impl Node {
+    pub fn new(kind: Kind, position: usize) -> Node {
+        Node {
+            kind,
+            position,
+            keep_array: false,
+            stages: Vec::new(),
+            predicate: Vec::new(),
+            group: None,
+            focus: None,
+            index: None,
+            tuple: false,
+            ancestor: None,
+            cons_array: false,
+            keep_singleton_array: false,
+            seeking_parent: Vec::new(),
+        }
+    }
+
+    /// The reference's type name, for error tokens.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Str(_) => "string",
+            Kind::Number(_) => "number",
+            Kind::True | Kind::False | Kind::Null => "value",
+            Kind::Name(_) => "name",
+            Kind::Variable(_) => "variable",
+            Kind::Regex(_) => "regex",
+            Kind::Wildcard => "wildcard",
+            Kind::Descendant => "descendant",
+            Kind::Parent(_) => "parent",
+            Kind::Placeholder => "operator",
+            Kind::Condition { .. } => "condition",
+            Kind::Block(_) => "block",
+            Kind::Function { .. } => "function",
+            Kind::Partial { .. } => "partial",
+            Kind::Lambda(_) => "lambda",
+            Kind::Transform(_) => "transform",
+            Kind::Path(_) => "path",
+            Kind::Bind { .. } => "bind",
+            Kind::Apply { .. } => "apply",
+            Kind::Sort(_) => "sort",
+            Kind::Negate(_) | Kind::Array(_) | Kind::Object(_) => "unary",
+            _ => "binary",
+        }
+    }
+
+    /// The token an error about this node names.
+    pub fn token_text(&self) -> String {
+        match &self.kind {
+            Kind::Str(s) => s.to_string(),
+            Kind::Number(n) => crate::number::js_string(*n),
+            Kind::True => "true".into(),
+            Kind::False => "false".into(),
+            Kind::Null => "null".into(),
+            Kind::Name(n) | Kind::Variable(n) => n.clone(),
+            Kind::Path(steps) => steps.first().map(Node::token_text).unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+}
