@@ -2,8 +2,7 @@
 //! nodes; `process` then folds those into paths of steps with predicates,
 //! groupings, sorts and variable bindings, as the reference's post-parse does.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::signature::Signature;
 
@@ -15,7 +14,14 @@ pub struct SlotData {
     pub index: usize,
 }
 
-pub type Slot = Rc<RefCell<SlotData>>;
+/// Shared between the `%` node and the steps that resolve it; written only
+/// while processing (a `Mutex` so parsed expressions can be shared by threads).
+pub type Slot = Arc<Mutex<SlotData>>;
+
+/// The slot's data (a poisoned lock still holds good data: nothing panics mid-write).
+pub fn lock(slot: &Slot) -> MutexGuard<'_, SlotData> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 #[derive(Debug, Clone)]
 pub struct SortTerm {
@@ -39,8 +45,8 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub struct Lambda {
     pub params: Vec<String>,
-    pub signature: Option<Rc<Signature>>,
-    pub body: Rc<Node>,
+    pub signature: Option<Arc<Signature>>,
+    pub body: Arc<Node>,
     /// A tail call wrapped for the trampoline (tail-call optimisation).
     pub thunk: bool,
 }
@@ -56,14 +62,14 @@ pub struct Transform {
 #[derive(Debug, Clone)]
 pub enum Kind {
     // Literals and names.
-    Str(Rc<str>),
+    Str(Arc<str>),
     Number(f64),
     True,
     False,
     Null,
     Name(String),
     Variable(String),
-    Regex(Rc<crate::regex::Pattern>),
+    Regex(Arc<crate::regex::Pattern>),
     Wildcard,
     Descendant,
     Parent(Slot),
@@ -92,8 +98,8 @@ pub enum Kind {
         procedure: Box<Node>,
         args: Vec<Node>,
     },
-    Lambda(Rc<Lambda>),
-    Transform(Rc<Transform>),
+    Lambda(Arc<Lambda>),
+    Transform(Arc<Transform>),
     // Only before processing.
     Dot(Box<Node>, Box<Node>),
     Predicate(Box<Node>, Box<Node>),

@@ -73,3 +73,13 @@ impl Expression {
         ev.evaluate(&self.ast, &input, env)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Definitions hold parsed expressions and are shared between threads.
+    #[test]
+    fn expressions_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Expression>();
+    }
+}

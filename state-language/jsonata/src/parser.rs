@@ -1,7 +1,7 @@
 //! Pratt's top-down operator precedence parser, with the reference's binding
 //! powers, then [`crate::process`] for paths.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::ast::{Kind, Lambda, Node, SortTerm};
 use crate::error::{Error, Result};
@@ -131,7 +131,7 @@ impl Parser {
             ("(literal)", Some(Tok::Null)) => node(Kind::Null),
             ("(regex)", Some(Tok::Regex { pattern, flags })) => {
                 let re = crate::regex::Pattern::new(&pattern, &flags).map_err(|e| e.at(pos))?;
-                node(Kind::Regex(Rc::new(re)))
+                node(Kind::Regex(Arc::new(re)))
             }
             // The keywords are names where an operand is expected.
             ("and" | "or" | "in", _) => node(Kind::Name(t.id.to_string())),
@@ -186,7 +186,7 @@ impl Parser {
                     delete = Some(self.expression(0)?);
                 }
                 self.advance(Some("|"), false)?;
-                node(Kind::Transform(Rc::new(crate::ast::Transform { pattern, update, delete })))
+                node(Kind::Transform(Arc::new(crate::ast::Transform { pattern, update, delete })))
             }
             ("(end)", _) => Err(Error::new("S0207").at(pos)),
             _ => Err(Error::new("S0211").at(pos).token(t.id)),
@@ -338,13 +338,13 @@ impl Parser {
                 text.push_str(&self.cur.text());
             }
             self.advance(Some(">"), false)?;
-            signature = Some(Rc::new(crate::signature::Signature::parse(&text).map_err(|e| e.at(sig_pos))?));
+            signature = Some(Arc::new(crate::signature::Signature::parse(&text).map_err(|e| e.at(sig_pos))?));
         }
         self.advance(Some("{"), false)?;
         let body = self.expression(0)?;
         self.advance(Some("}"), false)?;
-        let lambda = Lambda { params, signature, body: Rc::new(body), thunk: false };
-        Ok(Node::new(Kind::Lambda(Rc::new(lambda)), pos))
+        let lambda = Lambda { params, signature, body: Arc::new(body), thunk: false };
+        Ok(Node::new(Kind::Lambda(Arc::new(lambda)), pos))
     }
 }
 

@@ -2,10 +2,9 @@
 //! groupings, sorts and `@`/`#` bindings attach to their steps; `%` (parent)
 //! references find the step they name; tail calls become thunks.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
-use crate::ast::{Group, Kind, Lambda, Node, Slot, SlotData, SortTerm, Stage};
+use crate::ast::{Group, Kind, Lambda, Node, Slot, SlotData, SortTerm, Stage, lock};
 use crate::error::{Error, Result};
 
 #[derive(Default)]
@@ -36,16 +35,16 @@ impl State {
         match &mut node.kind {
             Kind::Name(_) | Kind::Wildcard => {
                 let level = {
-                    let mut s = slot.borrow_mut();
+                    let mut s = lock(&slot);
                     s.level -= 1;
                     s.level
                 };
                 if level == 0 {
                     if let Some(existing) = &node.ancestor {
-                        let label = existing.borrow().label.clone();
-                        let index = slot.borrow().index;
+                        let label = lock(existing).label.clone();
+                        let index = lock(&slot).index;
                         if let Some(a) = self.ancestry.get(index) {
-                            a.borrow_mut().label = label;
+                            lock(a).label = label;
                         }
                     }
                     node.ancestor = Some(slot.clone());
@@ -54,7 +53,7 @@ impl State {
                 Ok(slot)
             }
             Kind::Parent(_) => {
-                slot.borrow_mut().level += 1;
+                lock(&slot).level += 1;
                 Ok(slot)
             }
             Kind::Block(exprs) => {
@@ -69,7 +68,7 @@ impl State {
                 let mut index = steps.len() as isize - 1;
                 let mut slot = self.seek_parent(&mut steps[index as usize], slot)?;
                 index -= 1;
-                while slot.borrow().level > 0 && index >= 0 {
+                while lock(&slot).level > 0 && index >= 0 {
                     slot = self.seek_parent(&mut steps[index as usize], slot)?;
                     index -= 1;
                 }
@@ -89,7 +88,7 @@ impl State {
         let mut escaping = Vec::new();
         for mut slot in slots {
             let mut index = last as isize - 1;
-            while slot.borrow().level > 0 {
+            while lock(&slot).level > 0 {
                 if index < 0 {
                     escaping.push(slot.clone());
                     break;
@@ -123,10 +122,10 @@ impl State {
                 }
                 if !predicate.seeking_parent.is_empty() {
                     for slot in predicate.seeking_parent.clone() {
-                        if slot.borrow().level == 1 {
+                        if lock(&slot).level == 1 {
                             self.seek_parent(step, slot)?;
                         } else {
-                            slot.borrow_mut().level -= 1;
+                            lock(&slot).level -= 1;
                         }
                     }
                     push_ancestry(step, &predicate);
@@ -268,11 +267,11 @@ impl State {
                 Node { kind: Kind::Partial { procedure: Box::new(procedure), args }, ..n }
             }
             Kind::Lambda(l) => {
-                let l = Rc::try_unwrap(l).unwrap_or_else(|rc| (*rc).clone());
-                let body = Rc::try_unwrap(l.body).unwrap_or_else(|rc| (*rc).clone());
+                let l = Arc::try_unwrap(l).unwrap_or_else(|rc| (*rc).clone());
+                let body = Arc::try_unwrap(l.body).unwrap_or_else(|rc| (*rc).clone());
                 let body = tail_call_optimize(self.process(body)?);
-                let lambda = Lambda { params: l.params, signature: l.signature, body: Rc::new(body), thunk: false };
-                Node::new(Kind::Lambda(Rc::new(lambda)), position)
+                let lambda = Lambda { params: l.params, signature: l.signature, body: Arc::new(body), thunk: false };
+                Node::new(Kind::Lambda(Arc::new(lambda)), position)
             }
             Kind::Condition { condition, then, otherwise } => {
                 let mut n = Node::new(Kind::Null, position);
@@ -292,14 +291,14 @@ impl State {
                 n
             }
             Kind::Transform(t) => {
-                let t = Rc::try_unwrap(t).unwrap_or_else(|rc| (*rc).clone());
+                let t = Arc::try_unwrap(t).unwrap_or_else(|rc| (*rc).clone());
                 let pattern = self.process(t.pattern)?;
                 let update = self.process(t.update)?;
                 let delete = match t.delete {
                     Some(d) => Some(self.process(d)?),
                     None => None,
                 };
-                Node::new(Kind::Transform(Rc::new(crate::ast::Transform { pattern, update, delete })), position)
+                Node::new(Kind::Transform(Arc::new(crate::ast::Transform { pattern, update, delete })), position)
             }
             Kind::Block(exprs) => {
                 let mut n = Node::new(Kind::Null, position);
@@ -324,7 +323,7 @@ impl State {
                 path
             }
             Kind::Parent(_) => {
-                let slot = Rc::new(RefCell::new(SlotData {
+                let slot = Arc::new(Mutex::new(SlotData {
                     label: format!("!{}", self.labels),
                     level: 1,
                     index: self.ancestry.len(),
@@ -442,8 +441,8 @@ fn unreachable_path() -> ! {
 fn tail_call_optimize(mut expr: Node) -> Node {
     if matches!(expr.kind, Kind::Function { .. }) && expr.predicate.is_empty() {
         let position = expr.position;
-        let lambda = Lambda { params: Vec::new(), signature: None, body: Rc::new(expr), thunk: true };
-        return Node::new(Kind::Lambda(Rc::new(lambda)), position);
+        let lambda = Lambda { params: Vec::new(), signature: None, body: Arc::new(expr), thunk: true };
+        return Node::new(Kind::Lambda(Arc::new(lambda)), position);
     }
     expr.kind = match std::mem::replace(&mut expr.kind, Kind::Null) {
         Kind::Condition { condition, then, otherwise } => Kind::Condition {

@@ -123,7 +123,7 @@ pub fn utf16_index(s: &str, byte: usize) -> usize {
 
 /// The object a regex gives when called as a function: `match`, `start`,
 /// `end`, `groups` and `next()`.
-pub fn match_object(p: &Rc<Pattern>, s: &Rc<str>, from: usize) -> Value {
+pub fn match_object(p: &std::sync::Arc<Pattern>, s: &Rc<str>, from: usize) -> Value {
     let Some((start, end, groups)) = p.find_at(s, from) else { return Value::Undefined };
     let mut o = Object::new();
     o.insert("match".into(), Value::string(&s[start..end]));

@@ -2,6 +2,7 @@
 //! (arrays the evaluator flattens and unwraps) and functions.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -45,7 +46,7 @@ pub type FrameId = usize;
 #[derive(Debug)]
 pub enum Function {
     Lambda {
-        def: Rc<ast::Lambda>,
+        def: Arc<ast::Lambda>,
         input: Value,
         env: FrameId,
     },
@@ -55,9 +56,9 @@ pub enum Function {
         function: Value,
         args: Vec<Option<Value>>,
     },
-    Regex(Rc<crate::regex::Pattern>),
+    Regex(Arc<crate::regex::Pattern>),
     Transform {
-        def: Rc<ast::Transform>,
+        def: Arc<ast::Transform>,
         env: FrameId,
     },
     /// `$f ~> $g` on two functions: `$g($f(x))`.

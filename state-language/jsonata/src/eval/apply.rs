@@ -148,7 +148,7 @@ impl Evaluator {
                 }
                 let def = Lambda { params: unbound, signature: None, body: def.body.clone(), thunk: false };
                 Ok(Value::Function(Rc::new(Function::Lambda {
-                    def: Rc::new(def),
+                    def: std::sync::Arc::new(def),
                     input: captured.clone(),
                     env: frame,
                 })))

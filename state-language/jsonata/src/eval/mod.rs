@@ -175,7 +175,7 @@ impl Evaluator {
             Kind::Array(items) => self.array_constructor(node, items, input, env),
             Kind::Object(pairs) => self.group(pairs, node.position, input.clone(), env),
             Kind::Name(name) => Ok(lookup_field(input, name)),
-            Kind::Str(s) => Ok(Value::String(s.clone())),
+            Kind::Str(s) => Ok(Value::string(s)),
             Kind::Number(n) => Ok(Value::Number(*n)),
             Kind::True => Ok(Value::Bool(true)),
             Kind::False => Ok(Value::Bool(false)),
@@ -183,7 +183,7 @@ impl Evaluator {
             Kind::Wildcard => Ok(wildcard(input)),
             Kind::Descendant => Ok(descendants(input)),
             Kind::Parent(slot) => {
-                let label = slot.borrow().label.clone();
+                let label = crate::ast::lock(slot).label.clone();
                 Ok(self.lookup(env, &label))
             }
             Kind::Condition { condition, then, otherwise } => {

@@ -189,7 +189,7 @@ impl Evaluator {
                         o.insert(i.clone(), Value::Number(bb as f64));
                     }
                     if let Some(a) = &step.ancestor {
-                        o.insert(a.borrow().label.clone(), focus.clone());
+                        o.insert(crate::ast::lock(a).label.clone(), focus.clone());
                     }
                 });
                 out.push(t);
