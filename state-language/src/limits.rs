@@ -33,3 +33,8 @@ pub const MAP_ITEMS_MAX: usize = 1_000_000;
 pub const RETRY_ATTEMPTS_MAX: u64 = 99_999_999;
 /// AWS: Wait seconds, task timeouts and heartbeats are at most 99,999,999 seconds.
 pub const SECONDS_MAX: u64 = 99_999_999;
+/// Nested evaluations of one JSONata expression (non-tail recursion depth).
+pub const JSONATA_DEPTH_MAX: usize = 10_000;
+/// Evaluation steps of one JSONata expression: an expression that never ends
+/// fails with `States.QueryEvaluationError` instead of holding a scheduler.
+pub const JSONATA_EVALUATIONS_MAX: u64 = 10_000_000;

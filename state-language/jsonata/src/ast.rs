@@ -203,3 +203,58 @@ impl Node {
         }
     }
 }
+
+/// Collects the names of the variables an expression mentions.
+pub fn variables(node: &Node, out: &mut std::collections::BTreeSet<String>) {
+    if let Kind::Variable(v) = &node.kind {
+        out.insert(v.clone());
+    }
+    for child in children(node) {
+        variables(child, out);
+    }
+}
+
+/// A node's direct sub-expressions.
+fn children(node: &Node) -> Vec<&Node> {
+    let mut c: Vec<&Node> = Vec::new();
+    match &node.kind {
+        Kind::Binary { lhs, rhs, .. } | Kind::Apply { lhs, rhs } | Kind::Dot(lhs, rhs) | Kind::Predicate(lhs, rhs) => {
+            c.push(lhs);
+            c.push(rhs);
+        }
+        Kind::Negate(e) | Kind::Bind { value: e, .. } | Kind::FocusBind(e, _) | Kind::IndexBind(e, _) => c.push(e),
+        Kind::Array(items) | Kind::Block(items) | Kind::Path(items) => c.extend(items),
+        Kind::Object(pairs) | Kind::GroupBy(_, pairs) => pairs.iter().for_each(|(k, v)| c.extend([k, v])),
+        Kind::Condition { condition, then, otherwise } => {
+            c.extend([&**condition, &**then]);
+            c.extend(otherwise.as_deref());
+        }
+        Kind::Function { procedure, args } | Kind::Partial { procedure, args } => {
+            c.push(procedure);
+            c.extend(args);
+        }
+        Kind::Lambda(l) => c.push(&l.body),
+        Kind::Transform(t) => {
+            c.extend([&t.pattern, &t.update]);
+            c.extend(t.delete.as_ref());
+        }
+        Kind::OrderBy(e, terms) => {
+            c.push(e);
+            c.extend(terms.iter().map(|t| &t.expression));
+        }
+        Kind::Sort(terms) => c.extend(terms.iter().map(|t| &t.expression)),
+        _ => {}
+    }
+    if let Kind::GroupBy(e, _) = &node.kind {
+        c.push(e);
+    }
+    for stage in node.stages.iter().chain(&node.predicate) {
+        if let Stage::Filter(p) = stage {
+            c.push(p);
+        }
+    }
+    if let Some(g) = &node.group {
+        g.pairs.iter().for_each(|(k, v)| c.extend([k, v]));
+    }
+    c
+}

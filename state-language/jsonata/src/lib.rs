@@ -24,8 +24,16 @@ use std::rc::Rc;
 
 pub use error::{Error, Result};
 pub use eval::{Evaluator, Options};
+pub use functions::{Builtin, Imp};
 pub use number::js_string;
-pub use value::Value;
+pub use value::{FrameId, Object, Value};
+
+impl Value {
+    /// A host-provided function as a value, to bind as a variable.
+    pub fn builtin(b: &'static Builtin) -> Value {
+        Value::Function(Rc::new(value::Function::Builtin(b)))
+    }
+}
 
 /// A parsed expression, ready to evaluate any number of times.
 #[derive(Debug)]
@@ -36,6 +44,14 @@ pub struct Expression {
 impl Expression {
     pub fn parse(source: &str) -> Result<Expression> {
         Ok(Expression { ast: parser::parse(source)? })
+    }
+
+    /// The variables the expression refers to (without the `$`), so a host
+    /// binds only those.
+    pub fn variables(&self) -> std::collections::BTreeSet<String> {
+        let mut out = std::collections::BTreeSet::new();
+        ast::variables(&self.ast, &mut out);
+        out
     }
 
     /// Evaluates against `input` (`None` is undefined) with variables bound

@@ -14,8 +14,8 @@ pub enum Rule {
         op: CmpOp,
         operand: Operand,
     },
-    /// A JSONata `Condition` (evaluated once JSONata support lands).
-    Condition(Value),
+    /// A JSONata `Condition`: a boolean, or an expression giving one.
+    Condition(super::Jt),
 }
 
 #[derive(Debug, Clone)]

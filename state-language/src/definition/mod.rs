@@ -2,9 +2,11 @@
 //! consumed by the interpreter. States refer to each other by index.
 
 mod choice;
+pub mod jsonata;
 pub(crate) mod template;
 
 pub use choice::{CmpOp, Operand, Rule};
+pub use jsonata::{Expr, Jt};
 pub use template::Template;
 
 use serde_json::Value;
@@ -55,7 +57,9 @@ pub struct State {
     pub query_language: QueryLanguage,
 }
 
-/// JSONPath input/output processing. `None` paths mean the field was `null`.
+/// Input and output processing. JSONPath states use the paths and
+/// templates (`None` paths mean the field was `null`); JSONata states use
+/// `arguments`, `output` and `assign_jsonata`.
 #[derive(Debug, Clone)]
 pub struct Io {
     pub input_path: Option<Path>,
@@ -64,6 +68,9 @@ pub struct Io {
     pub result_path: Option<Path>,
     pub output_path: Option<Path>,
     pub assign: Option<Template>,
+    pub arguments: Option<Jt>,
+    pub output: Option<Jt>,
+    pub assign_jsonata: Option<Jt>,
 }
 
 impl Default for Io {
@@ -76,6 +83,9 @@ impl Default for Io {
             result_path: root.clone(),
             output_path: root,
             assign: None,
+            arguments: None,
+            output: None,
+            assign_jsonata: None,
         }
     }
 }
@@ -85,6 +95,7 @@ impl Default for Io {
 pub enum Amount {
     Literal(Value),
     Path(Path),
+    Jsonata(std::sync::Arc<Expr>),
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +103,7 @@ pub enum WaitFor {
     Seconds(Amount),
     Timestamp(String),
     TimestampPath(Path),
+    TimestampJsonata(std::sync::Arc<Expr>),
 }
 
 /// A Fail state's Error or Cause.
@@ -100,18 +112,30 @@ pub enum Text {
     Literal(String),
     Path(Path),
     Intrinsic(Call),
+    Jsonata(std::sync::Arc<Expr>),
 }
 
 #[derive(Debug, Clone)]
 pub enum Kind {
     Pass { result: Option<Value> },
     Task(Box<Task>),
-    Choice { rules: Vec<(Rule, StateId)>, default: Option<StateId> },
+    Choice { rules: Vec<Branch>, default: Option<StateId> },
     Wait(WaitFor),
     Succeed,
     Fail { error: Option<Text>, cause: Option<Text> },
     Parallel { branches: Vec<MachineId> },
     Map(Box<MapSpec>),
+}
+
+/// One Choice rule: its test, where it leads, and what it assigns and
+/// outputs when taken (the state's own Assign/Output belong to `Default`).
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub rule: Rule,
+    pub next: StateId,
+    pub assign: Option<Template>,
+    pub assign_jsonata: Option<Jt>,
+    pub output: Option<Jt>,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +150,9 @@ pub struct MapSpec {
     pub processor: MachineId,
     pub items_path: Option<Path>,
     pub item_selector: Option<Template>,
+    /// JSONata: `Items` (default: the state input) and `ItemSelector`.
+    pub items: Option<Jt>,
+    pub item_selector_jsonata: Option<Jt>,
     pub max_concurrency: Option<Amount>,
     pub tolerated_failure_count: Option<Amount>,
     pub tolerated_failure_percentage: Option<Amount>,
@@ -160,6 +187,9 @@ pub struct Catcher {
     pub next: StateId,
     pub result_path: Option<Path>,
     pub assign: Option<Template>,
+    /// JSONata: `Output` (default: `$states.errorOutput`) and `Assign`.
+    pub output: Option<Jt>,
+    pub assign_jsonata: Option<Jt>,
 }
 
 /// AWS's matching of an error name against `ErrorEquals`. `States.ALL`

@@ -42,6 +42,22 @@ impl Runtime<'_> {
             _ => None,
         };
         match a {
+            Amount::Jsonata(e) => {
+                let entered_ms = self.frame(f).map_or(0, |fr| fr.entered_ms);
+                let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+                let states = super::jsonata::StatesVar::input(input);
+                let v = self.eval_expr(f, state, e, field, states, at).map_err(Ok)?;
+                parse(&v).ok_or_else(|| {
+                    let want = if kind == Number::Float { "number" } else { "integer" };
+                    let text = format!(
+                        "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{want}', but was '{}' for value: {}",
+                        e.text,
+                        super::jsonata::type_name(&v),
+                        crate::json::to_string(&v)
+                    );
+                    Ok(self.query_error(f, state, Some(field), text))
+                })
+            }
             Amount::Literal(v) => parse(v).ok_or_else(|| {
                 let kind = if kind == Number::Float { "a number" } else { "an integer" };
                 Ok(io::runtime(&state.name, entered, format!("The {field} field must be {kind}")))

@@ -12,7 +12,8 @@ use crate::path::{Path, Root};
 pub(super) struct Where<'a> {
     pub state_name: &'a str,
     pub entered_ms: i64,
-    pub retry_count: u64,
+    /// `State.RetryCount`: only Task states have it on AWS.
+    pub retry_count: Option<u64>,
     pub task_token: Option<&'a str>,
     pub map_item: Option<(u64, &'a Value)>,
 }
@@ -49,13 +50,15 @@ impl Scope<'_> {
             "State": {
                 "EnteredTime": crate::time::format_millis(self.at.entered_ms),
                 "Name": self.at.state_name,
-                "RetryCount": self.at.retry_count,
             },
             "StateMachine": {
                 "Id": s(|c| &c.state_machine_arn),
                 "Name": s(|c| &c.state_machine_name),
             },
         });
+        if let (Some(n), Some(state)) = (self.at.retry_count, ctx.get_mut("State").and_then(Value::as_object_mut)) {
+            state.insert("RetryCount".into(), n.into());
+        }
         if let (Some(t), Value::Object(m)) = (self.at.task_token, &mut ctx) {
             m.insert("Task".into(), json!({ "Token": t }));
         }

@@ -63,6 +63,7 @@ pub enum EventType {
     MapRunStarted,
     MapRunSucceeded,
     MapRunFailed,
+    EvaluationFailed,
 }
 
 /// The detail object of an event, under AWS's key for it.
@@ -145,6 +146,16 @@ pub enum Details {
     },
     #[serde(rename = "mapRunFailedEventDetails")]
     MapRunFailed(ErrorDetails),
+    /// A JSONata expression failed (`States.QueryEvaluationError`).
+    #[serde(rename = "evaluationFailedEventDetails")]
+    EvaluationFailed {
+        error: String,
+        cause: String,
+        /// The field, such as `Output/result`; absent when no expression was at fault.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        location: Option<String>,
+        state: String,
+    },
     /// Events such as ParallelStateStarted carry no details.
     #[serde(rename = "noDetails")]
     None {},

@@ -110,6 +110,9 @@ pub struct Frame {
     /// Variables visible here: copied from the parent at spawn, so inner writes stay inner.
     pub vars: Map<String, Value>,
     pub entered_event_id: u64,
+    /// The event the entered event follows: `EvaluationFailed` is chained to it, as on AWS.
+    #[serde(default)]
+    pub entered_previous_event_id: u64,
     pub entered_ms: i64,
     pub last_event_id: u64,
     /// Attempts used per retrier of the current state.

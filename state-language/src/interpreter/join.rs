@@ -28,11 +28,15 @@ impl Runtime<'_> {
         entered: u64,
     ) -> Res<Flow> {
         let at = Where { state_name: &state.name, ..Where::default() };
-        let input = match &state.io.parameters {
-            Some(t) => {
+        let input = match (&state.io.parameters, &state.io.arguments) {
+            (Some(t), _) => {
                 with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
             }
-            None => effective,
+            (None, Some(jt)) => {
+                let states = super::jsonata::StatesVar::input(&effective);
+                self.eval_jt(f, state, jt, "Arguments", states, at).map_err(Ok)?
+            }
+            (None, None) => effective,
         };
         self.emit(Some(f), EventType::ParallelStateStarted, Details::None {});
         let vars = self.frame(f).map_err(Err)?.vars.clone();
@@ -73,14 +77,28 @@ impl Runtime<'_> {
             let msg = "ItemReader, ItemBatcher and ResultWriter need a distributed Map host, which Stepwise does not have yet.";
             return Err(Ok(io::runtime(&state.name, entered, msg)));
         }
-        let items = match &spec.items_path {
-            Some(p) => with_scope(self.exec, f, &effective, at, |s| s.read(p))
-                .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?,
-            None => effective.clone(),
-        };
-        let Value::Array(items) = items else {
-            let msg = format!("Map state input must be an array but was: {}", crate::json::to_string(&items));
-            return Err(Ok(io::runtime(&state.name, entered, msg)));
+        let items = if state.query_language == crate::definition::QueryLanguage::JSONata {
+            match self.jsonata_items(f, state, spec, &effective) {
+                Ok(items) => items,
+                Err(e) => {
+                    // AWS records the Map state's failure after the failed evaluation.
+                    if e.is_ok() {
+                        self.emit(Some(f), EventType::MapStateFailed, Details::None {});
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            let items = match &spec.items_path {
+                Some(p) => with_scope(self.exec, f, &effective, at, |s| s.read(p))
+                    .map_err(|e| Ok(io::runtime(&state.name, entered, format!("Invalid path '{}' : {e}", p.text))))?,
+                None => effective.clone(),
+            };
+            let Value::Array(items) = items else {
+                let msg = format!("Map state input must be an array but was: {}", crate::json::to_string(&items));
+                return Err(Ok(io::runtime(&state.name, entered, msg)));
+            };
+            items
         };
         if items.len() > limits::MAP_ITEMS_MAX {
             let msg = format!("The Map state has {} items; the limit is {}", items.len(), limits::MAP_ITEMS_MAX);
@@ -179,12 +197,16 @@ impl Runtime<'_> {
             let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
             let entered = fr.entered_event_id;
             let vars = fr.vars.clone();
-            let input = match &spec.item_selector {
-                Some(t) => {
-                    let at = Where { state_name: &state.name, map_item: Some((index, &item)), ..Where::default() };
+            let at = Where { state_name: &state.name, map_item: Some((index, &item)), ..Where::default() };
+            let input = match (&spec.item_selector, &spec.item_selector_jsonata) {
+                (Some(t), _) => {
                     with_scope(self.exec, f, effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
                 }
-                None => item,
+                (None, Some(jt)) => {
+                    let states = super::jsonata::StatesVar::input(effective);
+                    self.eval_jt(f, state, jt, "ItemSelector", states, at).map_err(Ok)?
+                }
+                (None, None) => item,
             };
             if !spec.distributed {
                 let it = Iteration { name: state.name.clone(), index };

@@ -12,6 +12,7 @@ mod frame;
 mod inputs;
 mod io;
 mod join;
+mod jsonata;
 mod outcome;
 mod run;
 mod states;

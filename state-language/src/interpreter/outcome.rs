@@ -15,7 +15,11 @@ use serde_json::{Map, Value};
 impl Runtime<'_> {
     /// ResultSelector, Assign, ResultPath, OutputPath, then the exit event.
     pub fn complete(&mut self, f: u64, state: &State, result: Value) -> Result<Flow, Error> {
-        match self.process_result(f, state, result) {
+        let processed = match state.query_language {
+            crate::definition::QueryLanguage::JSONata => self.process_result_jsonata(f, state, result),
+            crate::definition::QueryLanguage::JSONPath => self.process_result(f, state, result),
+        };
+        match processed {
             Ok(output) => self.leave(f, state, output),
             Err(raised) => self.handle_error(f, state, raised),
         }
@@ -24,7 +28,8 @@ impl Runtime<'_> {
     pub(super) fn process_result(&mut self, f: u64, state: &State, result: Value) -> Result<Value, Raised> {
         let fr = self.frame(f).map_err(|e| Raised::new("States.Runtime", e.to_string()))?;
         let (raw, entered, entered_ms) = (fr.input.clone(), fr.entered_event_id, fr.entered_ms);
-        let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+        let retry_count = matches!(state.kind, Kind::Task(_)).then(|| fr.attempts.iter().sum());
+        let at = Where { state_name: &state.name, entered_ms, retry_count, ..Where::default() };
         let name = &state.name;
         let result = match &state.io.result_selector {
             Some(t) if matches!(state.kind, Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_)) => {
@@ -118,6 +123,24 @@ impl Runtime<'_> {
     /// The first matching catcher takes the error; otherwise the frame fails.
     pub(super) fn catch_or_fail(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
         for c in &state.catch {
+            if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task)
+                && state.query_language == crate::definition::QueryLanguage::JSONata
+            {
+                let err = super::jsonata::error_output(&raised);
+                let (output, assigned) = match self.catch_output_jsonata(f, state, c, &err) {
+                    Ok(v) => v,
+                    Err(r) => return Ok(Flow::Failed(r)),
+                };
+                if let Some(v) = assigned {
+                    self.assign(f, v);
+                }
+                let (_, exit) = event_types(&state.kind);
+                if let Some(exit) = exit {
+                    let payload = self.payload(&output);
+                    self.emit_exited(f, exit, state, payload);
+                }
+                return Ok(Flow::Goto(c.next, output));
+            }
             if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task) {
                 let mut err = Map::new();
                 err.insert("Error".into(), Value::String(raised.error.clone()));

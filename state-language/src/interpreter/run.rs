@@ -91,6 +91,7 @@ impl Runtime<'_> {
             input,
             vars,
             entered_event_id: 0,
+            entered_previous_event_id: 0,
             entered_ms: self.now_ms,
             // AWS chains the top level's first event to 0, not to ExecutionStarted.
             last_event_id: last.unwrap_or(0),
@@ -188,12 +189,11 @@ impl Runtime<'_> {
         if self.frame(f)?.entering {
             self.enter(f, state)?;
         }
-        if state.query_language == QueryLanguage::JSONata {
-            let entered = self.frame(f)?.entered_event_id;
-            let detail = "The JSONata query language is not yet supported by Stepwise (see the JSONata issue).";
-            return Ok(Flow::Failed(io::runtime(&state.name, entered, detail)));
-        }
-        match self.execute(f, state) {
+        let flow = match state.query_language {
+            QueryLanguage::JSONata => self.execute_jsonata(f, state),
+            QueryLanguage::JSONPath => self.execute(f, state),
+        };
+        match flow {
             Ok(flow) => Ok(flow),
             Err(Ok(raised)) => self.handle_error(f, state, raised),
             Err(Err(e)) => Err(e),
@@ -203,6 +203,7 @@ impl Runtime<'_> {
     fn enter(&mut self, f: u64, state: &State) -> Result<(), Error> {
         let (ty, _) = event_types(&state.kind);
         let input = self.payload(&self.frame(f)?.input);
+        let previous = self.frame(f)?.last_event_id;
         let id = self.emit(
             Some(f),
             ty,
@@ -211,6 +212,7 @@ impl Runtime<'_> {
         let now = self.now_ms;
         let fr = self.frame_mut(f)?;
         fr.entered_event_id = id;
+        fr.entered_previous_event_id = previous;
         fr.entered_ms = now;
         fr.entering = false;
         fr.attempts = vec![0; state.retry.len()];

@@ -8,7 +8,7 @@ use super::frame::{Timer, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use crate::Error;
-use crate::definition::{Rule, State, StateId, Text, WaitFor};
+use crate::definition::{Branch, QueryLanguage, Rule, State, StateId, Text, WaitFor};
 use crate::intrinsics::Env;
 
 type Res<T> = Result<T, Result<Raised, Error>>;
@@ -37,6 +37,10 @@ impl Runtime<'_> {
             })?,
             Some(Text::Intrinsic(c)) => with_scope(self.exec, f, input, at, |s| c.eval(s))
                 .map_err(|e| io::runtime(&state.name, entered, e.to_string()))?,
+            Some(Text::Jsonata(e)) => {
+                let states = super::jsonata::StatesVar::input(input);
+                self.eval_expr(f, state, e, field, states, at)?
+            }
         };
         Ok(Some(match v {
             Value::String(s) => s,
@@ -48,22 +52,43 @@ impl Runtime<'_> {
         &mut self,
         f: u64,
         state: &State,
-        rules: &[(Rule, StateId)],
+        rules: &[Branch],
         default: Option<StateId>,
         effective: Value,
         entered: u64,
     ) -> Res<Flow> {
         let mut chosen = None;
-        for (rule, next) in rules {
-            if self.test_rule(f, state, rule, &effective, entered)? {
-                chosen = Some(*next);
+        for b in rules {
+            if self.test_rule(f, state, &b.rule, &effective, entered)? {
+                chosen = Some(b);
                 break;
             }
         }
-        let Some(next) = chosen.or(default) else {
-            return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!")));
+        let next = match (chosen, default) {
+            (Some(b), _) => b.next,
+            (None, Some(d)) => d,
+            (None, None) => return Err(Ok(Raised::new("States.NoChoiceMatched", "No Matches!"))),
         };
-        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
+        // A rule's Assign (and Output) apply when it is taken; the state's own belong to Default.
+        let (output, assigned) = match state.query_language {
+            QueryLanguage::JSONata => {
+                let (out, assign) = match chosen {
+                    Some(b) => (b.output.as_ref(), b.assign_jsonata.as_ref()),
+                    None => (state.io.output.as_ref(), state.io.assign_jsonata.as_ref()),
+                };
+                let entered_ms = self.frame(f).map_err(Err)?.entered_ms;
+                let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+                let states = super::jsonata::StatesVar::input(&effective);
+                self.output_and_assign(f, state, out, assign, states, at).map_err(Ok)?
+            }
+            QueryLanguage::JSONPath => {
+                let assign = match chosen {
+                    Some(b) => b.assign.as_ref(),
+                    None => state.io.assign.as_ref(),
+                };
+                self.output_and_assignments_with(f, state, assign, &effective, entered).map_err(Ok)?
+            }
+        };
         if let Some(v) = assigned {
             self.assign(f, v);
         }
@@ -91,9 +116,7 @@ impl Runtime<'_> {
                 Ok(false)
             }
             Rule::Not(r) => Ok(!self.test_rule(f, state, r, input, entered)?),
-            Rule::Condition(_) => {
-                Err(Ok(io::runtime(&state.name, entered, "JSONata conditions are not yet supported")))
-            }
+            Rule::Condition(jt) => self.condition(f, state, jt, input).map_err(Ok),
             Rule::Compare { variable, op, operand } => {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let value = with_scope(self.exec, f, input, at, |s| s.read(variable));
@@ -141,6 +164,24 @@ impl Runtime<'_> {
             WaitFor::Timestamp(t) => {
                 timestamp_ms(t).ok_or_else(|| Ok(io::runtime(&state.name, entered, "Invalid timestamp")))?
             }
+            WaitFor::TimestampJsonata(e) => {
+                let entered_ms = self.frame(f).map_err(Err)?.entered_ms;
+                let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+                let states = super::jsonata::StatesVar::input(&effective);
+                let v = self.eval_expr(f, state, e, "Timestamp", states, at).map_err(Ok)?;
+                match v.as_str().and_then(timestamp_ms) {
+                    Some(t) => t,
+                    None => {
+                        let text = format!(
+                            "The JSONata expression '{}' specified for the field 'Timestamp' returned an unexpected result type. Expected 'an ISO-8601 extended offset date-time string', but was '{}' for value: {}",
+                            e.text,
+                            super::jsonata::type_name(&v),
+                            crate::json::to_string(&v)
+                        );
+                        return Err(Ok(self.query_error(f, state, Some("Timestamp"), text)));
+                    }
+                }
+            }
             WaitFor::TimestampPath(p) => {
                 let at = Where { state_name: &state.name, ..Where::default() };
                 let v = with_scope(self.exec, f, &effective, at, |s| s.read(p))
@@ -155,7 +196,16 @@ impl Runtime<'_> {
             }
         };
         // Errors in Assign or OutputPath surface on entry; the variables change on exit.
-        let (output, assigned) = self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?;
+        let (output, assigned) = match state.query_language {
+            QueryLanguage::JSONata => {
+                let entered_ms = self.frame(f).map_err(Err)?.entered_ms;
+                let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+                let states = super::jsonata::StatesVar::input(&effective);
+                let (out, assign) = (state.io.output.as_ref(), state.io.assign_jsonata.as_ref());
+                self.output_and_assign(f, state, out, assign, states, at).map_err(Ok)?
+            }
+            QueryLanguage::JSONPath => self.output_and_assignments(f, state, &effective, entered).map_err(Ok)?,
+        };
         let timer_id = self.start_timer(Timer::Frame(f), fire_at);
         self.frame_mut(f).map_err(Err)?.wait = Wait::Timer { timer_id, output, assigned };
         Ok(Flow::Blocked)
@@ -171,8 +221,19 @@ impl Runtime<'_> {
         effective: &Value,
         entered: u64,
     ) -> Result<(Value, Option<Value>), Raised> {
+        self.output_and_assignments_with(f, state, state.io.assign.as_ref(), effective, entered)
+    }
+
+    fn output_and_assignments_with(
+        &mut self,
+        f: u64,
+        state: &State,
+        assign: Option<&crate::definition::Template>,
+        effective: &Value,
+        entered: u64,
+    ) -> Result<(Value, Option<Value>), Raised> {
         let at = Where { state_name: &state.name, ..Where::default() };
-        let assigned = match &state.io.assign {
+        let assigned = match assign {
             Some(a) => Some(with_scope(self.exec, f, effective, at, |s| io::render(s, a, &state.name, entered))?),
             None => None,
         };

@@ -36,12 +36,23 @@ impl Runtime<'_> {
         let token = task_token(task_id, a, b, key);
         let fr = self.frame(f).map_err(Err)?;
         let (entered_ms, retry_count) = (fr.entered_ms, fr.attempts.iter().sum());
-        let at = Where { state_name: &state.name, entered_ms, retry_count, task_token: Some(&token), map_item: None };
-        let payload = match &state.io.parameters {
-            Some(t) => {
+        let at = Where {
+            state_name: &state.name,
+            entered_ms,
+            retry_count: Some(retry_count),
+            task_token: Some(&token),
+            map_item: None,
+        };
+        let payload = match (&state.io.parameters, &state.io.arguments) {
+            (Some(t), _) => {
                 with_scope(self.exec, f, &effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)?
             }
-            None => effective,
+            // JSONata: `effective` is the state input; the context carries the task token.
+            (None, Some(jt)) => {
+                let states = super::jsonata::StatesVar::input(&effective);
+                self.eval_jt(f, state, jt, "Arguments", states, at).map_err(Ok)?
+            }
+            (None, None) => effective,
         };
         let r = TaskRef::from_arn(&task.resource);
         let parameters = self.payload(&payload);

@@ -146,10 +146,10 @@ impl Tester<'_, '_> {
             Kind::Choice { rules, default } => {
                 self.note("afterInputPath", &effective);
                 let mut chosen = None;
-                for (rule, next) in rules {
-                    match self.rt.test_rule(f, st, rule, &effective, 0) {
+                for b in rules {
+                    match self.rt.test_rule(f, st, &b.rule, &effective, 0) {
                         Ok(true) => {
-                            chosen = Some(*next);
+                            chosen = Some(b.next);
                             break;
                         }
                         Ok(false) => {}
@@ -294,5 +294,10 @@ impl Tester<'_, '_> {
 
 /// `$$` as the state sees it: entered now, after the retries already used.
 fn at<'s>(state: &'s State, req: &TestRequest) -> Where<'s> {
-    Where { state_name: &state.name, entered_ms: req.now_ms, retry_count: req.retrier_retry_count, ..Where::default() }
+    Where {
+        state_name: &state.name,
+        entered_ms: req.now_ms,
+        retry_count: Some(req.retrier_retry_count),
+        ..Where::default()
+    }
 }

@@ -46,7 +46,7 @@ fn array<'v>(name: &str, v: &'v Value) -> Result<&'v Vec<Value>, EvalError> {
     v.as_array().ok_or_else(|| fail(format!("{name}: expected an array, got {}", type_name(v))))
 }
 
-pub(super) fn call(
+pub(crate) fn call(
     name: &str,
     args: Vec<Value>,
     template: Option<&str>,

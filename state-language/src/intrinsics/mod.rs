@@ -1,6 +1,6 @@
 //! The 18 intrinsic functions (`States.Format(...)` and friends).
 
-mod functions;
+pub(crate) mod functions;
 mod parse;
 
 use serde_json::Value;

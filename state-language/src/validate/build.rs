@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::{Diagnostic, Options, code, error, escape_pointer};
-use crate::definition::{Amount, Definition, Io, Kind, Machine, MachineId, QueryLanguage, State, StateId, Template};
+use crate::definition::{
+    Amount, Definition, Io, Jt, Kind, Machine, MachineId, QueryLanguage, State, StateId, Template,
+};
 use crate::limits;
 use crate::path::Path;
 
@@ -19,6 +21,8 @@ pub(super) struct Builder {
     pub(super) diags: Vec<Diagnostic>,
     machines: Vec<Machine>,
     top_language: QueryLanguage,
+    /// The query language of the state being built.
+    pub(super) lang: QueryLanguage,
     state_count: usize,
 }
 
@@ -50,6 +54,7 @@ impl Builder {
             diags: Vec::new(),
             machines: Vec::new(),
             top_language: QueryLanguage::JSONPath,
+            lang: QueryLanguage::JSONPath,
             state_count: 0,
         }
     }
@@ -132,6 +137,7 @@ impl Builder {
             );
         }
         let lang = self.language(s, at);
+        self.lang = lang;
         self.check_language_fields(s, at, lang, ty);
         let next = match (s.get("Next").and_then(Value::as_str), s.get("End")) {
             (Some(n), None) => Some(self.target(names, n, &format!("{at}/Next"))),
@@ -148,6 +154,8 @@ impl Builder {
         };
         let io = self.io(s, at, lang);
         let kind = self.kind(ty, s, at, names, depth, lang);
+        // Building a nested machine changed it: the handlers are this state's.
+        self.lang = lang;
         let retry = self.retriers(s.get("Retry"), &format!("{at}/Retry"));
         let catch = self.catchers(s.get("Catch"), &format!("{at}/Catch"), names, lang);
         State { name: name.to_string(), kind, io, next, retry, catch, query_language: lang }
@@ -216,9 +224,23 @@ impl Builder {
         }
     }
 
+    /// A JSONata field value (`{% … %}` strings are expressions).
+    pub(super) fn jt(&mut self, v: Option<&Value>, at: &str) -> Option<Jt> {
+        match Jt::compile(v?, 0) {
+            Ok(t) => Some(t),
+            Err((ptr, msg)) => {
+                self.err(code::SCHEMA, &format!("{at}{ptr}"), msg);
+                None
+            }
+        }
+    }
+
     fn io(&mut self, s: &Map<String, Value>, at: &str, lang: QueryLanguage) -> Io {
         let mut io = Io::default();
         if lang == QueryLanguage::JSONata {
+            io.arguments = self.jt(s.get("Arguments"), &format!("{at}/Arguments"));
+            io.output = self.jt(s.get("Output"), &format!("{at}/Output"));
+            io.assign_jsonata = self.jt(s.get("Assign"), &format!("{at}/Assign"));
             return io;
         }
         if let Some(p) = self.path(s.get("InputPath"), &format!("{at}/InputPath"), false) {
@@ -243,7 +265,13 @@ impl Builder {
                 self.err(code::SCHEMA, at, format!("Only one of '{field}' or '{path_field}' may be set"));
                 None
             }
-            (Some(v), None) => Some(Amount::Literal(v.clone())),
+            (Some(v), None) => match v.as_str().and_then(crate::definition::jsonata::expression_text) {
+                Some(_) if self.lang == QueryLanguage::JSONata => match self.jt(Some(v), &format!("{at}/{field}")) {
+                    Some(Jt::Expr(e)) => Some(Amount::Jsonata(e)),
+                    _ => None,
+                },
+                _ => Some(Amount::Literal(v.clone())),
+            },
             (None, Some(_)) => {
                 self.path(s.get(&path_field), &format!("{at}/{path_field}"), true).flatten().map(Amount::Path)
             }

@@ -18,7 +18,7 @@ pub(super) fn check(b: &mut Builder, states: &[State], start: StateId, at: &str)
         stack.extend(s.next);
         stack.extend(s.catch.iter().map(|c| c.next));
         if let Kind::Choice { rules, default } = &s.kind {
-            stack.extend(rules.iter().map(|(_, n)| *n));
+            stack.extend(rules.iter().map(|b| b.next));
             stack.extend(*default);
         }
     }

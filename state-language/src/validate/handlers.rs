@@ -60,12 +60,14 @@ impl Builder {
             {
                 result_path = p;
             }
-            let assign = if lang == QueryLanguage::JSONPath {
-                self.template(c.get("Assign"), &format!("{cat}/Assign"))
+            let (mut assign, mut assign_jsonata, mut output) = (None, None, None);
+            if lang == QueryLanguage::JSONPath {
+                assign = self.template(c.get("Assign"), &format!("{cat}/Assign"));
             } else {
-                None
-            };
-            out.push(Catcher { error_equals, next, result_path, assign });
+                assign_jsonata = self.jt(c.get("Assign"), &format!("{cat}/Assign"));
+                output = self.jt(c.get("Output"), &format!("{cat}/Output"));
+            }
+            out.push(Catcher { error_equals, next, result_path, assign, output, assign_jsonata });
         }
         out
     }

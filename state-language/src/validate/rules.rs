@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::build::Builder;
 use super::code;
-use crate::definition::{CmpOp, Kind, Operand, QueryLanguage, Rule, StateId};
+use crate::definition::{Branch, CmpOp, Kind, Operand, QueryLanguage, Rule, StateId};
 
 /// Nesting of And/Or/Not inside one rule.
 const RULE_NESTING_DEPTH_MAX: usize = 32;
@@ -30,15 +30,23 @@ impl Builder {
                     0
                 }
             };
-            if lang == QueryLanguage::JSONata {
+            let (mut assign, mut assign_jsonata, mut output) = (None, None, None);
+            let rule = if lang == QueryLanguage::JSONata {
+                assign_jsonata = self.jt(r.get("Assign"), &format!("{rat}/Assign"));
+                output = self.jt(r.get("Output"), &format!("{rat}/Output"));
                 match r.get("Condition") {
-                    Some(c) => rules.push((Rule::Condition(c.clone()), next)),
-                    None => self.err(code::SCHEMA, &rat, "These fields are required: [Condition]"),
+                    Some(c) => self.jt(Some(c), &format!("{rat}/Condition")).map(Rule::Condition),
+                    None => {
+                        self.err(code::SCHEMA, &rat, "These fields are required: [Condition]");
+                        None
+                    }
                 }
-                continue;
-            }
-            if let Some(rule) = self.rule(r, &rat, 0) {
-                rules.push((rule, next));
+            } else {
+                assign = self.template(r.get("Assign"), &format!("{rat}/Assign"));
+                self.rule(r, &rat, 0)
+            };
+            if let Some(rule) = rule {
+                rules.push(Branch { rule, next, assign, assign_jsonata, output });
             }
         }
         let default = s.get("Default").and_then(Value::as_str).map(|d| self.target(names, d, &format!("{at}/Default")));

@@ -78,7 +78,13 @@ impl Builder {
             "Timestamp" => {
                 let t = s.get("Timestamp").and_then(Value::as_str).unwrap_or_default();
                 let expression = lang == QueryLanguage::JSONata && t.starts_with("{%");
-                if !expression && crate::time::parse_timestamp(t).is_none() {
+                if expression {
+                    return match self.jt(s.get("Timestamp"), &format!("{at}/Timestamp")) {
+                        Some(crate::definition::Jt::Expr(e)) => Kind::Wait(WaitFor::TimestampJsonata(e)),
+                        _ => Kind::Wait(WaitFor::Seconds(Amount::Literal(Value::from(0)))),
+                    };
+                }
+                if crate::time::parse_timestamp(t).is_none() {
                     self.err(code::SCHEMA, &format!("{at}/Timestamp"), "String does not match RFC3339 timestamp");
                 }
                 Kind::Wait(WaitFor::Timestamp(t.to_string()))
@@ -99,6 +105,12 @@ impl Builder {
             (Some(_), Some(_)) => {
                 self.err(code::SCHEMA, at, format!("Only one of '{field}' or '{path_field}' may be set"));
                 None
+            }
+            (Some(v), None) if self.lang == QueryLanguage::JSONata => {
+                match self.jt(Some(v), &format!("{at}/{field}")) {
+                    Some(crate::definition::Jt::Expr(e)) => Some(Text::Jsonata(e)),
+                    _ => v.as_str().map(|t| Text::Literal(t.to_string())),
+                }
             }
             (Some(v), None) => v.as_str().map(|t| Text::Literal(t.to_string())),
             (None, Some(p)) if Call::looks_like(p) => match Call::parse(p) {
@@ -146,10 +158,18 @@ impl Builder {
             self.err(code::SCHEMA, &format!("{at}/Label"), msg);
         }
 
+        let (mut items, mut item_selector_jsonata) = (None, None);
+        if lang == QueryLanguage::JSONata {
+            items = self.jt(s.get("Items"), &format!("{at}/Items"));
+            item_selector_jsonata = self.jt(s.get("ItemSelector"), &format!("{at}/ItemSelector"));
+        }
+        self.lang = lang;
         MapSpec {
             processor,
             items_path,
             item_selector,
+            items,
+            item_selector_jsonata,
             max_concurrency: self.amount(s, "MaxConcurrency", at),
             tolerated_failure_count: self.amount(s, "ToleratedFailureCount", at),
             tolerated_failure_percentage: self.amount(s, "ToleratedFailurePercentage", at),

@@ -104,14 +104,18 @@ impl Evaluator {
         Ok(f)
     }
 
-    /// SplitMix64: `$random()`'s numbers in [0, 1), from the given seed.
-    pub fn random(&mut self) -> f64 {
+    /// SplitMix64 from the given seed: the evaluation's only randomness.
+    pub fn next_u64(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        z ^ (z >> 31)
+    }
+
+    /// `$random()`'s numbers in [0, 1).
+    pub fn random(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     pub fn evaluate(&mut self, node: &Node, input: &Value, env: FrameId) -> Result<Value> {

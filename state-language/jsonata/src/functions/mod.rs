@@ -28,6 +28,15 @@ pub struct Builtin {
     pub imp: Imp,
 }
 
+impl Builtin {
+    /// A host-provided function (AWS's `$partition`, `$uuid`, …), bound as a
+    /// variable of the evaluation. `arity` is how many arguments it wants
+    /// when a higher-order function calls it.
+    pub fn new(name: &'static str, signature: &str, arity: usize, imp: Imp) -> Result<Builtin> {
+        Ok(Builtin { name, signature: Signature::parse(signature)?, arity, imp })
+    }
+}
+
 impl std::fmt::Debug for Builtin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "${}", self.name)
