@@ -10,13 +10,16 @@ cargo --version
 echo "== shared corpora"
 test -d ../shared/conformance/cases || { echo "missing ../shared/conformance (the corpus lives beside the repo)"; exit 1; }
 
-echo "== tools the tests drive: boto3, the AWS CLI, cargo-lambda's local Lambda, LocalStack (locked, host mode)"
+echo "== tools the tests drive: boto3, the AWS CLI, cargo-lambda's local Lambda, LocalStack (locked, host mode), jsonata 2.0.6 on Node"
 python3 -c "import boto3" 2>/dev/null || python3 -m pip install --quiet boto3
 command -v aws >/dev/null || python3 -m pip install --quiet awscli
 command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
 aws --version
 cargo lambda --version
 ./localstack/setup.sh
+# The reference JSONata for the differential test (pinned by its package-lock.json).
+command -v node >/dev/null || { echo "the JSONata differential test needs Node.js"; exit 1; }
+(cd state-language/tests/jsonata-differential && npm ci --silent --no-audit --no-fund)
 
 echo "== format and lints"
 cargo fmt --all --check
@@ -37,7 +40,7 @@ fi
 
 log="$(mktemp)"
 echo "== tests (unit, CLI, server API with aws-sdk-sfn/boto3/AWS CLI, crash recovery, LocalStack backends and Lambda binaries, purity, AWS corpora)"
-cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|corpus through the server|corpus sample|TestState corpus|histories|jsonata reference suite)" || true
+cargo test --workspace --locked -- --nocapture 2>&1 | tee "$log" | grep -E "^(test |conformance|  [a-z_]|AWS-validated|validation corpus|invalid definitions|NEW|NOW|corpus cases|corpus through the server|corpus sample|TestState corpus|histories|jsonata reference suite|jsonata differential)" || true
 if grep -qE "^test result: FAILED|error: test failed|could not compile" "$log"; then
   grep -E "panicked|FAILED|NEW FAILURE|NOW PASSES" "$log" | head -50 || true
   exit 1

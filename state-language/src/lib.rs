@@ -11,6 +11,7 @@ mod error;
 pub mod interpreter;
 pub mod intrinsics;
 pub mod json;
+pub mod jsonata_functions;
 pub mod limits;
 pub mod path;
 pub mod time;

@@ -15,7 +15,7 @@ pub const VIRTUAL_DURATION_MS_MAX: i64 = 2_000;
 pub const CONCURRENCY: usize = 32;
 
 pub fn eligible(case: &Value) -> bool {
-    if case["needs"].as_array().is_some_and(|n| !n.is_empty()) || engine::uses_jsonata(case) {
+    if case["needs"].as_array().is_some_and(|n| !n.is_empty()) {
         return false;
     }
     let Ok(out) = engine::run(case, true) else { return false };

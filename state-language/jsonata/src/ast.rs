@@ -75,6 +75,9 @@ pub enum Kind {
     Parent(Slot),
     /// `?` in a partial application.
     Placeholder,
+    /// The end of the expression where an operand was expected: an error
+    /// only if it survives parsing (the reference reports what came first).
+    End,
     // Operators.
     Binary {
         op: &'static str,

@@ -188,7 +188,7 @@ impl Parser {
                 self.advance(Some("|"), false)?;
                 node(Kind::Transform(Arc::new(crate::ast::Transform { pattern, update, delete })))
             }
-            ("(end)", _) => Err(Error::new("S0207").at(pos)),
+            ("(end)", _) => node(Kind::End),
             _ => Err(Error::new("S0211").at(pos).token(t.id)),
         }
     }

@@ -322,6 +322,7 @@ impl State {
                 path.keep_singleton_array = keep_array;
                 path
             }
+            Kind::End => return Err(Error::new("S0207").at(position)),
             Kind::Parent(_) => {
                 let slot = Arc::new(Mutex::new(SlotData {
                     label: format!("!{}", self.labels),

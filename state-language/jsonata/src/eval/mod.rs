@@ -226,7 +226,7 @@ impl Evaluator {
             }
             Kind::Apply { lhs, rhs } => self.apply_expression(node, lhs, rhs, input, env),
             Kind::Transform(def) => Ok(Value::Function(Rc::new(Function::Transform { def: def.clone(), env }))),
-            Kind::Placeholder | Kind::Sort(_) => Ok(Value::Undefined),
+            Kind::Placeholder | Kind::Sort(_) | Kind::End => Ok(Value::Undefined),
             // Folded away by processing.
             Kind::Dot(..)
             | Kind::Predicate(..)

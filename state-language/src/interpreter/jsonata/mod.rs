@@ -3,7 +3,6 @@
 //! bound; failures become `States.QueryEvaluationError` with AWS's messages
 //! and an `EvaluationFailed` event.
 
-mod aws;
 mod states;
 
 pub(super) use states::error_output;
@@ -15,6 +14,7 @@ use super::events::{Details, EventType};
 use super::io::{Raised, with_scope};
 use super::run::Runtime;
 use crate::definition::{Expr, Jt, State};
+use crate::jsonata_functions as aws;
 use crate::limits;
 
 pub(super) const QUERY_ERROR: &str = "States.QueryEvaluationError";

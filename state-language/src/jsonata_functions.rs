@@ -94,3 +94,36 @@ fn parse(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> jsonata::R
         serde_json::from_str(text).map_err(|e| Error::new("D3137").detail(format!("$parse: invalid JSON: {e}")))?;
     Ok(Value::from_json(&json))
 }
+
+/// Evaluates an expression as a JSONata state does, with the added
+/// functions and the given variables (`states` for `$states`): for tools and
+/// tests that check the engine against the reference. `None` is undefined.
+pub fn evaluate(
+    expression: &jsonata::Expression,
+    bindings: &serde_json::Map<String, Json>,
+    options: jsonata::Options,
+) -> jsonata::Result<Option<Json>> {
+    let mut values: Vec<(&str, Value)> = Vec::new();
+    for name in expression.variables() {
+        let v = match (bindings.get(&name), function(&name)) {
+            (Some(v), _) => Value::from_json(v),
+            (None, Some(f)) => f,
+            (None, None) => continue,
+        };
+        let name: &str =
+            bindings.keys().find(|k| **k == name).map(String::as_str).unwrap_or_else(|| static_name(&name));
+        values.push((name, v));
+    }
+    let v = expression.evaluate(Value::Undefined, &values, options)?;
+    if let Value::Number(n) = &v
+        && !n.is_finite()
+    {
+        return Err(Error::new("D1001").value(jsonata::js_string(*n)));
+    }
+    Ok(v.to_json())
+}
+
+/// The names [`function`] knows, as `'static` strings.
+fn static_name(name: &str) -> &'static str {
+    ["partition", "range", "hash", "random", "uuid", "parse", "eval"].into_iter().find(|n| *n == name).unwrap_or("")
+}
