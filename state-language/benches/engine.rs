@@ -101,5 +101,44 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(engine, benches);
+/// A JSONata workflow of `n` Pass states, each with an Output and an Assign
+/// expression over `$states.input` and the variables.
+pub fn jsonata_chain(n: usize) -> Value {
+    let mut states = serde_json::Map::new();
+    for i in 0..n {
+        let mut s = json!({
+            "Type": "Pass",
+            "Assign": {"total": "{% $sum($states.input.items.(price * qty)) %}", "step": i},
+            "Output": {
+                "items": "{% $states.input.items %}",
+                "label": "{% $uppercase($states.input.customer) & '-' & $string($step) %}",
+                "cheap": "{% $count($states.input.items[price < 5]) %}"
+            }
+        });
+        if i + 1 == n {
+            s["End"] = json!(true);
+        } else {
+            s["Next"] = json!(format!("S{}", i + 1));
+        }
+        states.insert(format!("S{i}"), s);
+    }
+    json!({"QueryLanguage": "JSONata", "StartAt": "S0", "States": states})
+}
+
+fn jsonata_bench(c: &mut Criterion) {
+    let def = state_language::validate(&jsonata_chain(100), Default::default()).definition.expect("valid");
+    let items: Vec<Value> =
+        (0..20).map(|i| json!({"sku": format!("p{i}"), "price": i as f64 * 0.75, "qty": i % 4 + 1})).collect();
+    let input = json!({"customer": "ada", "items": items});
+    let lean = Limits { record_payloads: false, ..Limits::default() };
+    let mut g = c.benchmark_group("jsonata");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("workflow_100_jsonata_states", |b| {
+        b.iter(|| assert_eq!(run(&def, input.clone(), lean), state_language::Status::Succeeded))
+    });
+    g.finish();
+}
+
+criterion_group!(engine, benches, jsonata_bench);
 criterion_main!(engine);

@@ -4,6 +4,7 @@
 //! the environment. Hosts pass time and a random seed in, so replaying the
 //! same inputs gives the same history, byte for byte.
 
+pub mod aws_shapes;
 pub mod definition;
 pub mod driver;
 pub mod entropy;

@@ -42,3 +42,117 @@ pub fn run(case: &Value, keep_history: bool) -> Result<Outcome, String> {
     driver::run(&def, case["input"].clone(), context(name), &mut host, Limits::default(), keep_history)
         .map_err(|e| format!("driver: {e}"))
 }
+
+/// The Lambda behaviours the corpus describes (`resources[...].behaviour`)
+/// that this harness can play: a case needing only these runs here.
+pub const LAMBDA_NEEDS: [&str; 3] =
+    ["lambda:identity", "lambda:raises-Exception('Some exception was raised.')", "lambda:function-from-input"];
+
+/// True when every need of the case is a Lambda behaviour the harness plays.
+pub fn needs_only_lambda(case: &Value) -> bool {
+    let needs = case["needs"].as_array().map(Vec::as_slice).unwrap_or_default();
+    !needs.is_empty() && needs.iter().all(|n| n.as_str().is_some_and(|n| LAMBDA_NEEDS.contains(&n)))
+}
+
+/// The cause a Python function raising `Exception('Some exception was raised.')` gives.
+fn python_exception_cause() -> String {
+    serde_json::json!({
+        "errorMessage": "Some exception was raised.",
+        "errorType": "Exception",
+        "requestId": "00000000-0000-4000-8000-000000000000",
+        "stackTrace": ["  File \"/var/task/handler.py\", line 2, in handler\n    raise Exception(\"Some exception was raised.\")\n"],
+    })
+    .to_string()
+}
+
+/// Plays the case's Lambda functions as the corpus describes them: bare
+/// function ARNs and `lambda:invoke` (with its response envelope).
+fn lambda(case: &Value, t: &TaskCommand) -> TaskOutcome {
+    let optimized = t.resource.starts_with("arn:aws:states:::lambda:invoke");
+    let function = if optimized {
+        t.payload.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_string()
+    } else {
+        t.resource.clone()
+    };
+    let resources = case["resources"].as_object();
+    let behaviour = resources
+        .and_then(|r| {
+            r.iter().find(|(arn, spec)| **arn == function || spec["function_name"].as_str() == Some(function.as_str()))
+        })
+        .and_then(|(_, spec)| spec["behaviour"].as_str())
+        .unwrap_or_default();
+    if behaviour.starts_with("raises Exception") {
+        return TaskOutcome::Failed { error: "Exception".into(), cause: python_exception_cause() };
+    }
+    if !behaviour.starts_with("identity") {
+        let arn = if function.starts_with("arn:") {
+            function.clone()
+        } else {
+            format!("arn:aws:lambda:us-east-1:111111111111:function:{function}")
+        };
+        let cause = format!(
+            "Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: 00000000-0000-4000-8000-000000000000; Proxy: null)"
+        );
+        return TaskOutcome::Failed { error: "Lambda.ResourceNotFoundException".into(), cause };
+    }
+    if !optimized {
+        return TaskOutcome::Succeeded(t.payload.clone());
+    }
+    // A string Payload is the request body itself; a null one sends none (the event is `{}`).
+    let payload = match t.payload.get("Payload") {
+        None | Some(Value::Null) => serde_json::json!({}),
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+        Some(other) => other.clone(),
+    };
+    // The corpus's functions are Python: their response is `json.dumps` text.
+    let bytes = python_json(&payload).len();
+    let ids = state_language::aws_shapes::HttpIds {
+        request_id: "00000000-0000-4000-8000-000000000000",
+        trace_id: "Root=1-00000000-000000000000000000000000",
+        date: "Tue, 14 Nov 2023 22:13:20 GMT",
+    };
+    TaskOutcome::Succeeded(state_language::aws_shapes::lambda_invoke_output(payload, bytes, "$LATEST", 200, &ids))
+}
+
+/// Runs a case whose needs are all [`LAMBDA_NEEDS`], with the functions played.
+pub fn run_with_lambda(case: &Value, keep_history: bool) -> Result<Outcome, String> {
+    let name = case["name"].as_str().unwrap_or_default();
+    let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
+    let report = state_language::validate(&case["definition"], state_language::Options { express });
+    let ok = report.is_ok();
+    let Some(def) = report.definition.clone().filter(|_| ok) else {
+        return Err(format!("rejected: {}", report.aws_message()));
+    };
+    let mut host = Simulated { now_ms: 1_700_000_000_000, tasks: |t: &TaskCommand| lambda(case, t) };
+    driver::run(&def, case["input"].clone(), context(name), &mut host, Limits::default(), keep_history)
+        .map_err(|e| format!("driver: {e}"))
+}
+
+/// `json.dumps` as Python writes it: `", "` and `": "` separators, non-ASCII escaped.
+fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!("[{}]", a.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", python_json(&Value::String(k.clone())), python_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::String(s) => {
+            let mut out = String::new();
+            for c in serde_json::to_string(s).unwrap_or_default().chars() {
+                if c.is_ascii() {
+                    out.push(c);
+                } else {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+            out
+        }
+        other => other.to_string(),
+    }
+}

@@ -7,14 +7,20 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 use serde_json::{Value, json};
 
-use super::aws::{AwsClients, Failure, sdk_failure, with_sdk_metadata};
+use super::aws::{AwsClients, Failure, sdk_failure};
 
 impl AwsClients {
     /// `optimized`: the `lambda:invoke` form, whose parameters name the function.
     pub async fn invoke_lambda(&self, resource: &str, input: &Value, optimized: bool) -> Result<Value, Failure> {
         let (function, payload, p) = if optimized {
             let function = input.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_string();
-            let payload = input.get("Payload").map(state_language::json::to_string);
+            // As AWS does: a string Payload is the request body itself, and a
+            // null one sends no payload (the function sees `{}`).
+            let payload = match input.get("Payload") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(state_language::json::to_string(other)),
+            };
             (function, payload, input.clone())
         } else {
             (resource.to_string(), Some(state_language::json::to_string(input)), Value::Null)
@@ -47,15 +53,27 @@ impl AwsClients {
         if !optimized {
             return Ok(parsed);
         }
-        let mut out = json!({
-            "ExecutedVersion": r.executed_version().unwrap_or("$LATEST"),
-            "Payload": parsed,
-            "StatusCode": r.status_code(),
-        });
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let trace_id = format!(
+            "Root=1-{:08x}-{}",
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+            &request_id.replace('-', "")[..24]
+        );
+        let date =
+            time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
+        let ids = state_language::aws_shapes::HttpIds { request_id: &request_id, trace_id: &trace_id, date: &date };
+        let executed = r.executed_version().unwrap_or("$LATEST");
+        let mut out = state_language::aws_shapes::lambda_invoke_output(
+            parsed,
+            text.len(),
+            executed,
+            r.status_code().into(),
+            &ids,
+        );
         if let Some(l) = r.log_result() {
             out["LogResult"] = json!(l);
         }
-        Ok(with_sdk_metadata(out))
+        Ok(out)
     }
 }
 

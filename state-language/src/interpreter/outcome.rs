@@ -122,6 +122,10 @@ impl Runtime<'_> {
 
     /// The first matching catcher takes the error; otherwise the frame fails.
     pub(super) fn catch_or_fail(&mut self, f: u64, state: &State, raised: Raised) -> Result<Flow, Error> {
+        // A runtime error ends the execution: no catcher takes it, even one naming it.
+        if raised.error == "States.Runtime" {
+            return Ok(Flow::Failed(raised));
+        }
         for c in &state.catch {
             if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task)
                 && state.query_language == crate::definition::QueryLanguage::JSONata

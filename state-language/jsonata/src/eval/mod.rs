@@ -16,6 +16,8 @@ use crate::value::{FrameId, Function, Object, Value};
 /// each new segment: deep user recursion must not overflow the host's thread.
 const STACK_RED_ZONE_BYTES: usize = 256 * 1024;
 const STACK_SEGMENT_BYTES: usize = 4 * 1024 * 1024;
+/// Evaluation levels between two stack checks.
+const STACK_CHECK_EVERY: usize = 8;
 /// Frames one evaluation may create (each function call makes one).
 pub const FRAMES_MAX: usize = 4_000_000;
 
@@ -55,7 +57,9 @@ pub struct Evaluator {
 impl Evaluator {
     pub fn new(options: Options) -> Evaluator {
         let rng = options.random_seed;
-        Evaluator { frames: vec![Frame { vars: Vec::new(), parent: None }], depth: 0, evaluations: 0, options, rng }
+        let mut frames = Vec::with_capacity(16);
+        frames.push(Frame { vars: Vec::new(), parent: None });
+        Evaluator { frames, depth: 0, evaluations: 0, options, rng }
     }
 
     /// The root frame: bindings given to the evaluation live here.
@@ -129,7 +133,13 @@ impl Evaluator {
             self.depth -= 1;
             return Err(Error::new("U1001").at(node.position).detail("The expression took too many evaluation steps"));
         }
-        let r = stacker::maybe_grow(STACK_RED_ZONE_BYTES, STACK_SEGMENT_BYTES, || self.evaluate_node(node, input, env));
+        // Asking for the stack's size costs a little: every few levels is
+        // enough, since the red zone is far larger than a few levels use.
+        let r = if self.depth.is_multiple_of(STACK_CHECK_EVERY) {
+            stacker::maybe_grow(STACK_RED_ZONE_BYTES, STACK_SEGMENT_BYTES, || self.evaluate_node(node, input, env))
+        } else {
+            self.evaluate_node(node, input, env)
+        };
         self.depth -= 1;
         let mut result = r?;
         for stage in &node.predicate {

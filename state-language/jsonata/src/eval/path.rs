@@ -73,8 +73,13 @@ impl Evaluator {
             return self.stages(&step.stages, sorted, env);
         }
         let mut results = Vec::new();
-        for item in input.members() {
-            let mut res = self.evaluate(step, &item, env)?;
+        let items = match input {
+            Value::Array(a) => a.items.as_slice(),
+            Value::Undefined => &[],
+            v => std::slice::from_ref(v),
+        };
+        for item in items {
+            let mut res = self.evaluate(step, item, env)?;
             for stage in &step.stages {
                 if let Stage::Filter(p) = stage {
                     res = self.filter(p, res, env)?;
@@ -86,6 +91,10 @@ impl Evaluator {
         }
         if last && results.len() == 1 && matches!(&results[0], Value::Array(a) if !a.sequence) {
             return Ok(results.pop().unwrap_or_default());
+        }
+        // Nothing to flatten (the common case): the results are the sequence.
+        if !results.iter().any(|r| matches!(r, Value::Array(a) if !a.cons)) {
+            return Ok(Value::sequence(results));
         }
         let mut out = Vec::with_capacity(results.len());
         for res in results {
