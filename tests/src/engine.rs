@@ -45,8 +45,15 @@ pub fn run(case: &Value, keep_history: bool) -> Result<Outcome, String> {
 
 /// The Lambda behaviours the corpus describes (`resources[...].behaviour`)
 /// that this harness can play: a case needing only these runs here.
-pub const LAMBDA_NEEDS: [&str; 3] =
-    ["lambda:identity", "lambda:raises-Exception('Some exception was raised.')", "lambda:function-from-input"];
+pub const LAMBDA_NEEDS: [&str; 6] = [
+    "lambda:identity",
+    "lambda:raises-Exception('Some exception was raised.')",
+    "lambda:function-from-input",
+    // Virtual time serves these as well as real time would.
+    "wait-until-timestamp",
+    "wait-dynamic",
+    "context-object-ids",
+];
 
 /// True when every need of the case is a Lambda behaviour the harness plays.
 pub fn needs_only_lambda(case: &Value) -> bool {

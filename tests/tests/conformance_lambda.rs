@@ -1,5 +1,5 @@
-//! Corpus cases that need only Lambda functions the corpus describes
-//! (identity, raising `Exception`, named in the input): the engine runs them
+//! Corpus cases that need only what a simulated host can serve: Lambda functions the corpus describes
+//! (identity, raising `Exception`, named in the input) and waits in virtual time: the engine runs them
 //! with those functions played as described (`engine::run_with_lambda`), and
 //! the outcome is compared with AWS's recorded one. The real Lambda path, with
 //! aws-sdk-lambda against a local Lambda, is tested in

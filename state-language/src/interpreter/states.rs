@@ -157,6 +157,9 @@ impl Runtime<'_> {
 
     pub(super) fn wait(&mut self, f: u64, state: &State, w: &WaitFor, effective: Value, entered: u64) -> Res<Flow> {
         let fire_at = match w {
+            WaitFor::Seconds(crate::definition::Amount::Path(p)) => {
+                self.seconds_path(f, state, p, &effective, entered)?
+            }
             WaitFor::Seconds(a) => {
                 let secs = self.amount(f, state, a, "Seconds", &effective, entered)?;
                 self.now_ms + (secs as i64) * 1000
@@ -173,10 +176,8 @@ impl Runtime<'_> {
                     Some(t) => t,
                     None => {
                         let text = format!(
-                            "The JSONata expression '{}' specified for the field 'Timestamp' returned an unexpected result type. Expected 'an ISO-8601 extended offset date-time string', but was '{}' for value: {}",
-                            e.text,
-                            super::jsonata::type_name(&v),
-                            crate::json::to_string(&v)
+                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                            crate::json::shown(&v)
                         );
                         return Err(Ok(self.query_error(f, state, Some("Timestamp"), text)));
                     }
@@ -190,11 +191,19 @@ impl Runtime<'_> {
                     Ok(io::runtime(
                         &state.name,
                         entered,
-                        format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {}", p.text),
+                        format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                            p.text,
+                            crate::json::shown(&v)
+                        ),
                     ))
                 })?
             }
         };
+        // AWS counts a wait in seconds of a 32-bit integer.
+        if fire_at - self.now_ms > i64::from(i32::MAX) * 1000 {
+            return Err(Ok(io::runtime(&state.name, entered, "Wait state delay is too long.")));
+        }
         // Errors in Assign or OutputPath surface on entry; the variables change on exit.
         let (output, assigned) = match state.query_language {
             QueryLanguage::JSONata => {
@@ -246,4 +255,34 @@ impl Runtime<'_> {
 
 fn timestamp_ms(s: &str) -> Option<i64> {
     crate::time::parse_timestamp(s).map(|n| (n / 1_000_000) as i64)
+}
+
+impl Runtime<'_> {
+    /// `SecondsPath`: a whole, non-negative number of seconds, with AWS's messages.
+    fn seconds_path(
+        &mut self,
+        f: u64,
+        state: &State,
+        p: &crate::path::Path,
+        input: &Value,
+        entered: u64,
+    ) -> Result<i64, Result<Raised, Error>> {
+        let at = Where { state_name: &state.name, ..Where::default() };
+        let fail = |msg: String| Err(Ok(io::runtime(&state.name, entered, msg)));
+        let Ok(v) = with_scope(self.exec, f, input, at, |s| s.read(p)) else {
+            return fail(format!("The SecondsPath parameter does not reference an input value: {}", p.text));
+        };
+        let shown = crate::json::shown(&v);
+        let parsed = match &v {
+            Value::String(t) => t.trim().parse::<i64>().ok(),
+            other => other.as_i64(),
+        };
+        let Some(secs) = parsed else {
+            return fail(format!("The SecondsPath parameter cannot be parsed as a long value: {} == {shown}", p.text));
+        };
+        if secs < 0 {
+            return fail(format!("The SecondsPath parameter references a negative value: {} == {shown}", p.text));
+        }
+        Ok(self.now_ms + secs.min(crate::limits::SECONDS_MAX as i64) * 1000)
+    }
 }
