@@ -25,6 +25,18 @@ pub fn uses_jsonata(case: &Value) -> bool {
 
 /// Validates and runs a case; tasks fail, as engine-only cases have none.
 pub fn run(case: &Value, keep_history: bool) -> Result<Outcome, String> {
+    run_with(case, keep_history, |t: &TaskCommand| TaskOutcome::Failed {
+        error: "States.TaskFailed".into(),
+        cause: format!("no task host in the conformance run ({})", t.resource),
+    })
+}
+
+/// Validates and runs a case in virtual time, tasks answered by `tasks`.
+fn run_with(
+    case: &Value,
+    keep_history: bool,
+    tasks: impl FnMut(&TaskCommand) -> TaskOutcome,
+) -> Result<Outcome, String> {
     let name = case["name"].as_str().unwrap_or_default();
     let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
     let report = state_language::validate(&case["definition"], state_language::Options { express });
@@ -32,13 +44,7 @@ pub fn run(case: &Value, keep_history: bool) -> Result<Outcome, String> {
     let Some(def) = report.definition.clone().filter(|_| ok) else {
         return Err(format!("rejected: {}", report.aws_message()));
     };
-    let mut host = Simulated {
-        now_ms: 1_700_000_000_000,
-        tasks: |t: &TaskCommand| TaskOutcome::Failed {
-            error: "States.TaskFailed".into(),
-            cause: format!("no task host in the conformance run ({})", t.resource),
-        },
-    };
+    let mut host = Simulated { now_ms: 1_700_000_000_000, tasks };
     driver::run(&def, case["input"].clone(), context(name), &mut host, Limits::default(), keep_history)
         .map_err(|e| format!("driver: {e}"))
 }
@@ -123,16 +129,7 @@ fn lambda(case: &Value, t: &TaskCommand) -> TaskOutcome {
 
 /// Runs a case whose needs are all [`LAMBDA_NEEDS`], with the functions played.
 pub fn run_with_lambda(case: &Value, keep_history: bool) -> Result<Outcome, String> {
-    let name = case["name"].as_str().unwrap_or_default();
-    let express = case.get("state_machine_type").and_then(Value::as_str) == Some("EXPRESS");
-    let report = state_language::validate(&case["definition"], state_language::Options { express });
-    let ok = report.is_ok();
-    let Some(def) = report.definition.clone().filter(|_| ok) else {
-        return Err(format!("rejected: {}", report.aws_message()));
-    };
-    let mut host = Simulated { now_ms: 1_700_000_000_000, tasks: |t: &TaskCommand| lambda(case, t) };
-    driver::run(&def, case["input"].clone(), context(name), &mut host, Limits::default(), keep_history)
-        .map_err(|e| format!("driver: {e}"))
+    run_with(case, keep_history, |t: &TaskCommand| lambda(case, t))
 }
 
 /// `json.dumps` as Python writes it: `", "` and `": "` separators, non-ASCII escaped.

@@ -49,12 +49,7 @@ impl Runtime<'_> {
                 let v = self.eval_expr(f, state, e, field, states, at).map_err(Ok)?;
                 parse(&v).ok_or_else(|| {
                     let want = if kind == Number::Float { "number" } else { "integer" };
-                    let text = format!(
-                        "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{want}', but was '{}' for value: {}",
-                        e.text,
-                        super::jsonata::type_name(&v),
-                        crate::json::to_string(&v)
-                    );
+                    let text = super::jsonata::unexpected_type(e, field, want, &v);
                     Ok(self.query_error(f, state, Some(field), text))
                 })
             }

@@ -126,56 +126,52 @@ impl Runtime<'_> {
         if raised.error == "States.Runtime" {
             return Ok(Flow::Failed(raised));
         }
-        for c in &state.catch {
-            if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task)
-                && state.query_language == crate::definition::QueryLanguage::JSONata
-            {
-                let err = super::jsonata::error_output(&raised);
-                let (output, assigned) = match self.catch_output_jsonata(f, state, c, &err) {
-                    Ok(v) => v,
-                    Err(r) => return Ok(Flow::Failed(r)),
-                };
-                if let Some(v) = assigned {
-                    self.assign(f, v);
-                }
-                let (_, exit) = event_types(&state.kind);
-                if let Some(exit) = exit {
-                    let payload = self.payload(&output);
-                    self.emit_exited(f, exit, state, payload);
-                }
-                return Ok(Flow::Goto(c.next, output));
-            }
-            if crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task) {
-                let mut err = Map::new();
-                err.insert("Error".into(), Value::String(raised.error.clone()));
-                err.insert("Cause".into(), Value::String(raised.cause.clone()));
-                let err = Value::Object(err);
-                let fr = self.frame(f)?;
-                let (raw, entered, entered_ms) = (fr.input.clone(), fr.entered_event_id, fr.entered_ms);
-                let mut assigned = None;
-                if let Some(assign) = &c.assign {
-                    let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
-                    match with_scope(self.exec, f, &err, at, |s| io::render(s, assign, &state.name, entered)) {
-                        Ok(v) => assigned = Some(v),
-                        Err(r) => return Ok(Flow::Failed(r)),
-                    }
-                }
-                let output = match io::merge_result(raw, err, c.result_path.as_ref(), &state.name, entered) {
-                    Ok(o) => o,
-                    Err(r) => return Ok(Flow::Failed(r)),
-                };
-                if let Some(v) = assigned {
-                    self.assign(f, v);
-                }
-                let (_, exit) = event_types(&state.kind);
-                if let Some(exit) = exit {
-                    let payload = self.payload(&output);
-                    self.emit_exited(f, exit, state, payload);
-                }
-                return Ok(Flow::Goto(c.next, output));
-            }
+        let Some(c) = state
+            .catch
+            .iter()
+            .find(|c| crate::definition::error_matches(&c.error_equals, &raised.error, raised.from_task))
+        else {
+            return Ok(Flow::Failed(raised));
+        };
+        let err = super::jsonata::error_output(&raised);
+        let caught = match state.query_language {
+            crate::definition::QueryLanguage::JSONata => self.catch_output_jsonata(f, state, c, &err),
+            crate::definition::QueryLanguage::JSONPath => self.catch_output_jsonpath(f, state, c, err),
+        };
+        let (output, assigned) = match caught {
+            Ok(v) => v,
+            Err(r) => return Ok(Flow::Failed(r)),
+        };
+        if let Some(v) = assigned {
+            self.assign(f, v);
         }
-        Ok(Flow::Failed(raised))
+        let (_, exit) = event_types(&state.kind);
+        if let Some(exit) = exit {
+            let payload = self.payload(&output);
+            self.emit_exited(f, exit, state, payload);
+        }
+        Ok(Flow::Goto(c.next, output))
+    }
+
+    /// A JSONPath catcher's `Assign` (over the error output) and `ResultPath`.
+    fn catch_output_jsonpath(
+        &mut self,
+        f: u64,
+        state: &State,
+        c: &crate::definition::Catcher,
+        err: Value,
+    ) -> Result<(Value, Option<Value>), Raised> {
+        let fr = self.frame(f).map_err(|e| Raised::new("States.Runtime", e.to_string()))?;
+        let (raw, entered, entered_ms) = (fr.input.clone(), fr.entered_event_id, fr.entered_ms);
+        let assigned = match &c.assign {
+            Some(assign) => {
+                let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+                Some(with_scope(self.exec, f, &err, at, |s| io::render(s, assign, &state.name, entered))?)
+            }
+            None => None,
+        };
+        let output = io::merge_result(raw, err, c.result_path.as_ref(), &state.name, entered)?;
+        Ok((output, assigned))
     }
 
     /// Schedules a retry when a retrier matches and has attempts left.

@@ -33,16 +33,16 @@ impl<'a> StatesVar<'a> {
     }
 }
 
-/// A JSON type's name as AWS's messages give it.
-pub(super) fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
+pub(super) use crate::json::type_name;
+
+/// AWS's message for an expression whose result has the wrong type.
+pub(super) fn unexpected_type(e: &Expr, field: &str, want: &str, v: &Value) -> String {
+    format!(
+        "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{want}', but was '{}' for value: {}",
+        e.text,
+        type_name(v),
+        crate::json::to_string(v)
+    )
 }
 
 impl Runtime<'_> {

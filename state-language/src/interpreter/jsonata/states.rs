@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{StatesVar, type_name};
+use super::StatesVar;
 use crate::Error;
 use crate::definition::{Jt, Kind, State};
 use crate::interpreter::context::Where;
@@ -71,12 +71,7 @@ impl Runtime<'_> {
             Value::Array(items) => Ok(items),
             other => {
                 let text = match jt {
-                    Jt::Expr(e) => format!(
-                        "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
-                        e.text,
-                        type_name(&other),
-                        crate::json::to_string(&other)
-                    ),
+                    Jt::Expr(e) => super::unexpected_type(e, "Items", "array", &other),
                     _ => format!("The field 'Items' must be an array but was: {}", crate::json::to_string(&other)),
                 };
                 Err(Ok(self.query_error(f, state, Some("Items"), text)))
@@ -156,12 +151,7 @@ impl Runtime<'_> {
             Value::Bool(b) => Ok(b),
             other => {
                 let text = match jt {
-                    Jt::Expr(e) => format!(
-                        "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
-                        e.text,
-                        type_name(&other),
-                        crate::json::to_string(&other)
-                    ),
+                    Jt::Expr(e) => super::unexpected_type(e, "Condition", "boolean", &other),
                     _ => format!("The field 'Condition' must be a boolean but was: {}", crate::json::to_string(&other)),
                 };
                 Err(self.query_error(f, state, Some("Condition"), text))
