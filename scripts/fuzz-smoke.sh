@@ -10,7 +10,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build --sanitizer none -O
-for target in definition jsonpath intrinsic; do
+for target in definition jsonpath intrinsic jsonata; do
   corpus="$(mktemp -d)"
   echo "fuzzing $target for ${seconds}s"
   cargo fuzz run --sanitizer none -O "$target" "$corpus" "seeds/$target" -- \

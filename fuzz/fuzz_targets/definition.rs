@@ -20,10 +20,7 @@ fuzz_target!(|data: &[u8]| {
         redrive_count: 0,
         token_key: String::new(),
     };
-    let mut host = Simulated {
-        now_ms: 0,
-        tasks: |t: &TaskCommand| TaskOutcome::Succeeded(t.payload.clone()),
-    };
+    let mut host = Simulated { now_ms: 0, tasks: |t: &TaskCommand| TaskOutcome::Succeeded(t.payload.clone()) };
     let limits = Limits { history_events_max: 2_000, ..Limits::default() };
     let _ = driver::run(&def, serde_json::json!({"a": [1, {"b": "c"}]}), ctx, &mut host, limits, false);
 });

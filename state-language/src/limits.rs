@@ -38,3 +38,6 @@ pub const JSONATA_DEPTH_MAX: usize = 10_000;
 /// Evaluation steps of one JSONata expression: an expression that never ends
 /// fails with `States.QueryEvaluationError` instead of holding a scheduler.
 pub const JSONATA_EVALUATIONS_MAX: u64 = 10_000_000;
+/// Items one JSONata expression may build in all (array members, object keys,
+/// 16-byte units of strings): about 128 MB of values at the most.
+pub const JSONATA_CELLS_MAX: u64 = 8_000_000;

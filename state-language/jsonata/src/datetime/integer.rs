@@ -337,7 +337,13 @@ fn regular(separators: &[Separator]) -> Option<(usize, char)> {
     (1..=positions.len()).all(|i| positions.contains(&(i * factor))).then_some((factor, first.character))
 }
 
+/// Digits a picture may ask for (`[Y,100000000]` would be a string bomb).
+pub const PICTURE_DIGITS_MAX: usize = 1024;
+
 pub fn format(value: f64, f: &IntegerFormat) -> Result<String> {
+    if f.mandatory_digits > PICTURE_DIGITS_MAX {
+        return Err(Error::new("U1003").detail(format!("A picture asks for more than {PICTURE_DIGITS_MAX} digits")));
+    }
     let negative = value < 0.0;
     let v = value.abs() as u64;
     let fv = value.abs();

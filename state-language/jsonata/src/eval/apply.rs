@@ -81,7 +81,9 @@ impl Evaluator {
             }
             Function::Builtin(b) => {
                 let args = b.signature.validate(&args, input)?;
-                (b.imp)(self, &args, input, env)
+                let result = (b.imp)(self, &args, input, env)?;
+                self.charge_value(&result)?;
+                Ok(result)
             }
             Function::Partial { function, args: bound } => {
                 let mut supplied = args.into_iter();

@@ -33,11 +33,21 @@ pub struct Options {
     pub now_millis: i64,
     /// Seeds `$random()` and `$shuffle()`.
     pub random_seed: u64,
+    /// Items the evaluation may build in all (array members, object keys,
+    /// 16-byte units of string): an expression bomb ends in U1003, not in
+    /// exhausted memory.
+    pub cells_max: u64,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { depth_max: 10_000, evaluations_max: 50_000_000, now_millis: 0, random_seed: 0 }
+        Options {
+            depth_max: 10_000,
+            evaluations_max: 50_000_000,
+            now_millis: 0,
+            random_seed: 0,
+            cells_max: 100_000_000,
+        }
     }
 }
 
@@ -50,6 +60,7 @@ pub struct Evaluator {
     frames: Vec<Frame>,
     depth: usize,
     evaluations: u64,
+    cells: u64,
     pub options: Options,
     rng: u64,
 }
@@ -59,7 +70,7 @@ impl Evaluator {
         let rng = options.random_seed;
         let mut frames = Vec::with_capacity(16);
         frames.push(Frame { vars: Vec::new(), parent: None });
-        Evaluator { frames, depth: 0, evaluations: 0, options, rng }
+        Evaluator { frames, depth: 0, evaluations: 0, cells: 0, options, rng }
     }
 
     /// The root frame: bindings given to the evaluation live here.
@@ -73,6 +84,26 @@ impl Evaluator {
         }
         self.frames.push(Frame { vars: Vec::new(), parent: Some(parent) });
         Ok(self.frames.len() - 1)
+    }
+
+    /// Counts what a result built against [`Options::cells_max`].
+    pub fn charge(&mut self, cells: usize) -> Result<()> {
+        self.cells += cells as u64;
+        if self.cells > self.options.cells_max {
+            let msg = format!("The expression built results larger than its limit of {} items", self.options.cells_max);
+            return Err(Error::new("U1003").detail(msg));
+        }
+        Ok(())
+    }
+
+    /// Charges a value just built: its members, keys or string length (one level).
+    pub fn charge_value(&mut self, v: &Value) -> Result<()> {
+        match v {
+            Value::Array(a) => self.charge(a.items.len()),
+            Value::Object(o) => self.charge(o.len()),
+            Value::String(s) => self.charge(s.len() / 16),
+            _ => Ok(()),
+        }
     }
 
     pub fn bind(&mut self, env: FrameId, name: &str, value: Value) {
@@ -259,6 +290,7 @@ impl Evaluator {
             }
         }
         let cons = node.cons_array;
+        self.charge(out.len())?;
         Ok(Value::Array(Rc::new(crate::value::Array { items: out, cons, ..Default::default() })))
     }
 }

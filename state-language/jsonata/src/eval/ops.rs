@@ -34,23 +34,39 @@ impl Evaluator {
             return Ok(Value::Bool(result));
         }
         let r = self.evaluate(rhs, input, env)?;
-        match op {
-            "+" | "-" | "*" | "/" | "%" => numeric(&l, &r, op),
-            "=" => Ok(Value::Bool(!l.is_undefined() && !r.is_undefined() && l.deep_equal(&r))),
-            "!=" => Ok(Value::Bool(!l.is_undefined() && !r.is_undefined() && !l.deep_equal(&r))),
-            "<" | "<=" | ">" | ">=" => compare(&l, &r, op),
-            "&" => {
-                let ls = crate::functions::string(&l, false)?;
-                let rs = crate::functions::string(&r, false)?;
-                Ok(Value::String(format!("{}{}", ls.as_deref().unwrap_or(""), rs.as_deref().unwrap_or("")).into()))
+        if op == ".." {
+            // Charged before it is built: a range is the cheapest way to ask for memory.
+            if let (Value::Number(a), Value::Number(b)) = (&l, &r)
+                && b >= a
+                && (b - a) < RANGE_ITEMS_MAX
+            {
+                self.charge((b - a + 1.0) as usize).map_err(locate)?;
             }
-            ".." => range(&l, &r),
-            "in" => Ok(Value::Bool(
-                !l.is_undefined() && !r.is_undefined() && r.members().iter().any(|v| v.strict_equal(&l)),
-            )),
-            _ => Err(Error::new("S0204").token(op)),
+            return operate(op, &l, &r).map_err(locate);
         }
-        .map_err(locate)
+        let result = operate(op, &l, &r).map_err(locate)?;
+        self.charge_value(&result).map_err(locate)?;
+        Ok(result)
+    }
+}
+
+/// The operators other than `and`/`or`, on evaluated operands.
+fn operate(op: &'static str, l: &Value, r: &Value) -> Result<Value> {
+    match op {
+        "+" | "-" | "*" | "/" | "%" => numeric(l, r, op),
+        "=" => Ok(Value::Bool(!l.is_undefined() && !r.is_undefined() && l.deep_equal(r))),
+        "!=" => Ok(Value::Bool(!l.is_undefined() && !r.is_undefined() && !l.deep_equal(r))),
+        "<" | "<=" | ">" | ">=" => compare(l, r, op),
+        "&" => {
+            let ls = crate::functions::string(l, false)?;
+            let rs = crate::functions::string(r, false)?;
+            Ok(Value::String(format!("{}{}", ls.as_deref().unwrap_or(""), rs.as_deref().unwrap_or("")).into()))
+        }
+        ".." => range(l, r),
+        "in" => {
+            Ok(Value::Bool(!l.is_undefined() && !r.is_undefined() && r.members().iter().any(|v| v.strict_equal(l))))
+        }
+        _ => Err(Error::new("S0204").token(op)),
     }
 }
 

@@ -94,6 +94,7 @@ impl Evaluator {
         }
         // Nothing to flatten (the common case): the results are the sequence.
         if !results.iter().any(|r| matches!(r, Value::Array(a) if !a.cons)) {
+            self.charge(results.len())?;
             return Ok(Value::sequence(results));
         }
         let mut out = Vec::with_capacity(results.len());
@@ -103,6 +104,7 @@ impl Evaluator {
                 v => out.push(v),
             }
         }
+        self.charge(out.len())?;
         Ok(Value::sequence(out))
     }
 
@@ -331,6 +333,7 @@ impl Evaluator {
                 result.insert(key, v);
             }
         }
+        self.charge(result.len())?;
         Ok(Value::object(result))
     }
 

@@ -110,7 +110,7 @@ fn trim(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Valu
     Ok(s(out.to_string()))
 }
 
-fn pad(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Value> {
+fn pad(ev: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Value> {
     let Some(text) = arg(args, 0).as_str() else { return Ok(Value::Undefined) };
     let width = num(args, 1)?.unwrap_or(0.0);
     let fill = match arg(args, 2).as_str() {
@@ -121,6 +121,8 @@ fn pad(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Value
     if pad_len <= 0 {
         return Ok(s(text.to_string()));
     }
+    // Charged before it is built, so a huge width fails instead of exhausting memory.
+    ev.charge(pad_len as usize / 16)?;
     let padding: String = fill.chars().cycle().take(pad_len as usize).collect();
     Ok(s(if width > 0.0 { format!("{text}{padding}") } else { format!("{padding}{text}") }))
 }

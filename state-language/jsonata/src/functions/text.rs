@@ -178,6 +178,8 @@ fn replace(ev: &mut Evaluator, args: &[Value], _: &Value, env: FrameId) -> Resul
         let Value::String(r) = replacement else {
             return Err(Error::new("D3012").value(stringify(replacement, false)));
         };
+        let matches = s.matches(&**p).count().min(limit.unwrap_or(usize::MAX));
+        ev.charge(matches.saturating_mul(r.len()) / 16)?;
         let out = match limit {
             Some(l) => s.replacen(&**p, r, l),
             None => s.replace(&**p, r),
@@ -197,7 +199,11 @@ fn replace(ev: &mut Evaluator, args: &[Value], _: &Value, env: FrameId) -> Resul
             func => ev.apply(func, vec![f.object.clone()], &Value::Null, env)?,
         };
         match with {
-            Value::String(w) => out.push_str(&w),
+            Value::String(w) => {
+                // Replacements can multiply a string's size: charge as it grows.
+                ev.charge(w.len() / 16)?;
+                out.push_str(&w);
+            }
             other => return Err(Error::new("D3012").value(stringify(&other, false))),
         }
         position = f.start + f.text.len();

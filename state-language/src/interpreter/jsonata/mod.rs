@@ -140,6 +140,7 @@ impl Runtime<'_> {
             evaluations_max: limits::JSONATA_EVALUATIONS_MAX,
             now_millis: self.now_ms,
             random_seed,
+            cells_max: limits::JSONATA_CELLS_MAX,
         };
         // Expressions read `$states`, not a document: the input is undefined.
         let result = e.compiled.evaluate(jsonata::Value::Undefined, &bindings, options);
