@@ -29,6 +29,10 @@ pub const HISTORY_EVENTS_MAX: u64 = 25_000;
 /// Items one inline Map may iterate over. Every item's result is kept in the
 /// execution state, so this bounds its size (payload limits bound it sooner).
 pub const MAP_ITEMS_MAX: usize = 1_000_000;
+
+/// An object a distributed Map's ItemReader reads. AWS streams objects of
+/// any size; Stepwise holds the items in the execution state, so it bounds them.
+pub const ITEM_READER_BYTES_MAX: usize = 8 * 1024 * 1024;
 /// AWS: Retry MaxAttempts is at most 99,999,999.
 pub const RETRY_ATTEMPTS_MAX: u64 = 99_999_999;
 /// AWS: Wait seconds, task timeouts and heartbeats are at most 99,999,999 seconds.

@@ -51,7 +51,7 @@ fn run_with(
 
 /// The Lambda behaviours the corpus describes (`resources[...].behaviour`)
 /// that this harness can play: a case needing only these runs here.
-pub const LAMBDA_NEEDS: [&str; 6] = [
+pub const LAMBDA_NEEDS: [&str; 8] = [
     "lambda:identity",
     "lambda:raises-Exception('Some exception was raised.')",
     "lambda:function-from-input",
@@ -59,6 +59,9 @@ pub const LAMBDA_NEEDS: [&str; 6] = [
     "wait-until-timestamp",
     "wait-dynamic",
     "context-object-ids",
+    // UUIDs and random numbers: the corpus marks them as placeholders.
+    "nondeterministic-values",
+    "lambda:returns-python-bytes",
 ];
 
 /// True when every need of the case is a Lambda behaviour the harness plays.
@@ -97,7 +100,9 @@ fn lambda(case: &Value, t: &TaskCommand) -> TaskOutcome {
     if behaviour.starts_with("raises Exception") {
         return TaskOutcome::Failed { error: "Exception".into(), cause: python_exception_cause() };
     }
-    if !behaviour.starts_with("identity") {
+    // A Python handler returning bytes: the runtime sends them as the response body unchanged.
+    let returned = behaviour.strip_prefix("python handler returning bytes b'").and_then(|r| r.strip_suffix('\''));
+    if !behaviour.starts_with("identity") && returned.is_none() {
         let arn = if function.starts_with("arn:") {
             function.clone()
         } else {
@@ -108,8 +113,9 @@ fn lambda(case: &Value, t: &TaskCommand) -> TaskOutcome {
         );
         return TaskOutcome::Failed { error: "Lambda.ResourceNotFoundException".into(), cause };
     }
+    let returned = returned.map(|raw| (serde_json::from_str(raw).unwrap_or(Value::String(raw.into())), raw.len()));
     if !optimized {
-        return TaskOutcome::Succeeded(t.payload.clone());
+        return TaskOutcome::Succeeded(returned.map_or_else(|| t.payload.clone(), |(v, _)| v));
     }
     // A string Payload is the request body itself; a null one sends none (the event is `{}`).
     let payload = match t.payload.get("Payload") {
@@ -118,7 +124,13 @@ fn lambda(case: &Value, t: &TaskCommand) -> TaskOutcome {
         Some(other) => other.clone(),
     };
     // The corpus's functions are Python: their response is `json.dumps` text.
-    let bytes = python_json(&payload).len();
+    let (payload, bytes) = match returned {
+        Some(r) => r,
+        None => {
+            let bytes = python_json(&payload).len();
+            (payload, bytes)
+        }
+    };
     let ids = state_language::aws_shapes::HttpIds {
         request_id: "00000000-0000-4000-8000-000000000000",
         trace_id: "Root=1-00000000-000000000000000000000000",

@@ -101,7 +101,7 @@ pub(super) async fn stop(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
 const REDRIVE_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
 
 /// Whether `rec` can be redriven, and if not, why (AWS's wording).
-fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
+pub(crate) fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
     if rec.express {
         return Err("Execution is of type EXPRESS and cannot be redriven".into());
     }

@@ -4,7 +4,7 @@
 
 mod activities;
 pub mod auth;
-mod executions;
+pub(crate) mod executions;
 mod history;
 pub mod http;
 mod machines;

@@ -18,6 +18,7 @@ pub type Failure = (String, String);
 pub struct AwsClients {
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
+    pub(super) s3: aws_sdk_s3::Client,
     pub(super) lambda: aws_sdk_lambda::Client,
     /// `arn:aws:lambda:<region>:<account>:function:` of our own scope: such
     /// functions are invoked by name, which AWS treats the same and local
@@ -47,6 +48,8 @@ impl AwsClients {
         AwsClients {
             sqs: aws_sdk_sqs::Client::new(&conf),
             dynamodb: aws_sdk_dynamodb::Client::new(&conf),
+            // Path-style addressing works with every endpoint, LocalStack's included.
+            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build()),
             lambda: aws_sdk_lambda::Client::new(&lambda_conf),
             local_function_prefix: format!("arn:aws:lambda:{}:{}:function:", scope.region, scope.account),
         }
@@ -63,9 +66,11 @@ impl AwsClients {
         let out = match (service, action) {
             ("sqs", "sendMessage") => self.send_message(p).await,
             ("dynamodb", "getItem" | "putItem" | "updateItem" | "deleteItem") => self.dynamodb(action, p).await,
+            // A Map Run's reader and writer return what the interpreter parses, without metadata.
+            ("s3", _) => return self.s3(action, p, !optimized).await,
             _ => return None,
         };
-        Some(out.map(|v| if optimized { with_sdk_metadata(v) } else { v }))
+        Some(out.map(|v| if optimized { with_sdk_metadata(v, "") } else { v }))
     }
 
     async fn send_message(&self, p: &Value) -> Result<Value, Failure> {
@@ -171,20 +176,26 @@ impl AwsClients {
     }
 }
 
-/// The optimized integrations add the Java SDK's response metadata.
-pub(super) fn with_sdk_metadata(mut v: Value) -> Value {
+/// The optimized integrations add the Java SDK's response metadata;
+/// `content_length` is the response body's, when the caller knows it.
+pub(super) fn with_sdk_metadata(mut v: Value, content_length: &str) -> Value {
     let id = uuid::Uuid::new_v4().to_string();
     let date =
         time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc2822).unwrap_or_default();
     if let Value::Object(m) = &mut v {
-        m.insert(
-            "SdkHttpMetadata".into(),
-            json!({
-                "AllHttpHeaders": {"x-amzn-RequestId": [id], "Content-Type": ["application/x-amz-json-1.0"], "Date": [date]},
-                "HttpHeaders": {"x-amzn-RequestId": id, "Content-Type": "application/x-amz-json-1.0", "Date": date},
-                "HttpStatusCode": 200,
-            }),
-        );
+        let (mut all, mut one) = (Map::new(), Map::new());
+        let mut header = |k: &str, v: &str| {
+            all.insert(k.into(), json!([v]));
+            one.insert(k.into(), json!(v));
+        };
+        header("x-amzn-RequestId", &id);
+        header("Content-Type", "application/x-amz-json-1.0");
+        header("Date", &date);
+        if !content_length.is_empty() {
+            header("connection", "keep-alive");
+            header("Content-Length", content_length);
+        }
+        m.insert("SdkHttpMetadata".into(), json!({"AllHttpHeaders": all, "HttpHeaders": one, "HttpStatusCode": 200}));
         m.insert("SdkResponseMetadata".into(), json!({"RequestId": id}));
     }
     v
@@ -222,6 +233,16 @@ const MODELED: [&str; 12] = [
     "KmsAccessDenied",
 ];
 
+/// S3 error codes the Java SDK models as exceptions of their own.
+const S3_MODELED: [&str; 6] = [
+    "NoSuchKey",
+    "NoSuchBucket",
+    "NoSuchUpload",
+    "InvalidObjectState",
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+];
+
 /// AWS's error name and cause text (the Java SDK's format) for a failed call.
 pub(super) fn sdk_failure<E>(
     prefix: &str,
@@ -246,6 +267,9 @@ where
                 } else {
                     format!("{code}Exception")
                 }
+            } else if prefix == "S3" {
+                // The AWS SDK integrations name S3's errors by code (S3.NoSuchKeyException).
+                if S3_MODELED.contains(&code.as_str()) { format!("{code}Exception") } else { "S3Exception".into() }
             } else if prefix == "SQS" {
                 "AmazonSQSException".into()
             } else {

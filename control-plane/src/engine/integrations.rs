@@ -37,6 +37,14 @@ pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool) -> Value {
         m.insert("Output".into(), text_or_json(o));
         m.insert("OutputDetails".into(), json!({"Included": true}));
     }
+    m.insert("RedriveCount".into(), json!(rec.redrive_count));
+    match crate::api::executions::redrivable(rec, crate::clock::now_ms()) {
+        Ok(()) => m.insert("RedriveStatus".into(), json!("REDRIVABLE")),
+        Err(why) => {
+            m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));
+            m.insert("RedriveStatusReason".into(), json!(why))
+        }
+    };
     m.insert("StartDate".into(), date(rec.start_ms));
     m.insert("StateMachineArn".into(), json!(rec.machine_arn));
     m.insert("Status".into(), json!(rec.status));
@@ -144,7 +152,11 @@ impl Engine {
         if sync || suffix == ".waitForTaskToken" {
             return Ok(None);
         }
-        Ok(Some(json!({"ExecutionArn": rec.arn, "StartDate": date(rec.start_ms)})))
+        // The optimized integration adds the Java SDK's metadata of the StartExecution response.
+        let body = json!({"executionArn": rec.arn, "startDate": rec.start_ms as f64 / 1000.0});
+        let length = state_language::json::to_string(&body).len().to_string();
+        let out = json!({"ExecutionArn": rec.arn, "StartDate": date(rec.start_ms)});
+        Ok(Some(super::aws::with_sdk_metadata(out, &length)))
     }
 }
 

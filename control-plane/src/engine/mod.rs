@@ -9,6 +9,7 @@ mod integrations;
 mod lambda;
 mod resolve;
 mod run;
+mod s3;
 mod tokens;
 pub mod workers;
 

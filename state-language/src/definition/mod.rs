@@ -2,10 +2,12 @@
 //! consumed by the interpreter. States refer to each other by index.
 
 mod choice;
+pub mod distributed;
 pub mod jsonata;
 pub(crate) mod template;
 
 pub use choice::{CmpOp, Operand, Rule};
+pub use distributed::{CsvHeaders, InputType, ItemBatcher, ItemReader, ResultWriter};
 pub use jsonata::{Expr, Jt};
 pub use template::Template;
 
@@ -156,8 +158,9 @@ pub struct MapSpec {
     pub max_concurrency: Option<Amount>,
     pub tolerated_failure_count: Option<Amount>,
     pub tolerated_failure_percentage: Option<Amount>,
-    /// `ItemReader` / `ResultWriter` / `ItemBatcher` need a distributed host.
-    pub distributed_io: bool,
+    pub item_reader: Option<ItemReader>,
+    pub item_batcher: Option<ItemBatcher>,
+    pub result_writer: Option<ResultWriter>,
     /// `ProcessorConfig.Mode: DISTRIBUTED`: iterations run as child executions,
     /// so their events stay out of this history and a Map Run is recorded instead.
     pub distributed: bool,

@@ -188,6 +188,26 @@ pub struct Join {
     pub failures: u64,
     pub tolerated_count: Option<u64>,
     pub tolerated_percentage: Option<f64>,
+    /// A distributed Map's Map Run.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub map_run_arn: String,
+    /// With a `ResultWriter`: each iteration's input, for the result files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<Value>,
+    /// Indexes of iterations that failed within the tolerated threshold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_items: Vec<u64>,
+}
+
+/// Why a task runs: a Task state, or a distributed Map's S3 reader or writer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Purpose {
+    #[default]
+    State,
+    /// The Map's items, once read, fill this join.
+    ItemReader(Box<Join>),
+    /// The Map's output once its results are written.
+    ResultWriter { output: Value },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +219,12 @@ pub struct PendingTask {
     pub timeout_timer: Option<u64>,
     pub heartbeat_timer: Option<u64>,
     pub heartbeat_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_state")]
+    pub purpose: Purpose,
+}
+
+fn is_state(p: &Purpose) -> bool {
+    *p == Purpose::State
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -59,6 +59,9 @@ impl Runtime<'_> {
             failures: 0,
             tolerated_count: None,
             tolerated_percentage: None,
+            map_run_arn: String::new(),
+            inputs: Vec::new(),
+            failed_items: Vec::new(),
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         Ok(Flow::Blocked)
@@ -73,11 +76,9 @@ impl Runtime<'_> {
         entered: u64,
     ) -> Res<Flow> {
         let at = Where { state_name: &state.name, ..Where::default() };
-        if spec.distributed_io {
-            let msg = "ItemReader, ItemBatcher and ResultWriter need a distributed Map host, which Stepwise does not have yet.";
-            return Err(Ok(io::runtime(&state.name, entered, msg)));
-        }
-        let items = if state.query_language == crate::definition::QueryLanguage::JSONata {
+        let items = if spec.item_reader.is_some() {
+            Vec::new() // read by the Map Run, once it has started
+        } else if state.query_language == crate::definition::QueryLanguage::JSONata {
             match self.jsonata_items(f, state, spec, &effective) {
                 Ok(items) => items,
                 Err(e) => {
@@ -108,9 +109,10 @@ impl Runtime<'_> {
             Some(a) => self.amount(f, state, a, "MaxConcurrency", &effective, entered)?,
             None => 0,
         };
-        let n = items.len();
-        // AWS reports the length after reading MaxConcurrency but before the tolerance fields.
-        self.emit(Some(f), EventType::MapStateStarted, Details::MapStateStarted { length: n as u64 });
+        // AWS reports the length after reading MaxConcurrency but before the
+        // tolerance fields; items an ItemReader reads are not counted.
+        let length = items.len() as u64;
+        self.emit(Some(f), EventType::MapStateStarted, Details::MapStateStarted { length });
         let tolerated_count = match &spec.tolerated_failure_count {
             Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailureCount", &effective, entered, false)? as u64),
             None => None,
@@ -119,34 +121,31 @@ impl Runtime<'_> {
             Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailurePercentage", &effective, entered, true)?),
             None => None,
         };
+        let mut map_run_arn = String::new();
         if spec.distributed {
-            let map_run_arn = self.map_run_arn(spec.label.as_deref().unwrap_or(&state.name));
+            map_run_arn = self.map_run_arn(spec.label.as_deref().unwrap_or(&state.name));
+            let map_run_arn = map_run_arn.clone();
             self.emit(Some(f), EventType::MapRunStarted, Details::MapRunStarted { map_run_arn });
         }
         let join = Join {
             is_map: true,
             distributed: spec.distributed,
             effective_input: effective,
-            results: vec![Value::Null; n],
+            results: Vec::new(),
             children: BTreeMap::new(),
-            queued: items.into_iter().enumerate().map(|(i, v)| (i as u64, v)).collect(),
+            queued: VecDeque::new(),
             max_concurrency,
             failures: 0,
             tolerated_count,
             tolerated_percentage,
+            map_run_arn,
+            inputs: Vec::new(),
+            failed_items: Vec::new(),
         };
-        self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
-        if n == 0 {
-            if spec.distributed {
-                self.emit(Some(f), EventType::MapRunSucceeded, Details::None {});
-            }
-            self.emit(Some(f), EventType::MapStateSucceeded, Details::None {});
-            self.frame_mut(f).map_err(Err)?.wait = Wait::Completed { result: Value::Array(Vec::new()) };
-            self.exec.ready.push_back(f);
-            return Ok(Flow::Blocked);
+        match &spec.item_reader {
+            Some(reader) => self.start_reader(f, state, reader, join, entered),
+            None => self.map_items_ready(f, state, spec, join, items),
         }
-        self.fill_map(f, state, spec)?;
-        Ok(Flow::Blocked)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -172,7 +171,7 @@ impl Runtime<'_> {
     }
 
     /// Starts queued iterations up to MaxConcurrency.
-    fn fill_map(&mut self, f: u64, state: &State, spec: &MapSpec) -> Res<()> {
+    pub(super) fn fill_map(&mut self, f: u64, state: &State, spec: &MapSpec) -> Res<()> {
         // The Map's input is lent out for the loop, not cloned per item (that was quadratic).
         let effective = match &mut self.frame_mut(f).map_err(Err)?.wait {
             Wait::Join(join) => std::mem::take(&mut join.effective_input),
@@ -264,6 +263,7 @@ impl Runtime<'_> {
                 err.insert("Error".into(), Value::String(r.error.clone()));
                 err.insert("Cause".into(), Value::String(r.cause.clone()));
                 join.results[i] = Value::Object(err);
+                join.failed_items.push(p.index);
                 if iteration_events {
                     self.emit(Some(p.frame), EventType::MapIterationFailed, Details::MapIterationFailed(it()));
                 }
@@ -293,14 +293,7 @@ impl Runtime<'_> {
         let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
         if join.children.is_empty() && join.queued.is_empty() {
-            let results = std::mem::take(&mut join.results);
-            let ty = if is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
-            if distributed {
-                self.emit(Some(p.frame), EventType::MapRunSucceeded, Details::None {});
-            }
-            self.emit(Some(p.frame), ty, Details::None {});
-            self.frame_mut(p.frame)?.wait = Wait::Completed { result: Value::Array(results) };
-            self.exec.ready.push_back(p.frame);
+            self.join_finished(p.frame)?;
         } else if is_map
             && let crate::definition::Kind::Map(spec) = &state.kind
             && let Err(e) = self.fill_map(p.frame, state, spec)

@@ -7,10 +7,12 @@
 
 mod amount;
 mod context;
+mod distributed;
 mod events;
 mod frame;
 mod inputs;
 mod io;
+mod items;
 mod join;
 mod jsonata;
 mod outcome;

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, TaskRef, TaskScheduled};
-use super::frame::{PendingTask, Timer, Wait};
+use super::frame::{PendingTask, Purpose, Timer, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use super::{Command, TaskCommand};
@@ -82,6 +82,7 @@ impl Runtime<'_> {
                 timeout_timer,
                 heartbeat_timer,
                 heartbeat_seconds: heartbeat,
+                purpose: Purpose::State,
             },
         );
         self.out.commands.push(Command::RunTask(TaskCommand {
@@ -100,8 +101,8 @@ impl Runtime<'_> {
 
     pub(super) fn task_started(&mut self, task_id: u64) -> Result<(), Error> {
         let t = self.exec.tasks.get_mut(&task_id).ok_or(Error::UnknownTask(task_id))?;
-        if std::mem::replace(&mut t.started, true) {
-            return Ok(()); // duplicate delivery
+        if std::mem::replace(&mut t.started, true) || t.purpose != Purpose::State {
+            return Ok(()); // duplicate delivery, or a Map Run's S3 call (no task events)
         }
         let (f, r) = (t.frame, TaskRef::from_arn(&t.resource));
         self.emit(Some(f), EventType::TaskStarted, Details::TaskStarted(r));
@@ -109,6 +110,10 @@ impl Runtime<'_> {
     }
 
     pub(super) fn task_succeeded(&mut self, task_id: u64, output: Value) -> Result<(), Error> {
+        if self.exec.tasks.get(&task_id).is_some_and(|t| t.purpose != Purpose::State) {
+            let t = self.take_task(task_id)?;
+            return self.map_io_succeeded(t, output);
+        }
         if crate::json::size_bytes(&output) > self.limits.payload_bytes_max {
             // AWS records an oversized result as a failed task, which Catch can handle.
             let resource = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?.resource.clone();
@@ -142,6 +147,9 @@ impl Runtime<'_> {
         timed_out: bool,
     ) -> Result<(), Error> {
         let t = self.take_task(task_id)?;
+        if t.purpose != Purpose::State {
+            return self.map_io_failed(t, error, cause);
+        }
         let task = TaskRef::from_arn(&t.resource);
         let details = ErrorDetails { error: Some(error.clone()), cause: (!cause.is_empty()).then(|| cause.clone()) };
         if timed_out {
@@ -191,7 +199,7 @@ impl Runtime<'_> {
 /// A task token: the task id and 128 bits from the execution's entropy
 /// stream, identical on replay. With a host key the 128 bits are a keyed
 /// hash, so one token reveals nothing about the next.
-fn task_token(task_id: u64, a: u64, b: u64, key: &str) -> String {
+pub(super) fn task_token(task_id: u64, a: u64, b: u64, key: &str) -> String {
     if key.is_empty() {
         return format!("{task_id:016x}{a:016x}{b:016x}");
     }

@@ -3,6 +3,7 @@
 //! in the shape of AWS's `ValidateStateMachineDefinition` diagnostics.
 
 mod build;
+mod distributed;
 mod graph;
 mod handlers;
 mod rules;

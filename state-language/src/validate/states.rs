@@ -164,6 +164,15 @@ impl Builder {
             item_selector_jsonata = self.jt(s.get("ItemSelector"), &format!("{at}/ItemSelector"));
         }
         self.lang = lang;
+        let (item_reader, item_batcher, result_writer) =
+            (self.item_reader(s, at), self.item_batcher(s, at), self.result_writer(s, at));
+        let distributed =
+            proc.and_then(|p| p.get("ProcessorConfig")).and_then(|c| c.get("Mode")).and_then(Value::as_str)
+                == Some("DISTRIBUTED");
+        if !distributed && (item_reader.is_some() || item_batcher.is_some() || result_writer.is_some()) {
+            let msg = "ItemReader, ItemBatcher and ResultWriter need ItemProcessor.ProcessorConfig.Mode DISTRIBUTED";
+            self.err(code::SCHEMA, at, msg);
+        }
         MapSpec {
             processor,
             items_path,
@@ -173,12 +182,10 @@ impl Builder {
             max_concurrency: self.amount(s, "MaxConcurrency", at),
             tolerated_failure_count: self.amount(s, "ToleratedFailureCount", at),
             tolerated_failure_percentage: self.amount(s, "ToleratedFailurePercentage", at),
-            distributed_io: ["ItemReader", "ItemBatcher", "ResultWriter"].iter().any(|f| s.contains_key(*f)),
-            distributed: proc
-                .and_then(|p| p.get("ProcessorConfig"))
-                .and_then(|c| c.get("Mode"))
-                .and_then(Value::as_str)
-                == Some("DISTRIBUTED"),
+            item_reader,
+            item_batcher,
+            result_writer,
+            distributed,
             label: s.get("Label").and_then(Value::as_str).map(str::to_string),
         }
     }

@@ -1,0 +1,145 @@
+//! The corpus cases that need S3 (distributed Map ItemReader, ItemBatcher
+//! and ResultWriter; the `aws-sdk:s3` tasks) or nested executions
+//! (`states:startExecution[.sync[:2]]`), run on a real server against a
+//! real LocalStack with aws-sdk-sfn. Each case's S3 objects are written
+//! from the corpus's `resources` before it runs; a nested case's child
+//! machine is created under the name its input gives (see `child`).
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::{LocalStack, Server, corpus, temp_dir};
+use serde_json::Value;
+use stepwise_tests::{json_files, known, shared_dir};
+
+/// The needs this test serves; a case runs when it needs S3 or a nested
+/// execution and nothing beyond these.
+const SERVED: [&str; 4] = ["s3", "aws-sdk:s3", "sfn-nested-execution", "context-object-times"];
+
+fn served(case: &Value) -> bool {
+    let needs: Vec<&str> = case["needs"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    needs.iter().any(|n| *n != "context-object-times") && needs.iter().all(|n| SERVED.contains(n))
+}
+
+/// The child machine of a nested case. The corpus records the parent only;
+/// LocalStack's tests create the child from one of their templates, whose
+/// behaviour the recorded output shows: it outputs `{"Arg1":"argument1"}`,
+/// raises `SomeFailure`, or outlives its own one-second timeout.
+fn child(case_name: &str) -> &'static str {
+    if case_name.contains("delegate_failure") {
+        r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"SomeFailure","Cause":"This state machines raises a 'SomeFailure' failure."}}}"#
+    } else if case_name.contains("delegate_timeout") {
+        r#"{"TimeoutSeconds":1,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"End":true}}}"#
+    } else {
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"Arg1":"argument1"},"End":true}}}"#
+    }
+}
+
+async fn prepare(case: &Value, s3: &aws_sdk_s3::Client, sfn: &aws_sdk_sfn::Client) -> Result<(), String> {
+    for (uri, spec) in case["resources"].as_object().into_iter().flatten() {
+        let Some(path) = uri.strip_prefix("s3://") else { continue };
+        let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+        // An existing bucket is fine: cases share bucket names.
+        let _ = s3.create_bucket().bucket(bucket).send().await;
+        if spec["kind"] == "s3-object" {
+            let body = spec["body"].as_str().unwrap_or_default().as_bytes().to_vec();
+            // S3's type for objects uploaded without one, as the recorded tests uploaded them.
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type("binary/octet-stream")
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .map_err(|e| format!("seeding {uri}: {e:?}"))?;
+        }
+    }
+    let target = case["input"]["StateMachineArn"].as_str().unwrap_or_default();
+    if case["needs"].as_array().is_some_and(|n| n.iter().any(|n| n == "sfn-nested-execution"))
+        && let Some((_, name)) = target.rsplit_once(":stateMachine:")
+        && !name.contains("NoSuchArn")
+    {
+        let definition = child(case["name"].as_str().unwrap_or_default());
+        let created =
+            sfn.create_state_machine().name(name).definition(definition).role_arn("snf_role_arn").send().await;
+        if created.is_err() {
+            sfn.update_state_machine()
+                .state_machine_arn(target)
+                .definition(definition)
+                .send()
+                .await
+                .map_err(|e| format!("child machine: {:?}", e.into_service_error()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Value {
+    let o = s3.get_object().bucket(bucket).key(key).send().await.expect("the object was written");
+    let bytes = o.body.collect().await.expect("its body").into_bytes();
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
+/// The ResultWriter case wrote a manifest and the result file it lists, in AWS's shapes.
+async fn check_result_files(s3: &aws_sdk_s3::Client) {
+    let listed = s3.list_objects_v2().bucket("result-bucket").prefix("mapJobs/").send().await.expect("listing");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    let manifest_key = keys.iter().find(|k| k.ends_with("/manifest.json")).expect("a manifest");
+    let manifest = get_json(s3, "result-bucket", manifest_key).await;
+    assert_eq!(manifest["DestinationBucket"], "result-bucket", "{manifest}");
+    assert!(manifest["MapRunArn"].as_str().is_some_and(|a| a.contains(":mapRun:")), "{manifest}");
+    let files = manifest["ResultFiles"]["SUCCEEDED"].as_array().expect("succeeded files");
+    assert_eq!(files.len(), 1, "{manifest}");
+    let results = get_json(s3, "result-bucket", files[0]["Key"].as_str().expect("a key")).await;
+    let outputs: Vec<&str> = results.as_array().into_iter().flatten().filter_map(|e| e["Output"].as_str()).collect();
+    assert_eq!(outputs, ["\"Hello\"", "\"World\""], "{results}");
+    assert!(results.as_array().into_iter().flatten().all(|e| e["Status"] == "SUCCEEDED"), "{results}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
+    let known = known::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance/known-services-failures.txt"),
+    )?;
+    let ls = LocalStack::start("services");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&ls.sdk_config().await).force_path_style(true).build(),
+    );
+    let args = ["--aws-endpoint", &ls.endpoint, "--account-id", "111111111111"];
+    let server = Server::start_with(&temp_dir("services"), &args);
+    let (mut ran, mut failed) = (Vec::new(), BTreeMap::new());
+    for (i, file) in json_files(&shared_dir().join("conformance/cases"))?.into_iter().enumerate() {
+        let case: Value = serde_json::from_str(&std::fs::read_to_string(&file)?)?;
+        if !served(&case) {
+            continue;
+        }
+        let name = case["name"].as_str().unwrap_or_default().to_string();
+        // A nested case gets a server of its own, as each test had a fresh
+        // account: cases reuse child machine and execution names.
+        let nested = case["needs"].as_array().is_some_and(|n| n.iter().any(|n| n == "sfn-nested-execution"));
+        let own = nested.then(|| Server::start_with(&temp_dir(&format!("services-{i}")), &args));
+        let c = own.as_ref().unwrap_or(&server).client();
+        // One at a time: cases reuse bucket and key names.
+        let result = match prepare(&case, &s3, &c).await {
+            Ok(()) => corpus::run_case(c, i, case).await,
+            Err(e) => Err(e),
+        };
+        if let Err(why) = result {
+            failed.insert(name.clone(), why);
+        }
+        ran.push(name);
+    }
+    println!(
+        "S3 and nested-execution cases through the server: {} of {} match AWS",
+        ran.len() - failed.len(),
+        ran.len()
+    );
+    let problems = known::check(&known, &ran, &failed);
+    for p in &problems {
+        println!("{p}");
+    }
+    assert!(problems.is_empty(), "{} problems (see above)", problems.len());
+    Ok(())
+}

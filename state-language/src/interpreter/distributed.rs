@@ -1,0 +1,289 @@
+//! A distributed Map's Map Run I/O: the host reads the items (`ItemReader`)
+//! and writes the results (`ResultWriter`) as S3 calls; the interpreter
+//! parses, limits and batches the items and composes the result files, so
+//! a replay sees exactly the same iterations.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use super::amount::Number;
+use super::context::Where;
+use super::events::{Details, ErrorDetails, EventType};
+use super::frame::{Join, PendingTask, Purpose, Wait};
+use super::io::{self, Raised, with_scope};
+use super::items;
+use super::jsonata::StatesVar;
+use super::run::{Flow, Runtime};
+use super::{Command, TaskCommand};
+use crate::Error;
+use crate::definition::{ItemReader, Kind, MapSpec, ResultWriter, State, Template};
+
+type Res<T> = Result<T, Result<Raised, Error>>;
+
+impl Runtime<'_> {
+    /// Asks the host to read the Map's items. AWS records no events for the read.
+    pub(super) fn start_reader(
+        &mut self,
+        f: u64,
+        state: &State,
+        reader: &ItemReader,
+        join: Join,
+        entered: u64,
+    ) -> Res<Flow> {
+        let payload =
+            self.call_payload(f, state, &reader.parameters, &reader.arguments, &join.effective_input, entered)?;
+        self.map_io(f, state, &reader.resource, payload, Purpose::ItemReader(Box::new(join))).map_err(Err)?;
+        Ok(Flow::Blocked)
+    }
+
+    /// The items are known: batch them and start the iterations.
+    pub(super) fn map_items_ready(
+        &mut self,
+        f: u64,
+        state: &State,
+        spec: &MapSpec,
+        mut join: Join,
+        items: Vec<Value>,
+    ) -> Res<Flow> {
+        let entered = self.frame(f).map_err(Err)?.entered_event_id;
+        let items = self.batch(f, state, spec, items, &join.effective_input, entered)?;
+        let n = items.len();
+        join.results = vec![Value::Null; n];
+        if spec.result_writer.is_some() {
+            join.inputs = items.clone();
+        }
+        join.queued = items.into_iter().enumerate().map(|(i, v)| (i as u64, v)).collect();
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
+        if n == 0 {
+            self.join_finished(f).map_err(Err)?;
+        } else {
+            self.fill_map(f, state, spec)?;
+        }
+        Ok(Flow::Blocked)
+    }
+
+    /// Every child of a join has finished: write the results if asked, else complete.
+    pub(super) fn join_finished(&mut self, f: u64) -> Result<(), Error> {
+        let def = self.def;
+        let fr = self.frame_mut(f)?;
+        let state = &def.machines[fr.machine].states[fr.state];
+        let Wait::Join(join) = std::mem::replace(&mut fr.wait, Wait::Ready) else { return Ok(()) };
+        if let Kind::Map(spec) = &state.kind
+            && let Some(writer) = &spec.result_writer
+        {
+            return match self.start_writer(f, state, writer, *join) {
+                Ok(()) => Ok(()),
+                Err(Ok(r)) => self.map_run_failed(f, r.error, r.cause),
+                Err(Err(e)) => Err(e),
+            };
+        }
+        if join.distributed {
+            self.emit(Some(f), EventType::MapRunSucceeded, Details::None {});
+        }
+        let ty = if join.is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
+        self.emit(Some(f), ty, Details::None {});
+        self.frame_mut(f)?.wait = Wait::Completed { result: Value::Array(join.results) };
+        self.exec.ready.push_back(f);
+        Ok(())
+    }
+
+    pub(super) fn map_io_succeeded(&mut self, t: PendingTask, read: Value) -> Result<(), Error> {
+        match t.purpose {
+            Purpose::ItemReader(join) => match self.items_read(t.frame, *join, read) {
+                Ok(()) => Ok(()),
+                Err(Ok(r)) => self.map_run_failed(t.frame, r.error, r.cause),
+                Err(Err(e)) => Err(e),
+            },
+            Purpose::ResultWriter { output } => {
+                self.emit(Some(t.frame), EventType::MapRunSucceeded, Details::None {});
+                self.emit(Some(t.frame), EventType::MapStateSucceeded, Details::None {});
+                self.frame_mut(t.frame)?.wait = Wait::Completed { result: output };
+                self.exec.ready.push_back(t.frame);
+                Ok(())
+            }
+            Purpose::State => Err(Error::Corrupt("a state's task taken as a Map Run's".into())),
+        }
+    }
+
+    pub(super) fn map_io_failed(&mut self, t: PendingTask, error: String, cause: String) -> Result<(), Error> {
+        let name = match t.purpose {
+            Purpose::ResultWriter { .. } => "States.ResultWriterFailed",
+            _ => "States.ItemReaderFailed",
+        };
+        let cause = if cause.is_empty() { error } else { format!("{error}: {cause}") };
+        self.map_run_failed(t.frame, name.to_string(), cause)
+    }
+
+    fn map_run_failed(&mut self, f: u64, error: String, cause: String) -> Result<(), Error> {
+        self.abort_children(f)?;
+        let d = ErrorDetails { error: Some(error.clone()), cause: Some(cause.clone()) };
+        self.emit(Some(f), EventType::MapRunFailed, Details::MapRunFailed(d));
+        let failed_event = Some(EventType::MapStateFailed);
+        self.frame_mut(f)?.wait = Wait::Errored { error, cause, failed_event, from_task: false };
+        self.exec.ready.push_back(f);
+        Ok(())
+    }
+
+    fn items_read(&mut self, f: u64, join: Join, read: Value) -> Res<()> {
+        let def = self.def;
+        let fr = self.frame(f).map_err(Err)?;
+        let state = &def.machines[fr.machine].states[fr.state];
+        let entered = fr.entered_event_id;
+        let Kind::Map(spec) = &state.kind else {
+            return Err(Err(Error::Corrupt("an ItemReader result for a state that is not a Map".into())));
+        };
+        let Some(reader) = &spec.item_reader else {
+            return Err(Err(Error::Corrupt("an ItemReader result for a Map without one".into())));
+        };
+        let failed = |cause: String| Ok(Raised::new("States.ItemReaderFailed", cause));
+        let mut items = items::parse(reader, &read).map_err(failed)?;
+        if let Some(a) = &reader.max_items {
+            let n = self.number(f, state, a, "MaxItems", &join.effective_input, entered, Number::Integer)?;
+            if let Some(max) = items::max_items(n).map_err(failed)? {
+                items.truncate(max);
+            }
+        }
+        self.map_items_ready(f, state, spec, join, items).map(|_| ())
+    }
+
+    fn batch(
+        &mut self,
+        f: u64,
+        state: &State,
+        spec: &MapSpec,
+        items: Vec<Value>,
+        effective: &Value,
+        entered: u64,
+    ) -> Res<Vec<Value>> {
+        let Some(b) = &spec.item_batcher else { return Ok(items) };
+        let mut limit = |a: &Option<crate::definition::Amount>, field: &str| -> Res<Option<usize>> {
+            match a {
+                Some(a) => Ok(Some(self.amount(f, state, a, field, effective, entered)? as usize)),
+                None => Ok(None),
+            }
+        };
+        let max_items = limit(&b.max_items, "MaxItemsPerBatch")?;
+        let max_bytes = limit(&b.max_bytes, "MaxInputBytesPerBatch")?;
+        let batch_input = match (&b.batch_input, &b.batch_input_jsonata) {
+            (None, None) => None,
+            (t, jt) => Some(self.call_payload(f, state, t, jt, effective, entered)?),
+        };
+        Ok(items::batches(items, max_items, max_bytes, batch_input.as_ref()))
+    }
+
+    /// A reader's or writer's `Parameters` (JSONPath) or `Arguments` (JSONata).
+    fn call_payload(
+        &mut self,
+        f: u64,
+        state: &State,
+        template: &Option<Template>,
+        jt: &Option<crate::definition::Jt>,
+        effective: &Value,
+        entered: u64,
+    ) -> Res<Value> {
+        let entered_ms = self.frame(f).map_err(Err)?.entered_ms;
+        let at = Where { state_name: &state.name, entered_ms, ..Where::default() };
+        match (template, jt) {
+            (Some(t), _) => {
+                with_scope(self.exec, f, effective, at, |s| io::render(s, t, &state.name, entered)).map_err(Ok)
+            }
+            (None, Some(jt)) => self.eval_jt(f, state, jt, "Arguments", StatesVar::input(effective), at).map_err(Ok),
+            (None, None) => Ok(Value::Object(Map::new())),
+        }
+    }
+
+    /// Composes the result files and the manifest, and asks the host to write them.
+    fn start_writer(&mut self, f: u64, state: &State, writer: &ResultWriter, join: Join) -> Res<()> {
+        let entered = self.frame(f).map_err(Err)?.entered_event_id;
+        let p = self.call_payload(f, state, &writer.parameters, &writer.arguments, &join.effective_input, entered)?;
+        let Some(bucket) = p.get("Bucket").and_then(Value::as_str).map(str::to_string) else {
+            return Err(Ok(Raised::new("States.ResultWriterFailed", "The ResultWriter needs a Bucket.")));
+        };
+        let prefix = p.get("Prefix").and_then(Value::as_str).unwrap_or_default().trim_end_matches('/');
+        let run_id = join.map_run_arn.rsplit(':').next().unwrap_or_default();
+        let dir = if prefix.is_empty() { run_id.to_string() } else { format!("{prefix}/{run_id}") };
+        let start = self.frame(f).map_err(Err)?.entered_ms;
+        let (succeeded, failed) = self.result_entries(&join, start);
+        let mut files = Vec::new();
+        let mut listed = json!({"FAILED": [], "PENDING": [], "SUCCEEDED": []});
+        for (status, entries) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
+            if entries.is_empty() {
+                continue;
+            }
+            let key = format!("{dir}/{status}_0.json");
+            let body = crate::json::to_string(&Value::Array(entries));
+            listed[status] = json!([{"Key": key, "Size": body.len()}]);
+            files.push(json!({"Key": key, "Body": body}));
+        }
+        let manifest_key = format!("{dir}/manifest.json");
+        let manifest = json!({"DestinationBucket": bucket, "MapRunArn": join.map_run_arn, "ResultFiles": listed});
+        // The manifest goes last, so whoever finds it finds the files it lists.
+        files.push(json!({"Key": manifest_key, "Body": crate::json::to_string(&manifest)}));
+        let output =
+            json!({"MapRunArn": join.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}});
+        let payload = json!({"Bucket": bucket, "Files": files});
+        self.map_io(f, state, &writer.resource, payload, Purpose::ResultWriter { output }).map_err(Err)
+    }
+
+    /// Each iteration as AWS lists its child execution in the result files.
+    fn result_entries(&mut self, join: &Join, start_ms: i64) -> (Vec<Value>, Vec<Value>) {
+        let failed: BTreeSet<u64> = join.failed_items.iter().copied().collect();
+        let machine = join.map_run_arn.replacen(":mapRun:", ":stateMachine:", 1);
+        let machine = machine.rsplit_once(':').map_or(machine.as_str(), |(m, _)| m).to_string();
+        let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        for (i, result) in join.results.iter().enumerate() {
+            let name = crate::entropy::uuid_v4(self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+            let arn = format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1));
+            let input = join.inputs.get(i).map(crate::json::to_string).unwrap_or_default();
+            let mut e = json!({
+                "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": name,
+                "RedriveCount": 0, "StartDate": start, "StateMachineArn": machine, "StopDate": stop,
+            });
+            if failed.contains(&(i as u64)) {
+                e["Status"] = json!("FAILED");
+                e["Error"] = result.get("Error").cloned().unwrap_or(Value::Null);
+                e["Cause"] = result.get("Cause").cloned().unwrap_or(Value::Null);
+                bad.push(e);
+            } else {
+                e["Status"] = json!("SUCCEEDED");
+                e["Output"] = json!(crate::json::to_string(result));
+                e["OutputDetails"] = json!({"Included": true});
+                ok.push(e);
+            }
+        }
+        (ok, bad)
+    }
+
+    /// Registers a Map Run's S3 call as a task of the Map's frame.
+    fn map_io(&mut self, f: u64, state: &State, resource: &str, payload: Value, purpose: Purpose) -> Result<(), Error> {
+        let task_id = self.exec.fresh_id();
+        let (a, b) = (self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        let key = self.exec.context.as_ref().map_or("", |c| c.token_key.as_str());
+        let token = super::task::task_token(task_id, a, b, key);
+        let pending = PendingTask {
+            frame: f,
+            token: token.clone(),
+            resource: resource.to_string(),
+            started: false,
+            timeout_timer: None,
+            heartbeat_timer: None,
+            heartbeat_seconds: None,
+            purpose,
+        };
+        self.exec.tasks.insert(task_id, pending);
+        self.out.commands.push(Command::RunTask(TaskCommand {
+            task_id,
+            resource: resource.to_string(),
+            payload,
+            state_name: state.name.clone(),
+            task_token: token,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            attempt: 0,
+        }));
+        self.frame_mut(f)?.wait = Wait::Task { task_id };
+        Ok(())
+    }
+}
