@@ -34,14 +34,21 @@ variable "api_credentials" {
   sensitive   = true
 }
 
+variable "task_policy_json" {
+  description = "What workflows may call (Lambda, SQS, DynamoDB, S3), as an IAM policy document; see the module's variable."
+  type        = string
+  default     = null
+}
+
 module "stepwise" {
-  source          = "../../modules/stepwise"
-  name_prefix     = "stepwise"
-  architecture    = "arm64"
-  lambda_zip_dir  = "${path.root}/../../../../target/lambda-zips/arm64"
-  retention_days  = 90
-  api_auth        = var.api_auth
-  api_credentials = var.api_credentials
+  source           = "../../modules/stepwise"
+  name_prefix      = "stepwise"
+  architecture     = "arm64"
+  lambda_zip_dir   = "${path.root}/../../../../target/lambda-zips/arm64"
+  retention_days   = 90
+  api_auth         = var.api_auth
+  api_credentials  = var.api_credentials
+  task_policy_json = var.task_policy_json
 }
 
 output "api_url" {

@@ -199,3 +199,12 @@ resource "aws_iam_role_policy" "schedule" {
     Statement = [{ Effect = "Allow", Action = "lambda:InvokeFunction", Resource = aws_lambda_function.fn["sweeper"].arn }]
   })
 }
+
+# The services workflows call are the user's to grant: least privilege means
+# no blanket access, so the module attaches exactly the policy it is given.
+resource "aws_iam_role_policy" "tasks" {
+  count  = var.task_policy_json == null ? 0 : 1
+  name   = "${var.name_prefix}-scheduler-tasks"
+  role   = aws_iam_role.fn["scheduler"].id
+  policy = var.task_policy_json
+}
