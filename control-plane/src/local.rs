@@ -84,6 +84,7 @@ pub fn run(definition: &str, input: Value, name: &str, real_time: bool) -> Resul
         role_arn: "arn:aws:iam::000000000000:role/stepwise-local".into(),
         seed: u64::from_le_bytes(seed_bytes),
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     };
     let mut host = LocalHost::new(real_time);

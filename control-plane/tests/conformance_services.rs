@@ -131,6 +131,7 @@ async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
         }
         ran.push(name);
     }
+    check_result_files(&s3).await;
     println!(
         "S3 and nested-execution cases through the server: {} of {} match AWS",
         ran.len() - failed.len(),

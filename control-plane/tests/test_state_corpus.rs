@@ -1,6 +1,6 @@
 //! The TestState cases of the conformance corpus (`../shared/conformance/test_state`,
-//! recorded against AWS) through the server with aws-sdk-sfn. JSONata cases wait
-//! for the JSONata engine; failures must be on the checked-in list, which only shrinks.
+//! recorded against AWS), JSONPath and JSONata, through the server with aws-sdk-sfn.
+//! Failures must be on the checked-in list, which only shrinks.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sfn::types::{InspectionLevel, MockErrorOutput, MockInput, TestStateConfiguration};
 use serde_json::Value;
-use stepwise_tests::{compare, engine, json_files, known, shared_dir};
+use stepwise_tests::{compare, json_files, known, shared_dir};
 
 use common::{Server, temp_dir};
 
@@ -83,12 +83,27 @@ async fn run_case(c: &aws_sdk_sfn::Client, case: &Value) -> Result<(), String> {
                 "input" => d.input.as_deref(),
                 "afterInputPath" => d.after_input_path.as_deref(),
                 "afterParameters" => d.after_parameters.as_deref(),
+                "afterArguments" => d.after_arguments.as_deref(),
                 "result" => d.result.as_deref(),
                 "afterResultSelector" => d.after_result_selector.as_deref(),
                 "afterResultPath" => d.after_result_path.as_deref(),
                 "variables" => d.variables.as_deref(),
                 "afterItemsPath" => d.after_items_path.as_deref(),
                 "maxConcurrency" => return d.max_concurrency.map(Value::from),
+                "errorDetails" => {
+                    let e = d.error_details.as_ref()?;
+                    let mut m = serde_json::Map::new();
+                    for (k, v) in [
+                        ("catchIndex", e.catch_index),
+                        ("retryIndex", e.retry_index),
+                        ("retryBackoffIntervalSeconds", e.retry_backoff_interval_seconds),
+                    ] {
+                        if let Some(v) = v {
+                            m.insert(k.into(), v.into());
+                        }
+                    }
+                    return Some(Value::Object(m));
+                }
                 "toleratedFailureCount" => return d.tolerated_failure_count.map(Value::from),
                 "toleratedFailurePercentage" => return d.tolerated_failure_percentage.map(|p| serde_json::json!(p)),
                 _ => None,
@@ -135,16 +150,13 @@ async fn test_state_corpus_through_the_server() {
     let (mut ran, mut failed) = (Vec::new(), BTreeMap::new());
     for file in json_files(&shared_dir().join("conformance/test_state")).expect("the corpus is beside the repository") {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("readable")).expect("JSON");
-        if engine::uses_jsonata(&case) {
-            continue;
-        }
         let name = case["name"].as_str().unwrap_or_default().to_string();
         if let Err(why) = run_case(&c, &case).await {
             failed.insert(name.clone(), why);
         }
         ran.push(name);
     }
-    println!("TestState corpus (JSONPath): {} of {} cases match AWS", ran.len() - failed.len(), ran.len());
+    println!("TestState corpus (JSONPath and JSONata): {} of {} cases match AWS", ran.len() - failed.len(), ran.len());
     let problems = known::check(&known, &ran, &failed);
     for p in &problems {
         println!("{p}");

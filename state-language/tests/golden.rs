@@ -45,6 +45,7 @@ pub fn context() -> StartContext {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         seed: 3,
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     }
 }

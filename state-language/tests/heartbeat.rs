@@ -14,6 +14,7 @@ fn ctx() -> StartContext {
         role_arn: "r".into(),
         seed: 5,
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     }
 }

@@ -13,6 +13,7 @@ fn ctx() -> StartContext {
         role_arn: "r".into(),
         seed: 99,
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     }
 }

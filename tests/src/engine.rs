@@ -14,6 +14,7 @@ pub fn context(name: &str) -> StartContext {
         role_arn: "snf_role_arn".into(),
         seed: 42,
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     }
 }

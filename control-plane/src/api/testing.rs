@@ -104,6 +104,7 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         role_arn: r.opt_str("roleArn")?.unwrap_or_default().to_string(),
         seed: crate::engine::random_u64(),
         redrive_count: 0,
+        redrive_count_in_context: false,
         token_key: String::new(),
     };
     let req = TestRequest {
@@ -119,6 +120,12 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             .and_then(|c| c.get("mapIterationFailureCount"))
             .and_then(Value::as_u64)
             .unwrap_or(0),
+        map_item_reader_data: match r.get("stateConfiguration").and_then(|c| c.get("mapItemReaderData")) {
+            Some(Value::String(s)) => Some(serde_json::from_str(s).map_err(|e| {
+                Error::validation(format!("stateConfiguration.mapItemReaderData is not valid JSON: {e}"))
+            })?),
+            _ => None,
+        },
         now_ms: now_ms(),
     };
     let fail = |e: TestError| match e {
@@ -132,13 +139,14 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         // evaluate again with the real outcome.
         let unsupported = || {
             Error::validation(
-                "Stepwise's TestState calls Lambda, SQS and DynamoDB tasks; give a 'mock' for any other resource, and for Map and Parallel states",
+                "Stepwise's TestState calls Lambda, SQS, DynamoDB and S3 tasks; give a 'mock' for any other resource, and for Map and Parallel states",
             )
         };
         let resource = resource.filter(|r| !r.ends_with(".waitForTaskToken")).ok_or_else(unsupported)?;
         let dry =
             test_state(&parsed, TestRequest { mock: Some(Mock::Result(json!({}))), ..req.clone() }).map_err(fail)?;
-        let Some(params) = dry.inspection.get("afterParameters").cloned() else {
+        let stages = (dry.inspection.get("afterParameters"), dry.inspection.get("afterArguments"));
+        let Some(params) = stages.0.or(stages.1).cloned() else {
             return Ok(reply(&dry, level)); // the input stages failed already
         };
         req.mock = Some(match engine.call_service(&resource, &params).await.ok_or_else(unsupported)? {
@@ -168,7 +176,9 @@ fn reply(out: &state_language::interpreter::test_state::TestOutcome, level: &str
             .iter()
             .map(|(k, v)| match k.as_str() {
                 // Numbers on the wire; every other stage is JSON text.
-                "maxConcurrency" | "toleratedFailureCount" | "toleratedFailurePercentage" => (k.clone(), v.clone()),
+                "maxConcurrency" | "toleratedFailureCount" | "toleratedFailurePercentage" | "errorDetails" => {
+                    (k.clone(), v.clone())
+                }
                 _ => (k.clone(), json!(state_language::json::to_string(v))),
             })
             .collect();

@@ -56,6 +56,7 @@ impl Engine {
             role_arn: req.role_arn.clone(),
             seed: random_u64(),
             redrive_count: 0,
+            redrive_count_in_context: true,
             token_key: format!("{:016x}{:016x}", random_u64(), random_u64()),
         };
         let now = now_ms();

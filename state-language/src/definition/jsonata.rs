@@ -23,7 +23,7 @@ impl Expr {
     pub fn parse(text: &str) -> Result<Expr, String> {
         let compiled = jsonata::Expression::parse(text).map_err(|e| format!("{}: {}", e.code, e.message()))?;
         let variables = compiled.variables();
-        let uses_context = variables.contains("states") && text.contains("context");
+        let uses_context = variables.contains("states") && (text.contains("context") || whole_states(text));
         Ok(Expr { text: text.to_string(), compiled, variables, uses_context })
     }
 }
@@ -80,4 +80,12 @@ impl Jt {
             other => Jt::Literal(other.clone()),
         })
     }
+}
+
+/// Whether `$states` is read as a whole (`{% $states %}`), which shows its context too.
+fn whole_states(text: &str) -> bool {
+    text.match_indices("$states").any(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        !["input", "result", "errorOutput"].iter().any(|f| rest.strip_prefix('.').is_some_and(|r| r.starts_with(f)))
+    })
 }

@@ -56,6 +56,11 @@ impl Scope<'_> {
                 "Name": s(|c| &c.state_machine_name),
             },
         });
+        if !sc.is_none_or(|c| c.redrive_count_in_context)
+            && let Some(e) = ctx.get_mut("Execution").and_then(Value::as_object_mut)
+        {
+            e.remove("RedriveCount");
+        }
         if let (Some(n), Some(state)) = (self.at.retry_count, ctx.get_mut("State").and_then(Value::as_object_mut)) {
             state.insert("RetryCount".into(), n.into());
         }

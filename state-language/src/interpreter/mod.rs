@@ -44,11 +44,18 @@ pub struct StartContext {
     pub seed: u64,
     #[serde(default)]
     pub redrive_count: u64,
+    /// `$$.Execution.RedriveCount` is shown; TestState's context has none.
+    #[serde(default = "shown")]
+    pub redrive_count_in_context: bool,
     /// A host secret mixed into task tokens, so that a worker holding one
     /// token cannot derive another from the public entropy stream. Empty
     /// for hosts whose tokens never leave the process.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_key: String,
+}
+
+fn shown() -> bool {
+    true
 }
 
 /// Everything that can happen to an execution.

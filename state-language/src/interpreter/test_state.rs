@@ -3,7 +3,9 @@
 //! `RETRIABLE`, `CAUGHT_ERROR`), the next state and the input/output
 //! processing stages (inspection data). Pure, like the rest of the engine.
 
-use serde_json::{Map, Value};
+mod jsonata;
+
+use serde_json::{Map, Value, json};
 
 use super::context::Where;
 use super::frame::Execution;
@@ -34,6 +36,8 @@ pub struct TestRequest {
     pub context_override: Option<Value>,
     /// Map iterations that failed (`stateConfiguration.mapIterationFailureCount`).
     pub map_iteration_failure_count: u64,
+    /// The items an ItemReader would read (`stateConfiguration.mapItemReaderData`).
+    pub map_item_reader_data: Option<Value>,
     pub now_ms: i64,
 }
 
@@ -51,8 +55,6 @@ pub struct TestOutcome {
 /// Why a state cannot be tested.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TestError {
-    #[error("TestState supports JSONPath states only until JSONata lands")]
-    Jsonata,
     #[error("a {0} state needs a mock result or error to be tested")]
     NeedsMock(&'static str),
     #[error("no state {0} in the definition")]
@@ -61,9 +63,6 @@ pub enum TestError {
 
 pub fn test_state(def: &Definition, req: TestRequest) -> Result<TestOutcome, TestError> {
     let state = def.machines.first().and_then(|m| m.states.get(req.state)).ok_or(TestError::NoState(req.state))?;
-    if state.query_language == QueryLanguage::JSONata {
-        return Err(TestError::Jsonata);
-    }
     let mut exec = Execution::new();
     exec.entropy = Entropy::new(req.context.seed);
     exec.start_ms = req.now_ms;
@@ -82,7 +81,11 @@ pub fn test_state(def: &Definition, req: TestRequest) -> Result<TestOutcome, Tes
     let f = rt.spawn(0, req.state, req.input.clone(), req.variables.clone(), None, None);
     let mut t = Tester { rt, f, state, req: &req, out: TestOutcome::default() };
     t.out.inspection.insert("input".into(), req.input.clone());
-    match t.run() {
+    let ran = match state.query_language {
+        QueryLanguage::JSONata => t.run_jsonata(),
+        QueryLanguage::JSONPath => t.run(),
+    };
+    match ran {
         Ok(()) => {}
         Err(raised) => t.on_error(raised),
     }
@@ -192,8 +195,7 @@ impl Tester<'_, '_> {
         self.succeed(output, next)
     }
 
-    /// A Map's item list and limits, and the failure its iterations cause
-    /// when `mapIterationFailureCount` exceeds what it tolerates.
+    /// A Map's item list (through ItemsPath) and limits.
     fn map_stages(&mut self, spec: &crate::definition::MapSpec, effective: &Value) -> Result<(), Raised> {
         let (f, st) = (self.f, self.state);
         let at = at(st, self.req);
@@ -204,6 +206,18 @@ impl Tester<'_, '_> {
             return Err(Raised::new("States.Runtime", format!("Reference path \"{text}\" must point to array.")));
         }
         self.note("afterItemsPath", &items);
+        self.map_limits(spec, effective, &items)
+    }
+
+    /// A Map's MaxConcurrency and tolerated failures, and the failure its
+    /// iterations cause when `mapIterationFailureCount` exceeds what it tolerates.
+    fn map_limits(
+        &mut self,
+        spec: &crate::definition::MapSpec,
+        effective: &Value,
+        items: &Value,
+    ) -> Result<(), Raised> {
+        let (f, st) = (self.f, self.state);
         let read = |t: &mut Self, a: &Option<crate::definition::Amount>, field: &str, kind| match a {
             None => Ok(None),
             Some(a) => t.rt.number(f, st, a, field, effective, 0, kind).map(Some).map_err(|e| match e {
@@ -226,7 +240,10 @@ impl Tester<'_, '_> {
         let total = items.as_array().map_or(0, Vec::len) as f64;
         let tolerated = failures as f64 <= count.unwrap_or(0.0)
             || pct.is_some_and(|p| total > 0.0 && 100.0 * failures as f64 / total <= p);
-        if failures > 0 && !tolerated && self.req.mock.as_ref().is_some_and(|m| matches!(m, Mock::Result(_))) {
+        // Without a tolerance field, failed iterations are not counted (as AWS's recordings show).
+        let counted = count.is_some() || pct.is_some();
+        if failures > 0 && counted && !tolerated && self.req.mock.as_ref().is_some_and(|m| matches!(m, Mock::Result(_)))
+        {
             return Err(Raised::new(
                 "States.ExceedToleratedFailureThreshold",
                 "The specified tolerated failure threshold was exceeded",
@@ -261,31 +278,55 @@ impl Tester<'_, '_> {
     }
 
     /// A retrier with attempts left makes the state RETRIABLE; else a catcher
-    /// makes it CAUGHT_ERROR; else it FAILED.
+    /// makes it CAUGHT_ERROR; else it FAILED. `errorDetails` names the
+    /// retrier or catcher that decided, as AWS's inspection data does.
     fn on_error(&mut self, r: Raised) {
         let st = self.state;
-        if r.error != "States.Runtime"
-            && let Some(retrier) =
-                st.retry.iter().find(|x| crate::definition::error_matches(&x.error_equals, &r.error, r.from_task))
-            && self.req.retrier_retry_count < retrier.max_attempts
+        let retrier = (r.error != "States.Runtime")
+            .then(|| {
+                st.retry.iter().position(|x| crate::definition::error_matches(&x.error_equals, &r.error, r.from_task))
+            })
+            .flatten();
+        let count = self.req.retrier_retry_count;
+        if let Some(i) = retrier
+            && count < st.retry[i].max_attempts
         {
+            let x = &st.retry[i];
+            let mut backoff = x.interval_seconds as f64 * x.backoff_rate.powi(count.min(i32::MAX as u64) as i32);
+            if let Some(max) = x.max_delay_seconds {
+                backoff = backoff.min(max as f64);
+            }
             self.out.status = "RETRIABLE";
-        } else if let Some(c) =
-            st.catch.iter().find(|c| crate::definition::error_matches(&c.error_equals, &r.error, r.from_task))
+            self.note("errorDetails", &json!({"retryIndex": i, "retryBackoffIntervalSeconds": backoff as u64}));
+        } else if let Some((i, c)) = st
+            .catch
+            .iter()
+            .enumerate()
+            .find(|(_, c)| crate::definition::error_matches(&c.error_equals, &r.error, r.from_task))
         {
             let mut err = Map::new();
             err.insert("Error".into(), Value::String(r.error.clone()));
             err.insert("Cause".into(), Value::String(r.cause.clone()));
-            match io::merge_result(self.req.input.clone(), Value::Object(err), c.result_path.as_ref(), &st.name, 0) {
+            let output = match st.query_language {
+                QueryLanguage::JSONata => self.catch_output_jsonata(c, &Value::Object(err)),
+                QueryLanguage::JSONPath => {
+                    io::merge_result(self.req.input.clone(), Value::Object(err), c.result_path.as_ref(), &st.name, 0)
+                }
+            };
+            match output {
                 Ok(output) => {
                     self.out.status = "CAUGHT_ERROR";
                     self.out.output = Some(output);
                     self.out.next_state = self.name_of(c.next);
+                    self.note("errorDetails", &json!({"catchIndex": i}));
                 }
                 Err(e) => return self.on_error(e),
             }
         } else {
             self.out.status = "FAILED";
+            if let Some(i) = retrier {
+                self.note("errorDetails", &json!({"retryIndex": i}));
+            }
         }
         self.out.error = Some(r.error);
         self.out.cause = Some(r.cause);
@@ -293,11 +334,15 @@ impl Tester<'_, '_> {
 }
 
 /// `$$` as the state sees it: entered now, after the retries already used.
-fn at<'s>(state: &'s State, req: &TestRequest) -> Where<'s> {
+/// TestState runs a state outside any machine run, and AWS names it
+/// `StateName` in the context whatever its name in the definition.
+fn at<'s>(_state: &'s State, req: &TestRequest) -> Where<'s> {
     Where {
-        state_name: &state.name,
+        state_name: CONTEXT_STATE_NAME,
         entered_ms: req.now_ms,
         retry_count: Some(req.retrier_retry_count),
         ..Where::default()
     }
 }
+
+const CONTEXT_STATE_NAME: &str = "StateName";
