@@ -22,6 +22,7 @@ async fn scenarios(stack: &Stack) {
     scenarios::order_saga(&c).await;
     scenarios::big_payload(&c).await;
     scenarios::sync_express(&c).await;
+    scenarios::item_reader(stack, &c).await;
     let (db, s3) = (stack.dynamodb(), stack.s3());
     let a = eventually("the table passes its audit", || audit::check(&db, &s3)).await;
     // flow 1, nested 2, callback 1, saga 3, big 1, express 1 (and any the test ran before)

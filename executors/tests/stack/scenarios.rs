@@ -256,3 +256,37 @@ pub async fn order_saga(c: &Client) {
     .collect();
     assert_eq!(calls, expected, "each activity ran exactly as often as the saga asks");
 }
+
+/// A distributed Map over a CSV object in S3, batched, with its results
+/// written back to S3: the reader and the writer are S3 calls the scheduler
+/// Lambda makes through the tasks queue.
+pub async fn item_reader(stack: &Stack, c: &Client) {
+    let s3 = stack.s3();
+    let _ = s3.create_bucket().bucket("items").send().await;
+    let body = "id,qty\na,1\nb,2\nc,3\n".as_bytes().to_vec();
+    let put = s3.put_object().bucket("items").key("orders.csv").body(body.into()).send().await;
+    put.expect("PutObject");
+    let def = json!({"StartAt":"Each","States":{"Each":{"Type":"Map",
+        "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"items","Key":"orders.csv"},
+            "ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"}},
+        "ItemBatcher":{"MaxItemsPerBatch":2},
+        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Count",
+            "States":{"Count":{"Type":"Pass","Parameters":{"n.$":"States.ArrayLength($.Items)"},"End":true}}},
+        "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"items","Prefix":"runs"}},
+        "End":true}}});
+    let m = machine(c, "reader", def.to_string()).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.expect("start");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded, "{:?} {:?}", d.error, d.cause);
+    let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
+    let key = out["ResultWriterDetails"]["Key"].as_str().expect("a manifest key");
+    let manifest = s3.get_object().bucket("items").key(key).send().await.expect("the manifest");
+    let manifest: Value =
+        serde_json::from_slice(&manifest.body.collect().await.expect("body").into_bytes()).expect("manifest JSON");
+    let file = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().expect("a result file");
+    let results = s3.get_object().bucket("items").key(file).send().await.expect("the results");
+    let results: Value =
+        serde_json::from_slice(&results.body.collect().await.expect("body").into_bytes()).expect("results JSON");
+    let outputs: Vec<&str> = results.as_array().into_iter().flatten().filter_map(|e| e["Output"].as_str()).collect();
+    assert_eq!(outputs, [r#"{"n":2}"#, r#"{"n":1}"#], "two batches: {results}");
+}

@@ -125,3 +125,75 @@ pub(super) fn batches(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn reader(input_type: InputType, csv_headers: CsvHeaders, csv_delimiter: u8) -> ItemReader {
+        ItemReader {
+            resource: String::new(),
+            parameters: None,
+            arguments: None,
+            input_type,
+            csv_headers,
+            csv_delimiter,
+            max_items: None,
+        }
+    }
+
+    #[test]
+    fn bodies_become_items_or_a_clear_cause() {
+        let first = CsvHeaders::FirstRow;
+        let cases: Vec<(ItemReader, Value, Result<Value, &str>)> = vec![
+            (reader(InputType::Json, first.clone(), b','), json!("[1,{\"a\":2}]"), Ok(json!([1, {"a": 2}]))),
+            (reader(InputType::Json, first.clone(), b','), json!("{\"a\":1}"), Err("non-iterable")),
+            (reader(InputType::Json, first.clone(), b','), json!("[1,"), Err("not valid JSON")),
+            (reader(InputType::JsonLines, first.clone(), b','), json!("{\"a\":1}\n\n2\n"), Ok(json!([{"a": 1}, 2]))),
+            (reader(InputType::JsonLines, first.clone(), b','), json!("1\nnope\n"), Err("Line 2")),
+            (
+                reader(InputType::Csv, first.clone(), b';'),
+                json!("a;b\n1;2\n3\n"),
+                Ok(json!([{"a":"1","b":"2"},{"a":"3","b":""}])),
+            ),
+            (reader(InputType::Csv, first.clone(), b','), json!("a,a\n1,2\n"), Err("duplicates")),
+            (reader(InputType::Csv, CsvHeaders::Given(vec!["x".into()]), b','), json!("1,2\n"), Ok(json!([{"x":"1"}]))),
+            (
+                reader(InputType::Csv, first.clone(), b','),
+                json!("a,\"b\nc\"\n\"1,5\",2\n"),
+                Ok(json!([{"a":"1,5","b\nc":"2"}])),
+            ),
+            (reader(InputType::Listing, first.clone(), b','), json!([{"Key": "k"}]), Ok(json!([{"Key": "k"}]))),
+            (reader(InputType::Json, first, b','), json!(7), Err("not text")),
+        ];
+        for (r, body, want) in cases {
+            match (parse(&r, &body), want) {
+                (Ok(items), Ok(w)) => assert_eq!(Value::Array(items), w, "{body}"),
+                (Err(cause), Err(w)) => assert!(cause.contains(w), "{body}: {cause}"),
+                (got, want) => panic!("{body}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn max_items_and_batches() {
+        assert_eq!(max_items(0.0), Ok(None));
+        assert_eq!(max_items(2.0), Ok(Some(2)));
+        assert_eq!(max_items(1e9), Ok(None));
+        assert!(max_items(-1.0).is_err());
+        let items = vec![json!("aaa"), json!("bbb"), json!("c"), json!("dd")];
+        let by_count = batches(items.clone(), Some(3), None, Some(&json!({"k": 1})));
+        assert_eq!(
+            by_count,
+            [
+                json!({"BatchInput": {"k": 1}, "Items": ["aaa", "bbb", "c"]}),
+                json!({"BatchInput": {"k": 1}, "Items": ["dd"]})
+            ]
+        );
+        // "aaa" is 5 bytes serialized: a second string would pass 8.
+        let by_bytes = batches(items, None, Some(8), None);
+        assert_eq!(by_bytes, [json!({"Items": ["aaa"]}), json!({"Items": ["bbb", "c"]}), json!({"Items": ["dd"]})]);
+    }
+}
