@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Mock, TestError, Tester, at};
+use super::{Tester, at};
 use crate::definition::{Kind, State};
 use crate::interpreter::context::Where;
 use crate::interpreter::io::Raised;
@@ -68,20 +68,7 @@ impl Tester<'_, '_> {
                         self.note("afterArguments", &args);
                     }
                 }
-                let kind = match st.kind {
-                    Kind::Task(_) => "Task",
-                    Kind::Map(_) => "Map",
-                    _ => "Parallel",
-                };
-                match &self.req.mock {
-                    Some(Mock::Result(v)) => v.clone(),
-                    Some(Mock::Error { error, cause }) => {
-                        let mut r = Raised::new(error, cause.clone());
-                        r.from_task = true;
-                        return Err(r);
-                    }
-                    None => return Err(Raised::new("States.Runtime", TestError::NeedsMock(kind).to_string())),
-                }
+                self.mocked()?
             }
         };
         self.note("result", &result);
