@@ -3,8 +3,13 @@
 //! [`asl`] is a typed builder of Amazon States Language definitions: the
 //! same definitions AWS Step Functions and `stepwise server` run, written
 //! as code and checked by Stepwise's validator when they are built.
+//!
+//! [`workflow`] is durable execution in Temporal's style: a workflow is an
+//! `async fn`, its steps are events in a history, and a replay of that
+//! history rebuilds its state exactly.
 
 pub mod asl;
+pub mod workflow;
 
 use state_language::Diagnostic;
 
@@ -17,6 +22,22 @@ pub enum Error {
     /// The validator refused the definition; every problem is listed.
     #[error("the definition is invalid: {}", summary(.0))]
     Invalid(Vec<Diagnostic>),
+    /// Replay found the code giving another command than the history
+    /// recorded: the event (by id, from 1) and the command that disagree.
+    #[error("non-determinism at event {event_id}: the history has {event}, the code gave {command}")]
+    NonDeterminism { event_id: u64, event: String, command: String },
+    /// A history that cannot be replayed (not one a host wrote).
+    #[error("a malformed history: {0}")]
+    History(String),
+    /// The code was woken more than this many times without waiting.
+    #[error("the workflow code kept waking itself ({0} polls) without waiting on anything")]
+    Spinning(usize),
+    /// A workflow or activity type no worker registered, or a run that does not exist.
+    #[error("unknown {0}")]
+    Unknown(String),
+    /// A run took more steps than the test environment allows.
+    #[error("the run took more than {0} steps")]
+    TooManySteps(usize),
 }
 
 fn summary(diagnostics: &[Diagnostic]) -> String {

@@ -1,0 +1,263 @@
+//! What a workflow's code reaches the world through. Every call that would
+//! be nondeterministic (time, randomness, activities, timers, signals,
+//! side effects) goes through here, is numbered in call order, and is
+//! answered from the history on replay.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use state_language::entropy::Entropy;
+
+use super::WorkflowError;
+use super::history::{ActivityError, ActivityOptions, Command};
+
+/// The replay state a context and its futures share (one thread, one task).
+pub(super) struct Inner {
+    pub now_ms: i64,
+    pub entropy: Entropy,
+    pub next_seq: u64,
+    pub commands: Vec<Command>,
+    pub activities: BTreeMap<u64, Slot<Result<Value, ActivityError>>>,
+    pub timers: BTreeMap<u64, Slot<()>>,
+    pub signals: BTreeMap<String, VecDeque<Value>>,
+    pub signal_waiters: Vec<Waker>,
+    /// Markers recorded in the history being replayed, by seq.
+    pub markers: BTreeMap<u64, (String, Value)>,
+    /// Replaying recorded workflow tasks (vs running a new one).
+    pub replaying: bool,
+}
+
+/// A result that may not have come yet, and who waits for it.
+pub(super) struct Slot<T> {
+    pub value: Option<T>,
+    pub waker: Option<Waker>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Slot { value: None, waker: None }
+    }
+}
+
+impl<T> Slot<T> {
+    pub fn resolve(&mut self, v: T) {
+        self.value = Some(v);
+        if let Some(w) = self.waker.take() {
+            w.wake();
+        }
+    }
+}
+
+/// The workflow's handle on the world; cheap to clone.
+#[derive(Clone)]
+pub struct WorkflowContext {
+    pub(super) inner: Rc<RefCell<Inner>>,
+}
+
+impl WorkflowContext {
+    fn seq(&self) -> u64 {
+        let mut i = self.inner.borrow_mut();
+        i.next_seq += 1;
+        i.next_seq
+    }
+
+    /// The time of the current workflow task, not the clock: the same on replay.
+    pub fn now_ms(&self) -> i64 {
+        self.inner.borrow().now_ms
+    }
+
+    /// A random number from the execution's seed: the same on replay.
+    pub fn random_u64(&self) -> u64 {
+        self.inner.borrow_mut().entropy.next_u64()
+    }
+
+    pub fn uuid(&self) -> String {
+        let mut i = self.inner.borrow_mut();
+        let (a, b) = (i.entropy.next_u64(), i.entropy.next_u64());
+        state_language::entropy::uuid_v4(a, b)
+    }
+
+    /// Runs an activity with the default options (Temporal's retry policy).
+    pub fn activity<I: Serialize, O: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &I,
+    ) -> impl Future<Output = Result<O, ActivityError>> + use<I, O> {
+        self.activity_with(name, input, ActivityOptions::default())
+    }
+
+    /// Runs an activity: retried by the worker's host as `options` say, and
+    /// recorded once, with its final outcome.
+    pub fn activity_with<I: Serialize, O: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &I,
+        options: ActivityOptions,
+    ) -> impl Future<Output = Result<O, ActivityError>> + use<I, O> {
+        let seq = self.seq();
+        let input = serde_json::to_value(input).unwrap_or(Value::Null);
+        let mut i = self.inner.borrow_mut();
+        i.commands.push(Command::ScheduleActivity { seq, name: name.to_string(), input, options });
+        i.activities.entry(seq).or_default();
+        drop(i);
+        let fut = ActivityFuture { inner: self.inner.clone(), seq };
+        async move {
+            let v = fut.await?;
+            serde_json::from_value(v).map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))
+        }
+    }
+
+    /// Sleeps durably: a timer in the history, fired by the host however long it takes.
+    pub fn sleep(&self, d: Duration) -> Sleep {
+        let seq = self.seq();
+        let mut i = self.inner.borrow_mut();
+        let fire_at_ms = i.now_ms.saturating_add(d.as_millis().min(i64::MAX as u128) as i64);
+        i.commands.push(Command::StartTimer { seq, fire_at_ms });
+        i.timers.entry(seq).or_default();
+        drop(i);
+        Sleep { inner: self.inner.clone(), seq, fired: false }
+    }
+
+    /// The next signal named `name`, decoded.
+    pub async fn signal<T: DeserializeOwned>(&self, name: &str) -> Result<T, WorkflowError> {
+        let v = SignalFuture { inner: self.inner.clone(), name: name.to_string() }.await;
+        serde_json::from_value(v).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))
+    }
+
+    /// The next signal named `name`, or `None` once `timeout` has passed.
+    pub async fn signal_or_timeout<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<Option<T>, WorkflowError> {
+        let signal = std::pin::pin!(self.signal::<T>(name));
+        let timer = self.sleep(timeout);
+        match futures::future::select(signal, timer).await {
+            futures::future::Either::Left((v, _timer)) => v.map(Some),
+            futures::future::Either::Right(((), _)) => Ok(None),
+        }
+    }
+
+    /// Runs `f` once and records its value; on replay the recorded value is
+    /// returned and `f` is not run.
+    pub fn side_effect<T: Serialize + DeserializeOwned>(&self, f: impl FnOnce() -> T) -> Result<T, WorkflowError> {
+        let seq = self.seq();
+        let recorded = self.inner.borrow().markers.get(&seq).cloned();
+        let value = match recorded {
+            Some((_, v)) => v,
+            None => serde_json::to_value(f()).unwrap_or(Value::Null),
+        };
+        let cmd = Command::RecordMarker { seq, name: "SideEffect".into(), value: value.clone() };
+        self.inner.borrow_mut().commands.push(cmd);
+        // A recorded value that no longer decodes means the code changed its type.
+        serde_json::from_value(value).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))
+    }
+
+    /// Whether this execution runs the code after the change named `id`:
+    /// true for new executions and for ones that recorded it, false for
+    /// executions that passed this point before the change was deployed.
+    pub fn patched(&self, id: &str) -> bool {
+        let mut i = self.inner.borrow_mut();
+        let seq = i.next_seq + 1;
+        let name = format!("Patch:{id}");
+        let recorded = i.markers.get(&seq).is_some_and(|(n, _)| *n == name);
+        if i.replaying && !recorded {
+            return false; // old code ran here: no marker, no seq
+        }
+        i.next_seq = seq;
+        i.commands.push(Command::RecordMarker { seq, name, value: Value::Bool(true) });
+        true
+    }
+}
+
+struct ActivityFuture {
+    inner: Rc<RefCell<Inner>>,
+    seq: u64,
+}
+
+impl Future for ActivityFuture {
+    type Output = Result<Value, ActivityError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut i = self.inner.borrow_mut();
+        let slot = i.activities.entry(self.seq).or_default();
+        match slot.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// A durable timer; dropping it before it fires cancels it.
+pub struct Sleep {
+    inner: Rc<RefCell<Inner>>,
+    seq: u64,
+    fired: bool,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let seq = self.seq;
+        let ready = {
+            let mut i = self.inner.borrow_mut();
+            let slot = i.timers.entry(seq).or_default();
+            if slot.value.is_some() {
+                true
+            } else {
+                slot.waker = Some(cx.waker().clone());
+                false
+            }
+        };
+        if ready {
+            self.fired = true;
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if self.fired {
+            return;
+        }
+        if let Ok(mut i) = self.inner.try_borrow_mut()
+            && i.timers.get(&self.seq).is_some_and(|s| s.value.is_none())
+        {
+            i.commands.push(Command::CancelTimer { seq: self.seq });
+        }
+    }
+}
+
+struct SignalFuture {
+    inner: Rc<RefCell<Inner>>,
+    name: String,
+}
+
+impl Future for SignalFuture {
+    type Output = Value;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Value> {
+        let mut i = self.inner.borrow_mut();
+        if let Some(v) = i.signals.get_mut(&self.name).and_then(VecDeque::pop_front) {
+            return Poll::Ready(v);
+        }
+        if !i.signal_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            i.signal_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}

@@ -1,0 +1,198 @@
+//! A code workflow's history: what happened, in order. The worker replays
+//! it to rebuild the workflow's state; commands the code gives must match
+//! the command events recorded for them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How an activity is retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    pub initial_interval_ms: u64,
+    pub backoff_rate: f64,
+    pub max_interval_ms: u64,
+    /// Attempts in all, the first included; 0 means unlimited.
+    pub max_attempts: u32,
+    /// Error types that fail the activity at once.
+    pub non_retryable: Vec<String>,
+}
+
+impl Default for RetryPolicy {
+    /// Temporal's default: 1 s, doubling, at most 100 s apart, unlimited attempts.
+    fn default() -> Self {
+        RetryPolicy {
+            initial_interval_ms: 1_000,
+            backoff_rate: 2.0,
+            max_interval_ms: 100_000,
+            max_attempts: 0,
+            non_retryable: Vec::new(),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before attempt `attempt + 1` (attempt counts from 1).
+    pub fn delay_ms(&self, attempt: u32) -> u64 {
+        let d = self.initial_interval_ms as f64 * self.backoff_rate.powi(attempt.saturating_sub(1) as i32);
+        (d as u64).min(self.max_interval_ms)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActivityOptions {
+    pub retry: RetryPolicy,
+    pub start_to_close_ms: Option<u64>,
+    pub schedule_to_close_ms: Option<u64>,
+    pub heartbeat_ms: Option<u64>,
+}
+
+/// An activity's failure, by type, as ASL names errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{error_type}: {message}")]
+pub struct ActivityError {
+    pub error_type: String,
+    pub message: String,
+    /// Fails the activity at once, whatever the retry policy says.
+    #[serde(default)]
+    pub non_retryable: bool,
+}
+
+impl ActivityError {
+    pub fn new(error_type: &str, message: impl Into<String>) -> Self {
+        ActivityError { error_type: error_type.into(), message: message.into(), non_retryable: false }
+    }
+
+    pub fn non_retryable(error_type: &str, message: impl Into<String>) -> Self {
+        ActivityError { non_retryable: true, ..ActivityError::new(error_type, message) }
+    }
+}
+
+/// One history event. Command events (the ones a workflow task's code
+/// gives) carry the `seq` the code numbered them with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    WorkflowStarted {
+        workflow_type: String,
+        input: Value,
+        seed: u64,
+    },
+    /// A workflow task ran at `time_ms`; the command events it gave follow.
+    WorkflowTaskStarted {
+        time_ms: i64,
+    },
+    ActivityScheduled {
+        seq: u64,
+        name: String,
+        input: Value,
+        options: ActivityOptions,
+    },
+    ActivityCompleted {
+        seq: u64,
+        result: Value,
+        attempts: u32,
+    },
+    ActivityFailed {
+        seq: u64,
+        error: ActivityError,
+        attempts: u32,
+    },
+    TimerStarted {
+        seq: u64,
+        fire_at_ms: i64,
+    },
+    TimerFired {
+        seq: u64,
+    },
+    TimerCancelled {
+        seq: u64,
+    },
+    SignalReceived {
+        name: String,
+        payload: Value,
+    },
+    MarkerRecorded {
+        seq: u64,
+        name: String,
+        value: Value,
+    },
+    WorkflowCompleted {
+        result: Value,
+    },
+    WorkflowFailed {
+        error: String,
+        cause: String,
+    },
+}
+
+/// What a workflow task's code asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    ScheduleActivity { seq: u64, name: String, input: Value, options: ActivityOptions },
+    StartTimer { seq: u64, fire_at_ms: i64 },
+    CancelTimer { seq: u64 },
+    RecordMarker { seq: u64, name: String, value: Value },
+    CompleteWorkflow { result: Value },
+    FailWorkflow { error: String, cause: String },
+}
+
+impl Command {
+    /// The event that records this command.
+    pub fn event(&self) -> Event {
+        match self.clone() {
+            Command::ScheduleActivity { seq, name, input, options } => {
+                Event::ActivityScheduled { seq, name, input, options }
+            }
+            Command::StartTimer { seq, fire_at_ms } => Event::TimerStarted { seq, fire_at_ms },
+            Command::CancelTimer { seq } => Event::TimerCancelled { seq },
+            Command::RecordMarker { seq, name, value } => Event::MarkerRecorded { seq, name, value },
+            Command::CompleteWorkflow { result } => Event::WorkflowCompleted { result },
+            Command::FailWorkflow { error, cause } => Event::WorkflowFailed { error, cause },
+        }
+    }
+
+    /// Whether `e` records this command: the same kind, seq and name.
+    /// Inputs may differ (a fixed bug in how an input is built is not a
+    /// different workflow), as in Temporal.
+    pub fn matches(&self, e: &Event) -> bool {
+        match (self, e) {
+            (Command::ScheduleActivity { seq, name, .. }, Event::ActivityScheduled { seq: s, name: n, .. }) => {
+                seq == s && name == n
+            }
+            (Command::StartTimer { seq, .. }, Event::TimerStarted { seq: s, .. }) => seq == s,
+            (Command::CancelTimer { seq }, Event::TimerCancelled { seq: s }) => seq == s,
+            (Command::RecordMarker { seq, name, .. }, Event::MarkerRecorded { seq: s, name: n, .. }) => {
+                seq == s && name == n
+            }
+            (Command::CompleteWorkflow { .. }, Event::WorkflowCompleted { .. }) => true,
+            (Command::FailWorkflow { .. }, Event::WorkflowFailed { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Event {
+    /// Whether a workflow task's code gives this event (vs the outside world).
+    pub fn is_command(&self) -> bool {
+        matches!(
+            self,
+            Event::ActivityScheduled { .. }
+                | Event::TimerStarted { .. }
+                | Event::TimerCancelled { .. }
+                | Event::MarkerRecorded { .. }
+                | Event::WorkflowCompleted { .. }
+                | Event::WorkflowFailed { .. }
+        )
+    }
+
+    /// A short description for errors: the kind, seq and name.
+    pub fn describe(&self) -> String {
+        match self {
+            Event::ActivityScheduled { seq, name, .. } => format!("ActivityScheduled #{seq} {name:?}"),
+            Event::TimerStarted { seq, .. } => format!("TimerStarted #{seq}"),
+            Event::TimerCancelled { seq } => format!("TimerCancelled #{seq}"),
+            Event::MarkerRecorded { seq, name, .. } => format!("MarkerRecorded #{seq} {name:?}"),
+            other => format!("{other:?}").split_whitespace().next().unwrap_or_default().to_string(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! One workflow task: replay the history through the code, checking that
+//! the code gives the commands the history recorded, then run the code on
+//! to its next commands. A worker keeps nothing between tasks, so a crash
+//! of the worker loses nothing: the next task replays again.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+use state_language::entropy::Entropy;
+
+use super::context::{Inner, WorkflowContext};
+use super::history::{Command, Event};
+use super::{WorkflowError, WorkflowFn};
+use crate::Error;
+
+/// Polls of the workflow's code in one activation before it is declared to spin.
+pub const ACTIVATION_POLLS_MAX: usize = 10_000;
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Machine {
+    inner: Rc<RefCell<Inner>>,
+    code: Option<LocalBoxFuture<'static, Result<Value, WorkflowError>>>,
+    flag: Arc<Flag>,
+}
+
+impl Machine {
+    /// Polls the code until it waits on something not yet in the history;
+    /// gives the commands it issued meanwhile.
+    fn activate(&mut self) -> Result<Vec<Command>, Error> {
+        let waker = Waker::from(self.flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..ACTIVATION_POLLS_MAX {
+            let Some(code) = self.code.as_mut() else { break };
+            self.flag.0.store(false, Ordering::SeqCst);
+            if let Poll::Ready(result) = code.as_mut().poll(&mut cx) {
+                self.code = None;
+                let cmd = match result {
+                    Ok(result) => Command::CompleteWorkflow { result },
+                    Err(e) => Command::FailWorkflow { error: e.error, cause: e.cause },
+                };
+                self.inner.borrow_mut().commands.push(cmd);
+                break;
+            }
+            if !self.flag.0.load(Ordering::SeqCst) {
+                return Ok(std::mem::take(&mut self.inner.borrow_mut().commands));
+            }
+        }
+        if self.code.is_some() && self.flag.0.load(Ordering::SeqCst) {
+            return Err(Error::Spinning(ACTIVATION_POLLS_MAX));
+        }
+        Ok(std::mem::take(&mut self.inner.borrow_mut().commands))
+    }
+
+    /// Applies an event from the outside world.
+    fn resolve(&mut self, e: &Event) {
+        let mut i = self.inner.borrow_mut();
+        match e {
+            Event::ActivityCompleted { seq, result, .. } => {
+                i.activities.entry(*seq).or_default().resolve(Ok(result.clone()))
+            }
+            Event::ActivityFailed { seq, error, .. } => {
+                i.activities.entry(*seq).or_default().resolve(Err(error.clone()))
+            }
+            Event::TimerFired { seq } => i.timers.entry(*seq).or_default().resolve(()),
+            Event::SignalReceived { name, payload } => {
+                i.signals.entry(name.clone()).or_default().push_back(payload.clone());
+                for w in std::mem::take(&mut i.signal_waiters) {
+                    w.wake();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Replays `history` through `code` and runs one new workflow task at
+/// `now_ms`; gives the new task's commands (empty if the history ends
+/// with the workflow closed). A divergence is [`Error::NonDeterminism`].
+pub fn workflow_task(code: &WorkflowFn, history: &[Event], now_ms: i64) -> Result<Vec<Command>, Error> {
+    let Some(Event::WorkflowStarted { input, seed, .. }) = history.first() else {
+        return Err(Error::History("a history starts with WorkflowStarted".into()));
+    };
+    let markers: BTreeMap<u64, (String, Value)> = history
+        .iter()
+        .filter_map(|e| match e {
+            Event::MarkerRecorded { seq, name, value } => Some((*seq, (name.clone(), value.clone()))),
+            _ => None,
+        })
+        .collect();
+    let inner = Rc::new(RefCell::new(Inner {
+        now_ms: 0,
+        entropy: Entropy::new(*seed),
+        next_seq: 0,
+        commands: Vec::new(),
+        activities: BTreeMap::new(),
+        timers: BTreeMap::new(),
+        signals: BTreeMap::new(),
+        signal_waiters: Vec::new(),
+        markers,
+        replaying: true,
+    }));
+    let ctx = WorkflowContext { inner: inner.clone() };
+    let flag = Arc::new(Flag(AtomicBool::new(false)));
+    let mut m = Machine { inner, code: Some(code(ctx, input.clone())), flag };
+    let mut i = 1;
+    while i < history.len() {
+        let e = &history[i];
+        i += 1;
+        match e {
+            Event::WorkflowTaskStarted { time_ms } => {
+                m.inner.borrow_mut().now_ms = *time_ms;
+                for cmd in m.activate()? {
+                    let Some(recorded) = history.get(i).filter(|e| e.is_command()) else {
+                        let event = history.get(i).map_or("the end of the history".into(), |e| e.describe());
+                        return Err(non_determinism(i + 1, &event, &cmd));
+                    };
+                    if !cmd.matches(recorded) {
+                        return Err(non_determinism(i + 1, &recorded.describe(), &cmd));
+                    }
+                    i += 1;
+                }
+                if let Some(extra) = history.get(i).filter(|e| e.is_command()) {
+                    return Err(Error::NonDeterminism {
+                        event_id: i as u64 + 1,
+                        event: extra.describe(),
+                        command: "no command (the code no longer gives it)".into(),
+                    });
+                }
+            }
+            e if e.is_command() => {
+                return Err(Error::History(format!("event {i} ({}) follows no workflow task", e.describe())));
+            }
+            e => m.resolve(e),
+        }
+    }
+    if m.code.is_none() {
+        return Ok(Vec::new()); // closed: nothing more to do
+    }
+    {
+        let mut inner = m.inner.borrow_mut();
+        inner.now_ms = now_ms;
+        inner.replaying = false;
+    }
+    m.activate()
+}
+
+fn non_determinism(event_id: usize, event: &str, cmd: &Command) -> Error {
+    Error::NonDeterminism { event_id: event_id as u64, event: event.to_string(), command: cmd.event().describe() }
+}

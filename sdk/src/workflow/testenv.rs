@@ -1,0 +1,262 @@
+//! A test environment: workflows and activities in process, on virtual
+//! time, so a workflow that sleeps for months is tested in milliseconds.
+//! Every workflow task replays the whole history through a fresh copy of
+//! the code, as a worker that just restarted would.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::rc::Rc;
+
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::history::{ActivityError, ActivityOptions, Command, Event};
+use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_task};
+use crate::Error;
+
+/// An activity: JSON in, JSON out.
+pub type ActivityFn = Rc<dyn Fn(Value) -> LocalBoxFuture<'static, Result<Value, ActivityError>>>;
+
+/// Steps (workflow tasks, activity attempts, timer firings) one `run` may take.
+pub const RUN_STEPS_MAX: usize = 100_000;
+/// Where virtual time starts: 2027-01-15T08:00:00Z.
+pub const START_MS: i64 = 1_800_000_000_000;
+
+struct Run {
+    workflow_type: String,
+    history: Vec<Event>,
+}
+
+pub struct TestEnv {
+    workflows: HashMap<String, WorkflowFn>,
+    activities: HashMap<String, ActivityFn>,
+    runs: BTreeMap<String, Run>,
+    now_ms: i64,
+    calls: BTreeMap<String, u32>,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv {
+            workflows: HashMap::new(),
+            activities: HashMap::new(),
+            runs: BTreeMap::new(),
+            now_ms: START_MS,
+            calls: BTreeMap::new(),
+        }
+    }
+
+    pub fn register_workflow<I, O, F, Fut>(&mut self, name: &str, f: F)
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        F: Fn(WorkflowContext, I) -> Fut + 'static,
+        Fut: Future<Output = Result<O, WorkflowError>> + 'static,
+    {
+        self.workflows.insert(name.to_string(), workflow_fn(f));
+    }
+
+    /// Registers (or replaces: a test may swap in a fake) an activity.
+    pub fn register_activity<I, O, F, Fut>(&mut self, name: &str, f: F)
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        F: Fn(I) -> Fut + 'static,
+        Fut: Future<Output = Result<O, ActivityError>> + 'static,
+    {
+        let f = Rc::new(f);
+        let wrapped: ActivityFn = Rc::new(move |input| {
+            let f = f.clone();
+            async move {
+                let input: I = serde_json::from_value(input)
+                    .map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))?;
+                let out = f(input).await?;
+                serde_json::to_value(out)
+                    .map_err(|e| ActivityError::non_retryable("Stepwise.EncodeError", e.to_string()))
+            }
+            .boxed_local()
+        });
+        self.activities.insert(name.to_string(), wrapped);
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// How many times the activity `name` was attempted, in every run.
+    pub fn calls(&self, name: &str) -> u32 {
+        self.calls.get(name).copied().unwrap_or(0)
+    }
+
+    pub fn start<I: Serialize>(&mut self, id: &str, workflow_type: &str, input: &I) -> Result<(), Error> {
+        if !self.workflows.contains_key(workflow_type) {
+            return Err(Error::Unknown(format!("workflow type {workflow_type:?}")));
+        }
+        let input = serde_json::to_value(input).map_err(|e| Error::History(e.to_string()))?;
+        let seed = self.runs.len() as u64 + 1;
+        let history = vec![Event::WorkflowStarted { workflow_type: workflow_type.to_string(), input, seed }];
+        self.runs.insert(id.to_string(), Run { workflow_type: workflow_type.to_string(), history });
+        Ok(())
+    }
+
+    /// Resumes a run from a saved history, as a restarted server would.
+    pub fn resume(&mut self, id: &str, history: Vec<Event>) -> Result<(), Error> {
+        let Some(Event::WorkflowStarted { workflow_type, .. }) = history.first() else {
+            return Err(Error::History("a history starts with WorkflowStarted".into()));
+        };
+        let workflow_type = workflow_type.clone();
+        self.runs.insert(id.to_string(), Run { workflow_type, history });
+        Ok(())
+    }
+
+    pub fn signal<T: Serialize>(&mut self, id: &str, name: &str, payload: &T) -> Result<(), Error> {
+        let payload = serde_json::to_value(payload).map_err(|e| Error::History(e.to_string()))?;
+        let run = self.runs.get_mut(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        run.history.push(Event::SignalReceived { name: name.to_string(), payload });
+        Ok(())
+    }
+
+    pub fn history(&self, id: &str) -> Option<&[Event]> {
+        self.runs.get(id).map(|r| r.history.as_slice())
+    }
+
+    /// The run's outcome once closed.
+    pub fn result(&self, id: &str) -> Option<Result<Value, WorkflowError>> {
+        self.runs.get(id)?.history.iter().rev().find_map(|e| match e {
+            Event::WorkflowCompleted { result } => Some(Ok(result.clone())),
+            Event::WorkflowFailed { error, cause } => Some(Err(WorkflowError::new(error, cause.clone()))),
+            _ => None,
+        })
+    }
+
+    /// Runs `id` until it closes or waits for a signal, moving virtual time
+    /// to each timer as nothing else is left to do.
+    pub fn run(&mut self, id: &str) -> Result<(), Error> {
+        self.run_until(id, i64::MAX)
+    }
+
+    /// Like [`run`](Self::run), but virtual time stops at `until_ms`: timers
+    /// due later stay pending (say, to signal a workflow while it waits).
+    pub fn run_until(&mut self, id: &str, until_ms: i64) -> Result<(), Error> {
+        for _ in 0..RUN_STEPS_MAX {
+            let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+            let state = Pending::of(&run.history);
+            if state.closed {
+                return Ok(());
+            }
+            if state.needs_task {
+                self.workflow_task(id)?;
+            } else if let Some((seq, name, input, options)) = state.activities.into_iter().next() {
+                let event = self.perform(seq, &name, input, &options);
+                self.push(id, event)?;
+            } else if let Some((at, seq)) = state.timers.into_iter().min().filter(|(at, _)| *at <= until_ms) {
+                self.now_ms = self.now_ms.max(at);
+                self.push(id, Event::TimerFired { seq })?;
+            } else {
+                if until_ms != i64::MAX {
+                    self.now_ms = self.now_ms.max(until_ms);
+                }
+                return Ok(()); // waiting for a signal, or for a timer after `until_ms`
+            }
+        }
+        Err(Error::TooManySteps(RUN_STEPS_MAX))
+    }
+
+    fn push(&mut self, id: &str, e: Event) -> Result<(), Error> {
+        let run = self.runs.get_mut(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        run.history.push(e);
+        Ok(())
+    }
+
+    fn workflow_task(&mut self, id: &str) -> Result<(), Error> {
+        let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
+        let commands = workflow_task(code, &run.history, self.now_ms)?;
+        let mut events = vec![Event::WorkflowTaskStarted { time_ms: self.now_ms }];
+        events.extend(commands.iter().map(Command::event));
+        let run = self.runs.get_mut(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        run.history.extend(events);
+        Ok(())
+    }
+
+    /// Attempts an activity until it succeeds, fails for good or runs out
+    /// of attempts, waiting out each backoff in virtual time.
+    fn perform(&mut self, seq: u64, name: &str, input: Value, options: &ActivityOptions) -> Event {
+        let Some(f) = self.activities.get(name).cloned() else {
+            let error = ActivityError::non_retryable("Stepwise.ActivityNotRegistered", format!("no activity {name:?}"));
+            return Event::ActivityFailed { seq, error, attempts: 0 };
+        };
+        let policy = &options.retry;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            *self.calls.entry(name.to_string()).or_default() += 1;
+            match futures::executor::block_on(f(input.clone())) {
+                Ok(result) => return Event::ActivityCompleted { seq, result, attempts: attempt },
+                Err(error) => {
+                    let last = policy.max_attempts != 0 && attempt >= policy.max_attempts;
+                    let fatal = error.non_retryable || policy.non_retryable.contains(&error.error_type);
+                    // Bounded: an unlimited policy still stops at the environment's step limit.
+                    if last || fatal || attempt as usize >= RUN_STEPS_MAX {
+                        return Event::ActivityFailed { seq, error, attempts: attempt };
+                    }
+                    self.now_ms += policy.delay_ms(attempt) as i64;
+                }
+            }
+        }
+    }
+}
+
+/// What a history is waiting on.
+struct Pending {
+    closed: bool,
+    needs_task: bool,
+    activities: Vec<(u64, String, Value, ActivityOptions)>,
+    timers: Vec<(i64, u64)>,
+}
+
+impl Pending {
+    fn of(history: &[Event]) -> Pending {
+        let mut p = Pending { closed: false, needs_task: false, activities: Vec::new(), timers: Vec::new() };
+        let mut activities = BTreeMap::new();
+        let mut timers = BTreeMap::new();
+        for e in history {
+            match e {
+                Event::WorkflowStarted { .. } => p.needs_task = true,
+                Event::WorkflowTaskStarted { .. } => p.needs_task = false,
+                Event::ActivityScheduled { seq, name, input, options } => {
+                    activities.insert(*seq, (name.clone(), input.clone(), options.clone()));
+                }
+                Event::ActivityCompleted { seq, .. } | Event::ActivityFailed { seq, .. } => {
+                    activities.remove(seq);
+                    p.needs_task = true;
+                }
+                Event::TimerStarted { seq, fire_at_ms } => {
+                    timers.insert(*seq, *fire_at_ms);
+                }
+                Event::TimerFired { seq } => {
+                    timers.remove(seq);
+                    p.needs_task = true;
+                }
+                Event::TimerCancelled { seq } => {
+                    timers.remove(seq);
+                }
+                Event::SignalReceived { .. } => p.needs_task = true,
+                Event::WorkflowCompleted { .. } | Event::WorkflowFailed { .. } => p.closed = true,
+                Event::MarkerRecorded { .. } => {}
+            }
+        }
+        p.activities = activities.into_iter().map(|(s, (n, i, o))| (s, n, i, o)).collect();
+        p.timers = timers.into_iter().map(|(s, at)| (at, s)).collect();
+        p
+    }
+}
