@@ -33,6 +33,11 @@ pub(super) struct Inner {
     pub markers: BTreeMap<u64, (String, Value)>,
     /// Replaying recorded workflow tasks (vs running a new one).
     pub replaying: bool,
+    pub children: BTreeMap<u64, Slot<Result<Value, WorkflowError>>>,
+    pub cancel_requested: bool,
+    pub cancel_waiters: Vec<Waker>,
+    /// Read-only handlers a query runs after the history is replayed.
+    pub queries: BTreeMap<String, Rc<dyn Fn() -> Value>>,
 }
 
 /// A result that may not have come yet, and who waits for it.
@@ -161,6 +166,47 @@ impl WorkflowContext {
         serde_json::from_value(value).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))
     }
 
+    /// Runs a child workflow to its end: its own run, id and history.
+    pub fn child_workflow<I: Serialize, O: DeserializeOwned>(
+        &self,
+        workflow_type: &str,
+        id: &str,
+        input: &I,
+    ) -> impl Future<Output = Result<O, WorkflowError>> + use<I, O> {
+        let seq = self.seq();
+        let input = serde_json::to_value(input).unwrap_or(Value::Null);
+        let mut i = self.inner.borrow_mut();
+        let (workflow_type, id) = (workflow_type.to_string(), id.to_string());
+        i.commands.push(Command::StartChild { seq, workflow_type, id, input });
+        i.children.entry(seq).or_default();
+        drop(i);
+        let fut = ChildFuture { inner: self.inner.clone(), seq };
+        async move {
+            let v = fut.await?;
+            serde_json::from_value(v).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))
+        }
+    }
+
+    /// Closes this run and starts a new one of the same workflow on `input`,
+    /// with an empty history: return the error this gives from the workflow.
+    pub fn continue_as_new<I: Serialize>(&self, input: &I) -> WorkflowError {
+        let input = serde_json::to_value(input).unwrap_or(Value::Null);
+        self.inner.borrow_mut().commands.push(Command::ContinueAsNew { input });
+        WorkflowError::new(super::CONTINUE_AS_NEW, "the run continues as a new run")
+    }
+
+    /// Resolves once someone asks this workflow to stop (StopExecution);
+    /// the code decides what stopping means (say, compensate, then fail).
+    pub fn cancelled(&self) -> impl Future<Output = ()> + use<> {
+        CancelFuture { inner: self.inner.clone() }
+    }
+
+    /// Answers the query `name` with `f`, which reads the workflow's state
+    /// (share it through `Rc<RefCell<_>>`); queries never change history.
+    pub fn on_query(&self, name: &str, f: impl Fn() -> Value + 'static) {
+        self.inner.borrow_mut().queries.insert(name.to_string(), Rc::new(f));
+    }
+
     /// Whether this execution runs the code after the change named `id`:
     /// true for new executions and for ones that recorded it, false for
     /// executions that passed this point before the change was deployed.
@@ -239,6 +285,46 @@ impl Drop for Sleep {
         {
             i.commands.push(Command::CancelTimer { seq: self.seq });
         }
+    }
+}
+
+struct ChildFuture {
+    inner: Rc<RefCell<Inner>>,
+    seq: u64,
+}
+
+impl Future for ChildFuture {
+    type Output = Result<Value, WorkflowError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut i = self.inner.borrow_mut();
+        let slot = i.children.entry(self.seq).or_default();
+        match slot.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+struct CancelFuture {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl Future for CancelFuture {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut i = self.inner.borrow_mut();
+        if i.cancel_requested {
+            return Poll::Ready(());
+        }
+        if !i.cancel_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            i.cancel_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 

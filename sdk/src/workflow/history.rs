@@ -116,12 +116,33 @@ pub enum Event {
         name: String,
         value: Value,
     },
+    ChildStarted {
+        seq: u64,
+        workflow_type: String,
+        id: String,
+        input: Value,
+    },
+    ChildCompleted {
+        seq: u64,
+        result: Value,
+    },
+    ChildFailed {
+        seq: u64,
+        error: String,
+        cause: String,
+    },
+    /// Someone asked the workflow to stop; its code decides how.
+    CancelRequested {},
     WorkflowCompleted {
         result: Value,
     },
     WorkflowFailed {
         error: String,
         cause: String,
+    },
+    /// The run closed and a new run of the same workflow started on `input`.
+    WorkflowContinuedAsNew {
+        input: Value,
     },
 }
 
@@ -132,8 +153,10 @@ pub enum Command {
     StartTimer { seq: u64, fire_at_ms: i64 },
     CancelTimer { seq: u64 },
     RecordMarker { seq: u64, name: String, value: Value },
+    StartChild { seq: u64, workflow_type: String, id: String, input: Value },
     CompleteWorkflow { result: Value },
     FailWorkflow { error: String, cause: String },
+    ContinueAsNew { input: Value },
 }
 
 impl Command {
@@ -146,6 +169,10 @@ impl Command {
             Command::StartTimer { seq, fire_at_ms } => Event::TimerStarted { seq, fire_at_ms },
             Command::CancelTimer { seq } => Event::TimerCancelled { seq },
             Command::RecordMarker { seq, name, value } => Event::MarkerRecorded { seq, name, value },
+            Command::StartChild { seq, workflow_type, id, input } => {
+                Event::ChildStarted { seq, workflow_type, id, input }
+            }
+            Command::ContinueAsNew { input } => Event::WorkflowContinuedAsNew { input },
             Command::CompleteWorkflow { result } => Event::WorkflowCompleted { result },
             Command::FailWorkflow { error, cause } => Event::WorkflowFailed { error, cause },
         }
@@ -164,6 +191,10 @@ impl Command {
             (Command::RecordMarker { seq, name, .. }, Event::MarkerRecorded { seq: s, name: n, .. }) => {
                 seq == s && name == n
             }
+            (Command::StartChild { seq, workflow_type, .. }, Event::ChildStarted { seq: s, workflow_type: t, .. }) => {
+                seq == s && workflow_type == t
+            }
+            (Command::ContinueAsNew { .. }, Event::WorkflowContinuedAsNew { .. }) => true,
             (Command::CompleteWorkflow { .. }, Event::WorkflowCompleted { .. }) => true,
             (Command::FailWorkflow { .. }, Event::WorkflowFailed { .. }) => true,
             _ => false,
@@ -180,8 +211,10 @@ impl Event {
                 | Event::TimerStarted { .. }
                 | Event::TimerCancelled { .. }
                 | Event::MarkerRecorded { .. }
+                | Event::ChildStarted { .. }
                 | Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
+                | Event::WorkflowContinuedAsNew { .. }
         )
     }
 
@@ -192,6 +225,7 @@ impl Event {
             Event::TimerStarted { seq, .. } => format!("TimerStarted #{seq}"),
             Event::TimerCancelled { seq } => format!("TimerCancelled #{seq}"),
             Event::MarkerRecorded { seq, name, .. } => format!("MarkerRecorded #{seq} {name:?}"),
+            Event::ChildStarted { seq, workflow_type, .. } => format!("ChildStarted #{seq} {workflow_type:?}"),
             other => format!("{other:?}").split_whitespace().next().unwrap_or_default().to_string(),
         }
     }

@@ -28,7 +28,7 @@ mod testenv;
 
 pub use context::{Sleep, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
-pub use replay::{ACTIVATION_POLLS_MAX, workflow_task};
+pub use replay::{ACTIVATION_POLLS_MAX, workflow_query, workflow_task};
 pub use saga::Saga;
 pub use testenv::{ActivityFn, TestEnv};
 
@@ -40,6 +40,9 @@ use futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+/// The error name `WorkflowContext::continue_as_new` gives; not a failure.
+pub const CONTINUE_AS_NEW: &str = "Stepwise.ContinueAsNew";
 
 /// How a workflow failed: an error name and a cause, as ASL names them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

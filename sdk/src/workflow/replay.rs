@@ -47,11 +47,14 @@ impl Machine {
             self.flag.0.store(false, Ordering::SeqCst);
             if let Poll::Ready(result) = code.as_mut().poll(&mut cx) {
                 self.code = None;
-                let cmd = match result {
-                    Ok(result) => Command::CompleteWorkflow { result },
-                    Err(e) => Command::FailWorkflow { error: e.error, cause: e.cause },
-                };
-                self.inner.borrow_mut().commands.push(cmd);
+                let mut inner = self.inner.borrow_mut();
+                let continued = inner.commands.iter().any(|c| matches!(c, Command::ContinueAsNew { .. }));
+                match result {
+                    Ok(result) => inner.commands.push(Command::CompleteWorkflow { result }),
+                    // The run already closed by continuing as new.
+                    Err(e) if continued && e.error == super::CONTINUE_AS_NEW => {}
+                    Err(e) => inner.commands.push(Command::FailWorkflow { error: e.error, cause: e.cause }),
+                }
                 break;
             }
             if !self.flag.0.load(Ordering::SeqCst) {
@@ -75,6 +78,16 @@ impl Machine {
                 i.activities.entry(*seq).or_default().resolve(Err(error.clone()))
             }
             Event::TimerFired { seq } => i.timers.entry(*seq).or_default().resolve(()),
+            Event::ChildCompleted { seq, result } => i.children.entry(*seq).or_default().resolve(Ok(result.clone())),
+            Event::ChildFailed { seq, error, cause } => {
+                i.children.entry(*seq).or_default().resolve(Err(WorkflowError::new(error, cause.clone())));
+            }
+            Event::CancelRequested {} => {
+                i.cancel_requested = true;
+                for w in std::mem::take(&mut i.cancel_waiters) {
+                    w.wake();
+                }
+            }
             Event::SignalReceived { name, payload } => {
                 i.signals.entry(name.clone()).or_default().push_back(payload.clone());
                 for w in std::mem::take(&mut i.signal_waiters) {
@@ -90,6 +103,27 @@ impl Machine {
 /// `now_ms`; gives the new task's commands (empty if the history ends
 /// with the workflow closed). A divergence is [`Error::NonDeterminism`].
 pub fn workflow_task(code: &WorkflowFn, history: &[Event], now_ms: i64) -> Result<Vec<Command>, Error> {
+    let mut m = replayed(code, history)?;
+    if m.code.is_none() {
+        return Ok(Vec::new()); // closed: nothing more to do
+    }
+    {
+        let mut inner = m.inner.borrow_mut();
+        inner.now_ms = now_ms;
+        inner.replaying = false;
+    }
+    m.activate()
+}
+
+/// Answers the query `name` from the state the replayed history rebuilds.
+pub fn workflow_query(code: &WorkflowFn, history: &[Event], name: &str) -> Result<Value, Error> {
+    let m = replayed(code, history)?;
+    let handler = m.inner.borrow().queries.get(name).cloned();
+    handler.map(|f| f()).ok_or_else(|| Error::Unknown(format!("query {name:?}")))
+}
+
+/// The code, replayed through every recorded workflow task.
+fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
     let Some(Event::WorkflowStarted { input, seed, .. }) = history.first() else {
         return Err(Error::History("a history starts with WorkflowStarted".into()));
     };
@@ -111,6 +145,10 @@ pub fn workflow_task(code: &WorkflowFn, history: &[Event], now_ms: i64) -> Resul
         signal_waiters: Vec::new(),
         markers,
         replaying: true,
+        children: BTreeMap::new(),
+        cancel_requested: false,
+        cancel_waiters: Vec::new(),
+        queries: BTreeMap::new(),
     }));
     let ctx = WorkflowContext { inner: inner.clone() };
     let flag = Arc::new(Flag(AtomicBool::new(false)));
@@ -146,15 +184,7 @@ pub fn workflow_task(code: &WorkflowFn, history: &[Event], now_ms: i64) -> Resul
             e => m.resolve(e),
         }
     }
-    if m.code.is_none() {
-        return Ok(Vec::new()); // closed: nothing more to do
-    }
-    {
-        let mut inner = m.inner.borrow_mut();
-        inner.now_ms = now_ms;
-        inner.replaying = false;
-    }
-    m.activate()
+    Ok(m)
 }
 
 fn non_determinism(event_id: usize, event: &str, cmd: &Command) -> Error {

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::history::{ActivityError, ActivityOptions, Command, Event};
-use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_task};
+use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task};
 use crate::Error;
 
 /// An activity: JSON in, JSON out.
@@ -24,10 +24,14 @@ pub type ActivityFn = Rc<dyn Fn(Value) -> LocalBoxFuture<'static, Result<Value, 
 pub const RUN_STEPS_MAX: usize = 100_000;
 /// Where virtual time starts: 2027-01-15T08:00:00Z.
 pub const START_MS: i64 = 1_800_000_000_000;
+/// How deep child workflows may nest.
+pub const CHILD_DEPTH_MAX: usize = 16;
 
 struct Run {
     workflow_type: String,
     history: Vec<Event>,
+    /// Histories of the runs this one continued as new from, oldest first.
+    previous: Vec<Vec<Event>>,
 }
 
 pub struct TestEnv {
@@ -104,7 +108,8 @@ impl TestEnv {
         let input = serde_json::to_value(input).map_err(|e| Error::History(e.to_string()))?;
         let seed = self.runs.len() as u64 + 1;
         let history = vec![Event::WorkflowStarted { workflow_type: workflow_type.to_string(), input, seed }];
-        self.runs.insert(id.to_string(), Run { workflow_type: workflow_type.to_string(), history });
+        self.runs
+            .insert(id.to_string(), Run { workflow_type: workflow_type.to_string(), history, previous: Vec::new() });
         Ok(())
     }
 
@@ -114,8 +119,25 @@ impl TestEnv {
             return Err(Error::History("a history starts with WorkflowStarted".into()));
         };
         let workflow_type = workflow_type.clone();
-        self.runs.insert(id.to_string(), Run { workflow_type, history });
+        self.runs.insert(id.to_string(), Run { workflow_type, history, previous: Vec::new() });
         Ok(())
+    }
+
+    /// Asks the run to stop: its `ctx.cancelled()` resolves.
+    pub fn cancel(&mut self, id: &str) -> Result<(), Error> {
+        self.push(id, Event::CancelRequested {})
+    }
+
+    /// Answers a query from the run's replayed state; the history is unchanged.
+    pub fn query(&self, id: &str, name: &str) -> Result<Value, Error> {
+        let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
+        workflow_query(code, &run.history, name)
+    }
+
+    /// How many runs continued as new before the current one.
+    pub fn continued_runs(&self, id: &str) -> usize {
+        self.runs.get(id).map_or(0, |r| r.previous.len())
     }
 
     pub fn signal<T: Serialize>(&mut self, id: &str, name: &str, payload: &T) -> Result<(), Error> {
@@ -147,6 +169,13 @@ impl TestEnv {
     /// Like [`run`](Self::run), but virtual time stops at `until_ms`: timers
     /// due later stay pending (say, to signal a workflow while it waits).
     pub fn run_until(&mut self, id: &str, until_ms: i64) -> Result<(), Error> {
+        self.run_nested(id, until_ms, 0)
+    }
+
+    fn run_nested(&mut self, id: &str, until_ms: i64, depth: usize) -> Result<(), Error> {
+        if depth > CHILD_DEPTH_MAX {
+            return Err(Error::History(format!("child workflows nest deeper than {CHILD_DEPTH_MAX}")));
+        }
         for _ in 0..RUN_STEPS_MAX {
             let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
             let state = Pending::of(&run.history);
@@ -157,6 +186,8 @@ impl TestEnv {
                 self.workflow_task(id)?;
             } else if let Some((seq, name, input, options)) = state.activities.into_iter().next() {
                 let event = self.perform(seq, &name, input, &options);
+                self.push(id, event)?;
+            } else if let Some(event) = self.advance_children(state.children, until_ms, depth)? {
                 self.push(id, event)?;
             } else if let Some((at, seq)) = state.timers.into_iter().min().filter(|(at, _)| *at <= until_ms) {
                 self.now_ms = self.now_ms.max(at);
@@ -177,6 +208,27 @@ impl TestEnv {
         Ok(())
     }
 
+    /// Runs pending children; gives the first one's end, if one ended.
+    fn advance_children(
+        &mut self,
+        children: Vec<(u64, String, String, Value)>,
+        until_ms: i64,
+        depth: usize,
+    ) -> Result<Option<Event>, Error> {
+        for (seq, workflow_type, child, input) in children {
+            if !self.runs.contains_key(&child) {
+                self.start(&child, &workflow_type, &input)?;
+            }
+            self.run_nested(&child, until_ms, depth + 1)?;
+            match self.result(&child) {
+                Some(Ok(result)) => return Ok(Some(Event::ChildCompleted { seq, result })),
+                Some(Err(e)) => return Ok(Some(Event::ChildFailed { seq, error: e.error, cause: e.cause })),
+                None => {}
+            }
+        }
+        Ok(None)
+    }
+
     fn workflow_task(&mut self, id: &str) -> Result<(), Error> {
         let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
         let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
@@ -185,6 +237,14 @@ impl TestEnv {
         events.extend(commands.iter().map(Command::event));
         let run = self.runs.get_mut(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
         run.history.extend(events);
+        // Continuing as new: this run's history closes and a fresh one starts.
+        if let Some(Command::ContinueAsNew { input }) = commands.last() {
+            let seed = run.previous.len() as u64 + 2;
+            let started =
+                Event::WorkflowStarted { workflow_type: run.workflow_type.clone(), input: input.clone(), seed };
+            let old = std::mem::replace(&mut run.history, vec![started]);
+            run.previous.push(old);
+        }
         Ok(())
     }
 
@@ -222,12 +282,21 @@ struct Pending {
     needs_task: bool,
     activities: Vec<(u64, String, Value, ActivityOptions)>,
     timers: Vec<(i64, u64)>,
+    /// Children started and not ended: (seq, type, id, input).
+    children: Vec<(u64, String, String, Value)>,
 }
 
 impl Pending {
     fn of(history: &[Event]) -> Pending {
-        let mut p = Pending { closed: false, needs_task: false, activities: Vec::new(), timers: Vec::new() };
+        let mut p = Pending {
+            closed: false,
+            needs_task: false,
+            activities: Vec::new(),
+            timers: Vec::new(),
+            children: Vec::new(),
+        };
         let mut activities = BTreeMap::new();
+        let mut children = BTreeMap::new();
         let mut timers = BTreeMap::new();
         for e in history {
             match e {
@@ -250,13 +319,25 @@ impl Pending {
                 Event::TimerCancelled { seq } => {
                     timers.remove(seq);
                 }
-                Event::SignalReceived { .. } => p.needs_task = true,
-                Event::WorkflowCompleted { .. } | Event::WorkflowFailed { .. } => p.closed = true,
+                Event::ChildStarted { seq, workflow_type, id, input } => {
+                    children.insert(*seq, (workflow_type.clone(), id.clone(), input.clone()));
+                }
+                Event::ChildCompleted { seq, .. } | Event::ChildFailed { seq, .. } => {
+                    children.remove(seq);
+                    p.needs_task = true;
+                }
+                Event::SignalReceived { .. } | Event::CancelRequested {} => p.needs_task = true,
+                Event::WorkflowCompleted { .. }
+                | Event::WorkflowFailed { .. }
+                | Event::WorkflowContinuedAsNew { .. } => {
+                    p.closed = true;
+                }
                 Event::MarkerRecorded { .. } => {}
             }
         }
         p.activities = activities.into_iter().map(|(s, (n, i, o))| (s, n, i, o)).collect();
         p.timers = timers.into_iter().map(|(s, at)| (at, s)).collect();
+        p.children = children.into_iter().map(|(s, (t, id, i))| (s, t, id, i)).collect();
         p
     }
 }
