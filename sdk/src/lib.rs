@@ -35,6 +35,12 @@ pub enum Error {
     /// A workflow or activity type no worker registered, or a run that does not exist.
     #[error("unknown {0}")]
     Unknown(String),
+    /// The workflow's validator refused an update; nothing was recorded.
+    #[error("the update was rejected: {0}")]
+    UpdateRejected(String),
+    /// An accepted update the workflow has not answered (yet).
+    #[error("the update {0:?} has no answer: the workflow did not respond to it")]
+    UpdatePending(String),
     /// A run took more steps than the test environment allows.
     #[error("the run took more than {0} steps")]
     TooManySteps(usize),

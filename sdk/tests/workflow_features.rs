@@ -106,3 +106,46 @@ fn a_cancelled_run_cleans_up_and_queries_read_its_state() {
     let cancelled_timer = env.history("w").unwrap().iter().any(|e| matches!(e, Event::TimerCancelled { .. }));
     assert!(cancelled_timer, "the week-long timer is cancelled, not waited out");
 }
+
+/// A cart whose quantity callers change with validated updates until checkout.
+async fn cart(ctx: WorkflowContext, _: ()) -> Result<u32, WorkflowError> {
+    let quantity = Rc::new(RefCell::new(1u32));
+    let q = quantity.clone();
+    ctx.on_query("quantity", move || json!(*q.borrow()));
+    ctx.on_update("set_quantity", |v| match v.as_u64() {
+        Some(1..=10) => Ok(()),
+        _ => Err(format!("a quantity is 1 to 10, not {v}")),
+    });
+    loop {
+        let change = std::pin::pin!(ctx.update::<u32>("set_quantity"));
+        let checkout = std::pin::pin!(ctx.signal::<()>("checkout"));
+        match futures::future::select(change, checkout).await {
+            futures::future::Either::Left((u, _)) => {
+                let u = u?;
+                *quantity.borrow_mut() = u.payload;
+                ctx.respond(&u, &format!("quantity {}", u.payload));
+            }
+            futures::future::Either::Right((done, _)) => {
+                done?;
+                return Ok(*quantity.borrow());
+            }
+        }
+    }
+}
+
+#[test]
+fn updates_are_validated_then_answered_by_the_code() {
+    let mut env = TestEnv::new();
+    env.register_workflow("cart", cart);
+    env.start("c", "cart", &()).unwrap();
+    env.run("c").unwrap();
+    let before = env.history("c").unwrap().len();
+    let rejected = env.update("c", "set_quantity", &0);
+    assert!(matches!(&rejected, Err(Error::UpdateRejected(why)) if why.contains("1 to 10")), "{rejected:?}");
+    assert_eq!(env.history("c").unwrap().len(), before, "a rejected update leaves no trace");
+    assert_eq!(env.update("c", "set_quantity", &3).unwrap(), json!("quantity 3"));
+    assert_eq!(env.query("c", "quantity").unwrap(), json!(3));
+    env.signal("c", "checkout", &()).unwrap();
+    env.run("c").unwrap();
+    assert_eq!(env.result("c"), Some(Ok(json!(3))));
+}

@@ -38,6 +38,20 @@ pub(super) struct Inner {
     pub cancel_waiters: Vec<Waker>,
     /// Read-only handlers a query runs after the history is replayed.
     pub queries: BTreeMap<String, Rc<dyn Fn() -> Value>>,
+    /// Update validators, run on the replayed state before an update is accepted.
+    pub validators: BTreeMap<String, Validator>,
+    /// Accepted updates not yet taken by the code: name → (id, payload).
+    pub updates: BTreeMap<String, VecDeque<(String, Value)>>,
+}
+
+/// Decides whether an update's payload is accepted; the reason if not.
+pub type Validator = Rc<dyn Fn(&Value) -> Result<(), String>>;
+
+/// An accepted update the code is handling; answer it with [`WorkflowContext::respond`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Update<T> {
+    pub id: String,
+    pub payload: T,
 }
 
 /// A result that may not have come yet, and who waits for it.
@@ -207,6 +221,26 @@ impl WorkflowContext {
         self.inner.borrow_mut().queries.insert(name.to_string(), Rc::new(f));
     }
 
+    /// Checks updates named `name` before they are accepted: a rejected
+    /// update leaves no trace in the history.
+    pub fn on_update(&self, name: &str, validator: impl Fn(&Value) -> Result<(), String> + 'static) {
+        self.inner.borrow_mut().validators.insert(name.to_string(), Rc::new(validator));
+    }
+
+    /// The next accepted update named `name`, decoded.
+    pub async fn update<T: DeserializeOwned>(&self, name: &str) -> Result<Update<T>, WorkflowError> {
+        let (id, v) = UpdateFuture { inner: self.inner.clone(), name: name.to_string() }.await;
+        let payload =
+            serde_json::from_value(v).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))?;
+        Ok(Update { id, payload })
+    }
+
+    /// Answers an update; the caller waiting on it gets `result`.
+    pub fn respond<T, R: Serialize>(&self, update: &Update<T>, result: &R) {
+        let result = serde_json::to_value(result).unwrap_or(Value::Null);
+        self.inner.borrow_mut().commands.push(Command::CompleteUpdate { id: update.id.clone(), result });
+    }
+
     /// Whether this execution runs the code after the change named `id`:
     /// true for new executions and for ones that recorded it, false for
     /// executions that passed this point before the change was deployed.
@@ -306,6 +340,27 @@ impl Future for ChildFuture {
                 Poll::Pending
             }
         }
+    }
+}
+
+struct UpdateFuture {
+    inner: Rc<RefCell<Inner>>,
+    name: String,
+}
+
+impl Future for UpdateFuture {
+    type Output = (String, Value);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut i = self.inner.borrow_mut();
+        if let Some(u) = i.updates.get_mut(&self.name).and_then(VecDeque::pop_front) {
+            return Poll::Ready(u);
+        }
+        // Updates wake the same waiters as signals: both come from outside.
+        if !i.signal_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            i.signal_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 

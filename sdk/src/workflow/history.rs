@@ -133,6 +133,17 @@ pub enum Event {
     },
     /// Someone asked the workflow to stop; its code decides how.
     CancelRequested {},
+    /// An update its validator accepted, for the code to handle.
+    UpdateAccepted {
+        id: String,
+        name: String,
+        payload: Value,
+    },
+    /// The code's answer to an update.
+    UpdateCompleted {
+        id: String,
+        result: Value,
+    },
     WorkflowCompleted {
         result: Value,
     },
@@ -154,6 +165,7 @@ pub enum Command {
     CancelTimer { seq: u64 },
     RecordMarker { seq: u64, name: String, value: Value },
     StartChild { seq: u64, workflow_type: String, id: String, input: Value },
+    CompleteUpdate { id: String, result: Value },
     CompleteWorkflow { result: Value },
     FailWorkflow { error: String, cause: String },
     ContinueAsNew { input: Value },
@@ -173,6 +185,7 @@ impl Command {
                 Event::ChildStarted { seq, workflow_type, id, input }
             }
             Command::ContinueAsNew { input } => Event::WorkflowContinuedAsNew { input },
+            Command::CompleteUpdate { id, result } => Event::UpdateCompleted { id, result },
             Command::CompleteWorkflow { result } => Event::WorkflowCompleted { result },
             Command::FailWorkflow { error, cause } => Event::WorkflowFailed { error, cause },
         }
@@ -195,6 +208,7 @@ impl Command {
                 seq == s && workflow_type == t
             }
             (Command::ContinueAsNew { .. }, Event::WorkflowContinuedAsNew { .. }) => true,
+            (Command::CompleteUpdate { id, .. }, Event::UpdateCompleted { id: i, .. }) => id == i,
             (Command::CompleteWorkflow { .. }, Event::WorkflowCompleted { .. }) => true,
             (Command::FailWorkflow { .. }, Event::WorkflowFailed { .. }) => true,
             _ => false,
@@ -212,6 +226,7 @@ impl Event {
                 | Event::TimerCancelled { .. }
                 | Event::MarkerRecorded { .. }
                 | Event::ChildStarted { .. }
+                | Event::UpdateCompleted { .. }
                 | Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
                 | Event::WorkflowContinuedAsNew { .. }
@@ -226,6 +241,7 @@ impl Event {
             Event::TimerCancelled { seq } => format!("TimerCancelled #{seq}"),
             Event::MarkerRecorded { seq, name, .. } => format!("MarkerRecorded #{seq} {name:?}"),
             Event::ChildStarted { seq, workflow_type, .. } => format!("ChildStarted #{seq} {workflow_type:?}"),
+            Event::UpdateCompleted { id, .. } => format!("UpdateCompleted {id:?}"),
             other => format!("{other:?}").split_whitespace().next().unwrap_or_default().to_string(),
         }
     }

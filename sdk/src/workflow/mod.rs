@@ -26,9 +26,9 @@ mod replay;
 mod saga;
 mod testenv;
 
-pub use context::{Sleep, WorkflowContext};
+pub use context::{Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
-pub use replay::{ACTIVATION_POLLS_MAX, workflow_query, workflow_task};
+pub use replay::{ACTIVATION_POLLS_MAX, workflow_query, workflow_task, workflow_validate};
 pub use saga::Saga;
 pub use testenv::{ActivityFn, TestEnv};
 

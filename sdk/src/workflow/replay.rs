@@ -82,6 +82,12 @@ impl Machine {
             Event::ChildFailed { seq, error, cause } => {
                 i.children.entry(*seq).or_default().resolve(Err(WorkflowError::new(error, cause.clone())));
             }
+            Event::UpdateAccepted { id, name, payload } => {
+                i.updates.entry(name.clone()).or_default().push_back((id.clone(), payload.clone()));
+                for w in std::mem::take(&mut i.signal_waiters) {
+                    w.wake();
+                }
+            }
             Event::CancelRequested {} => {
                 i.cancel_requested = true;
                 for w in std::mem::take(&mut i.cancel_waiters) {
@@ -122,6 +128,16 @@ pub fn workflow_query(code: &WorkflowFn, history: &[Event], name: &str) -> Resul
     handler.map(|f| f()).ok_or_else(|| Error::Unknown(format!("query {name:?}")))
 }
 
+/// Runs the validator of update `name` on the replayed state; no validator accepts.
+pub fn workflow_validate(code: &WorkflowFn, history: &[Event], name: &str, payload: &Value) -> Result<(), Error> {
+    let m = replayed(code, history)?;
+    let validator = m.inner.borrow().validators.get(name).cloned();
+    match validator {
+        Some(v) => v(payload).map_err(Error::UpdateRejected),
+        None => Ok(()),
+    }
+}
+
 /// The code, replayed through every recorded workflow task.
 fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
     let Some(Event::WorkflowStarted { input, seed, .. }) = history.first() else {
@@ -149,6 +165,8 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
         cancel_requested: false,
         cancel_waiters: Vec::new(),
         queries: BTreeMap::new(),
+        validators: BTreeMap::new(),
+        updates: BTreeMap::new(),
     }));
     let ctx = WorkflowContext { inner: inner.clone() };
     let flag = Arc::new(Flag(AtomicBool::new(false)));

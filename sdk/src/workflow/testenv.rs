@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::history::{ActivityError, ActivityOptions, Command, Event};
-use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task};
+use super::{
+    WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task, workflow_validate,
+};
 use crate::Error;
 
 /// An activity: JSON in, JSON out.
@@ -133,6 +135,27 @@ impl TestEnv {
         let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
         let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
         workflow_query(code, &run.history, name)
+    }
+
+    /// Sends an update: validated on the run's replayed state (a rejection
+    /// records nothing), then handled by the code; gives its answer.
+    pub fn update<T: Serialize>(&mut self, id: &str, name: &str, payload: &T) -> Result<Value, Error> {
+        let payload = serde_json::to_value(payload).map_err(|e| Error::History(e.to_string()))?;
+        let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
+        let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
+        workflow_validate(code, &run.history, name, &payload)?;
+        let update_id = format!("u{}", run.history.len());
+        self.push(id, Event::UpdateAccepted { id: update_id.clone(), name: name.to_string(), payload })?;
+        let now = self.now_ms;
+        self.run_until(id, now)?;
+        let history = self.history(id).unwrap_or_default();
+        history
+            .iter()
+            .find_map(|e| match e {
+                Event::UpdateCompleted { id: u, result } if *u == update_id => Some(result.clone()),
+                _ => None,
+            })
+            .ok_or(Error::UpdatePending(update_id))
     }
 
     /// How many runs continued as new before the current one.
@@ -326,7 +349,10 @@ impl Pending {
                     children.remove(seq);
                     p.needs_task = true;
                 }
-                Event::SignalReceived { .. } | Event::CancelRequested {} => p.needs_task = true,
+                Event::SignalReceived { .. } | Event::CancelRequested {} | Event::UpdateAccepted { .. } => {
+                    p.needs_task = true;
+                }
+                Event::UpdateCompleted { .. } => {}
                 Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
                 | Event::WorkflowContinuedAsNew { .. } => {
