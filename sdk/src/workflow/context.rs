@@ -6,9 +6,8 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -18,6 +17,8 @@ use state_language::entropy::Entropy;
 
 use super::WorkflowError;
 use super::history::{ActivityError, ActivityOptions, Command};
+pub use super::waits::Sleep;
+use super::waits::{ActivityFuture, CancelFuture, ChildFuture, SignalFuture, UpdateFuture};
 
 /// The replay state a context and its futures share (one thread, one task).
 pub(super) struct Inner {
@@ -255,150 +256,5 @@ impl WorkflowContext {
         i.next_seq = seq;
         i.commands.push(Command::RecordMarker { seq, name, value: Value::Bool(true) });
         true
-    }
-}
-
-struct ActivityFuture {
-    inner: Rc<RefCell<Inner>>,
-    seq: u64,
-}
-
-impl Future for ActivityFuture {
-    type Output = Result<Value, ActivityError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut i = self.inner.borrow_mut();
-        let slot = i.activities.entry(self.seq).or_default();
-        match slot.value.take() {
-            Some(v) => Poll::Ready(v),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-/// A durable timer; dropping it before it fires cancels it.
-pub struct Sleep {
-    inner: Rc<RefCell<Inner>>,
-    seq: u64,
-    fired: bool,
-}
-
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let seq = self.seq;
-        let ready = {
-            let mut i = self.inner.borrow_mut();
-            let slot = i.timers.entry(seq).or_default();
-            if slot.value.is_some() {
-                true
-            } else {
-                slot.waker = Some(cx.waker().clone());
-                false
-            }
-        };
-        if ready {
-            self.fired = true;
-            return Poll::Ready(());
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for Sleep {
-    fn drop(&mut self) {
-        if self.fired {
-            return;
-        }
-        if let Ok(mut i) = self.inner.try_borrow_mut()
-            && i.timers.get(&self.seq).is_some_and(|s| s.value.is_none())
-        {
-            i.commands.push(Command::CancelTimer { seq: self.seq });
-        }
-    }
-}
-
-struct ChildFuture {
-    inner: Rc<RefCell<Inner>>,
-    seq: u64,
-}
-
-impl Future for ChildFuture {
-    type Output = Result<Value, WorkflowError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut i = self.inner.borrow_mut();
-        let slot = i.children.entry(self.seq).or_default();
-        match slot.value.take() {
-            Some(v) => Poll::Ready(v),
-            None => {
-                slot.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    }
-}
-
-struct UpdateFuture {
-    inner: Rc<RefCell<Inner>>,
-    name: String,
-}
-
-impl Future for UpdateFuture {
-    type Output = (String, Value);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut i = self.inner.borrow_mut();
-        if let Some(u) = i.updates.get_mut(&self.name).and_then(VecDeque::pop_front) {
-            return Poll::Ready(u);
-        }
-        // Updates wake the same waiters as signals: both come from outside.
-        if !i.signal_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            i.signal_waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-struct CancelFuture {
-    inner: Rc<RefCell<Inner>>,
-}
-
-impl Future for CancelFuture {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut i = self.inner.borrow_mut();
-        if i.cancel_requested {
-            return Poll::Ready(());
-        }
-        if !i.cancel_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            i.cancel_waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
-    }
-}
-
-struct SignalFuture {
-    inner: Rc<RefCell<Inner>>,
-    name: String,
-}
-
-impl Future for SignalFuture {
-    type Output = Value;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Value> {
-        let mut i = self.inner.borrow_mut();
-        if let Some(v) = i.signals.get_mut(&self.name).and_then(VecDeque::pop_front) {
-            return Poll::Ready(v);
-        }
-        if !i.signal_waiters.iter().any(|w| w.will_wake(cx.waker())) {
-            i.signal_waiters.push(cx.waker().clone());
-        }
-        Poll::Pending
     }
 }

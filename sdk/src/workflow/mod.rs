@@ -22,9 +22,11 @@
 
 mod context;
 pub mod history;
+mod pending;
 mod replay;
 mod saga;
 mod testenv;
+mod waits;
 
 pub use context::{Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
