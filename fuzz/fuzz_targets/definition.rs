@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         role_arn: "r".into(),
         seed: 7,
         redrive_count: 0,
+        redrive_count_in_context: true,
         token_key: String::new(),
     };
     let mut host = Simulated { now_ms: 0, tasks: |t: &TaskCommand| TaskOutcome::Succeeded(t.payload.clone()) };
