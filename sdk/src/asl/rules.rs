@@ -2,38 +2,12 @@
 
 use serde_json::{Map as JsonMap, Value};
 
-/// A Choice comparison operator, by its ASL name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    StringEquals,
-    StringLessThan,
-    StringGreaterThan,
-    StringLessThanEquals,
-    StringGreaterThanEquals,
-    StringMatches,
-    NumericEquals,
-    NumericLessThan,
-    NumericGreaterThan,
-    NumericLessThanEquals,
-    NumericGreaterThanEquals,
-    BooleanEquals,
-    TimestampEquals,
-    TimestampLessThan,
-    TimestampGreaterThan,
-    TimestampLessThanEquals,
-    TimestampGreaterThanEquals,
-    IsNull,
-    IsPresent,
-    IsNumeric,
-    IsString,
-    IsBoolean,
-    IsTimestamp,
-}
+/// A Choice comparison operator, by its ASL name: the engine's own list.
+pub use state_language::definition::CmpOp as Op;
 
-impl Op {
-    fn name(self) -> String {
-        format!("{self:?}")
-    }
+/// The operator's field name (`…Path` forms add the suffix).
+fn op_name(op: Op) -> String {
+    format!("{op:?}")
 }
 
 /// A Choice rule's test: a comparison, a combination, or a JSONata condition.
@@ -45,7 +19,7 @@ impl Cond {
     pub fn compare(variable: &str, op: Op, value: impl Into<Value>) -> Cond {
         let mut m = JsonMap::new();
         m.insert("Variable".into(), Value::from(variable));
-        m.insert(op.name(), value.into());
+        m.insert(op_name(op), value.into());
         Cond(m)
     }
 
@@ -53,7 +27,7 @@ impl Cond {
     pub fn compare_path(variable: &str, op: Op, path: &str) -> Cond {
         let mut m = JsonMap::new();
         m.insert("Variable".into(), Value::from(variable));
-        m.insert(format!("{}Path", op.name()), Value::from(path));
+        m.insert(format!("{}Path", op_name(op)), Value::from(path));
         Cond(m)
     }
 
