@@ -62,6 +62,10 @@ pub mod keys {
         let h = exec_arn.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
         (timers_shard(h % TIMER_SHARDS), format!("{fire_ms:015}#{exec_arn}#{timer_id}"))
     }
+    /// A query (or update validation) waiting for a worker's answer.
+    pub fn query(id: &str) -> Key {
+        (format!("QRY#{id}"), "META".into())
+    }
     pub fn tags(arn: &str) -> Key {
         (format!("TAG#{arn}"), "META".into())
     }
@@ -185,6 +189,33 @@ pub struct ExecutionRecord {
     pub redrive_ms: Option<i64>,
     #[serde(default)]
     pub trace_header: Option<String>,
+    /// A code workflow's run (then `state` is unused); `None` for ASL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<stepwise_sdk::workflow::host::Run>,
+}
+
+impl ExecutionRecord {
+    /// Open tasks and their tokens, of either kind of execution.
+    pub fn open_tasks(&self) -> std::collections::BTreeMap<u64, String> {
+        match &self.code {
+            Some(run) => run.open_tasks().map(|(id, t)| (id, t.to_string())).collect(),
+            None => self.state.pending_tasks().map(|(id, t)| (id, t.token.clone())).collect(),
+        }
+    }
+
+    pub fn has_timer(&self, id: u64) -> bool {
+        match &self.code {
+            Some(run) => run.timers.contains_key(&id),
+            None => self.state.timers.contains_key(&id),
+        }
+    }
+
+    pub fn last_event_id(&self) -> u64 {
+        match &self.code {
+            Some(run) => run.last_event_id(),
+            None => self.state.last_event_id,
+        }
+    }
 }
 
 /// An item of a state machine's execution list.
@@ -253,10 +284,28 @@ pub struct TokenRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum InboxEntry {
-    Started { worker_name: Option<String> },
+    Started {
+        worker_name: Option<String>,
+    },
     Heartbeat,
-    Succeeded { output: Value },
-    Failed { error: String, cause: String },
+    Succeeded {
+        output: Value,
+    },
+    Failed {
+        error: String,
+        cause: String,
+    },
+    /// A code workflow's signal, cancellation request or accepted update.
+    Signal {
+        name: String,
+        payload: Value,
+    },
+    CancelRequest,
+    Update {
+        id: String,
+        name: String,
+        payload: Value,
+    },
 }
 
 /// A scheduler queue message: a wake-up, or a timer delivery.

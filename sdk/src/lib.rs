@@ -9,6 +9,8 @@
 //! history rebuilds its state exactly.
 
 pub mod asl;
+#[cfg(feature = "worker")]
+pub mod client;
 pub mod workflow;
 
 use state_language::Diagnostic;
@@ -41,6 +43,12 @@ pub enum Error {
     /// An accepted update the workflow has not answered (yet).
     #[error("the update {0:?} has no answer: the workflow did not respond to it")]
     UpdatePending(String),
+    /// The API answered with an error of its own type (`__type`).
+    #[error("{kind}: {message}")]
+    Service { kind: String, message: String },
+    /// The API could not be reached, or its answer was not understood.
+    #[error("transport: {0}")]
+    Transport(String),
     /// A run took more steps than the test environment allows.
     #[error("the run took more than {0} steps")]
     TooManySteps(usize),

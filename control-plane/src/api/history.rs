@@ -22,11 +22,17 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         Some(t) => t.parse::<usize>().map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))?,
         None => 0,
     };
-    let last_id = rec.state.last_event_id;
+    let last_id = rec.last_event_id();
     let (pk, _) = keys::history_page(arn, 0);
     let mut events: Vec<Value> = Vec::new();
     let mut after = None;
+    if let Some(run) = &rec.code {
+        events = code_events(run);
+    }
     for _ in 0..PAGES_MAX {
+        if rec.code.is_some() {
+            break; // a code run keeps its history in its record
+        }
         let q = Query { pk: pk.clone(), sk_prefix: "H#".into(), after: after.clone(), limit: 100, descending: false };
         let page = engine.store.query(q).await?;
         for item in &page.items {
@@ -49,6 +55,21 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         out["nextToken"] = json!(super::encode_token(&(start + limit).to_string()));
     }
     Ok(out)
+}
+
+/// A code workflow's history in AWS's event shape: id, previous id,
+/// timestamp and type, with the event's fields as `workflowEventDetails`.
+fn code_events(run: &stepwise_sdk::workflow::host::Run) -> Vec<Value> {
+    run.history
+        .iter()
+        .zip(&run.times)
+        .enumerate()
+        .map(|(i, (e, at))| {
+            let mut details = serde_json::to_value(e).unwrap_or_default();
+            let kind = details.as_object_mut().and_then(|o| o.remove("type")).unwrap_or_default();
+            json!({"id": i + 1, "previousEventId": i, "timestamp": at, "type": kind, "workflowEventDetails": details})
+        })
+        .collect()
 }
 
 /// Timestamps in seconds; activity tasks under AWS's Activity* names; payloads

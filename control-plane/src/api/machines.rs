@@ -16,6 +16,10 @@ pub(super) fn no_machine(arn: &str) -> Error {
 
 /// Validates a definition for `kind`; `InvalidDefinition` with AWS's message otherwise.
 pub(super) fn check_definition(text: &str, kind: &str) -> Result<(), Error> {
+    // A code workflow type: a task queue that workers of its code poll.
+    if let Some(checked) = crate::engine::code::check_definition(text) {
+        return checked;
+    }
     let report = state_language::validate_text(text, state_language::Options { express: kind == "EXPRESS" });
     if report.is_ok() { Ok(()) } else { Err(Error::api("InvalidDefinition", report.aws_message())) }
 }

@@ -11,6 +11,7 @@ mod machines;
 mod tags;
 mod testing;
 mod versions;
+mod workflows;
 
 use serde_json::{Map, Value};
 
@@ -102,6 +103,7 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
             "UnsupportedOperation",
             format!("Stepwise does not support {operation} yet (see the README's operation table)"),
         )),
+        op if workflows::OPERATIONS.contains(&op) => workflows::call(engine, op, r).await,
         _ => Err(Error::api("UnknownOperationException", format!("Unknown operation: {operation}"))),
     }
 }

@@ -45,7 +45,7 @@ pub fn wake(execution_arn: &str, timer: Option<TimerRef>, delay_ms: u64) -> OutM
 }
 
 pub fn pending_tokens(rec: &ExecutionRecord) -> BTreeMap<u64, String> {
-    rec.state.pending_tasks().map(|(id, t)| (id, t.token.clone())).collect()
+    rec.open_tasks()
 }
 
 impl Engine {
@@ -81,7 +81,8 @@ impl Engine {
                     let (pk, sk) = keys::token(&hash);
                     let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
                     plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
-                    let queue = if t.resource.contains(":activity:") {
+                    // Activities and code workflows' task queues each get a queue of their own.
+                    let queue = if t.resource.contains(":activity:") || t.resource.starts_with("stepwise:") {
                         queues::activity(&t.resource)
                     } else {
                         queues::TASKS.to_string()
@@ -115,8 +116,9 @@ impl Engine {
             }
         }
         // Tasks that ended (answered, timed out, cancelled): their tokens close.
+        let open = rec.open_tasks();
         for (task_id, token) in &prev.tasks {
-            if !rec.state.tasks.contains_key(task_id) {
+            if !open.contains_key(task_id) {
                 let record = TokenRecord {
                     token: token.clone(),
                     execution_arn: rec.arn.clone(),
@@ -132,7 +134,7 @@ impl Engine {
                 plan.after.extend(puts.into_iter().map(|w| w.expiring(running_until)));
             }
         }
-        let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.state.timers.contains_key(id)).copied().collect();
+        let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.has_timer(**id)).copied().collect();
         for id in gone {
             if let Some(at) = rec.timers.remove(&id) {
                 plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));

@@ -3,6 +3,8 @@
 //! it speaks only the [`Store`] and [`Queue`] interfaces.
 
 pub mod aws;
+pub mod code;
+pub mod code_tasks;
 mod commit;
 mod dynamodb_json;
 mod integrations;

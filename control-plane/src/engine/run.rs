@@ -37,13 +37,17 @@ impl Engine {
     /// record, and whether it was created (false: an idempotent repeat).
     pub async fn start(&self, req: StartRequest) -> Result<(ExecutionRecord, bool), Error> {
         let hash = sha256_hex(req.definition.as_bytes());
+        let code_def = super::code::definition(&req.definition);
         let def = match self.definition(&hash).await {
-            Ok(d) => d,
+            Ok(d) => Some(d),
             Err(_) => {
                 let (pk, sk) = keys::definition(&hash);
                 let writes = blob::puts(&pk, &sk, req.definition.as_bytes(), Condition::None, 0)?;
                 self.store.transact(writes, Vec::new()).await?;
-                self.parse_definition(&hash, &req.definition)?
+                match code_def {
+                    Some(_) => None,
+                    None => Some(self.parse_definition(&hash, &req.definition)?),
+                }
             }
         };
         let input: Value = serde_json::from_str(&req.input).map_err(|e| Error::Corrupt(e.to_string()))?;
@@ -61,7 +65,16 @@ impl Engine {
         };
         let now = now_ms();
         let mut state = Execution::new();
-        let step = step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?;
+        let (step, code) = match (code_def, def) {
+            (Some(d), _) => {
+                let (run, step) = super::code::start(&d, &self.scope, input, &context, now)?;
+                (step, Some(run))
+            }
+            (None, Some(def)) => {
+                (step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?, None)
+            }
+            (None, None) => return Err(Error::Corrupt(format!("definition {hash} is not parsed"))),
+        };
         let mut rec = ExecutionRecord {
             arn: arn.clone(),
             name: req.name,
@@ -84,6 +97,7 @@ impl Engine {
             redrive_count: 0,
             redrive_ms: None,
             trace_header: req.trace_header,
+            code,
         };
         // A name in use: decide before writing anything of ours.
         if let Some(existing) = self.idempotent(&arn, &rec.input).await? {
@@ -134,20 +148,11 @@ impl Engine {
             let page = self.store.query(q).await?;
             let more = page.last.is_some();
             let mut consumed: Vec<Key> = Vec::new();
-            let mut inputs: Vec<Input> = Vec::new();
-            if let Some(t) = timer {
-                inputs.push(Input::TimerFired { timer_id: t.id });
-            }
-            inputs.extend(extra.iter().cloned());
+            let mut entries: Vec<(u64, InboxEntry)> = Vec::new();
             for item in page.items {
                 let entry: InboxEntry = decode(&item.body)?;
                 let task_id = item.sk.get(2..12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-                inputs.push(match entry {
-                    InboxEntry::Started { .. } => Input::TaskStarted { task_id },
-                    InboxEntry::Heartbeat => Input::TaskHeartbeat { task_id },
-                    InboxEntry::Succeeded { output } => Input::TaskSucceeded { task_id, output },
-                    InboxEntry::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
-                });
+                entries.push((task_id, entry));
                 consumed.push((item.pk, item.sk));
             }
             let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
@@ -158,10 +163,9 @@ impl Engine {
                 }
                 return Ok(Some(rec));
             }
-            if inputs.is_empty() {
+            if timer.is_none() && extra.is_empty() && entries.is_empty() {
                 return Ok(Some(rec)); // a duplicate or stale wake-up
             }
-            let def = self.definition(&rec.definition_hash).await?;
             let prev = Previous {
                 condition: Condition::Version(head.version),
                 parts: head.parts,
@@ -169,7 +173,21 @@ impl Engine {
                 status: rec.status.clone(),
             };
             let now = now_ms();
-            let step = apply(&def, &mut rec.state, inputs, now, self.limits)?;
+            let step = if rec.code.is_some() {
+                if redriving {
+                    return Err(Error::api("ExecutionNotRedrivable", "A code workflow's execution cannot be redriven"));
+                }
+                super::code::apply(&mut rec, timer, extra, entries, now)?
+            } else {
+                let mut inputs: Vec<Input> = Vec::new();
+                if let Some(t) = timer {
+                    inputs.push(Input::TimerFired { timer_id: t.id });
+                }
+                inputs.extend(extra.iter().cloned());
+                inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
+                let def = self.definition(&rec.definition_hash).await?;
+                apply(&def, &mut rec.state, inputs, now, self.limits)?
+            };
             if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
                 rec.status = "RUNNING".into();
                 rec.stop_ms = None;
@@ -197,6 +215,17 @@ impl Engine {
         }
         Err(Error::Store(format!("{arn}: lost {COMMIT_ATTEMPTS_MAX} commit races in a row")))
     }
+}
+
+/// An inbox entry as the ASL interpreter's input (code workflows' own entries have none).
+fn asl_input(task_id: u64, e: InboxEntry) -> Option<Input> {
+    Some(match e {
+        InboxEntry::Started { .. } => Input::TaskStarted { task_id },
+        InboxEntry::Heartbeat => Input::TaskHeartbeat { task_id },
+        InboxEntry::Succeeded { output } => Input::TaskSucceeded { task_id, output },
+        InboxEntry::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
+        InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => return None,
+    })
 }
 
 /// Applies inputs in order. Inputs for tasks that already ended are stale

@@ -63,6 +63,8 @@ impl Engine {
                 InboxEntry::Started { .. } => ("1s", false),
                 InboxEntry::Heartbeat => ("2h", false),
                 InboxEntry::Succeeded { .. } | InboxEntry::Failed { .. } => ("3r", true),
+                // Not task results: they come to an execution, not through a token.
+                InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => ("4e", false),
             };
             let mut writes = Vec::new();
             if close {
@@ -116,7 +118,7 @@ impl Engine {
     }
 
     /// Marks an open, unstarted task started; `None` if it closed or was handed out already.
-    async fn hand_out(&self, hash: &str, worker_name: Option<String>) -> Result<Option<TokenRecord>, Error> {
+    pub(super) async fn hand_out(&self, hash: &str, worker_name: Option<String>) -> Result<Option<TokenRecord>, Error> {
         let (pk, sk) = keys::token(hash);
         for _ in 0..COMMIT_ATTEMPTS_MAX {
             let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };

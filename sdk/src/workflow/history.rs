@@ -155,10 +155,16 @@ pub enum Event {
     WorkflowContinuedAsNew {
         input: Value,
     },
+    /// Someone stopped the run from outside (StopExecution); the code had no say.
+    WorkflowTerminated {
+        error: String,
+        cause: String,
+    },
 }
 
-/// What a workflow task's code asks for.
-#[derive(Debug, Clone, PartialEq)]
+/// What a workflow task's code asks for; a worker sends them to the server as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
 pub enum Command {
     ScheduleActivity { seq: u64, name: String, input: Value, options: ActivityOptions },
     StartTimer { seq: u64, fire_at_ms: i64 },

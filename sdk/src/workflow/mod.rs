@@ -22,17 +22,22 @@
 
 mod context;
 pub mod history;
+pub mod host;
 mod pending;
 mod replay;
 mod saga;
 mod testenv;
 mod waits;
+#[cfg(feature = "worker")]
+mod worker;
 
 pub use context::{Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
 pub use replay::{ACTIVATION_POLLS_MAX, workflow_query, workflow_task, workflow_validate};
 pub use saga::Saga;
-pub use testenv::{ActivityFn, TestEnv};
+pub use testenv::{ActivityFn, TestEnv, activity_fn};
+#[cfg(feature = "worker")]
+pub use worker::Worker;
 
 use std::future::Future;
 use std::rc::Rc;

@@ -63,7 +63,8 @@ impl Pending {
                 Event::UpdateCompleted { .. } => {}
                 Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
-                | Event::WorkflowContinuedAsNew { .. } => {
+                | Event::WorkflowContinuedAsNew { .. }
+                | Event::WorkflowTerminated { .. } => {
                     p.closed = true;
                 }
                 Event::MarkerRecorded { .. } => {}

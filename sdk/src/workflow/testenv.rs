@@ -23,6 +23,27 @@ use crate::Error;
 /// An activity: JSON in, JSON out.
 pub type ActivityFn = Rc<dyn Fn(Value) -> LocalBoxFuture<'static, Result<Value, ActivityError>>>;
 
+/// Wraps a typed `async fn(I) -> Result<O, ActivityError>` as JSON in, JSON out.
+pub fn activity_fn<I, O, F, Fut>(f: F) -> ActivityFn
+where
+    I: DeserializeOwned + 'static,
+    O: Serialize + 'static,
+    F: Fn(I) -> Fut + 'static,
+    Fut: Future<Output = Result<O, ActivityError>> + 'static,
+{
+    let f = Rc::new(f);
+    Rc::new(move |input| {
+        let f = f.clone();
+        async move {
+            let input: I = serde_json::from_value(input)
+                .map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))?;
+            let out = f(input).await?;
+            serde_json::to_value(out).map_err(|e| ActivityError::non_retryable("Stepwise.EncodeError", e.to_string()))
+        }
+        .boxed_local()
+    })
+}
+
 /// Steps (workflow tasks, activity attempts, timer firings) one `run` may take.
 pub const RUN_STEPS_MAX: usize = 100_000;
 /// Where virtual time starts: 2027-01-15T08:00:00Z.
@@ -80,19 +101,7 @@ impl TestEnv {
         F: Fn(I) -> Fut + 'static,
         Fut: Future<Output = Result<O, ActivityError>> + 'static,
     {
-        let f = Rc::new(f);
-        let wrapped: ActivityFn = Rc::new(move |input| {
-            let f = f.clone();
-            async move {
-                let input: I = serde_json::from_value(input)
-                    .map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))?;
-                let out = f(input).await?;
-                serde_json::to_value(out)
-                    .map_err(|e| ActivityError::non_retryable("Stepwise.EncodeError", e.to_string()))
-            }
-            .boxed_local()
-        });
-        self.activities.insert(name.to_string(), wrapped);
+        self.activities.insert(name.to_string(), activity_fn(f));
     }
 
     pub fn now_ms(&self) -> i64 {

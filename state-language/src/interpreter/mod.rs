@@ -25,6 +25,8 @@ pub use events::{
     Details, ErrorDetails, EventType, HistoryEvent, Iteration, StateExited, TaskRef, TaskScheduled, Truncation,
 };
 pub use frame::{EXECUTION_FORMAT_VERSION, Execution, Status};
+/// Task tokens, for hosts of other kinds of run (code workflows) that hand out tasks.
+pub use task::task_token;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -199,7 +199,7 @@ impl Runtime<'_> {
 /// A task token: the task id and 128 bits from the execution's entropy
 /// stream, identical on replay. With a host key the 128 bits are a keyed
 /// hash, so one token reveals nothing about the next.
-pub(super) fn task_token(task_id: u64, a: u64, b: u64, key: &str) -> String {
+pub fn task_token(task_id: u64, a: u64, b: u64, key: &str) -> String {
     if key.is_empty() {
         return format!("{task_id:016x}{a:016x}{b:016x}");
     }

@@ -1,0 +1,193 @@
+//! Code workflows: Stepwise's extension of the Step Functions API (same
+//! AWS JSON 1.0 protocol, same `AWSStepFunctions.` target prefix). A code
+//! workflow type is a state machine (CreateStateMachine with a
+//! `{"StepwiseWorkflow": {"TaskQueue": …}}` definition); its executions are
+//! started, described, listed, stopped and read with the usual operations.
+//! These add what only code workflows have: workers' task polls and
+//! answers, signals, cancellation requests, queries and updates.
+
+use serde_json::{Value, json};
+
+use super::activities::{ACTIVITY_POLL, OUTPUT_BYTES_MAX};
+use super::{Req, ts};
+use crate::Error;
+use crate::engine::code::check_task_queue;
+use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
+use crate::engine::{Engine, random_u64};
+use crate::model::InboxEntry;
+
+/// Names of signals, queries and updates: as long as a state name.
+const NAME_CHARS_MAX: usize = 80;
+
+/// The extension's operations, for the router.
+pub const OPERATIONS: [&str; 10] = [
+    "PollWorkflowTask",
+    "RespondWorkflowTaskCompleted",
+    "RespondWorkflowTaskFailed",
+    "RespondQueryTaskCompleted",
+    "PollActivityTask",
+    "SignalExecution",
+    "RequestCancelExecution",
+    "QueryExecution",
+    "UpdateExecution",
+    "DescribeWorkflowExecution",
+];
+
+pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result<Value, Error> {
+    match operation {
+        "PollWorkflowTask" => poll_workflow(engine, r).await,
+        "RespondWorkflowTaskCompleted" => {
+            let commands = r.get("commands").cloned().unwrap_or_else(|| json!([]));
+            let time_ms = r.get("timeMs").and_then(Value::as_i64).unwrap_or_default();
+            let output = json!({"commands": commands, "timeMs": time_ms});
+            check_size("commands", &output)?;
+            engine.report(r.str("taskToken")?, InboxEntry::Succeeded { output }).await?;
+            Ok(json!({}))
+        }
+        "RespondWorkflowTaskFailed" => {
+            let error = r.bounded("error", 256)?.unwrap_or("").to_string();
+            let cause = r.bounded("cause", 32768)?.unwrap_or("").to_string();
+            engine.report(r.str("taskToken")?, InboxEntry::Failed { error, cause }).await?;
+            Ok(json!({}))
+        }
+        "RespondQueryTaskCompleted" => {
+            let output = r.get("output").cloned();
+            if let Some(o) = &output {
+                check_size("output", o)?;
+            }
+            let error = r.bounded("error", 256)?.map(str::to_string);
+            let cause = r.bounded("cause", 32768)?.map(str::to_string);
+            engine.answer(r.str("queryId")?, Answer { output, error, cause }).await?;
+            Ok(json!({}))
+        }
+        "PollActivityTask" => poll_activity(engine, r).await,
+        "SignalExecution" => {
+            let name = name(r, "signalName")?;
+            let payload = payload(r)?;
+            engine.deliver(r.str("executionArn")?, InboxEntry::Signal { name, payload }).await?;
+            Ok(json!({}))
+        }
+        "RequestCancelExecution" => {
+            engine.deliver(r.str("executionArn")?, InboxEntry::CancelRequest).await?;
+            Ok(json!({}))
+        }
+        "QueryExecution" => {
+            let rec = engine.code_execution(r.str("executionArn")?).await?;
+            let answer = engine.ask(&rec, "QUERY", &name(r, "queryName")?, payload(r)?).await?;
+            match answer.error {
+                Some(e) => Err(Error::api("QueryFailed", format!("{e}: {}", answer.cause.unwrap_or_default()))),
+                None => Ok(json!({"output": answer.output.unwrap_or(Value::Null)})),
+            }
+        }
+        "UpdateExecution" => update(engine, r).await,
+        "DescribeWorkflowExecution" => {
+            let rec = engine.code_execution(r.str("executionArn")?).await?;
+            let run = rec.code.as_ref().ok_or_else(|| Error::Corrupt("not a code run".into()))?;
+            let mut out = json!({
+                "executionArn": rec.arn,
+                "status": rec.status,
+                "workflowType": run.workflow_type,
+                "taskQueue": run.task_queue,
+                "historyLength": run.history.len(),
+                "continuedAsNew": run.continued,
+                "pendingActivities": run.activities.len(),
+                "pendingTimers": run.timers.len(),
+                "startDate": ts(rec.start_ms),
+            });
+            if let Some((error, cause)) = &run.last_task_failure {
+                out["lastWorkflowTaskFailure"] = json!({"error": error, "cause": cause});
+            }
+            Ok(out)
+        }
+        _ => Err(Error::api("UnknownOperationException", format!("Unknown operation: {operation}"))),
+    }
+}
+
+fn name(r: Req<'_>, field: &str) -> Result<String, Error> {
+    let n = r.bounded(field, NAME_CHARS_MAX)?.ok_or_else(|| {
+        Error::validation(format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ))
+    })?;
+    Ok(n.to_string())
+}
+
+/// `input`: JSON text, as StartExecution takes it; absent is null.
+fn payload(r: Req<'_>) -> Result<Value, Error> {
+    let Some(text) = r.opt_str("input")? else { return Ok(Value::Null) };
+    super::executions::check_input(text)?;
+    serde_json::from_str(text).map_err(|e| Error::api("InvalidExecutionInput", format!("Invalid input: '{e}'")))
+}
+
+fn check_size(field: &str, v: &Value) -> Result<(), Error> {
+    let n = state_language::json::to_string(v).len();
+    if n > OUTPUT_BYTES_MAX {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must have length less than or equal to {OUTPUT_BYTES_MAX}"
+        )));
+    }
+    Ok(())
+}
+
+async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let queue = r.str("taskQueue")?;
+    check_task_queue(queue)?;
+    let worker = r.bounded("workerName", 80)?.map(str::to_string);
+    match engine.poll_code_task(&workflow_queue(queue), worker, ACTIVITY_POLL).await? {
+        None => Ok(json!({})),
+        Some(Polled::Task(t)) => Ok(json!({
+            "taskToken": t.token,
+            "executionArn": t.execution_arn,
+            "workflowType": t.input["workflowType"],
+            "history": t.input["history"],
+        })),
+        Some(Polled::Query { id, query, rec }) => {
+            let run = rec.code.unwrap_or_else(|| stepwise_sdk::workflow::host::Run::new("", "", "", 0, ""));
+            Ok(json!({
+                "queryId": id,
+                "queryType": query.kind,
+                "queryName": query.name,
+                "queryInput": query.input,
+                "executionArn": rec.arn,
+                "workflowType": run.workflow_type,
+                "history": run.history,
+            }))
+        }
+    }
+}
+
+async fn poll_activity(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let queue = r.str("taskQueue")?;
+    check_task_queue(queue)?;
+    let worker = r.bounded("workerName", 80)?.map(str::to_string);
+    match engine.poll_code_task(&activity_queue(queue), worker, ACTIVITY_POLL).await? {
+        Some(Polled::Task(t)) => Ok(json!({
+            "taskToken": t.token,
+            "executionArn": t.execution_arn,
+            "activityType": t.input["activity"],
+            "input": t.input["input"],
+            "attempt": t.input["attempt"],
+        })),
+        _ => Ok(json!({})),
+    }
+}
+
+/// An update: validated by a worker on the replayed state (a rejection
+/// records nothing), then accepted into the history and answered by the code.
+async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let arn = r.str("executionArn")?;
+    let name = name(r, "updateName")?;
+    let input = payload(r)?;
+    let rec = engine.code_execution(arn).await?;
+    if rec.status != "RUNNING" {
+        return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
+    }
+    let verdict = engine.ask(&rec, "VALIDATE_UPDATE", &name, input.clone()).await?;
+    if let Some(error) = verdict.error {
+        return Err(Error::api("UpdateRejected", format!("{error}: {}", verdict.cause.unwrap_or_default())));
+    }
+    let id = format!("u-{:016x}", random_u64());
+    engine.deliver(arn, InboxEntry::Update { id: id.clone(), name, payload: input }).await?;
+    let output = engine.update_result(arn, &id).await?;
+    Ok(json!({"updateId": id, "output": output}))
+}

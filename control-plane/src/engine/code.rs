@@ -1,0 +1,121 @@
+//! Code workflows (Rust durable workflows, `stepwise-sdk`) on the control
+//! plane. A code workflow type is a state machine whose definition names a
+//! task queue instead of states; its executions keep a `host::Run` instead
+//! of the ASL interpreter's state, and step through the same inbox, timers,
+//! token records, commits and outbox as ASL executions. Workers poll the
+//! task queue for workflow tasks (the history to replay) and activity tasks.
+
+use serde::Deserialize;
+use serde_json::Value;
+use state_language::interpreter::{Input, StartContext, Step};
+use stepwise_sdk::workflow::host::{HostError, HostInput, Run};
+
+use crate::Error;
+use crate::arn::Scope;
+use crate::model::{ExecutionRecord, InboxEntry, TimerRef};
+
+/// The definition of a code workflow type:
+/// `{"StepwiseWorkflow": {"TaskQueue": "orders"}}` (a `Comment` may sit beside it).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeDefinitionText {
+    #[serde(rename = "StepwiseWorkflow")]
+    workflow: CodeDefinition,
+    #[serde(rename = "Comment", default)]
+    _comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeDefinition {
+    #[serde(rename = "TaskQueue")]
+    pub task_queue: String,
+}
+
+/// Task queue names: like activity names, 1 to 80 of `[A-Za-z0-9_-]`.
+pub const TASK_QUEUE_CHARS_MAX: usize = 80;
+
+/// The code workflow a definition text declares, if it declares one.
+pub fn definition(text: &str) -> Option<CodeDefinition> {
+    let d = serde_json::from_str::<CodeDefinitionText>(text).ok()?.workflow;
+    check_task_queue(&d.task_queue).ok()?;
+    Some(d)
+}
+
+/// Whether `text` looks like a code workflow's definition; `Err` says what is wrong with it.
+pub fn check_definition(text: &str) -> Option<Result<(), Error>> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    v.get("StepwiseWorkflow")?;
+    Some(match serde_json::from_value::<CodeDefinitionText>(v) {
+        Ok(d) => check_task_queue(&d.workflow.task_queue),
+        Err(e) => Err(Error::api("InvalidDefinition", format!("Invalid State Machine Definition: '{e}'"))),
+    })
+}
+
+pub fn check_task_queue(q: &str) -> Result<(), Error> {
+    let ok = !q.is_empty()
+        && q.len() <= TASK_QUEUE_CHARS_MAX
+        && q.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "1 validation error detected: Value '{q}' at 'taskQueue' failed to satisfy constraint: Member must be 1 to {TASK_QUEUE_CHARS_MAX} characters of [A-Za-z0-9_-]"
+        )))
+    }
+}
+
+/// A new run and its first step.
+pub fn start(
+    d: &CodeDefinition,
+    scope: &Scope,
+    input: Value,
+    context: &StartContext,
+    now: i64,
+) -> Result<(Run, Step), Error> {
+    let prefix = scope.state_machine("");
+    let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
+    let commands = run.step(HostInput::Start { input }, now).map_err(host_error)?;
+    Ok((run, Step { events: Vec::new(), commands }))
+}
+
+/// Applies a timer, a stop and inbox entries to a code execution's run.
+pub fn apply(
+    rec: &mut ExecutionRecord,
+    timer: Option<TimerRef>,
+    extra: &[Input],
+    entries: Vec<(u64, InboxEntry)>,
+    now: i64,
+) -> Result<Step, Error> {
+    let Some(run) = rec.code.as_mut() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
+    let mut inputs: Vec<HostInput> = Vec::new();
+    if let Some(t) = timer {
+        inputs.push(HostInput::TimerFired { timer_id: t.id });
+    }
+    for e in extra {
+        if let Input::Stop { error, cause } = e {
+            inputs.push(HostInput::Terminate { error: error.clone(), cause: cause.clone() });
+        }
+    }
+    inputs.extend(entries.into_iter().map(|(task_id, e)| match e {
+        InboxEntry::Started { .. } => HostInput::TaskStarted { task_id },
+        InboxEntry::Heartbeat => HostInput::TaskHeartbeat { task_id },
+        InboxEntry::Succeeded { output } => HostInput::TaskSucceeded { task_id, output },
+        InboxEntry::Failed { error, cause } => HostInput::TaskFailed { task_id, error, cause },
+        InboxEntry::Signal { name, payload } => HostInput::Signal { name, payload },
+        InboxEntry::CancelRequest => HostInput::CancelRequested,
+        InboxEntry::Update { id, name, payload } => HostInput::Update { id, name, payload },
+    }));
+    let mut step = Step::default();
+    for input in inputs {
+        match run.step(input, now) {
+            Ok(commands) => step.commands.extend(commands),
+            Err(HostError::Closed) => break,
+        }
+    }
+    Ok(step)
+}
+
+fn host_error(e: HostError) -> Error {
+    Error::Corrupt(e.to_string())
+}

@@ -1,0 +1,230 @@
+//! What workers and clients do with code workflows: poll a task queue for
+//! workflow tasks, queries and activity tasks; signal, cancel, query and
+//! update executions. Queries and update validations run workflow code,
+//! which only workers have: they go to the task queue as query tasks, and
+//! the caller waits for the worker's answer in a query record.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use stepwise_sdk::workflow::host::{ACTIVITY_TASK_RESOURCE, WORKFLOW_TASK_RESOURCE};
+
+use super::commit::wake;
+use super::{Engine, decode, encode, random_u64};
+use crate::Error;
+use crate::clock::now_ms;
+use crate::model::{ExecutionRecord, InboxEntry, TokenRecord, keys, queues};
+use crate::store::{Condition, OutMessage, RECEIVE_WAIT_MS_MAX, Write, blob};
+
+/// How long a handed-out message stays hidden if its hand-out did not commit.
+const POLL_VISIBILITY: Duration = Duration::from_secs(30);
+/// How long a query or an update waits for a worker, and an update for its answer.
+pub const QUERY_WAIT: Duration = Duration::from_secs(30);
+/// Query records outlive their caller's wait by this much, then TTL removes them.
+const QUERY_TTL_S: i64 = 3_600;
+const ANSWER_POLL_MIN: Duration = Duration::from_millis(5);
+const ANSWER_POLL_MAX: Duration = Duration::from_millis(500);
+
+/// What a task queue's messages carry: a task token's hash, or a query's id.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueMessage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    query_id: Option<String>,
+}
+
+/// A query or an update's validation, waiting for a worker's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryRecord {
+    pub execution_arn: String,
+    /// `QUERY` or `VALIDATE_UPDATE`.
+    pub kind: String,
+    pub name: String,
+    pub input: Value,
+    #[serde(default)]
+    pub answer: Option<Answer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    #[serde(default)]
+    pub output: Option<Value>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub cause: Option<String>,
+}
+
+/// A task a poll hands to a worker.
+pub enum Polled {
+    Task(TokenRecord),
+    Query { id: String, query: QueryRecord, rec: ExecutionRecord },
+}
+
+pub fn workflow_queue(task_queue: &str) -> String {
+    queues::activity(&format!("{WORKFLOW_TASK_RESOURCE}{task_queue}"))
+}
+
+pub fn activity_queue(task_queue: &str) -> String {
+    queues::activity(&format!("{ACTIVITY_TASK_RESOURCE}{task_queue}"))
+}
+
+impl Engine {
+    /// Waits up to `wait` for a task on `queue` that is still open (or a
+    /// query not yet answered), marks a task started, and gives it.
+    pub async fn poll_code_task(
+        &self,
+        queue: &str,
+        worker: Option<String>,
+        wait: Duration,
+    ) -> Result<Option<Polled>, Error> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let poll = left.min(Duration::from_millis(RECEIVE_WAIT_MS_MAX));
+            for m in self.queue.receive(queue, 1, poll, POLL_VISIBILITY).await? {
+                let msg: QueueMessage = decode(m.body.as_bytes())?;
+                let polled = match (msg.token_hash, msg.query_id) {
+                    (Some(hash), _) => self.hand_out(&hash, worker.clone()).await?.map(Polled::Task),
+                    (None, Some(id)) => self.open_query(&id).await?,
+                    (None, None) => None,
+                };
+                self.queue.delete(queue, &m.receipt).await?;
+                if polled.is_some() {
+                    return Ok(polled);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn open_query(&self, id: &str) -> Result<Option<Polled>, Error> {
+        let (pk, sk) = keys::query(id);
+        let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };
+        let query: QueryRecord = decode(&b.bytes)?;
+        if query.answer.is_some() {
+            return Ok(None);
+        }
+        let Some((rec, _)) = self.execution(&query.execution_arn).await? else { return Ok(None) };
+        Ok(Some(Polled::Query { id: id.to_string(), query, rec }))
+    }
+
+    /// A code execution, or the error a client gets for anything else.
+    pub async fn code_execution(&self, arn: &str) -> Result<ExecutionRecord, Error> {
+        let rec = self
+            .execution(arn)
+            .await?
+            .map(|(r, _)| r)
+            .ok_or_else(|| Error::api("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'")))?;
+        if rec.code.is_none() {
+            return Err(Error::api("InvalidArn", format!("'{arn}' is not an execution of a code workflow")));
+        }
+        Ok(rec)
+    }
+
+    /// Puts a signal, cancellation request or update in a running code
+    /// execution's inbox and wakes it.
+    pub async fn deliver(&self, arn: &str, entry: InboxEntry) -> Result<(), Error> {
+        let rec = self.code_execution(arn).await?;
+        if rec.status != "RUNNING" {
+            return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
+        }
+        // Task id 0 never names a task; the time keeps arrivals in order.
+        let kind = format!("4e#{:015}#{:016x}", now_ms(), random_u64());
+        let write = Write::put(keys::inbox(arn, 0, &kind), encode(&entry), Condition::None);
+        self.store.transact(vec![write], vec![wake(arn, None, 0)]).await
+    }
+
+    /// Asks a worker to run a query (or an update's validator) on the
+    /// execution's replayed state; waits for its answer.
+    pub async fn ask(&self, rec: &ExecutionRecord, kind: &str, name: &str, input: Value) -> Result<Answer, Error> {
+        let Some(run) = &rec.code else { return Err(Error::Corrupt("not a code run".into())) };
+        let id = format!("{:016x}{:016x}", random_u64(), random_u64());
+        let query =
+            QueryRecord { execution_arn: rec.arn.clone(), kind: kind.into(), name: name.into(), input, answer: None };
+        let (pk, sk) = keys::query(&id);
+        let expires = now_ms() / 1000 + QUERY_TTL_S;
+        let writes = blob::puts(&pk, &sk, &encode(&query), Condition::NotExists, 0)?;
+        let body = serde_json::to_string(&QueueMessage { query_id: Some(id.clone()), ..Default::default() })
+            .unwrap_or_default();
+        let message = OutMessage { queue: workflow_queue(&run.task_queue), body, delay_ms: 0 };
+        self.store.transact(writes.into_iter().map(|w| w.expiring(expires)).collect(), vec![message]).await?;
+        let deadline = tokio::time::Instant::now() + QUERY_WAIT;
+        let mut poll = ANSWER_POLL_MIN;
+        loop {
+            if let Some(b) = blob::get(&*self.store, &pk, &sk).await? {
+                let q: QueryRecord = decode(&b.bytes)?;
+                if let Some(a) = q.answer {
+                    self.store.transact(vec![Write::delete((pk, sk))], Vec::new()).await?;
+                    return Ok(a);
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let _ = self.store.transact(vec![Write::delete((pk, sk))], Vec::new()).await;
+                return Err(Error::api(
+                    "QueryTimedOut",
+                    format!("No worker of task queue '{}' answered within {QUERY_WAIT:?}", run.task_queue),
+                ));
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(ANSWER_POLL_MAX);
+        }
+    }
+
+    /// A worker's answer to a query task; the first answer counts.
+    pub async fn answer(&self, id: &str, answer: Answer) -> Result<(), Error> {
+        let (pk, sk) = keys::query(id);
+        let b = blob::get(&*self.store, &pk, &sk)
+            .await?
+            .ok_or_else(|| Error::api("InvalidToken", format!("No query is waiting with id '{id}'")))?;
+        let mut q: QueryRecord = decode(&b.bytes)?;
+        if q.answer.is_some() {
+            return Ok(());
+        }
+        q.answer = Some(answer);
+        let writes = blob::puts(&pk, &sk, &encode(&q), Condition::Version(b.version), b.parts)?;
+        match self.store.transact(writes, Vec::new()).await {
+            Ok(()) | Err(Error::ConditionFailed(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until the execution's history answers update `id`; gives the answer.
+    pub async fn update_result(&self, arn: &str, id: &str) -> Result<Value, Error> {
+        use stepwise_sdk::workflow::Event;
+        let deadline = tokio::time::Instant::now() + QUERY_WAIT;
+        let mut poll = ANSWER_POLL_MIN;
+        loop {
+            let rec = self.code_execution(arn).await?;
+            let history = rec.code.as_ref().map(|r| r.history.as_slice()).unwrap_or_default();
+            let answered = history.iter().find_map(|e| match e {
+                Event::UpdateCompleted { id: u, result } if u == id => Some(result.clone()),
+                _ => None,
+            });
+            if let Some(result) = answered {
+                return Ok(result);
+            }
+            if rec.status != "RUNNING" {
+                return Err(Error::api(
+                    "ExecutionNotRunning",
+                    format!("The execution closed ({}) before answering the update", rec.status),
+                ));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::api(
+                    "UpdateTimedOut",
+                    format!("The workflow did not answer update '{id}' within {QUERY_WAIT:?}"),
+                ));
+            }
+            tokio::time::sleep(poll).await;
+            poll = (poll * 2).min(ANSWER_POLL_MAX);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Code workflows on `stepwise server`: a real server process, real workers
+//! of `stepwise-sdk` polling its task queues over HTTP, and aws-sdk-sfn for
+//! the Step Functions operations (describe, list, history, stop).
+
+#[path = "../common/mod.rs"]
+mod common;
+mod workflows;
+
+use std::time::Duration;
+
+use aws_sdk_sfn::types::ExecutionStatus;
+use common::{Server, finished, temp_dir};
+use serde_json::json;
+use stepwise_sdk::client::Client;
+use stepwise_sdk::workflow::Event;
+use workflows::{Calls, Order, worker};
+
+const RESULT_WAIT: Duration = Duration::from_secs(30);
+
+/// Runs `body` with a worker serving `queue` beside it (same thread: workflow code is not `Send`).
+async fn with_worker<F: std::future::Future<Output = ()>>(endpoint: &str, calls: &Calls, body: F) {
+    let local = tokio::task::LocalSet::new();
+    let w = worker(endpoint, calls);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    local.spawn_local(async move { w.run_until(async move { stopped.await.unwrap_or(()) }).await });
+    local.run_until(body).await;
+    let _ = stop.send(());
+}
+
+fn count(h: &[Event], f: impl Fn(&Event) -> bool) -> usize {
+    h.iter().filter(|e| f(e)).count()
+}
+
+#[tokio::test]
+async fn the_order_saga_runs_on_the_server_through_workers() {
+    let server = Server::start(&temp_dir("code-saga"));
+    let client = Client::new(&server.endpoint);
+    let sfn = server.client();
+    let calls = Calls::default();
+    let machine = client.register_workflow_type("order", "shop").await.unwrap();
+    // Registering again is idempotent; the type is a state machine like any other.
+    assert_eq!(client.register_workflow_type("order", "shop").await.unwrap(), machine);
+    let described = sfn.describe_state_machine().state_machine_arn(&machine).send().await.unwrap();
+    assert!(described.definition.contains("StepwiseWorkflow"));
+    with_worker(&server.endpoint, &calls, async {
+        let ok = client.start(&machine, "ok", &Order::new("o1", true)).await.unwrap();
+        let out = client.start(&machine, "out", &Order::new("o2", false)).await.unwrap();
+        // A repeated start of a running execution is idempotent.
+        assert_eq!(client.start(&machine, "ok", &Order::new("o1", true)).await.unwrap(), ok);
+        let r = client.result(&ok, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r, Ok(json!("order o1 confirmed")));
+        let r = client.result(&out, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r.unwrap_err().error, "OutOfStock");
+        let h = client.history(&out).await.unwrap();
+        let names: Vec<String> = h
+            .iter()
+            .filter_map(|e| match e {
+                Event::ActivityScheduled { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, ["create_order", "charge", "reserve", "refund", "cancel_order"]);
+        assert_eq!(count(&h, |e| matches!(e, Event::ActivityCompleted { .. } | Event::ActivityFailed { .. })), 5);
+        // The Step Functions API sees the same executions.
+        let d = finished(&sfn, &ok).await;
+        assert_eq!(d.status, ExecutionStatus::Succeeded);
+        assert_eq!(d.output.as_deref(), Some(r#""order o1 confirmed""#));
+        let d = finished(&sfn, &out).await;
+        assert_eq!((d.status, d.error.as_deref()), (ExecutionStatus::Failed, Some("OutOfStock")));
+        let listed = sfn.list_executions().state_machine_arn(&machine).send().await.unwrap().executions;
+        assert_eq!(listed.len(), 2);
+        let events = sfn.get_execution_history().execution_arn(&ok).send().await.unwrap().events;
+        assert_eq!(events.len(), client.history(&ok).await.unwrap().len());
+        assert_eq!(events[0].id, 1);
+    })
+    .await;
+    assert_eq!(calls.get("charge"), 2, "each activity ran once per execution");
+}
+
+#[tokio::test]
+async fn signals_queries_updates_timers_and_stops() {
+    let server = Server::start(&temp_dir("code-signals"));
+    let client = Client::new(&server.endpoint);
+    let calls = Calls::default();
+    let machine = client.register_workflow_type("approval", "shop").await.unwrap();
+    with_worker(&server.endpoint, &calls, async {
+        let arn = client.start(&machine, "a1", &json!({"limit": 100})).await.unwrap();
+        common::eventually("the query handler", || async {
+            client.query::<String>(&arn, "status").await.ok().filter(|s| s == "waiting")
+        })
+        .await;
+        // The validator refuses; nothing is recorded.
+        let e = client.update::<_, u32>(&arn, "raise", &1000).await.unwrap_err();
+        assert!(e.to_string().contains("UpdateRejected"), "{e}");
+        let limit: u32 = client.update(&arn, "raise", &150).await.unwrap();
+        assert_eq!(limit, 150);
+        client.signal(&arn, "approve", &"ada").await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r, Ok(json!({"approved_by": "ada", "limit": 150})));
+        let h = client.history(&arn).await.unwrap();
+        assert_eq!(count(&h, |e| matches!(e, Event::UpdateAccepted { .. })), 1, "the rejected update left no trace");
+        assert_eq!(count(&h, |e| matches!(e, Event::TimerStarted { .. })), 1);
+
+        // A short durable sleep fires through the server's timers.
+        let sleeper = client.start(&machine, "a2", &json!({"limit": 1, "timeout_ms": 200})).await.unwrap();
+        let r = client.result(&sleeper, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r.unwrap_err().error, "NotApproved");
+
+        // Cancellation is the code's to handle; StopExecution ends a run at once.
+        let c = client.start(&machine, "a3", &json!({"limit": 1})).await.unwrap();
+        client.cancel(&c).await.unwrap();
+        let r = client.result(&c, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r.unwrap_err().error, "Cancelled");
+        let s = client.start(&machine, "a4", &json!({"limit": 1})).await.unwrap();
+        client.terminate(&s, "no longer needed").await.unwrap();
+        assert_eq!(client.describe(&s).await.unwrap()["status"], "ABORTED");
+        let e = client.signal(&s, "approve", &"late").await.unwrap_err();
+        assert!(e.to_string().contains("ExecutionNotRunning"), "{e}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn retries_children_and_continue_as_new() {
+    let server = Server::start(&temp_dir("code-children"));
+    let client = Client::new(&server.endpoint);
+    let calls = Calls::default();
+    client.register_workflow_type("order", "shop").await.unwrap();
+    let batch = client.register_workflow_type("batch", "shop").await.unwrap();
+    let counter = client.register_workflow_type("counter", "shop").await.unwrap();
+    with_worker(&server.endpoint, &calls, async {
+        let arn = client.start(&batch, "b1", &vec!["c1", "c2"]).await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r, Ok(json!(["order c1 confirmed", "order c2 confirmed"])));
+        let h = client.history(&arn).await.unwrap();
+        assert_eq!(count(&h, |e| matches!(e, Event::ChildCompleted { .. })), 2);
+        // The flaky activity failed twice and was retried by the server.
+        let attempts = h.iter().find_map(|e| match e {
+            Event::ActivityCompleted { attempts, .. } => Some(*attempts),
+            _ => None,
+        });
+        assert_eq!(attempts, Some(3));
+
+        let arn = client.start(&counter, "n1", &0u32).await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r, Ok(json!(5)));
+        let d = client.call("DescribeWorkflowExecution", json!({"executionArn": arn})).await.unwrap();
+        assert_eq!(d["continuedAsNew"], 5);
+        assert!(d["historyLength"].as_u64().unwrap() <= 6, "each run's history stays short: {d}");
+    })
+    .await;
+}

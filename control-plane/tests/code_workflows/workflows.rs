@@ -1,0 +1,147 @@
+//! The workflows and activities the server tests run on their workers.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::{Either, select};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use stepwise_sdk::client::Client;
+use stepwise_sdk::workflow::{
+    ActivityError, ActivityOptions, RetryPolicy, Saga, Worker, WorkflowContext, WorkflowError,
+};
+
+/// How often each activity ran, across executions.
+#[derive(Clone, Default)]
+pub struct Calls(Rc<RefCell<HashMap<String, u32>>>);
+
+impl Calls {
+    pub fn get(&self, name: &str) -> u32 {
+        self.0.borrow().get(name).copied().unwrap_or(0)
+    }
+    fn add(&self, name: &str) -> u32 {
+        let mut m = self.0.borrow_mut();
+        let n = m.entry(name.to_string()).or_default();
+        *n += 1;
+        *n
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub struct Order {
+    id: String,
+    in_stock: bool,
+}
+
+impl Order {
+    pub fn new(id: &str, in_stock: bool) -> Order {
+        Order { id: id.into(), in_stock }
+    }
+}
+
+fn no_retry() -> ActivityOptions {
+    ActivityOptions { retry: RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }, ..Default::default() }
+}
+
+/// Create, charge, reserve, confirm; on a failure, undo what succeeded, newest first.
+async fn order(ctx: WorkflowContext, order: Order) -> Result<String, WorkflowError> {
+    let mut saga = Saga::new();
+    let id: String = ctx.activity("create_order", &order).await?;
+    let (c, undo) = (ctx.clone(), id.clone());
+    saga.add(async move { c.activity::<_, ()>("cancel_order", &undo).await.map_err(Into::into) });
+    let payment: String = ctx.activity("charge", &id).await?;
+    let c = ctx.clone();
+    saga.add(async move { c.activity::<_, ()>("refund", &payment).await.map_err(Into::into) });
+    if let Err(e) = ctx.activity_with::<_, ()>("reserve", &order, no_retry()).await {
+        saga.compensate().await;
+        return Err(e.into());
+    }
+    let _: () = ctx.activity("confirm", &id).await?;
+    Ok(format!("order {id} confirmed"))
+}
+
+/// Waits for an approval signal, answering a status query and taking
+/// validated updates of its limit meanwhile; gives up after a timeout.
+async fn approval(ctx: WorkflowContext, p: Value) -> Result<Value, WorkflowError> {
+    let limit = Rc::new(Cell::new(p["limit"].as_u64().unwrap_or(0)));
+    ctx.on_query("status", || json!("waiting"));
+    ctx.on_update("raise", |v| if v.as_u64().unwrap_or(0) > 500 { Err("over 500".into()) } else { Ok(()) });
+    let timeout = Duration::from_millis(p["timeout_ms"].as_u64().unwrap_or(86_400_000));
+    let mut timer = Box::pin(ctx.sleep(timeout));
+    let mut cancelled = Box::pin(ctx.cancelled());
+    loop {
+        let update = Box::pin(ctx.update::<u64>("raise"));
+        let signal = Box::pin(ctx.signal::<String>("approve"));
+        match select(select(update, signal), select(&mut timer, &mut cancelled)).await {
+            Either::Left((Either::Left((u, _)), _)) => {
+                let u = u?;
+                limit.set(u.payload);
+                ctx.respond(&u, &u.payload);
+            }
+            Either::Left((Either::Right((who, _)), _)) => {
+                return Ok(json!({"approved_by": who?, "limit": limit.get()}));
+            }
+            Either::Right((Either::Left(_), _)) => {
+                return Err(WorkflowError::new("NotApproved", "nobody approved in time"));
+            }
+            Either::Right((Either::Right(_), _)) => {
+                return Err(WorkflowError::new("Cancelled", "the request was withdrawn"));
+            }
+        }
+    }
+}
+
+/// A flaky step retried by the server, then one child order per id, in parallel.
+async fn batch(ctx: WorkflowContext, ids: Vec<String>) -> Result<Vec<String>, WorkflowError> {
+    let fast = RetryPolicy { initial_interval_ms: 10, max_attempts: 5, ..RetryPolicy::default() };
+    let _: u32 = ctx.activity_with("flaky", &(), ActivityOptions { retry: fast, ..Default::default() }).await?;
+    let children = ids.iter().map(|id| ctx.child_workflow::<_, String>("order", id, &Order::new(id, true)));
+    futures::future::join_all(children).await.into_iter().collect()
+}
+
+/// Counts to 5, one run per step.
+async fn counter(ctx: WorkflowContext, n: u32) -> Result<u32, WorkflowError> {
+    ctx.sleep(Duration::from_millis(1)).await;
+    if n < 5 {
+        return Err(ctx.continue_as_new(&(n + 1)));
+    }
+    Ok(n)
+}
+
+pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
+    let mut w = Worker::new(Client::new(endpoint), "shop");
+    w.register_workflow("order", order);
+    w.register_workflow("approval", approval);
+    w.register_workflow("batch", batch);
+    w.register_workflow("counter", counter);
+    let c = calls.clone();
+    w.register_activity("create_order", move |o: Order| {
+        c.add("create_order");
+        async move { Ok(o.id) }
+    });
+    let c = calls.clone();
+    w.register_activity("charge", move |id: String| {
+        c.add("charge");
+        async move { Ok(format!("pay-{id}")) }
+    });
+    let c = calls.clone();
+    w.register_activity("reserve", move |o: Order| {
+        c.add("reserve");
+        async move { if o.in_stock { Ok(()) } else { Err(ActivityError::non_retryable("OutOfStock", "nothing left")) } }
+    });
+    for name in ["confirm", "refund", "cancel_order"] {
+        let c = calls.clone();
+        w.register_activity(name, move |_: String| {
+            c.add(name);
+            async move { Ok(()) }
+        });
+    }
+    let c = calls.clone();
+    w.register_activity("flaky", move |(): ()| {
+        let n = c.add("flaky");
+        async move { if n < 3 { Err(ActivityError::new("Flaky", format!("attempt {n} failed"))) } else { Ok(n) } }
+    });
+    w
+}

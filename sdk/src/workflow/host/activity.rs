@@ -1,0 +1,133 @@
+//! Activities on the server: attempts handed to workers, retried with the
+//! policy the code gave, timed out (start-to-close, heartbeat,
+//! schedule-to-close) by timers, and recorded once, with their outcome.
+
+use serde_json::{Value, json};
+use state_language::interpreter::Command;
+
+use super::{ACTIVITY_TASK_RESOURCE, Activity, Run, TaskKind, TimerKind};
+use crate::workflow::history::{ActivityError, ActivityOptions, Event};
+
+/// An error that fails an activity at once: its schedule-to-close ran out.
+pub const SCHEDULE_TO_CLOSE_ERROR: &str = "States.Timeout";
+/// The error of an attempt whose start-to-close ran out.
+pub const START_TO_CLOSE_ERROR: &str = "States.Timeout";
+/// The error of an attempt whose worker stopped heartbeating.
+pub const HEARTBEAT_ERROR: &str = "States.HeartbeatTimeout";
+
+/// A worker's failure report: the SDK sends `{"message", "nonRetryable"}` as
+/// the cause; any other cause is the message itself.
+pub fn parse_failure(error: String, cause: &str) -> ActivityError {
+    match serde_json::from_str::<Value>(cause) {
+        Ok(Value::Object(o)) if o.contains_key("message") => ActivityError {
+            error_type: error,
+            message: o.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            non_retryable: o.get("nonRetryable").and_then(Value::as_bool).unwrap_or(false),
+        },
+        _ => ActivityError::new(&error, cause),
+    }
+}
+
+impl Run {
+    pub(super) fn schedule_activity(
+        &mut self,
+        seq: u64,
+        name: String,
+        input: Value,
+        options: ActivityOptions,
+        now: i64,
+        out: &mut Vec<Command>,
+    ) {
+        if let Some(ms) = options.schedule_to_close_ms {
+            self.start_timer(now.saturating_add(ms as i64), TimerKind::ScheduleToClose { seq }, out);
+        }
+        self.activities.insert(seq, Activity { name, input, options, attempt: 0 });
+        self.next_attempt(seq, now, out);
+    }
+
+    /// Hands out the activity's next attempt.
+    pub(super) fn next_attempt(&mut self, seq: u64, _now: i64, out: &mut Vec<Command>) {
+        let Some(a) = self.activities.get_mut(&seq) else { return };
+        a.attempt += 1;
+        let attempt = a.attempt;
+        let payload = json!({
+            "activity": a.name,
+            "input": a.input,
+            "attempt": attempt,
+            "seq": seq,
+            "workflowType": self.workflow_type,
+        });
+        let heartbeat_ms = a.options.heartbeat_ms;
+        let (id, token) = self.new_task(TaskKind::Activity { seq, attempt });
+        let resource = format!("{ACTIVITY_TASK_RESOURCE}{}", self.task_queue);
+        out.push(self.run_task(id, token, resource, payload, heartbeat_ms));
+    }
+
+    pub(super) fn attempt_started(&mut self, task_id: u64, seq: u64, now: i64, out: &mut Vec<Command>) {
+        let Some(options) = self.activities.get(&seq).map(|a| a.options.clone()) else { return };
+        if let Some(ms) = options.start_to_close_ms {
+            let error = START_TO_CLOSE_ERROR.to_string();
+            self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
+        }
+        if let Some(ms) = options.heartbeat_ms {
+            let error = HEARTBEAT_ERROR.to_string();
+            self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
+        }
+    }
+
+    /// A heartbeat moves the attempt's heartbeat deadline.
+    pub(super) fn heartbeat(&mut self, task_id: u64, now: i64, out: &mut Vec<Command>) {
+        let Some(TaskKind::Activity { seq, .. }) = self.tasks.get(&task_id).map(|t| t.kind.clone()) else { return };
+        let Some(ms) = self.activities.get(&seq).and_then(|a| a.options.heartbeat_ms) else { return };
+        let is_heartbeat = |k: &TimerKind| matches!(k, TimerKind::AttemptTimeout { task_id: t, error } if *t == task_id && error == HEARTBEAT_ERROR);
+        self.drop_timers(is_heartbeat);
+        let error = HEARTBEAT_ERROR.to_string();
+        self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
+    }
+
+    /// An attempt failed: retried after the policy's backoff, or the activity fails.
+    pub(super) fn attempt_failed(&mut self, seq: u64, error: String, cause: String, now: i64, out: &mut Vec<Command>) {
+        let Some(a) = self.activities.get(&seq) else { return };
+        let failure = parse_failure(error, &cause);
+        let policy = &a.options.retry;
+        let last = policy.max_attempts != 0 && a.attempt >= policy.max_attempts;
+        let fatal = failure.non_retryable || policy.non_retryable.contains(&failure.error_type);
+        if last || fatal {
+            let attempts = a.attempt;
+            self.activity_ended(seq, Event::ActivityFailed { seq, error: failure, attempts }, now, out);
+            return;
+        }
+        let at = now.saturating_add(policy.delay_ms(a.attempt) as i64);
+        self.start_timer(at, TimerKind::Retry { seq }, out);
+    }
+
+    /// The activity's schedule-to-close ran out: it fails, whatever attempt runs.
+    pub(super) fn schedule_to_close(&mut self, seq: u64, now: i64, out: &mut Vec<Command>) {
+        let Some(a) = self.activities.get(&seq) else { return };
+        let attempts = a.attempt;
+        let running: Vec<u64> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| matches!(t.kind, TaskKind::Activity { seq: s, .. } if s == seq))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in running {
+            self.tasks.remove(&id);
+            self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == id));
+            out.push(Command::CancelTask { task_id: id });
+        }
+        let error = ActivityError::new(SCHEDULE_TO_CLOSE_ERROR, "the activity ran out of time (schedule-to-close)");
+        self.activity_ended(seq, Event::ActivityFailed { seq, error, attempts }, now, out);
+    }
+
+    /// The activity's outcome: recorded, its timers dropped.
+    pub(super) fn activity_ended(&mut self, seq: u64, e: Event, now: i64, out: &mut Vec<Command>) {
+        if self.activities.remove(&seq).is_none() {
+            return;
+        }
+        self.drop_timers(
+            |k| matches!(k, TimerKind::ScheduleToClose { seq: s } | TimerKind::Retry { seq: s } if *s == seq),
+        );
+        self.arrive(e, now, out);
+    }
+}

@@ -1,0 +1,398 @@
+//! The server's side of a code workflow, pure (sans-IO, like the ASL
+//! interpreter): a [`Run`] holds one execution's history and the tasks and
+//! timers it waits on; [`Run::step`] applies one input (a worker's report,
+//! a timer, a signal, …) at a time given by the host and gives the host's
+//! commands, in the ASL interpreter's own [`Command`] type, so the control
+//! plane stores, dispatches and times them exactly as it does for ASL.
+//!
+//! The server never runs workflow code. It hands workers *workflow tasks*
+//! (the history to replay) and *activity tasks*, and records what they
+//! answer. Events that arrive while a workflow task is out are buffered and
+//! appended after that task's commands, so the history always shows the
+//! commands right after the events the code saw when it gave them.
+
+mod activity;
+mod task;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use state_language::interpreter::{Command, Status, TaskCommand, task_token};
+
+use super::history::{ActivityOptions, Event};
+
+/// How long a worker may hold a workflow task before another gets it.
+pub const WORKFLOW_TASK_TIMEOUT_MS: i64 = 10_000;
+/// The longest wait before a failed workflow task (a worker's error, say a
+/// non-determinism) is handed out again; retries back off up to it.
+pub const WORKFLOW_TASK_RETRY_MS_MAX: i64 = 60_000;
+/// Events in one run's history; past it the run fails (use continue-as-new).
+pub const HISTORY_EVENTS_MAX: usize = 10_000;
+/// Events buffered while a workflow task is out.
+pub const BUFFERED_EVENTS_MAX: usize = 1_000;
+/// Commands one workflow task may give.
+pub const TASK_COMMANDS_MAX: usize = 1_000;
+/// The resource of workflow tasks, followed by the task queue's name.
+pub const WORKFLOW_TASK_RESOURCE: &str = "stepwise:workflow-task:";
+/// The resource of activity tasks, followed by the task queue's name.
+pub const ACTIVITY_TASK_RESOURCE: &str = "stepwise:activity-task:";
+/// The nested-execution integration runs child workflows.
+const CHILD_RESOURCE: &str = "arn:aws:states:::states:startExecution.sync:2";
+
+/// Why a step could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HostError {
+    #[error("the run is closed")]
+    Closed,
+}
+
+/// One execution of a code workflow, as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub workflow_type: String,
+    pub task_queue: String,
+    /// ARNs of state machines start with this; a child's type follows it.
+    pub machine_arn_prefix: String,
+    pub history: Vec<Event>,
+    /// When each history event happened (ms since the epoch).
+    pub times: Vec<i64>,
+    /// Events that came while a workflow task was out, with their times.
+    pub buffered: Vec<(Event, i64)>,
+    /// Secret that makes task tokens unguessable.
+    pub token_key: String,
+    pub seed: u64,
+    pub next_id: u64,
+    pub tasks: BTreeMap<u64, Task>,
+    pub timers: BTreeMap<u64, Timer>,
+    /// Activities scheduled and not ended, by seq.
+    pub activities: BTreeMap<u64, Activity>,
+    /// Runs that continued as new before this one.
+    pub continued: u32,
+    /// Failed workflow tasks in a row, and the last failure.
+    pub task_failures: u32,
+    pub last_task_failure: Option<(String, String)>,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub token: String,
+    pub kind: TaskKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskKind {
+    /// Replay the history up to `history_len` events and give commands.
+    Workflow {
+        history_len: usize,
+    },
+    Activity {
+        seq: u64,
+        attempt: u32,
+    },
+    Child {
+        seq: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timer {
+    pub fire_at_ms: i64,
+    pub kind: TimerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TimerKind {
+    /// The code's `sleep`.
+    Workflow {
+        seq: u64,
+    },
+    /// The next attempt of an activity.
+    Retry {
+        seq: u64,
+    },
+    /// An attempt ran out of time: start-to-close or heartbeat.
+    AttemptTimeout {
+        task_id: u64,
+        error: String,
+    },
+    ScheduleToClose {
+        seq: u64,
+    },
+    WorkflowTaskTimeout {
+        task_id: u64,
+    },
+    WorkflowTaskRetry,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub name: String,
+    pub input: Value,
+    pub options: ActivityOptions,
+    pub attempt: u32,
+}
+
+/// What the host applies to a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostInput {
+    Start { input: Value },
+    TaskStarted { task_id: u64 },
+    TaskHeartbeat { task_id: u64 },
+    TaskSucceeded { task_id: u64, output: Value },
+    TaskFailed { task_id: u64, error: String, cause: String },
+    TimerFired { timer_id: u64 },
+    Signal { name: String, payload: Value },
+    CancelRequested,
+    Update { id: String, name: String, payload: Value },
+    Terminate { error: Option<String>, cause: Option<String> },
+}
+
+impl Run {
+    pub fn new(workflow_type: &str, task_queue: &str, machine_arn_prefix: &str, seed: u64, token_key: &str) -> Run {
+        Run {
+            workflow_type: workflow_type.into(),
+            task_queue: task_queue.into(),
+            machine_arn_prefix: machine_arn_prefix.into(),
+            history: Vec::new(),
+            times: Vec::new(),
+            buffered: Vec::new(),
+            token_key: token_key.into(),
+            seed,
+            next_id: 1,
+            tasks: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            continued: 0,
+            task_failures: 0,
+            last_task_failure: None,
+            closed: false,
+        }
+    }
+
+    /// Applies one input at `now` (ms); gives the host's commands. Stale
+    /// inputs (a task or timer that already ended) change nothing.
+    pub fn step(&mut self, input: HostInput, now: i64) -> Result<Vec<Command>, HostError> {
+        if self.closed {
+            return Err(HostError::Closed);
+        }
+        let mut out = Vec::new();
+        match input {
+            HostInput::Start { input } => {
+                let seed = self.seed;
+                self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now);
+                self.schedule_workflow_task(now, &mut out);
+            }
+            HostInput::TaskStarted { task_id } => self.task_started(task_id, now, &mut out),
+            HostInput::TaskHeartbeat { task_id } => self.heartbeat(task_id, now, &mut out),
+            HostInput::TaskSucceeded { task_id, output } => match self.tasks.remove(&task_id).map(|t| t.kind) {
+                Some(TaskKind::Workflow { .. }) => self.workflow_task_completed(task_id, &output, now, &mut out),
+                Some(TaskKind::Activity { seq, attempt }) => {
+                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
+                    self.activity_ended(
+                        seq,
+                        Event::ActivityCompleted { seq, result: output, attempts: attempt },
+                        now,
+                        &mut out,
+                    );
+                }
+                Some(TaskKind::Child { seq }) => {
+                    let result = output.get("Output").cloned().unwrap_or(Value::Null);
+                    self.arrive(Event::ChildCompleted { seq, result }, now, &mut out);
+                }
+                None => {}
+            },
+            HostInput::TaskFailed { task_id, error, cause } => match self.tasks.remove(&task_id).map(|t| t.kind) {
+                Some(TaskKind::Workflow { .. }) => self.workflow_task_failed(task_id, error, cause, now, &mut out),
+                Some(TaskKind::Activity { seq, .. }) => {
+                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
+                    self.attempt_failed(seq, error, cause, now, &mut out);
+                }
+                Some(TaskKind::Child { seq }) => {
+                    // The nested-execution integration gives the child's description as the cause.
+                    let d: Value = serde_json::from_str(&cause).unwrap_or(Value::Null);
+                    let text = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+                    let (error, cause) = if d.is_object() { (text("Error"), text("Cause")) } else { (error, cause) };
+                    self.arrive(Event::ChildFailed { seq, error, cause }, now, &mut out);
+                }
+                None => {}
+            },
+            HostInput::TimerFired { timer_id } => {
+                if let Some(t) = self.timers.remove(&timer_id) {
+                    self.timer_fired(t.kind, now, &mut out);
+                }
+            }
+            HostInput::Signal { name, payload } => self.arrive(Event::SignalReceived { name, payload }, now, &mut out),
+            HostInput::CancelRequested => self.arrive(Event::CancelRequested {}, now, &mut out),
+            HostInput::Update { id, name, payload } => {
+                self.arrive(Event::UpdateAccepted { id, name, payload }, now, &mut out)
+            }
+            HostInput::Terminate { error, cause } => {
+                let (e, c) = (error.clone().unwrap_or_default(), cause.clone().unwrap_or_default());
+                self.push(Event::WorkflowTerminated { error: e, cause: c }, now);
+                self.close(Status::Aborted, None, error, cause, &mut out);
+            }
+        }
+        if !self.closed && self.history.len() > HISTORY_EVENTS_MAX {
+            let cause = format!("the history passed {HISTORY_EVENTS_MAX} events; continue as new to start afresh");
+            self.close(Status::Failed, None, Some("Stepwise.HistoryTooLarge".into()), Some(cause), &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Open tasks and their tokens (their tokens close once they are gone).
+    pub fn open_tasks(&self) -> impl Iterator<Item = (u64, &str)> {
+        self.tasks.iter().map(|(id, t)| (*id, t.token.as_str()))
+    }
+
+    /// The last history event's id (ids count from 1).
+    pub fn last_event_id(&self) -> u64 {
+        self.history.len() as u64
+    }
+
+    fn timer_fired(&mut self, kind: TimerKind, now: i64, out: &mut Vec<Command>) {
+        match kind {
+            TimerKind::Workflow { seq } => self.arrive(Event::TimerFired { seq }, now, out),
+            TimerKind::Retry { seq } => self.next_attempt(seq, now, out),
+            TimerKind::AttemptTimeout { task_id, error } => {
+                if let Some(Task { kind: TaskKind::Activity { seq, .. }, .. }) = self.tasks.remove(&task_id) {
+                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
+                    out.push(Command::CancelTask { task_id });
+                    let cause = json!({"message": format!("the attempt ran out of time ({error})")}).to_string();
+                    self.attempt_failed(seq, error, cause, now, out);
+                }
+            }
+            TimerKind::ScheduleToClose { seq } => self.schedule_to_close(seq, now, out),
+            TimerKind::WorkflowTaskTimeout { task_id } => {
+                if self.tasks.remove(&task_id).is_some() {
+                    out.push(Command::CancelTask { task_id });
+                    self.flush_buffer(now);
+                    self.schedule_workflow_task(now, out);
+                }
+            }
+            TimerKind::WorkflowTaskRetry => {
+                self.flush_buffer(now);
+                self.schedule_workflow_task(now, out);
+            }
+        }
+    }
+
+    /// An event from outside: recorded now, or after the workflow task that is out.
+    fn arrive(&mut self, e: Event, now: i64, out: &mut Vec<Command>) {
+        if self.workflow_task_out() {
+            if self.buffered.len() < BUFFERED_EVENTS_MAX {
+                self.buffered.push((e, now));
+            }
+            return;
+        }
+        self.push(e, now);
+        if !self.timers.values().any(|t| t.kind == TimerKind::WorkflowTaskRetry) {
+            self.schedule_workflow_task(now, out);
+        }
+    }
+
+    fn workflow_task_out(&self) -> bool {
+        self.tasks.values().any(|t| matches!(t.kind, TaskKind::Workflow { .. }))
+    }
+
+    fn push(&mut self, e: Event, now: i64) {
+        self.history.push(e);
+        self.times.push(now);
+    }
+
+    fn flush_buffer(&mut self, now: i64) {
+        for (e, at) in std::mem::take(&mut self.buffered) {
+            self.push(e, at.min(now));
+        }
+    }
+
+    fn new_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// A new task: its id and its token, unguessable and stable for this run.
+    fn new_task(&mut self, kind: TaskKind) -> (u64, String) {
+        let id = self.new_id();
+        let token = task_token(id, self.seed, u64::from(self.continued), &self.token_key);
+        self.tasks.insert(id, Task { token: token.clone(), kind });
+        (id, token)
+    }
+
+    fn start_timer(&mut self, fire_at_ms: i64, kind: TimerKind, out: &mut Vec<Command>) -> u64 {
+        let id = self.new_id();
+        self.timers.insert(id, Timer { fire_at_ms, kind });
+        out.push(Command::StartTimer { timer_id: id, fire_at_ms });
+        id
+    }
+
+    fn drop_timers(&mut self, f: impl Fn(&TimerKind) -> bool) {
+        self.timers.retain(|_, t| !f(&t.kind));
+    }
+
+    fn run_task(
+        &self,
+        task_id: u64,
+        token: String,
+        resource: String,
+        payload: Value,
+        heartbeat_ms: Option<u64>,
+    ) -> Command {
+        Command::RunTask(TaskCommand {
+            task_id,
+            resource,
+            payload,
+            state_name: self.workflow_type.clone(),
+            task_token: token,
+            timeout_seconds: None,
+            heartbeat_seconds: heartbeat_ms.map(|ms| ms.div_ceil(1000)),
+            attempt: 0,
+        })
+    }
+
+    fn schedule_workflow_task(&mut self, _now: i64, out: &mut Vec<Command>) {
+        if self.closed || self.workflow_task_out() {
+            return;
+        }
+        let history_len = self.history.len();
+        let (id, token) = self.new_task(TaskKind::Workflow { history_len });
+        let payload = json!({
+            "workflowType": self.workflow_type,
+            "history": self.history,
+            "continued": self.continued,
+        });
+        let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
+        out.push(self.run_task(id, token, resource, payload, None));
+    }
+
+    fn task_started(&mut self, task_id: u64, now: i64, out: &mut Vec<Command>) {
+        match self.tasks.get(&task_id).map(|t| t.kind.clone()) {
+            Some(TaskKind::Workflow { .. }) => {
+                let at = now + WORKFLOW_TASK_TIMEOUT_MS;
+                self.start_timer(at, TimerKind::WorkflowTaskTimeout { task_id }, out);
+            }
+            Some(TaskKind::Activity { seq, .. }) => self.attempt_started(task_id, seq, now, out),
+            _ => {}
+        }
+    }
+
+    fn close(
+        &mut self,
+        status: Status,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+        out: &mut Vec<Command>,
+    ) {
+        for id in std::mem::take(&mut self.tasks).into_keys() {
+            out.push(Command::CancelTask { task_id: id });
+        }
+        self.timers.clear();
+        self.activities.clear();
+        self.buffered.clear();
+        self.closed = true;
+        out.push(Command::Finish { status, output, error, cause });
+    }
+}

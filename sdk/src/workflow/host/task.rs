@@ -1,0 +1,132 @@
+//! A workflow task's answer: its commands are recorded after the events
+//! the code saw, then carried out; a failed or malformed answer is retried
+//! with backoff and records nothing.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use state_language::interpreter::{Command as HostCommand, Status};
+
+use super::{CHILD_RESOURCE, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, WORKFLOW_TASK_RETRY_MS_MAX};
+use crate::workflow::history::{Command, Event};
+
+/// What a worker answers a workflow task with.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completion {
+    pub commands: Vec<Command>,
+    /// The time the code ran at (the worker's clock), kept within the run's
+    /// last event and the server's now.
+    pub time_ms: i64,
+}
+
+impl Run {
+    pub(super) fn workflow_task_completed(
+        &mut self,
+        task_id: u64,
+        output: &Value,
+        now: i64,
+        out: &mut Vec<HostCommand>,
+    ) {
+        self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
+        let done = match Completion::deserialize(output) {
+            Ok(c) if c.commands.len() <= TASK_COMMANDS_MAX => c,
+            Ok(c) => {
+                let cause = format!("{} commands; at most {TASK_COMMANDS_MAX}", c.commands.len());
+                return self.workflow_task_failed(task_id, "Stepwise.TooManyCommands".into(), cause, now, out);
+            }
+            Err(e) => {
+                return self.workflow_task_failed(
+                    task_id,
+                    "Stepwise.MalformedCommands".into(),
+                    e.to_string(),
+                    now,
+                    out,
+                );
+            }
+        };
+        self.task_failures = 0;
+        self.last_task_failure = None;
+        let last = self.times.last().copied().unwrap_or(now);
+        let time_ms = done.time_ms.clamp(last.min(now), now);
+        self.push(Event::WorkflowTaskStarted { time_ms }, now);
+        for c in done.commands {
+            if self.closed {
+                break; // nothing follows the command that closed the run
+            }
+            let continues = matches!(c, Command::ContinueAsNew { .. });
+            self.push(c.event(), now);
+            self.carry_out(c, now, out);
+            if continues {
+                return; // a new history has begun, with its own workflow task
+            }
+        }
+        if self.closed {
+            return;
+        }
+        let woken = self.buffered.iter().any(|(e, _)| !e.is_command());
+        self.flush_buffer(now);
+        if woken {
+            self.schedule_workflow_task(now, out);
+        }
+    }
+
+    /// A worker could not run the task (a non-determinism, a panic): hand it
+    /// out again after a backoff, so that a fixed deploy picks it up.
+    pub(super) fn workflow_task_failed(
+        &mut self,
+        task_id: u64,
+        error: String,
+        cause: String,
+        now: i64,
+        out: &mut Vec<HostCommand>,
+    ) {
+        self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
+        self.task_failures = self.task_failures.saturating_add(1);
+        self.last_task_failure = Some((error, cause));
+        let backoff = 1_000i64.saturating_mul(1 << self.task_failures.min(10).saturating_sub(1));
+        self.start_timer(now + backoff.min(WORKFLOW_TASK_RETRY_MS_MAX), TimerKind::WorkflowTaskRetry, out);
+    }
+
+    fn carry_out(&mut self, c: Command, now: i64, out: &mut Vec<HostCommand>) {
+        match c {
+            Command::ScheduleActivity { seq, name, input, options } => {
+                self.schedule_activity(seq, name, input, options, now, out)
+            }
+            Command::StartTimer { seq, fire_at_ms } => {
+                self.start_timer(fire_at_ms, TimerKind::Workflow { seq }, out);
+            }
+            Command::CancelTimer { seq } => self.drop_timers(|k| *k == TimerKind::Workflow { seq }),
+            Command::RecordMarker { .. } | Command::CompleteUpdate { .. } => {}
+            Command::StartChild { seq, workflow_type, id, input } => {
+                let (task_id, token) = self.new_task(TaskKind::Child { seq });
+                let payload = json!({
+                    "StateMachineArn": format!("{}{workflow_type}", self.machine_arn_prefix),
+                    "Name": id,
+                    "Input": input,
+                });
+                out.push(self.run_task(task_id, token, CHILD_RESOURCE.into(), payload, None));
+            }
+            Command::CompleteWorkflow { result } => self.close(Status::Succeeded, Some(result), None, None, out),
+            Command::FailWorkflow { error, cause } => self.close(Status::Failed, None, Some(error), Some(cause), out),
+            Command::ContinueAsNew { input } => self.continue_as_new(input, now, out),
+        }
+    }
+
+    /// The run starts afresh on `input`: a new history, the same execution.
+    /// What was pending is dropped; signals that came meanwhile carry over.
+    fn continue_as_new(&mut self, input: Value, now: i64, out: &mut Vec<HostCommand>) {
+        for id in std::mem::take(&mut self.tasks).into_keys() {
+            out.push(HostCommand::CancelTask { task_id: id });
+        }
+        self.timers.clear();
+        self.activities.clear();
+        self.continued += 1;
+        self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.history.clear();
+        self.times.clear();
+        let seed = self.seed;
+        self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now);
+        self.flush_buffer(now);
+        self.schedule_workflow_task(now, out);
+    }
+}
