@@ -212,7 +212,7 @@ impl ExecutionRecord {
 
     pub fn last_event_id(&self) -> u64 {
         match &self.code {
-            Some(run) => run.last_event_id(),
+            Some(run) => run.events,
             None => self.state.last_event_id,
         }
     }

@@ -5,12 +5,7 @@ use serde_json::{Map, Value, json};
 use super::executions::load;
 use super::{Req, ts};
 use crate::Error;
-use crate::engine::{Engine, decode};
-use crate::model::keys;
-use crate::store::Query;
-
-/// History pages one call reads at most: AWS caps a history at 25,000 events.
-const PAGES_MAX: usize = 25_000;
+use crate::engine::Engine;
 
 pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("executionArn")?;
@@ -22,28 +17,7 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         Some(t) => t.parse::<usize>().map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))?,
         None => 0,
     };
-    let last_id = rec.last_event_id();
-    let (pk, _) = keys::history_page(arn, 0);
-    let mut events: Vec<Value> = Vec::new();
-    let mut after = None;
-    if let Some(run) = &rec.code {
-        events = code_events(run);
-    }
-    for _ in 0..PAGES_MAX {
-        if rec.code.is_some() {
-            break; // a code run keeps its history in its record
-        }
-        let q = Query { pk: pk.clone(), sk_prefix: "H#".into(), after: after.clone(), limit: 100, descending: false };
-        let page = engine.store.query(q).await?;
-        for item in &page.items {
-            let page_events: Vec<Value> = decode(&item.body)?;
-            events.extend(page_events.into_iter().filter(|e| e["id"].as_u64().is_some_and(|id| id <= last_id)));
-        }
-        match page.last {
-            Some(l) => after = Some(l),
-            None => break,
-        }
-    }
+    let mut events = engine.history_events(arn, 1, rec.last_event_id()).await?;
     if reverse {
         events.reverse();
     }
@@ -55,21 +29,6 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         out["nextToken"] = json!(super::encode_token(&(start + limit).to_string()));
     }
     Ok(out)
-}
-
-/// A code workflow's history in AWS's event shape: id, previous id,
-/// timestamp and type, with the event's fields as `workflowEventDetails`.
-fn code_events(run: &stepwise_sdk::workflow::host::Run) -> Vec<Value> {
-    run.history
-        .iter()
-        .zip(&run.times)
-        .enumerate()
-        .map(|(i, (e, at))| {
-            let mut details = serde_json::to_value(e).unwrap_or_default();
-            let kind = details.as_object_mut().and_then(|o| o.remove("type")).unwrap_or_default();
-            json!({"id": i + 1, "previousEventId": i, "timestamp": at, "type": kind, "workflowEventDetails": details})
-        })
-        .collect()
 }
 
 /// Timestamps in seconds; activity tasks under AWS's Activity* names; payloads

@@ -88,7 +88,7 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
                 "status": rec.status,
                 "workflowType": run.workflow_type,
                 "taskQueue": run.task_queue,
-                "historyLength": run.history.len(),
+                "historyLength": run.run_events(),
                 "continuedAsNew": run.continued,
                 "pendingActivities": run.activities.len(),
                 "pendingTimers": run.timers.len(),
@@ -135,14 +135,20 @@ async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
     match engine.poll_code_task(&workflow_queue(queue), worker, ACTIVITY_POLL).await? {
         None => Ok(json!({})),
-        Some(Polled::Task(t)) => Ok(json!({
-            "taskToken": t.token,
-            "executionArn": t.execution_arn,
-            "workflowType": t.input["workflowType"],
-            "history": t.input["history"],
-        })),
+        Some(Polled::Task(t)) => {
+            let first = t.input["firstEventId"].as_u64().unwrap_or(1);
+            let last = t.input["lastEventId"].as_u64().unwrap_or(0);
+            let history = engine.code_history(&t.execution_arn, first, last).await?;
+            Ok(json!({
+                "taskToken": t.token,
+                "executionArn": t.execution_arn,
+                "workflowType": t.input["workflowType"],
+                "history": history,
+            }))
+        }
         Some(Polled::Query { id, query, rec }) => {
-            let run = rec.code.unwrap_or_else(|| stepwise_sdk::workflow::host::Run::new("", "", "", 0, ""));
+            let Some(run) = rec.code else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
+            let history = engine.code_history(&rec.arn, run.run_first_event, run.events).await?;
             Ok(json!({
                 "queryId": id,
                 "queryType": query.kind,
@@ -150,7 +156,7 @@ async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
                 "queryInput": query.input,
                 "executionArn": rec.arn,
                 "workflowType": run.workflow_type,
-                "history": run.history,
+                "history": history,
             }))
         }
     }

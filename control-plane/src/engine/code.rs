@@ -7,8 +7,10 @@
 
 use serde::Deserialize;
 use serde_json::Value;
-use state_language::interpreter::{Input, StartContext, Step};
-use stepwise_sdk::workflow::host::{HostError, HostInput, Run};
+use state_language::interpreter::{Input, StartContext};
+use stepwise_sdk::workflow::host::{Effects, HostError, HostInput, Recorded, Run};
+
+use super::commit::Changes;
 
 use crate::Error;
 use crate::arn::Scope;
@@ -72,11 +74,37 @@ pub fn start(
     input: Value,
     context: &StartContext,
     now: i64,
-) -> Result<(Run, Step), Error> {
+) -> Result<(Run, Changes), Error> {
     let prefix = scope.state_machine("");
     let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
-    let commands = run.step(HostInput::Start { input }, now).map_err(host_error)?;
-    Ok((run, Step { events: Vec::new(), commands }))
+    let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;
+    Ok((run, changes(effects)))
+}
+
+/// A code event in AWS's history shape: id, previous id, timestamp (ms,
+/// as the ASL interpreter's events) and type, its fields as `workflowEventDetails`.
+pub fn event_json(r: &Recorded) -> Value {
+    let mut details = serde_json::to_value(&r.event).unwrap_or_default();
+    let kind = details.as_object_mut().and_then(|o| o.remove("type")).unwrap_or_default();
+    serde_json::json!({
+        "id": r.id,
+        "previousEventId": r.id - 1,
+        "timestamp": r.time_ms,
+        "type": kind,
+        "workflowEventDetails": details,
+    })
+}
+
+/// The code event a stored history event holds.
+pub fn event_of(v: &Value) -> Result<stepwise_sdk::workflow::Event, Error> {
+    let mut d = v["workflowEventDetails"].clone();
+    d["type"] = v["type"].clone();
+    serde_json::from_value(d).map_err(|e| Error::Corrupt(format!("a code workflow event: {e}")))
+}
+
+fn changes(effects: Effects) -> Changes {
+    let events = effects.events.iter().map(|r| (r.id, serde_json::to_vec(&event_json(r)).unwrap_or_default()));
+    Changes { events: events.collect(), commands: effects.commands }
 }
 
 /// Applies a timer, a stop and inbox entries to a code execution's run.
@@ -86,7 +114,7 @@ pub fn apply(
     extra: &[Input],
     entries: Vec<(u64, InboxEntry)>,
     now: i64,
-) -> Result<Step, Error> {
+) -> Result<Changes, Error> {
     let Some(run) = rec.code.as_mut() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
     let mut inputs: Vec<HostInput> = Vec::new();
     if let Some(t) = timer {
@@ -106,14 +134,17 @@ pub fn apply(
         InboxEntry::CancelRequest => HostInput::CancelRequested,
         InboxEntry::Update { id, name, payload } => HostInput::Update { id, name, payload },
     }));
-    let mut step = Step::default();
+    let mut all = Effects::default();
     for input in inputs {
         match run.step(input, now) {
-            Ok(commands) => step.commands.extend(commands),
+            Ok(e) => {
+                all.events.extend(e.events);
+                all.commands.extend(e.commands);
+            }
             Err(HostError::Closed) => break,
         }
     }
-    Ok(step)
+    Ok(changes(all))
 }
 
 fn host_error(e: HostError) -> Error {

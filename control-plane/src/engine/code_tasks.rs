@@ -63,7 +63,7 @@ pub struct Answer {
 /// A task a poll hands to a worker.
 pub enum Polled {
     Task(TokenRecord),
-    Query { id: String, query: QueryRecord, rec: ExecutionRecord },
+    Query { id: String, query: QueryRecord, rec: Box<ExecutionRecord> },
 }
 
 pub fn workflow_queue(task_queue: &str) -> String {
@@ -113,7 +113,7 @@ impl Engine {
             return Ok(None);
         }
         let Some((rec, _)) = self.execution(&query.execution_arn).await? else { return Ok(None) };
-        Ok(Some(Polled::Query { id: id.to_string(), query, rec }))
+        Ok(Some(Polled::Query { id: id.to_string(), query, rec: Box::new(rec) }))
     }
 
     /// A code execution, or the error a client gets for anything else.
@@ -196,19 +196,15 @@ impl Engine {
         }
     }
 
-    /// Waits until the execution's history answers update `id`; gives the answer.
+    /// Waits until the execution's code answers update `id`; gives the answer.
     pub async fn update_result(&self, arn: &str, id: &str) -> Result<Value, Error> {
-        use stepwise_sdk::workflow::Event;
         let deadline = tokio::time::Instant::now() + QUERY_WAIT;
         let mut poll = ANSWER_POLL_MIN;
         loop {
             let rec = self.code_execution(arn).await?;
-            let history = rec.code.as_ref().map(|r| r.history.as_slice()).unwrap_or_default();
-            let answered = history.iter().find_map(|e| match e {
-                Event::UpdateCompleted { id: u, result } if u == id => Some(result.clone()),
-                _ => None,
-            });
-            if let Some(result) = answered {
+            let answered = rec.code.as_ref().and_then(|r| r.update_results.iter().find(|(u, _)| u == id));
+            if let Some((_, result)) = answered {
+                let result = result.clone();
                 return Ok(result);
             }
             if rec.status != "RUNNING" {

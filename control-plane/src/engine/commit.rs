@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use state_language::interpreter::{Command, HistoryEvent, Step};
+use state_language::interpreter::{Command, Step};
 
 use super::{Engine, encode};
 use crate::Error;
@@ -31,6 +31,22 @@ pub(super) struct Plan {
     pub closed: bool,
 }
 
+/// One step's result in a form every kind of execution gives: history
+/// events already serialized in AWS's event shape, with their ids, and the
+/// host commands.
+#[derive(Default)]
+pub struct Changes {
+    pub events: Vec<(u64, Vec<u8>)>,
+    pub commands: Vec<Command>,
+}
+
+impl From<Step> for Changes {
+    fn from(step: Step) -> Changes {
+        let events = step.events.iter().map(|e| (e.id, serde_json::to_vec(e).unwrap_or_default())).collect();
+        Changes { events, commands: step.commands }
+    }
+}
+
 pub(super) struct Previous {
     pub condition: Condition,
     pub parts: usize,
@@ -53,7 +69,7 @@ impl Engine {
         &self,
         prev: Previous,
         rec: &mut ExecutionRecord,
-        step: Step,
+        step: Changes,
         consumed: Vec<Key>,
         now: i64,
     ) -> Result<Plan, Error> {
@@ -144,7 +160,7 @@ impl Engine {
             Some(stop) if rec.status != "RUNNING" => stop / 1000 + retention_s,
             _ => running_until,
         };
-        for (first, page) in pages(&step.events) {
+        for (first, page) in pages(step.events) {
             let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
             plan.writes.push(page.expiring(running_until));
         }
@@ -198,10 +214,9 @@ impl Engine {
 /// Encodes events into JSON-array pages of at most [`HISTORY_PAGE_BYTES_MAX`]
 /// each (an event bigger than that gets a page of its own), each with the id
 /// of its first event. Each event is serialized once.
-fn pages(events: &[HistoryEvent]) -> Vec<(u64, Vec<u8>)> {
+fn pages(events: Vec<(u64, Vec<u8>)>) -> Vec<(u64, Vec<u8>)> {
     let mut out: Vec<(u64, Vec<u8>)> = Vec::new();
-    for e in events {
-        let bytes = serde_json::to_vec(e).unwrap_or_default();
+    for (id, bytes) in events {
         match out.last_mut() {
             Some((_, page)) if page.len() + bytes.len() < HISTORY_PAGE_BYTES_MAX => {
                 page.pop(); // the closing bracket
@@ -214,7 +229,7 @@ fn pages(events: &[HistoryEvent]) -> Vec<(u64, Vec<u8>)> {
                 page.push(b'[');
                 page.extend_from_slice(&bytes);
                 page.push(b']');
-                out.push((e.id, page));
+                out.push((id, page));
             }
         }
     }

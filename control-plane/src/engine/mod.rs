@@ -7,6 +7,7 @@ pub mod code;
 pub mod code_tasks;
 mod commit;
 mod dynamodb_json;
+mod history;
 mod integrations;
 mod lambda;
 mod resolve;

@@ -71,7 +71,7 @@ impl Engine {
                 (step, Some(run))
             }
             (None, Some(def)) => {
-                (step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?, None)
+                (step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?.into(), None)
             }
             (None, None) => return Err(Error::Corrupt(format!("definition {hash} is not parsed"))),
         };
@@ -186,7 +186,7 @@ impl Engine {
                 inputs.extend(extra.iter().cloned());
                 inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
                 let def = self.definition(&rec.definition_hash).await?;
-                apply(&def, &mut rec.state, inputs, now, self.limits)?
+                apply(&def, &mut rec.state, inputs, now, self.limits)?.into()
             };
             if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
                 rec.status = "RUNNING".into();

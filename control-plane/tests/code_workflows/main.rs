@@ -146,7 +146,11 @@ async fn retries_children_and_continue_as_new() {
         assert_eq!(r, Ok(json!(5)));
         let d = client.call("DescribeWorkflowExecution", json!({"executionArn": arn})).await.unwrap();
         assert_eq!(d["continuedAsNew"], 5);
-        assert!(d["historyLength"].as_u64().unwrap() <= 6, "each run's history stays short: {d}");
+        assert_eq!(d["historyLength"], 10, "each run's history stays short: {d}");
+        // Every run's events stay in the execution's history.
+        let all = client.history(&arn).await.unwrap();
+        assert_eq!(count(&all, |e| matches!(e, Event::WorkflowStarted { .. })), 6);
+        assert_eq!(count(&all, |e| matches!(e, Event::WorkflowContinuedAsNew { .. })), 5);
     })
     .await;
 }

@@ -128,7 +128,7 @@ impl WorkflowContext {
         i.commands.push(Command::ScheduleActivity { seq, name: name.to_string(), input, options });
         i.activities.entry(seq).or_default();
         drop(i);
-        let fut = ActivityFuture { inner: self.inner.clone(), seq };
+        let fut = ActivityFuture { inner: self.inner.clone(), seq, done: false };
         async move {
             let v = fut.await?;
             serde_json::from_value(v).map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))

@@ -77,20 +77,52 @@ pub enum Event {
         input: Value,
         seed: u64,
     },
+    /// The server queued a workflow task (bookkeeping: replay skips it).
+    WorkflowTaskScheduled {},
     /// A workflow task ran at `time_ms`; the command events it gave follow.
     WorkflowTaskStarted {
         time_ms: i64,
     },
+    /// The worker answered the task (bookkeeping).
+    WorkflowTaskCompleted {},
+    /// The worker could not run the task, say for a non-determinism; it is
+    /// handed out again later (bookkeeping).
+    WorkflowTaskFailed {
+        error: String,
+        cause: String,
+    },
+    /// No answer came in time; the task is handed out again (bookkeeping).
+    WorkflowTaskTimedOut {},
     ActivityScheduled {
         seq: u64,
         name: String,
         input: Value,
         options: ActivityOptions,
     },
+    /// The attempt that ended the activity had started (bookkeeping).
+    ActivityStarted {
+        seq: u64,
+        attempt: u32,
+    },
     ActivityCompleted {
         seq: u64,
         result: Value,
         attempts: u32,
+    },
+    /// The activity's last attempt (or its schedule-to-close) ran out of time.
+    ActivityTimedOut {
+        seq: u64,
+        error: ActivityError,
+        attempts: u32,
+    },
+    /// The code gave up on the activity (its future was dropped, say by a
+    /// cancelled scope).
+    ActivityCancelRequested {
+        seq: u64,
+    },
+    /// The server stopped the activity's attempts (bookkeeping).
+    ActivityCancelled {
+        seq: u64,
     },
     ActivityFailed {
         seq: u64,
@@ -167,6 +199,7 @@ pub enum Event {
 #[serde(tag = "type")]
 pub enum Command {
     ScheduleActivity { seq: u64, name: String, input: Value, options: ActivityOptions },
+    CancelActivity { seq: u64 },
     StartTimer { seq: u64, fire_at_ms: i64 },
     CancelTimer { seq: u64 },
     RecordMarker { seq: u64, name: String, value: Value },
@@ -184,6 +217,7 @@ impl Command {
             Command::ScheduleActivity { seq, name, input, options } => {
                 Event::ActivityScheduled { seq, name, input, options }
             }
+            Command::CancelActivity { seq } => Event::ActivityCancelRequested { seq },
             Command::StartTimer { seq, fire_at_ms } => Event::TimerStarted { seq, fire_at_ms },
             Command::CancelTimer { seq } => Event::TimerCancelled { seq },
             Command::RecordMarker { seq, name, value } => Event::MarkerRecorded { seq, name, value },
@@ -205,6 +239,7 @@ impl Command {
             (Command::ScheduleActivity { seq, name, .. }, Event::ActivityScheduled { seq: s, name: n, .. }) => {
                 seq == s && name == n
             }
+            (Command::CancelActivity { seq }, Event::ActivityCancelRequested { seq: s }) => seq == s,
             (Command::StartTimer { seq, .. }, Event::TimerStarted { seq: s, .. }) => seq == s,
             (Command::CancelTimer { seq }, Event::TimerCancelled { seq: s }) => seq == s,
             (Command::RecordMarker { seq, name, .. }, Event::MarkerRecorded { seq: s, name: n, .. }) => {
@@ -228,6 +263,7 @@ impl Event {
         matches!(
             self,
             Event::ActivityScheduled { .. }
+                | Event::ActivityCancelRequested { .. }
                 | Event::TimerStarted { .. }
                 | Event::TimerCancelled { .. }
                 | Event::MarkerRecorded { .. }
@@ -237,6 +273,24 @@ impl Event {
                 | Event::WorkflowFailed { .. }
                 | Event::WorkflowContinuedAsNew { .. }
         )
+    }
+
+    /// The server's own records, which replay passes over.
+    pub fn is_bookkeeping(&self) -> bool {
+        matches!(
+            self,
+            Event::WorkflowTaskScheduled {}
+                | Event::WorkflowTaskCompleted {}
+                | Event::WorkflowTaskFailed { .. }
+                | Event::WorkflowTaskTimedOut {}
+                | Event::ActivityStarted { .. }
+                | Event::ActivityCancelled { .. }
+        )
+    }
+
+    /// Whether the event gives the code something new to run on.
+    pub fn wakes_workflow(&self) -> bool {
+        !self.is_command() && !self.is_bookkeeping()
     }
 
     /// A short description for errors: the kind, seq and name.

@@ -36,7 +36,12 @@ impl Pending {
                 Event::ActivityScheduled { seq, name, input, options } => {
                     activities.insert(*seq, (name.clone(), input.clone(), options.clone()));
                 }
-                Event::ActivityCompleted { seq, .. } | Event::ActivityFailed { seq, .. } => {
+                Event::ActivityCancelRequested { seq } => {
+                    activities.remove(seq);
+                }
+                Event::ActivityCompleted { seq, .. }
+                | Event::ActivityFailed { seq, .. }
+                | Event::ActivityTimedOut { seq, .. } => {
                     activities.remove(seq);
                     p.needs_task = true;
                 }
@@ -68,6 +73,8 @@ impl Pending {
                     p.closed = true;
                 }
                 Event::MarkerRecorded { .. } => {}
+                e if e.is_bookkeeping() => {}
+                _ => {}
             }
         }
         p.activities = activities.into_iter().map(|(s, (n, i, o))| (s, n, i, o)).collect();

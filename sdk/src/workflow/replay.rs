@@ -74,7 +74,7 @@ impl Machine {
             Event::ActivityCompleted { seq, result, .. } => {
                 i.activities.entry(*seq).or_default().resolve(Ok(result.clone()))
             }
-            Event::ActivityFailed { seq, error, .. } => {
+            Event::ActivityFailed { seq, error, .. } | Event::ActivityTimedOut { seq, error, .. } => {
                 i.activities.entry(*seq).or_default().resolve(Err(error.clone()))
             }
             Event::TimerFired { seq } => i.timers.entry(*seq).or_default().resolve(()),
@@ -179,6 +179,9 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
             Event::WorkflowTaskStarted { time_ms } => {
                 m.inner.borrow_mut().now_ms = *time_ms;
                 for cmd in m.activate()? {
+                    while history.get(i).is_some_and(Event::is_bookkeeping) {
+                        i += 1;
+                    }
                     let Some(recorded) = history.get(i).filter(|e| e.is_command()) else {
                         let event = history.get(i).map_or("the end of the history".into(), |e| e.describe());
                         return Err(non_determinism(i + 1, &event, &cmd));
@@ -186,6 +189,9 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
                     if !cmd.matches(recorded) {
                         return Err(non_determinism(i + 1, &recorded.describe(), &cmd));
                     }
+                    i += 1;
+                }
+                while history.get(i).is_some_and(Event::is_bookkeeping) {
                     i += 1;
                 }
                 if let Some(extra) = history.get(i).filter(|e| e.is_command()) {

@@ -14,23 +14,48 @@ use super::WorkflowError;
 use super::context::Inner;
 use super::history::{ActivityError, Command};
 
+/// An activity's outcome; dropping it before it comes cancels the activity.
 pub(super) struct ActivityFuture {
     pub(super) inner: Rc<RefCell<Inner>>,
     pub(super) seq: u64,
+    pub(super) done: bool,
 }
 
 impl Future for ActivityFuture {
     type Output = Result<Value, ActivityError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut i = self.inner.borrow_mut();
-        let slot = i.activities.entry(self.seq).or_default();
-        match slot.value.take() {
-            Some(v) => Poll::Ready(v),
-            None => {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let seq = self.seq;
+        let taken = {
+            let mut i = self.inner.borrow_mut();
+            let slot = i.activities.entry(seq).or_default();
+            let v = slot.value.take();
+            if v.is_none() {
                 slot.waker = Some(cx.waker().clone());
-                Poll::Pending
             }
+            v
+        };
+        match taken {
+            Some(v) => {
+                self.done = true;
+                Poll::Ready(v)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for ActivityFuture {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // Dropped unanswered (a cancelled scope, a lost race): stop the activity.
+        // An outcome already in the history means there is nothing to stop.
+        if let Ok(mut i) = self.inner.try_borrow_mut()
+            && i.activities.get(&self.seq).is_some_and(|s| s.value.is_none())
+        {
+            i.commands.push(Command::CancelActivity { seq: self.seq });
         }
     }
 }

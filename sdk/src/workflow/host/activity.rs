@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use state_language::interpreter::Command;
 
-use super::{ACTIVITY_TASK_RESOURCE, Activity, Run, TaskKind, TimerKind};
+use super::{ACTIVITY_TASK_RESOURCE, Activity, Effects, Run, TaskKind, TimerKind};
 use crate::workflow::history::{ActivityError, ActivityOptions, Event};
 
 /// An error that fails an activity at once: its schedule-to-close ran out.
@@ -36,19 +36,20 @@ impl Run {
         input: Value,
         options: ActivityOptions,
         now: i64,
-        out: &mut Vec<Command>,
+        out: &mut Effects,
     ) {
         if let Some(ms) = options.schedule_to_close_ms {
             self.start_timer(now.saturating_add(ms as i64), TimerKind::ScheduleToClose { seq }, out);
         }
-        self.activities.insert(seq, Activity { name, input, options, attempt: 0 });
+        self.activities.insert(seq, Activity { name, input, options, attempt: 0, started: false });
         self.next_attempt(seq, now, out);
     }
 
     /// Hands out the activity's next attempt.
-    pub(super) fn next_attempt(&mut self, seq: u64, _now: i64, out: &mut Vec<Command>) {
+    pub(super) fn next_attempt(&mut self, seq: u64, _now: i64, out: &mut Effects) {
         let Some(a) = self.activities.get_mut(&seq) else { return };
         a.attempt += 1;
+        a.started = false;
         let attempt = a.attempt;
         let payload = json!({
             "activity": a.name,
@@ -60,11 +61,13 @@ impl Run {
         let heartbeat_ms = a.options.heartbeat_ms;
         let (id, token) = self.new_task(TaskKind::Activity { seq, attempt });
         let resource = format!("{ACTIVITY_TASK_RESOURCE}{}", self.task_queue);
-        out.push(self.run_task(id, token, resource, payload, heartbeat_ms));
+        out.commands.push(self.run_task(id, token, resource, payload, heartbeat_ms));
     }
 
-    pub(super) fn attempt_started(&mut self, task_id: u64, seq: u64, now: i64, out: &mut Vec<Command>) {
-        let Some(options) = self.activities.get(&seq).map(|a| a.options.clone()) else { return };
+    pub(super) fn attempt_started(&mut self, task_id: u64, seq: u64, now: i64, out: &mut Effects) {
+        let Some(a) = self.activities.get_mut(&seq) else { return };
+        a.started = true;
+        let options = a.options.clone();
         if let Some(ms) = options.start_to_close_ms {
             let error = START_TO_CLOSE_ERROR.to_string();
             self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
@@ -76,7 +79,7 @@ impl Run {
     }
 
     /// A heartbeat moves the attempt's heartbeat deadline.
-    pub(super) fn heartbeat(&mut self, task_id: u64, now: i64, out: &mut Vec<Command>) {
+    pub(super) fn heartbeat(&mut self, task_id: u64, now: i64, out: &mut Effects) {
         let Some(TaskKind::Activity { seq, .. }) = self.tasks.get(&task_id).map(|t| t.kind.clone()) else { return };
         let Some(ms) = self.activities.get(&seq).and_then(|a| a.options.heartbeat_ms) else { return };
         let is_heartbeat = |k: &TimerKind| matches!(k, TimerKind::AttemptTimeout { task_id: t, error } if *t == task_id && error == HEARTBEAT_ERROR);
@@ -85,8 +88,22 @@ impl Run {
         self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
     }
 
+    pub(super) fn drop_attempt_timers(&mut self, task_id: u64) {
+        self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
+    }
+
+    /// An attempt's start-to-close or heartbeat deadline passed: the attempt
+    /// is abandoned (its token closes, a late answer is refused) and fails.
+    pub(super) fn attempt_timed_out(&mut self, task_id: u64, error: String, now: i64, out: &mut Effects) {
+        let Some(TaskKind::Activity { seq, .. }) = self.tasks.remove(&task_id).map(|t| t.kind) else { return };
+        self.drop_attempt_timers(task_id);
+        out.commands.push(Command::CancelTask { task_id });
+        let cause = json!({"message": format!("the attempt ran out of time ({error})")}).to_string();
+        self.attempt_failed(seq, error, cause, now, out);
+    }
+
     /// An attempt failed: retried after the policy's backoff, or the activity fails.
-    pub(super) fn attempt_failed(&mut self, seq: u64, error: String, cause: String, now: i64, out: &mut Vec<Command>) {
+    pub(super) fn attempt_failed(&mut self, seq: u64, error: String, cause: String, now: i64, out: &mut Effects) {
         let Some(a) = self.activities.get(&seq) else { return };
         let failure = parse_failure(error, &cause);
         let policy = &a.options.retry;
@@ -94,17 +111,41 @@ impl Run {
         let fatal = failure.non_retryable || policy.non_retryable.contains(&failure.error_type);
         if last || fatal {
             let attempts = a.attempt;
-            self.activity_ended(seq, Event::ActivityFailed { seq, error: failure, attempts }, now, out);
+            let timed_out = [START_TO_CLOSE_ERROR, HEARTBEAT_ERROR].contains(&failure.error_type.as_str());
+            let e = if timed_out {
+                Event::ActivityTimedOut { seq, error: failure, attempts }
+            } else {
+                Event::ActivityFailed { seq, error: failure, attempts }
+            };
+            self.activity_ended(seq, e, now, out);
             return;
         }
         let at = now.saturating_add(policy.delay_ms(a.attempt) as i64);
         self.start_timer(at, TimerKind::Retry { seq }, out);
     }
 
-    /// The activity's schedule-to-close ran out: it fails, whatever attempt runs.
-    pub(super) fn schedule_to_close(&mut self, seq: u64, now: i64, out: &mut Vec<Command>) {
-        let Some(a) = self.activities.get(&seq) else { return };
-        let attempts = a.attempt;
+    /// The activity's schedule-to-close ran out: it times out, whatever attempt runs.
+    pub(super) fn schedule_to_close(&mut self, seq: u64, now: i64, out: &mut Effects) {
+        let Some(attempts) = self.activities.get(&seq).map(|a| a.attempt) else { return };
+        self.stop_attempts(seq, out);
+        let error = ActivityError::new(SCHEDULE_TO_CLOSE_ERROR, "the activity ran out of time (schedule-to-close)");
+        self.activity_ended(seq, Event::ActivityTimedOut { seq, error, attempts }, now, out);
+    }
+
+    /// The code gave up on the activity: its attempts stop, and no outcome is recorded.
+    pub(super) fn cancel_activity(&mut self, seq: u64, now: i64, out: &mut Effects) {
+        if !self.activities.contains_key(&seq) {
+            return;
+        }
+        self.stop_attempts(seq, out);
+        self.activities.remove(&seq);
+        self.drop_timers(
+            |k| matches!(k, TimerKind::ScheduleToClose { seq: s } | TimerKind::Retry { seq: s } if *s == seq),
+        );
+        self.arrive(Event::ActivityCancelled { seq }, now, out);
+    }
+
+    fn stop_attempts(&mut self, seq: u64, out: &mut Effects) {
         let running: Vec<u64> = self
             .tasks
             .iter()
@@ -113,21 +154,21 @@ impl Run {
             .collect();
         for id in running {
             self.tasks.remove(&id);
-            self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == id));
-            out.push(Command::CancelTask { task_id: id });
+            self.drop_attempt_timers(id);
+            out.commands.push(Command::CancelTask { task_id: id });
         }
-        let error = ActivityError::new(SCHEDULE_TO_CLOSE_ERROR, "the activity ran out of time (schedule-to-close)");
-        self.activity_ended(seq, Event::ActivityFailed { seq, error, attempts }, now, out);
     }
 
-    /// The activity's outcome: recorded, its timers dropped.
-    pub(super) fn activity_ended(&mut self, seq: u64, e: Event, now: i64, out: &mut Vec<Command>) {
-        if self.activities.remove(&seq).is_none() {
-            return;
-        }
+    /// The activity's outcome: recorded (after the start of the attempt that
+    /// gave it), its timers dropped.
+    pub(super) fn activity_ended(&mut self, seq: u64, e: Event, now: i64, out: &mut Effects) {
+        let Some(a) = self.activities.remove(&seq) else { return };
         self.drop_timers(
             |k| matches!(k, TimerKind::ScheduleToClose { seq: s } | TimerKind::Retry { seq: s } if *s == seq),
         );
+        if a.started {
+            self.arrive(Event::ActivityStarted { seq, attempt: a.attempt }, now, out);
+        }
         self.arrive(e, now, out);
     }
 }

@@ -14,13 +14,15 @@
 mod activity;
 mod task;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use state_language::interpreter::{Command, Status, TaskCommand, task_token};
 
 use super::history::{ActivityOptions, Event};
+
+pub use activity::parse_failure;
 
 /// How long a worker may hold a workflow task before another gets it.
 pub const WORKFLOW_TASK_TIMEOUT_MS: i64 = 10_000;
@@ -31,6 +33,8 @@ pub const WORKFLOW_TASK_RETRY_MS_MAX: i64 = 60_000;
 pub const HISTORY_EVENTS_MAX: usize = 10_000;
 /// Events buffered while a workflow task is out.
 pub const BUFFERED_EVENTS_MAX: usize = 1_000;
+/// Update answers a run keeps for their callers.
+pub const UPDATE_RESULTS_MAX: usize = 64;
 /// Commands one workflow task may give.
 pub const TASK_COMMANDS_MAX: usize = 1_000;
 /// The resource of workflow tasks, followed by the task queue's name.
@@ -54,9 +58,12 @@ pub struct Run {
     pub task_queue: String,
     /// ARNs of state machines start with this; a child's type follows it.
     pub machine_arn_prefix: String,
-    pub history: Vec<Event>,
-    /// When each history event happened (ms since the epoch).
-    pub times: Vec<i64>,
+    /// Events recorded so far, in every run: the last event's id.
+    pub events: u64,
+    /// The id of this run's `WorkflowStarted` (runs that continued as new came before it).
+    pub run_first_event: u64,
+    /// When the last event was recorded (ms since the epoch).
+    pub last_time_ms: i64,
     /// Events that came while a workflow task was out, with their times.
     pub buffered: Vec<(Event, i64)>,
     /// Secret that makes task tokens unguessable.
@@ -69,7 +76,10 @@ pub struct Run {
     pub activities: BTreeMap<u64, Activity>,
     /// Runs that continued as new before this one.
     pub continued: u32,
-    /// Failed workflow tasks in a row, and the last failure.
+    /// The latest updates answered in this run, oldest first: (id, answer),
+    /// for their callers, who wait for them.
+    pub update_results: VecDeque<(String, Value)>,
+    /// Failed (or timed-out) workflow tasks in a row, and the last failure.
     pub task_failures: u32,
     pub last_task_failure: Option<(String, String)>,
     pub closed: bool,
@@ -132,6 +142,23 @@ pub struct Activity {
     pub input: Value,
     pub options: ActivityOptions,
     pub attempt: u32,
+    /// A worker took the current attempt.
+    pub started: bool,
+}
+
+/// A history event as the host records it: its id (from 1) and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub id: u64,
+    pub time_ms: i64,
+    pub event: Event,
+}
+
+/// What one step gives the host: events to append to the history, and commands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    pub events: Vec<Recorded>,
+    pub commands: Vec<Command>,
 }
 
 /// What the host applies to a run.
@@ -155,8 +182,9 @@ impl Run {
             workflow_type: workflow_type.into(),
             task_queue: task_queue.into(),
             machine_arn_prefix: machine_arn_prefix.into(),
-            history: Vec::new(),
-            times: Vec::new(),
+            events: 0,
+            run_first_event: 1,
+            last_time_ms: 0,
             buffered: Vec::new(),
             token_key: token_key.into(),
             seed,
@@ -165,23 +193,29 @@ impl Run {
             timers: BTreeMap::new(),
             activities: BTreeMap::new(),
             continued: 0,
+            update_results: VecDeque::new(),
             task_failures: 0,
             last_task_failure: None,
             closed: false,
         }
     }
 
-    /// Applies one input at `now` (ms); gives the host's commands. Stale
-    /// inputs (a task or timer that already ended) change nothing.
-    pub fn step(&mut self, input: HostInput, now: i64) -> Result<Vec<Command>, HostError> {
+    /// Applies one input at `now` (ms); gives the events to record and the
+    /// host's commands. Stale inputs (a task or timer that already ended)
+    /// change nothing.
+    pub fn step(&mut self, input: HostInput, now: i64) -> Result<Effects, HostError> {
         if self.closed {
             return Err(HostError::Closed);
         }
-        let mut out = Vec::new();
+        let mut out = Effects::default();
         match input {
             HostInput::Start { input } => {
                 let seed = self.seed;
-                self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now);
+                self.push(
+                    Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed },
+                    now,
+                    &mut out,
+                );
                 self.schedule_workflow_task(now, &mut out);
             }
             HostInput::TaskStarted { task_id } => self.task_started(task_id, now, &mut out),
@@ -189,13 +223,9 @@ impl Run {
             HostInput::TaskSucceeded { task_id, output } => match self.tasks.remove(&task_id).map(|t| t.kind) {
                 Some(TaskKind::Workflow { .. }) => self.workflow_task_completed(task_id, &output, now, &mut out),
                 Some(TaskKind::Activity { seq, attempt }) => {
-                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
-                    self.activity_ended(
-                        seq,
-                        Event::ActivityCompleted { seq, result: output, attempts: attempt },
-                        now,
-                        &mut out,
-                    );
+                    self.drop_attempt_timers(task_id);
+                    let e = Event::ActivityCompleted { seq, result: output, attempts: attempt };
+                    self.activity_ended(seq, e, now, &mut out);
                 }
                 Some(TaskKind::Child { seq }) => {
                     let result = output.get("Output").cloned().unwrap_or(Value::Null);
@@ -206,7 +236,7 @@ impl Run {
             HostInput::TaskFailed { task_id, error, cause } => match self.tasks.remove(&task_id).map(|t| t.kind) {
                 Some(TaskKind::Workflow { .. }) => self.workflow_task_failed(task_id, error, cause, now, &mut out),
                 Some(TaskKind::Activity { seq, .. }) => {
-                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
+                    self.drop_attempt_timers(task_id);
                     self.attempt_failed(seq, error, cause, now, &mut out);
                 }
                 Some(TaskKind::Child { seq }) => {
@@ -230,11 +260,11 @@ impl Run {
             }
             HostInput::Terminate { error, cause } => {
                 let (e, c) = (error.clone().unwrap_or_default(), cause.clone().unwrap_or_default());
-                self.push(Event::WorkflowTerminated { error: e, cause: c }, now);
+                self.push(Event::WorkflowTerminated { error: e, cause: c }, now, &mut out);
                 self.close(Status::Aborted, None, error, cause, &mut out);
             }
         }
-        if !self.closed && self.history.len() > HISTORY_EVENTS_MAX {
+        if !self.closed && self.run_events() > HISTORY_EVENTS_MAX as u64 {
             let cause = format!("the history passed {HISTORY_EVENTS_MAX} events; continue as new to start afresh");
             self.close(Status::Failed, None, Some("Stepwise.HistoryTooLarge".into()), Some(cause), &mut out);
         }
@@ -246,48 +276,37 @@ impl Run {
         self.tasks.iter().map(|(id, t)| (*id, t.token.as_str()))
     }
 
-    /// The last history event's id (ids count from 1).
-    pub fn last_event_id(&self) -> u64 {
-        self.history.len() as u64
+    /// Events in the current run's history.
+    pub fn run_events(&self) -> u64 {
+        (self.events + 1).saturating_sub(self.run_first_event)
     }
 
-    fn timer_fired(&mut self, kind: TimerKind, now: i64, out: &mut Vec<Command>) {
+    fn timer_fired(&mut self, kind: TimerKind, now: i64, out: &mut Effects) {
         match kind {
             TimerKind::Workflow { seq } => self.arrive(Event::TimerFired { seq }, now, out),
             TimerKind::Retry { seq } => self.next_attempt(seq, now, out),
-            TimerKind::AttemptTimeout { task_id, error } => {
-                if let Some(Task { kind: TaskKind::Activity { seq, .. }, .. }) = self.tasks.remove(&task_id) {
-                    self.drop_timers(|k| matches!(k, TimerKind::AttemptTimeout { task_id: t, .. } if *t == task_id));
-                    out.push(Command::CancelTask { task_id });
-                    let cause = json!({"message": format!("the attempt ran out of time ({error})")}).to_string();
-                    self.attempt_failed(seq, error, cause, now, out);
-                }
-            }
+            TimerKind::AttemptTimeout { task_id, error } => self.attempt_timed_out(task_id, error, now, out),
             TimerKind::ScheduleToClose { seq } => self.schedule_to_close(seq, now, out),
-            TimerKind::WorkflowTaskTimeout { task_id } => {
-                if self.tasks.remove(&task_id).is_some() {
-                    out.push(Command::CancelTask { task_id });
-                    self.flush_buffer(now);
-                    self.schedule_workflow_task(now, out);
-                }
-            }
+            TimerKind::WorkflowTaskTimeout { task_id } => self.workflow_task_timed_out(task_id, now, out),
             TimerKind::WorkflowTaskRetry => {
-                self.flush_buffer(now);
+                self.flush_buffer(now, out);
                 self.schedule_workflow_task(now, out);
             }
         }
     }
 
-    /// An event from outside: recorded now, or after the workflow task that is out.
-    fn arrive(&mut self, e: Event, now: i64, out: &mut Vec<Command>) {
+    /// An event from outside: recorded now, or after the workflow task that
+    /// is out; one that gives the code something new wakes it.
+    fn arrive(&mut self, e: Event, now: i64, out: &mut Effects) {
         if self.workflow_task_out() {
             if self.buffered.len() < BUFFERED_EVENTS_MAX {
                 self.buffered.push((e, now));
             }
             return;
         }
-        self.push(e, now);
-        if !self.timers.values().any(|t| t.kind == TimerKind::WorkflowTaskRetry) {
+        let wakes = e.wakes_workflow();
+        self.push(e, now, out);
+        if wakes && !self.timers.values().any(|t| t.kind == TimerKind::WorkflowTaskRetry) {
             self.schedule_workflow_task(now, out);
         }
     }
@@ -296,14 +315,15 @@ impl Run {
         self.tasks.values().any(|t| matches!(t.kind, TaskKind::Workflow { .. }))
     }
 
-    fn push(&mut self, e: Event, now: i64) {
-        self.history.push(e);
-        self.times.push(now);
+    fn push(&mut self, event: Event, now: i64, out: &mut Effects) {
+        self.events += 1;
+        self.last_time_ms = self.last_time_ms.max(now);
+        out.events.push(Recorded { id: self.events, time_ms: self.last_time_ms, event });
     }
 
-    fn flush_buffer(&mut self, now: i64) {
-        for (e, at) in std::mem::take(&mut self.buffered) {
-            self.push(e, at.min(now));
+    fn flush_buffer(&mut self, now: i64, out: &mut Effects) {
+        for (e, _) in std::mem::take(&mut self.buffered) {
+            self.push(e, now, out);
         }
     }
 
@@ -321,10 +341,10 @@ impl Run {
         (id, token)
     }
 
-    fn start_timer(&mut self, fire_at_ms: i64, kind: TimerKind, out: &mut Vec<Command>) -> u64 {
+    fn start_timer(&mut self, fire_at_ms: i64, kind: TimerKind, out: &mut Effects) -> u64 {
         let id = self.new_id();
         self.timers.insert(id, Timer { fire_at_ms, kind });
-        out.push(Command::StartTimer { timer_id: id, fire_at_ms });
+        out.commands.push(Command::StartTimer { timer_id: id, fire_at_ms });
         id
     }
 
@@ -352,22 +372,7 @@ impl Run {
         })
     }
 
-    fn schedule_workflow_task(&mut self, _now: i64, out: &mut Vec<Command>) {
-        if self.closed || self.workflow_task_out() {
-            return;
-        }
-        let history_len = self.history.len();
-        let (id, token) = self.new_task(TaskKind::Workflow { history_len });
-        let payload = json!({
-            "workflowType": self.workflow_type,
-            "history": self.history,
-            "continued": self.continued,
-        });
-        let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
-        out.push(self.run_task(id, token, resource, payload, None));
-    }
-
-    fn task_started(&mut self, task_id: u64, now: i64, out: &mut Vec<Command>) {
+    fn task_started(&mut self, task_id: u64, now: i64, out: &mut Effects) {
         match self.tasks.get(&task_id).map(|t| t.kind.clone()) {
             Some(TaskKind::Workflow { .. }) => {
                 let at = now + WORKFLOW_TASK_TIMEOUT_MS;
@@ -384,15 +389,15 @@ impl Run {
         output: Option<Value>,
         error: Option<String>,
         cause: Option<String>,
-        out: &mut Vec<Command>,
+        out: &mut Effects,
     ) {
         for id in std::mem::take(&mut self.tasks).into_keys() {
-            out.push(Command::CancelTask { task_id: id });
+            out.commands.push(Command::CancelTask { task_id: id });
         }
         self.timers.clear();
         self.activities.clear();
         self.buffered.clear();
         self.closed = true;
-        out.push(Command::Finish { status, output, error, cause });
+        out.commands.push(Command::Finish { status, output, error, cause });
     }
 }

@@ -1,12 +1,16 @@
-//! A workflow task's answer: its commands are recorded after the events
-//! the code saw, then carried out; a failed or malformed answer is retried
-//! with backoff and records nothing.
+//! Workflow tasks: handed out with the history to replay; an answer's
+//! commands are recorded after the events the code saw, then carried out;
+//! a failed, malformed or late answer is handed out again (with backoff
+//! after failures), recorded only the first time in a row.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use state_language::interpreter::{Command as HostCommand, Status};
 
-use super::{CHILD_RESOURCE, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, WORKFLOW_TASK_RETRY_MS_MAX};
+use super::{
+    CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_TASK_RESOURCE,
+    WORKFLOW_TASK_RETRY_MS_MAX,
+};
 use crate::workflow::history::{Command, Event};
 
 /// What a worker answers a workflow task with.
@@ -20,13 +24,26 @@ pub struct Completion {
 }
 
 impl Run {
-    pub(super) fn workflow_task_completed(
-        &mut self,
-        task_id: u64,
-        output: &Value,
-        now: i64,
-        out: &mut Vec<HostCommand>,
-    ) {
+    /// Queues a workflow task on the current history, unless one is out.
+    /// Its payload names the history's range; the host reads the events.
+    pub(super) fn schedule_workflow_task(&mut self, now: i64, out: &mut Effects) {
+        if self.closed || self.workflow_task_out() {
+            return;
+        }
+        if self.task_failures == 0 {
+            self.push(Event::WorkflowTaskScheduled {}, now, out);
+        }
+        let (id, token) = self.new_task(TaskKind::Workflow { history_len: self.events as usize });
+        let payload = json!({
+            "workflowType": self.workflow_type,
+            "firstEventId": self.run_first_event,
+            "lastEventId": self.events,
+        });
+        let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
+        out.commands.push(self.run_task(id, token, resource, payload, None));
+    }
+
+    pub(super) fn workflow_task_completed(&mut self, task_id: u64, output: &Value, now: i64, out: &mut Effects) {
         self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
         let done = match Completion::deserialize(output) {
             Ok(c) if c.commands.len() <= TASK_COMMANDS_MAX => c,
@@ -46,15 +63,15 @@ impl Run {
         };
         self.task_failures = 0;
         self.last_task_failure = None;
-        let last = self.times.last().copied().unwrap_or(now);
-        let time_ms = done.time_ms.clamp(last.min(now), now);
-        self.push(Event::WorkflowTaskStarted { time_ms }, now);
+        let time_ms = done.time_ms.clamp(self.last_time_ms.min(now), now);
+        self.push(Event::WorkflowTaskStarted { time_ms }, now, out);
+        self.push(Event::WorkflowTaskCompleted {}, now, out);
         for c in done.commands {
             if self.closed {
                 break; // nothing follows the command that closed the run
             }
             let continues = matches!(c, Command::ContinueAsNew { .. });
-            self.push(c.event(), now);
+            self.push(c.event(), now, out);
             self.carry_out(c, now, out);
             if continues {
                 return; // a new history has begun, with its own workflow task
@@ -63,8 +80,8 @@ impl Run {
         if self.closed {
             return;
         }
-        let woken = self.buffered.iter().any(|(e, _)| !e.is_command());
-        self.flush_buffer(now);
+        let woken = self.buffered.iter().any(|(e, _)| e.wakes_workflow());
+        self.flush_buffer(now, out);
         if woken {
             self.schedule_workflow_task(now, out);
         }
@@ -78,25 +95,50 @@ impl Run {
         error: String,
         cause: String,
         now: i64,
-        out: &mut Vec<HostCommand>,
+        out: &mut Effects,
     ) {
         self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
+        if self.task_failures == 0 {
+            self.push(Event::WorkflowTaskFailed { error: error.clone(), cause: cause.clone() }, now, out);
+        }
         self.task_failures = self.task_failures.saturating_add(1);
         self.last_task_failure = Some((error, cause));
+        self.flush_buffer(now, out);
         let backoff = 1_000i64.saturating_mul(1 << self.task_failures.min(10).saturating_sub(1));
         self.start_timer(now + backoff.min(WORKFLOW_TASK_RETRY_MS_MAX), TimerKind::WorkflowTaskRetry, out);
     }
 
-    fn carry_out(&mut self, c: Command, now: i64, out: &mut Vec<HostCommand>) {
+    /// The worker holding the task went quiet: another gets it now.
+    pub(super) fn workflow_task_timed_out(&mut self, task_id: u64, now: i64, out: &mut Effects) {
+        if self.tasks.remove(&task_id).is_none() {
+            return;
+        }
+        out.commands.push(HostCommand::CancelTask { task_id });
+        if self.task_failures == 0 {
+            self.push(Event::WorkflowTaskTimedOut {}, now, out);
+        }
+        self.task_failures = self.task_failures.saturating_add(1);
+        self.flush_buffer(now, out);
+        self.schedule_workflow_task(now, out);
+    }
+
+    fn carry_out(&mut self, c: Command, now: i64, out: &mut Effects) {
         match c {
             Command::ScheduleActivity { seq, name, input, options } => {
                 self.schedule_activity(seq, name, input, options, now, out)
             }
+            Command::CancelActivity { seq } => self.cancel_activity(seq, now, out),
             Command::StartTimer { seq, fire_at_ms } => {
                 self.start_timer(fire_at_ms, TimerKind::Workflow { seq }, out);
             }
             Command::CancelTimer { seq } => self.drop_timers(|k| *k == TimerKind::Workflow { seq }),
-            Command::RecordMarker { .. } | Command::CompleteUpdate { .. } => {}
+            Command::RecordMarker { .. } => {}
+            Command::CompleteUpdate { id, result } => {
+                if self.update_results.len() >= UPDATE_RESULTS_MAX {
+                    self.update_results.pop_front();
+                }
+                self.update_results.push_back((id, result));
+            }
             Command::StartChild { seq, workflow_type, id, input } => {
                 let (task_id, token) = self.new_task(TaskKind::Child { seq });
                 let payload = json!({
@@ -104,7 +146,7 @@ impl Run {
                     "Name": id,
                     "Input": input,
                 });
-                out.push(self.run_task(task_id, token, CHILD_RESOURCE.into(), payload, None));
+                out.commands.push(self.run_task(task_id, token, CHILD_RESOURCE.into(), payload, None));
             }
             Command::CompleteWorkflow { result } => self.close(Status::Succeeded, Some(result), None, None, out),
             Command::FailWorkflow { error, cause } => self.close(Status::Failed, None, Some(error), Some(cause), out),
@@ -112,21 +154,22 @@ impl Run {
         }
     }
 
-    /// The run starts afresh on `input`: a new history, the same execution.
-    /// What was pending is dropped; signals that came meanwhile carry over.
-    fn continue_as_new(&mut self, input: Value, now: i64, out: &mut Vec<HostCommand>) {
+    /// The run starts afresh on `input`: a new history within the same
+    /// execution (earlier runs' events stay in the store). What was pending
+    /// is dropped; signals that came meanwhile carry over.
+    fn continue_as_new(&mut self, input: Value, now: i64, out: &mut Effects) {
         for id in std::mem::take(&mut self.tasks).into_keys() {
-            out.push(HostCommand::CancelTask { task_id: id });
+            out.commands.push(HostCommand::CancelTask { task_id: id });
         }
         self.timers.clear();
         self.activities.clear();
+        self.update_results.clear();
         self.continued += 1;
         self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.history.clear();
-        self.times.clear();
+        self.run_first_event = self.events + 1;
         let seed = self.seed;
-        self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now);
-        self.flush_buffer(now);
+        self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now, out);
+        self.flush_buffer(now, out);
         self.schedule_workflow_task(now, out);
     }
 }
