@@ -37,6 +37,14 @@ impl Client {
 
     /// Calls `operation`; an AWS-typed error becomes [`Error::Service`].
     pub async fn call(&self, operation: &str, body: Value) -> Result<Value, Error> {
+        match self.call_once(operation, &body).await {
+            // A pooled connection the server closed (it restarted, say): once more, on a new one.
+            Err(Error::Transport(_)) => self.call_once(operation, &body).await,
+            other => other,
+        }
+    }
+
+    async fn call_once(&self, operation: &str, body: &Value) -> Result<Value, Error> {
         let request = hyper::Request::post(format!("{}/", self.endpoint))
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", format!("AWSStepFunctions.{operation}"))

@@ -20,7 +20,8 @@ use crate::model::InboxEntry;
 const NAME_CHARS_MAX: usize = 80;
 
 /// The extension's operations, for the router.
-pub const OPERATIONS: [&str; 10] = [
+pub const OPERATIONS: [&str; 11] = [
+    "ShutdownWorker",
     "PollWorkflowTask",
     "RespondWorkflowTaskCompleted",
     "RespondWorkflowTaskFailed",
@@ -61,6 +62,11 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
             Ok(json!({}))
         }
         "PollActivityTask" => poll_activity(engine, r).await,
+        "ShutdownWorker" => {
+            let worker = r.bounded("workerName", 80)?.ok_or_else(|| Error::validation("1 validation error detected: Value null at 'workerName' failed to satisfy constraint: Member must not be null"))?;
+            engine.shutdowns.shut_down(worker);
+            Ok(json!({}))
+        }
         "SignalExecution" => {
             let name = name(r, "signalName")?;
             let payload = payload(r)?;

@@ -26,6 +26,39 @@ const QUERY_TTL_S: i64 = 3_600;
 const ANSWER_POLL_MIN: Duration = Duration::from_millis(5);
 const ANSWER_POLL_MAX: Duration = Duration::from_millis(500);
 
+/// Workers shutting down, by name, with when they said so: a poll of
+/// theirs that is waiting in this process ends empty, so no task is handed
+/// to a worker that will not read the answer.
+#[derive(Default)]
+pub struct Shutdowns {
+    workers: std::sync::Mutex<std::collections::HashMap<String, tokio::time::Instant>>,
+    changed: tokio::sync::Notify,
+}
+
+/// Shutting-down workers remembered at once; older ones are forgotten first.
+const SHUTDOWNS_MAX: usize = 1024;
+
+impl Shutdowns {
+    pub fn shut_down(&self, worker: &str) {
+        let mut m = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        let cutoff = tokio::time::Instant::now() - POLL_SHUTDOWN_MEMORY;
+        m.retain(|_, at| *at > cutoff);
+        if m.len() < SHUTDOWNS_MAX {
+            m.insert(worker.to_string(), tokio::time::Instant::now());
+        }
+        drop(m);
+        self.changed.notify_waiters();
+    }
+
+    fn is_shut_down(&self, worker: Option<&str>) -> bool {
+        let Some(w) = worker else { return false };
+        self.workers.lock().unwrap_or_else(|p| p.into_inner()).contains_key(w)
+    }
+}
+
+/// How long a worker's shutdown is remembered: longer than any poll.
+const POLL_SHUTDOWN_MEMORY: Duration = Duration::from_secs(120);
+
 /// What a task queue's messages carry: a task token's hash, or a query's id.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -85,9 +118,21 @@ impl Engine {
     ) -> Result<Option<Polled>, Error> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
+            // Listening before looking, so a shutdown between the two is not missed.
+            let shutdown = self.shutdowns.changed.notified();
+            tokio::pin!(shutdown);
+            shutdown.as_mut().enable();
+            if self.shutdowns.is_shut_down(worker.as_deref()) {
+                return Ok(None);
+            }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let poll = left.min(Duration::from_millis(RECEIVE_WAIT_MS_MAX));
-            for m in self.queue.receive(queue, 1, poll, POLL_VISIBILITY).await? {
+            let received = tokio::select! {
+                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => r?,
+                // A message a receive given up here had taken reappears after its visibility.
+                () = &mut shutdown => continue,
+            };
+            for m in received {
                 let msg: QueueMessage = decode(m.body.as_bytes())?;
                 let polled = match (msg.token_hash, msg.query_id) {
                     (Some(hash), _) => self.hand_out(&hash, worker.clone()).await?.map(Polled::Task),

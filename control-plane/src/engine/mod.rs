@@ -58,6 +58,8 @@ pub struct Engine {
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
+    /// Workers that said they are shutting down: their polls in this process end at once.
+    pub(crate) shutdowns: code_tasks::Shutdowns,
 }
 
 impl Engine {
@@ -72,6 +74,7 @@ impl Engine {
             auth: crate::api::auth::Auth::None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
+            shutdowns: code_tasks::Shutdowns::default(),
         }
     }
 

@@ -21,7 +21,7 @@ impl Calls {
     pub fn get(&self, name: &str) -> u32 {
         self.0.borrow().get(name).copied().unwrap_or(0)
     }
-    fn add(&self, name: &str) -> u32 {
+    pub fn add(&self, name: &str) -> u32 {
         let mut m = self.0.borrow_mut();
         let n = m.entry(name.to_string()).or_default();
         *n += 1;

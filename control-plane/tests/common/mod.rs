@@ -36,8 +36,12 @@ impl Server {
     }
 
     pub fn start_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        // A test that restarts a server on its old address gives `--listen` itself.
+        let listen: &[&str] = if extra.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-            .args(["server", "--listen", "127.0.0.1:0", "--log-json", "--log-level", "info", "--data-dir"])
+            .arg("server")
+            .args(listen)
+            .args(["--log-json", "--log-level", "info", "--data-dir"])
             .arg(dir)
             .args(extra)
             // Integrations sign their calls; tests only ever reach LocalStack.

@@ -4,10 +4,14 @@
 //! state) and activity tasks (runs the registered function). It keeps no
 //! state between tasks: killed at any point, another worker carries on.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use futures::StreamExt;
+use futures::future::LocalBoxFuture;
+use futures::stream::FuturesUnordered;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -20,9 +24,17 @@ use super::{
 use crate::Error;
 use crate::client::Client;
 
+/// Activities one worker runs at once.
+pub const ACTIVITIES_CONCURRENT_MAX: usize = 64;
+/// How long a graceful shutdown waits for polls and activities to end.
+pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(75);
 /// Pause after a failed poll (the API restarting, say), doubling up to the max.
 const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// Tries at reporting a task's outcome while the API cannot be reached
+/// (about 30 s with the backoff above): the work is done, so it is not
+/// given up lightly. The token stays valid across a restart of the API.
+const REPORT_ATTEMPTS_MAX: u32 = 20;
 
 pub struct Worker {
     client: Client,
@@ -37,7 +49,7 @@ impl Worker {
         Worker {
             client,
             task_queue: task_queue.to_string(),
-            name: format!("worker-{}", std::process::id()),
+            name: worker_name(),
             workflows: HashMap::new(),
             activities: HashMap::new(),
         }
@@ -63,32 +75,72 @@ impl Worker {
         self.activities.insert(name.to_string(), activity_fn(f));
     }
 
-    /// Serves workflow and activity tasks until `stop` resolves. The worker's
-    /// futures are not `Send` (workflow code is single-threaded): run it on a
-    /// current-thread runtime or a `LocalSet`.
+    /// Serves workflow and activity tasks until `stop` resolves, then shuts
+    /// down gracefully: tells the API (so that no task is handed to a poll
+    /// it will not read), lets the polls end and running activities finish,
+    /// at most [`SHUTDOWN_WAIT`]. The worker's futures are not `Send`
+    /// (workflow code is single-threaded): run it on a current-thread
+    /// runtime or a `LocalSet`. Dropping it instead is a crash: its tasks are
+    /// handed out again after their timeouts.
     pub async fn run_until(&self, stop: impl Future<Output = ()>) {
-        let workflows = self.serve(|| self.workflow_task_once());
-        let activities = self.serve(|| self.activity_task_once());
+        let stopping = Cell::new(false);
+        let both = futures::future::join(self.serve_workflows(&stopping), self.serve_activities(&stopping));
+        tokio::pin!(both);
         tokio::select! {
             () = stop => {}
-            () = workflows => {}
-            () = activities => {}
+            _ = &mut both => return,
         }
+        stopping.set(true);
+        let _ = self.client.call("ShutdownWorker", json!({"workerName": self.name})).await;
+        let _ = tokio::time::timeout(SHUTDOWN_WAIT, both).await;
     }
 
-    async fn serve<F, Fut>(&self, once: F)
-    where
-        F: Fn() -> Fut,
-        Fut: Future<Output = Result<bool, Error>>,
-    {
+    async fn serve_workflows(&self, stopping: &Cell<bool>) {
         let mut pause = RETRY_MIN;
-        loop {
-            match once().await {
+        while !stopping.get() {
+            match self.workflow_task_once().await {
                 Ok(_) => pause = RETRY_MIN,
                 Err(_) => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(RETRY_MAX);
                 }
+            }
+        }
+    }
+
+    /// Runs up to [`ACTIVITIES_CONCURRENT_MAX`] activities at once, polling
+    /// for more while a slot is free.
+    async fn serve_activities(&self, stopping: &Cell<bool>) {
+        let mut running = FuturesUnordered::new();
+        let mut poll: Option<LocalBoxFuture<'_, Result<Value, Error>>> = None;
+        let mut pause = RETRY_MIN;
+        loop {
+            if poll.is_none() && !stopping.get() && running.len() < ACTIVITIES_CONCURRENT_MAX {
+                let body = json!({"taskQueue": self.task_queue, "workerName": self.name});
+                poll = Some(Box::pin(self.client.call("PollActivityTask", body)));
+            }
+            let Some(p) = poll.as_mut() else {
+                if running.is_empty() {
+                    return; // stopping, and nothing left to finish
+                }
+                running.next().await;
+                continue;
+            };
+            tokio::select! {
+                r = p => {
+                    poll = None;
+                    match r {
+                        Ok(t) if t.get("taskToken").is_some() => running.push(self.run_activity(t)),
+                        Ok(_) => {}
+                        Err(_) => {
+                            tokio::time::sleep(pause).await;
+                            pause = (pause * 2).min(RETRY_MAX);
+                            continue;
+                        }
+                    }
+                    pause = RETRY_MIN;
+                }
+                Some(()) = running.next(), if !running.is_empty() => {}
             }
         }
     }
@@ -114,7 +166,7 @@ impl Worker {
                 }
                 Err(e) => json!({"queryId": id, "error": "QueryFailed", "cause": e.to_string()}),
             };
-            self.client.call("RespondQueryTaskCompleted", body).await?;
+            self.report("RespondQueryTaskCompleted", body).await?;
             return Ok(true);
         }
         let token = t["taskToken"].as_str().unwrap_or_default();
@@ -126,7 +178,7 @@ impl Worker {
         match done {
             Ok(commands) => {
                 let body = json!({"taskToken": token, "commands": commands, "timeMs": now});
-                self.client.call("RespondWorkflowTaskCompleted", body).await?;
+                self.report("RespondWorkflowTaskCompleted", body).await?;
             }
             Err(e) => {
                 let error = match e {
@@ -134,10 +186,25 @@ impl Worker {
                     _ => "Stepwise.WorkflowTaskFailed",
                 };
                 let body = json!({"taskToken": token, "error": error, "cause": e.to_string()});
-                self.client.call("RespondWorkflowTaskFailed", body).await?;
+                self.report("RespondWorkflowTaskFailed", body).await?;
             }
         }
         Ok(true)
+    }
+
+    /// Reports an outcome, trying again while the API cannot be reached.
+    async fn report(&self, operation: &str, body: Value) -> Result<Value, Error> {
+        let mut pause = RETRY_MIN;
+        for _ in 1..REPORT_ATTEMPTS_MAX {
+            match self.client.call(operation, body.clone()).await {
+                Err(Error::Transport(_)) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(RETRY_MAX);
+                }
+                other => return other,
+            }
+        }
+        self.client.call(operation, body).await
     }
 
     fn answer_query(&self, code: &WorkflowFn, history: &[Event], t: &Value) -> Result<Value, Error> {
@@ -152,7 +219,18 @@ impl Worker {
     pub async fn activity_task_once(&self) -> Result<bool, Error> {
         let body = json!({"taskQueue": self.task_queue, "workerName": self.name});
         let t = self.client.call("PollActivityTask", body).await?;
-        let Some(token) = t["taskToken"].as_str() else { return Ok(false) };
+        if t.get("taskToken").is_none() {
+            return Ok(false);
+        }
+        self.run_activity(t).await;
+        Ok(true)
+    }
+
+    /// Runs a polled activity task and reports its outcome. A report the API
+    /// refuses (the attempt timed out meanwhile) or cannot take is dropped:
+    /// the server's timeouts retry the activity.
+    async fn run_activity(&self, t: Value) {
+        let token = t["taskToken"].as_str().unwrap_or_default();
         let name = t["activityType"].as_str().unwrap_or_default();
         let outcome = match self.activities.get(name) {
             Some(f) => f(t["input"].clone()).await,
@@ -161,23 +239,25 @@ impl Worker {
                 format!("no activity {name:?} on the workers of this task queue"),
             )),
         };
-        let reported = match outcome {
+        let _ = match outcome {
             Ok(output) => {
                 let body = json!({"taskToken": token, "output": output.to_string()});
-                self.client.call("SendTaskSuccess", body).await
+                self.report("SendTaskSuccess", body).await
             }
             Err(e) => {
                 let cause = json!({"message": e.message, "nonRetryable": e.non_retryable}).to_string();
                 let body = json!({"taskToken": token, "error": e.error_type, "cause": cause});
-                self.client.call("SendTaskFailure", body).await
+                self.report("SendTaskFailure", body).await
             }
         };
-        match reported {
-            // The attempt timed out or the run closed meanwhile: nothing to do.
-            Err(Error::Service { kind, .. }) if kind == "TaskTimedOut" => Ok(true),
-            other => other.map(|_| true),
-        }
     }
+}
+
+/// A name no other worker has: the API ends this worker's polls by it.
+fn worker_name() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let salt = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    format!("worker-{}-{salt:016x}", std::process::id())
 }
 
 /// The worker's clock: the time its workflow tasks run at (the server keeps it in order).
