@@ -9,9 +9,12 @@ use state_language::interpreter::{Command as HostCommand, Status};
 
 use super::{
     CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_TASK_RESOURCE,
-    WORKFLOW_TASK_RETRY_MS_MAX,
+    WORKFLOW_TASK_RETRY_MS_MAX, WORKFLOW_TASK_TIMEOUT_MS,
 };
 use crate::workflow::history::{Command, Event};
+
+/// The failure a workflow task that no worker answered in time counts as.
+pub const TASK_TIMED_OUT: &str = "Stepwise.WorkflowTaskTimedOut";
 
 /// What a worker answers a workflow task with.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -98,7 +101,9 @@ impl Run {
         out: &mut Effects,
     ) {
         self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
-        if self.task_failures == 0 {
+        // A failure like the last one in a row is not recorded again: a
+        // stuck workflow must not fill its history while it waits for a fix.
+        if self.last_task_failure.as_ref().is_none_or(|(e, _)| *e != error) {
             self.push(Event::WorkflowTaskFailed { error: error.clone(), cause: cause.clone() }, now, out);
         }
         self.task_failures = self.task_failures.saturating_add(1);
@@ -114,10 +119,12 @@ impl Run {
             return;
         }
         out.commands.push(HostCommand::CancelTask { task_id });
-        if self.task_failures == 0 {
+        if self.last_task_failure.as_ref().is_none_or(|(e, _)| e != TASK_TIMED_OUT) {
             self.push(Event::WorkflowTaskTimedOut {}, now, out);
         }
         self.task_failures = self.task_failures.saturating_add(1);
+        let cause = format!("no worker answered within {WORKFLOW_TASK_TIMEOUT_MS} ms");
+        self.last_task_failure = Some((TASK_TIMED_OUT.into(), cause));
         self.flush_buffer(now, out);
         self.schedule_workflow_task(now, out);
     }
