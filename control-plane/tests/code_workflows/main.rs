@@ -155,3 +155,34 @@ async fn retries_children_and_continue_as_new() {
     })
     .await;
 }
+
+/// An API that checks SigV4 signatures: a signed client and worker are
+/// served; an unsigned or wrongly signed one is refused.
+#[tokio::test]
+async fn workers_sign_their_calls_for_an_api_that_checks_signatures() {
+    const KEY: (&str, &str) = ("AKIASTEPWISECODE0001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSTEPWISE03");
+    let creds = format!("{}:{}", KEY.0, KEY.1);
+    let server =
+        Server::start_env(&temp_dir("code-sigv4"), &["--auth", "sigv4"], &[("STEPWISE_CREDENTIALS", &creds)]);
+    let e = Client::new(&server.endpoint).register_workflow_type("order", "shop").await.unwrap_err();
+    assert!(e.to_string().starts_with("MissingAuthenticationTokenException"), "{e}");
+    let wrong = Client::new(&server.endpoint).signed("us-east-1", KEY.0, "not-the-secret-not-the-secret-not-the-se");
+    let e = wrong.register_workflow_type("order", "shop").await.unwrap_err();
+    assert!(e.to_string().starts_with("InvalidSignatureException"), "{e}");
+    let client = Client::new(&server.endpoint).signed("us-east-1", KEY.0, KEY.1);
+    let machine = client.register_workflow_type("order", "shop").await.unwrap();
+    let calls = Calls::default();
+    let local = tokio::task::LocalSet::new();
+    let mut w = worker(&server.endpoint, &calls);
+    w = w.with_client(client.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    local.spawn_local(async move { w.run_until(async move { stopped.await.unwrap_or(()) }).await });
+    local
+        .run_until(async {
+            let arn = client.start(&machine, "signed", &Order::new("o9", true)).await.unwrap();
+            let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+            assert_eq!(r, Ok(json!("order o9 confirmed")));
+        })
+        .await;
+    let _ = stop.send(());
+}

@@ -24,6 +24,9 @@ use super::{
 use crate::Error;
 use crate::client::Client;
 
+/// Workflow-task polls a worker keeps open, by default and at most.
+pub const WORKFLOW_POLLERS_DEFAULT: usize = 2;
+pub const WORKFLOW_POLLERS_MAX: usize = 32;
 /// Activities one worker runs at once.
 pub const ACTIVITIES_CONCURRENT_MAX: usize = 64;
 /// How long a graceful shutdown waits for polls and activities to end.
@@ -42,6 +45,7 @@ pub struct Worker {
     name: String,
     workflows: HashMap<String, WorkflowFn>,
     activities: HashMap<String, ActivityFn>,
+    workflow_pollers: usize,
 }
 
 impl Worker {
@@ -52,7 +56,22 @@ impl Worker {
             name: worker_name(),
             workflows: HashMap::new(),
             activities: HashMap::new(),
+            workflow_pollers: WORKFLOW_POLLERS_DEFAULT,
         }
+    }
+
+    /// Talks to the API through `client` (a signed one, say).
+    pub fn with_client(mut self, client: Client) -> Worker {
+        self.client = client;
+        self
+    }
+
+    /// How many workflow-task polls the worker keeps open at once (1 to
+    /// [`WORKFLOW_POLLERS_MAX`]): tasks are short, so more overlap the
+    /// round trips, not the replays.
+    pub fn workflow_pollers(mut self, n: usize) -> Worker {
+        self.workflow_pollers = n.clamp(1, WORKFLOW_POLLERS_MAX);
+        self
     }
 
     pub fn register_workflow<I, O, F, Fut>(&mut self, name: &str, f: F)
@@ -84,7 +103,8 @@ impl Worker {
     /// handed out again after their timeouts.
     pub async fn run_until(&self, stop: impl Future<Output = ()>) {
         let stopping = Cell::new(false);
-        let both = futures::future::join(self.serve_workflows(&stopping), self.serve_activities(&stopping));
+        let pollers = (0..self.workflow_pollers).map(|_| self.serve_workflows(&stopping));
+        let both = futures::future::join(futures::future::join_all(pollers), self.serve_activities(&stopping));
         tokio::pin!(both);
         tokio::select! {
             () = stop => {}

@@ -1,0 +1,87 @@
+//! Code workflows on a running Stepwise API: how many workflow tasks a
+//! second, and how long a 3-activity workflow takes from start to end.
+//!
+//! `cargo run --release -p stepwise-sdk --features worker --example code-bench -- \
+//!     http://127.0.0.1:8083 [EXECUTIONS] [CONCURRENCY]`
+//!
+//! One process runs the worker (its activities return at once) and the
+//! load: CONCURRENCY executions in flight, each started, then awaited.
+//! Latency is the server's own: DescribeExecution's stopDate − startDate.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use stepwise_sdk::client::Client;
+use stepwise_sdk::workflow::{ActivityError, Worker, WorkflowContext, WorkflowError};
+
+/// How long one execution may take before the run is called off.
+const EXECUTION_WAIT: Duration = Duration::from_secs(60);
+
+async fn three_steps(ctx: WorkflowContext, n: u64) -> Result<u64, WorkflowError> {
+    let a: u64 = ctx.activity("add", &n).await?;
+    let b: u64 = ctx.activity("add", &a).await?;
+    Ok(ctx.activity("add", &b).await?)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let endpoint = args.get(1).cloned().unwrap_or_else(|| "http://127.0.0.1:8083".into());
+    let executions: usize = args.get(2).map_or(Ok(1000), |s| s.parse())?;
+    let concurrency: usize = args.get(3).map_or(Ok(16), |s| s.parse())?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run(endpoint, executions, concurrency))
+}
+
+async fn run(endpoint: String, executions: usize, concurrency: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let client = Client::new(&endpoint);
+    let machine = client.register_workflow_type("bench3", "bench").await?;
+    let mut worker = Worker::new(Client::new(&endpoint), "bench").workflow_pollers(8);
+    worker.register_workflow("bench3", three_steps);
+    worker.register_activity("add", |n: u64| async move { Ok::<_, ActivityError>(n + 1) });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::task::spawn_local(async move { worker.run_until(async move { stopped.await.unwrap_or(()) }).await });
+    let run_id = std::process::id();
+    let started = Instant::now();
+    let mut latencies = Vec::with_capacity(executions);
+    let mut next = 0usize;
+    let mut running = futures::stream::FuturesUnordered::new();
+    use futures::StreamExt;
+    while next < executions || !running.is_empty() {
+        while next < executions && running.len() < concurrency {
+            let c = client.clone();
+            let (m, name) = (machine.clone(), format!("b{run_id}-{next}"));
+            running.push(async move {
+                let arn = c.start(&m, &name, &next).await?;
+                match c.result(&arn, EXECUTION_WAIT).await? {
+                    Some(Ok(_)) => {}
+                    other => return Err(format!("{arn}: {other:?}").into()),
+                }
+                let d: Value = c.describe(&arn).await?;
+                let ms = (d["stopDate"].as_f64().unwrap_or(0.0) - d["startDate"].as_f64().unwrap_or(0.0)) * 1000.0;
+                Ok::<f64, Box<dyn std::error::Error>>(ms)
+            });
+            next += 1;
+        }
+        if let Some(r) = running.next().await {
+            latencies.push(r?);
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    let _ = serving.await;
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let report = json!({
+        "executions": executions,
+        "concurrency": concurrency,
+        "seconds": secs,
+        "executions_per_s": executions as f64 / secs,
+        // Four workflow tasks each: the start and one per activity's result.
+        "workflow_tasks_per_s": 4.0 * executions as f64 / secs,
+        "p50_ms": at(0.5),
+        "p99_ms": at(0.99),
+    });
+    println!("{report}");
+    Ok(())
+}
