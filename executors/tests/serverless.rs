@@ -6,7 +6,7 @@
 
 mod stack;
 
-use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, corpus, eventually, scenarios};
+use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, code, corpus, eventually, scenarios};
 
 /// One corpus case in this many runs through the Lambdas.
 const CORPUS_SAMPLE_EVERY: usize = 8;
@@ -23,10 +23,11 @@ async fn scenarios(stack: &Stack) {
     scenarios::big_payload(&c).await;
     scenarios::sync_express(&c).await;
     scenarios::item_reader(stack, &c).await;
+    code::code_workflows(stack).await;
     let (db, s3) = (stack.dynamodb(), stack.s3());
     let a = eventually("the table passes its audit", || audit::check(&db, &s3)).await;
-    // flow 1, nested 2, callback 1, saga 3, big 1, express 1 (and any the test ran before)
-    assert!(a.executions >= 9, "the table holds {} executions", a.executions);
+    // flow 1, nested 2, callback 1, saga 3, big 1, express 1, code 3 (and any the test ran before)
+    assert!(a.executions >= 12, "the table holds {} executions", a.executions);
     assert!(a.claimed > 0, "the big payload went to S3");
 }
 

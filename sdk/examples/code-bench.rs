@@ -40,7 +40,8 @@ async fn run(endpoint: String, executions: usize, concurrency: usize) -> Result<
     worker.register_workflow("bench3", three_steps);
     worker.register_activity("add", |n: u64| async move { Ok::<_, ActivityError>(n + 1) });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::task::spawn_local(async move { worker.run_until(async move { stopped.await.unwrap_or(()) }).await });
+    let serving =
+        tokio::task::spawn_local(async move { worker.run_until(async move { stopped.await.unwrap_or(()) }).await });
     let run_id = std::process::id();
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(executions);

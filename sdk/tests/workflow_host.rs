@@ -10,12 +10,15 @@ const T0: i64 = 1_800_000_000_000;
 
 fn run() -> (Run, Effects) {
     let mut r = Run::new("order", "shop", "arn:aws:states:us-east-1:1:stateMachine:", 7, "key");
-    let e = r.step(HostInput::Start { input: json!({"id": 1}) }, T0).unwrap();
+    let e = r.step(HostInput::Start { input: json!({"id": 1}) }, T0).expect("a new run starts");
     (r, e)
 }
 
 fn kinds(e: &Effects) -> Vec<String> {
-    e.events.iter().map(|r| serde_json::to_value(&r.event).unwrap()["type"].as_str().unwrap().to_string()).collect()
+    e.events
+        .iter()
+        .map(|r| serde_json::to_value(&r.event).expect("events serialize")["type"].as_str().unwrap_or("?").to_string())
+        .collect()
 }
 
 /// The (task id, resource, payload) of every task the step hands out.
@@ -41,7 +44,7 @@ fn timers(e: &Effects) -> Vec<(u64, i64)> {
 
 fn answer(r: &mut Run, task_id: u64, commands: Vec<Command>, at: i64) -> Effects {
     let output = json!({"commands": commands, "timeMs": at});
-    r.step(HostInput::TaskSucceeded { task_id, output }, at).unwrap()
+    r.step(HostInput::TaskSucceeded { task_id, output }, at).expect("the run is open")
 }
 
 fn schedule(seq: u64, options: ActivityOptions) -> Command {

@@ -162,8 +162,7 @@ async fn retries_children_and_continue_as_new() {
 async fn workers_sign_their_calls_for_an_api_that_checks_signatures() {
     const KEY: (&str, &str) = ("AKIASTEPWISECODE0001", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSTEPWISE03");
     let creds = format!("{}:{}", KEY.0, KEY.1);
-    let server =
-        Server::start_env(&temp_dir("code-sigv4"), &["--auth", "sigv4"], &[("STEPWISE_CREDENTIALS", &creds)]);
+    let server = Server::start_env(&temp_dir("code-sigv4"), &["--auth", "sigv4"], &[("STEPWISE_CREDENTIALS", &creds)]);
     let e = Client::new(&server.endpoint).register_workflow_type("order", "shop").await.unwrap_err();
     assert!(e.to_string().starts_with("MissingAuthenticationTokenException"), "{e}");
     let wrong = Client::new(&server.endpoint).signed("us-east-1", KEY.0, "not-the-secret-not-the-secret-not-the-se");
@@ -185,4 +184,34 @@ async fn workers_sign_their_calls_for_an_api_that_checks_signatures() {
         })
         .await;
     let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn heartbeats_local_activities_and_cancelled_scopes() {
+    let server = Server::start(&temp_dir("code-beats"));
+    let client = Client::new(&server.endpoint);
+    let calls = Calls::default();
+    let beats = client.register_workflow_type("beats", "shop").await.unwrap();
+    let race = client.register_workflow_type("race", "shop").await.unwrap();
+    with_worker(&server.endpoint, &calls, async {
+        let arn = client.start(&beats, "b1", &()).await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+        // Heartbeats kept a 1 s attempt alive past its 400 ms heartbeat timeout;
+        // the silent attempt timed out and the second one answered.
+        assert_eq!(r, Ok(json!({"price": 40, "long": 1, "silent": 2})));
+        let h = client.history(&arn).await.unwrap();
+        assert!(h.iter().any(|e| matches!(e, Event::MarkerRecorded { name, .. } if name == "LocalActivity:price")));
+        assert_eq!(calls.get("price"), 1, "the local activity ran once, in the worker");
+
+        let arn = client.start(&race, "r1", &300u64).await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r.unwrap_err().error, "DeadlinePassed");
+        let h = client.history(&arn).await.unwrap();
+        assert_eq!(count(&h, |e| matches!(e, Event::ActivityCancelRequested { .. })), 1);
+        assert_eq!(count(&h, |e| matches!(e, Event::ActivityCancelled { .. })), 1);
+        // The worker learns from its next heartbeat that the attempt is over, and stops.
+        common::eventually("the upload to stop", || async { (calls.get("slow_upload_stopped") == 1).then_some(()) })
+            .await;
+    })
+    .await;
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use stepwise_sdk::client::Client;
 use stepwise_sdk::workflow::{
-    ActivityError, ActivityOptions, RetryPolicy, Saga, Worker, WorkflowContext, WorkflowError,
+    ActivityContext, ActivityError, ActivityOptions, RetryPolicy, Saga, Worker, WorkflowContext, WorkflowError,
 };
 
 /// How often each activity ran, across executions.
@@ -110,12 +110,91 @@ async fn counter(ctx: WorkflowContext, n: u32) -> Result<u32, WorkflowError> {
     Ok(n)
 }
 
+fn beating(heartbeat_ms: u64, max_attempts: u32) -> ActivityOptions {
+    ActivityOptions {
+        retry: RetryPolicy { initial_interval_ms: 10, max_attempts, ..RetryPolicy::default() },
+        heartbeat_ms: Some(heartbeat_ms),
+        start_to_close_ms: Some(10_000),
+        ..Default::default()
+    }
+}
+
+/// A local activity, an activity that heartbeats through a long run, and
+/// one whose first attempt falls silent and times out.
+async fn beats(ctx: WorkflowContext, (): ()) -> Result<Value, WorkflowError> {
+    let price: u64 = ctx.local_activity("price", &"book", ActivityOptions::default()).await?;
+    let long: u32 = ctx.activity_with("long_beat", &(), beating(400, 1)).await?;
+    let silent: u32 = ctx.activity_with("silent", &(), beating(300, 3)).await?;
+    Ok(json!({"price": price, "long": long, "silent": silent}))
+}
+
+/// An upload raced against a deadline in a cancellation scope: the scope is
+/// cancelled, and with it the upload's activity on the server.
+async fn race(ctx: WorkflowContext, deadline_ms: u64) -> Result<String, WorkflowError> {
+    let scope = ctx.root_scope().child();
+    let upload = scope.run(ctx.activity_with::<_, String>("slow_upload", &(), beating(500, 1)));
+    let deadline = ctx.sleep(Duration::from_millis(deadline_ms));
+    match select(Box::pin(upload), deadline).await {
+        Either::Left((done, _)) => Ok(done??),
+        Either::Right(((), _)) => {
+            scope.cancel();
+            Err(WorkflowError::new("DeadlinePassed", "the upload took too long"))
+        }
+    }
+}
+
 pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     let mut w = Worker::new(Client::new(endpoint), "shop");
     w.register_workflow("order", order);
     w.register_workflow("approval", approval);
     w.register_workflow("batch", batch);
     w.register_workflow("counter", counter);
+    w.register_workflow("beats", beats);
+    w.register_workflow("race", race);
+    let c = calls.clone();
+    w.register_activity("price", move |item: String| {
+        c.add("price");
+        async move { Ok(item.len() as u64 * 10) }
+    });
+    let c = calls.clone();
+    w.register_activity_with_context("long_beat", move |ctx: ActivityContext, (): ()| {
+        c.add("long_beat");
+        async move {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                ctx.heartbeat().await;
+            }
+            Ok(ctx.attempt)
+        }
+    });
+    let c = calls.clone();
+    w.register_activity_with_context("silent", move |ctx: ActivityContext, (): ()| {
+        c.add("silent");
+        async move {
+            if ctx.attempt == 1 {
+                tokio::time::sleep(Duration::from_millis(1_200)).await;
+                if !ctx.heartbeat().await {
+                    return Err(ActivityError::new("Abandoned", "the attempt timed out meanwhile"));
+                }
+            }
+            Ok(ctx.attempt)
+        }
+    });
+    let c = calls.clone();
+    w.register_activity_with_context("slow_upload", move |ctx: ActivityContext, (): ()| {
+        c.add("slow_upload");
+        let c = c.clone();
+        async move {
+            for _ in 0..50 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if !ctx.heartbeat().await {
+                    c.add("slow_upload_stopped");
+                    return Err(ActivityError::new("Stopped", "no longer wanted"));
+                }
+            }
+            Ok("uploaded".to_string())
+        }
+    });
     let c = calls.clone();
     w.register_activity("create_order", move |o: Order| {
         c.add("create_order");

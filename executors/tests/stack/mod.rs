@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod callers;
+pub mod code;
 #[path = "../../../control-plane/tests/common/corpus.rs"]
 #[allow(dead_code)] // the server tests use all of it; these only part
 pub mod corpus;

@@ -20,22 +20,30 @@
 //! assert_eq!(env.result("r1"), Some(Ok(serde_json::json!("sent to ada"))));
 //! ```
 
+mod activity;
 mod context;
 pub mod history;
 pub mod host;
+mod local;
 mod pending;
 mod replay;
 mod saga;
+mod scope;
 mod testenv;
 mod waits;
 #[cfg(feature = "worker")]
 mod worker;
 
-pub use context::{Sleep, Update, WorkflowContext};
+pub use activity::{ActivityContext, ActivityFn, activity_fn, activity_fn_with_context};
+pub use context::{LOCAL_ACTIVITY_MARKER, LocalRequest, Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
-pub use replay::{ACTIVATION_POLLS_MAX, workflow_query, workflow_task, workflow_validate};
+pub use local::{LOCAL_ATTEMPTS_MAX, LOCAL_ROUNDS_MAX, workflow_task_with_locals};
+pub use replay::{
+    ACTIVATION_POLLS_MAX, TaskOutcome, workflow_query, workflow_task, workflow_task_local, workflow_validate,
+};
 pub use saga::Saga;
-pub use testenv::{ActivityFn, TestEnv, activity_fn};
+pub use scope::{CANCELLED, CancellationScope};
+pub use testenv::TestEnv;
 #[cfg(feature = "worker")]
 pub use worker::Worker;
 
@@ -108,5 +116,6 @@ where
         Event::WorkflowTaskStarted { time_ms } => Some(*time_ms),
         _ => None,
     });
-    workflow_task(&workflow_fn(f), history, at.unwrap_or_default()).map(|_| ())
+    // The run's next task may ask for local activities: replay is only about the past.
+    workflow_task_local(&workflow_fn(f), history, at.unwrap_or_default(), &Default::default()).map(|_| ())
 }

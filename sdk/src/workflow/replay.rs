@@ -14,8 +14,10 @@ use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use state_language::entropy::Entropy;
 
-use super::context::{Inner, WorkflowContext};
+use super::context::{Inner, LocalRequest, WorkflowContext};
+use super::history::ActivityError;
 use super::history::{Command, Event};
+use super::scope::CancellationScope;
 use super::{WorkflowError, WorkflowFn};
 use crate::Error;
 
@@ -90,6 +92,7 @@ impl Machine {
             }
             Event::CancelRequested {} => {
                 i.cancel_requested = true;
+                i.root.cancel();
                 for w in std::mem::take(&mut i.cancel_waiters) {
                     w.wake();
                 }
@@ -109,16 +112,43 @@ impl Machine {
 /// `now_ms`; gives the new task's commands (empty if the history ends
 /// with the workflow closed). A divergence is [`Error::NonDeterminism`].
 pub fn workflow_task(code: &WorkflowFn, history: &[Event], now_ms: i64) -> Result<Vec<Command>, Error> {
+    match workflow_task_local(code, history, now_ms, &BTreeMap::new())? {
+        TaskOutcome::Commands(c) => Ok(c),
+        TaskOutcome::LocalActivities(r) => {
+            Err(Error::History(format!("{} local activities need a worker that runs them", r.len())))
+        }
+    }
+}
+
+/// What one run of a workflow task gives: its commands, or local
+/// activities to run first (then the task runs again with their outcomes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    Commands(Vec<Command>),
+    LocalActivities(Vec<LocalRequest>),
+}
+
+/// Runs a workflow task given the outcomes of the local activities run so
+/// far in it, by seq.
+pub fn workflow_task_local(
+    code: &WorkflowFn,
+    history: &[Event],
+    now_ms: i64,
+    local_results: &BTreeMap<u64, Result<Value, ActivityError>>,
+) -> Result<TaskOutcome, Error> {
     let mut m = replayed(code, history)?;
     if m.code.is_none() {
-        return Ok(Vec::new()); // closed: nothing more to do
+        return Ok(TaskOutcome::Commands(Vec::new())); // closed: nothing more to do
     }
     {
         let mut inner = m.inner.borrow_mut();
         inner.now_ms = now_ms;
         inner.replaying = false;
+        inner.local_results = local_results.clone();
     }
-    m.activate()
+    let commands = m.activate()?;
+    let requests = std::mem::take(&mut m.inner.borrow_mut().local_requests);
+    if requests.is_empty() { Ok(TaskOutcome::Commands(commands)) } else { Ok(TaskOutcome::LocalActivities(requests)) }
 }
 
 /// Answers the query `name` from the state the replayed history rebuilds.
@@ -167,6 +197,10 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
         queries: BTreeMap::new(),
         validators: BTreeMap::new(),
         updates: BTreeMap::new(),
+        root: CancellationScope::new(),
+        local_results: BTreeMap::new(),
+        local_requests: Vec::new(),
+        locals: BTreeMap::new(),
     }));
     let ctx = WorkflowContext { inner: inner.clone() };
     let flag = Arc::new(Flag(AtomicBool::new(false)));

@@ -3,46 +3,20 @@
 //! Every workflow task replays the whole history through a fresh copy of
 //! the code, as a worker that just restarted would.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::rc::Rc;
 
-use futures::FutureExt;
-use futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::activity::{ActivityContext, ActivityFn, activity_fn};
 use super::history::{ActivityError, ActivityOptions, Command, Event};
 use super::pending::Pending;
-use super::{
-    WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task, workflow_validate,
-};
+use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_validate};
 use crate::Error;
-
-/// An activity: JSON in, JSON out.
-pub type ActivityFn = Rc<dyn Fn(Value) -> LocalBoxFuture<'static, Result<Value, ActivityError>>>;
-
-/// Wraps a typed `async fn(I) -> Result<O, ActivityError>` as JSON in, JSON out.
-pub fn activity_fn<I, O, F, Fut>(f: F) -> ActivityFn
-where
-    I: DeserializeOwned + 'static,
-    O: Serialize + 'static,
-    F: Fn(I) -> Fut + 'static,
-    Fut: Future<Output = Result<O, ActivityError>> + 'static,
-{
-    let f = Rc::new(f);
-    Rc::new(move |input| {
-        let f = f.clone();
-        async move {
-            let input: I = serde_json::from_value(input)
-                .map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))?;
-            let out = f(input).await?;
-            serde_json::to_value(out).map_err(|e| ActivityError::non_retryable("Stepwise.EncodeError", e.to_string()))
-        }
-        .boxed_local()
-    })
-}
 
 /// Steps (workflow tasks, activity attempts, timer firings) one `run` may take.
 pub const RUN_STEPS_MAX: usize = 100_000;
@@ -63,7 +37,8 @@ pub struct TestEnv {
     activities: HashMap<String, ActivityFn>,
     runs: BTreeMap<String, Run>,
     now_ms: i64,
-    calls: BTreeMap<String, u32>,
+    /// Attempts of each activity, task-queue and local ones alike.
+    calls: Rc<RefCell<BTreeMap<String, u32>>>,
 }
 
 impl Default for TestEnv {
@@ -79,7 +54,7 @@ impl TestEnv {
             activities: HashMap::new(),
             runs: BTreeMap::new(),
             now_ms: START_MS,
-            calls: BTreeMap::new(),
+            calls: Rc::default(),
         }
     }
 
@@ -101,7 +76,29 @@ impl TestEnv {
         F: Fn(I) -> Fut + 'static,
         Fut: Future<Output = Result<O, ActivityError>> + 'static,
     {
-        self.activities.insert(name.to_string(), activity_fn(f));
+        self.add_activity(name, activity_fn(f));
+    }
+
+    /// Registers an activity that takes its [`ActivityContext`] (its
+    /// heartbeats go nowhere here).
+    pub fn register_activity_with_context<I, O, F, Fut>(&mut self, name: &str, f: F)
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        F: Fn(ActivityContext, I) -> Fut + 'static,
+        Fut: Future<Output = Result<O, ActivityError>> + 'static,
+    {
+        self.add_activity(name, super::activity_fn_with_context(f));
+    }
+
+    /// Keeps `f`, counting its attempts.
+    fn add_activity(&mut self, name: &str, f: ActivityFn) {
+        let (calls, key) = (self.calls.clone(), name.to_string());
+        let counted: ActivityFn = Rc::new(move |ctx, input| {
+            *calls.borrow_mut().entry(key.clone()).or_default() += 1;
+            f(ctx, input)
+        });
+        self.activities.insert(name.to_string(), counted);
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -110,7 +107,7 @@ impl TestEnv {
 
     /// How many times the activity `name` was attempted, in every run.
     pub fn calls(&self, name: &str) -> u32 {
-        self.calls.get(name).copied().unwrap_or(0)
+        self.calls.borrow().get(name).copied().unwrap_or(0)
     }
 
     pub fn start<I: Serialize>(&mut self, id: &str, workflow_type: &str, input: &I) -> Result<(), Error> {
@@ -265,7 +262,8 @@ impl TestEnv {
     fn workflow_task(&mut self, id: &str) -> Result<(), Error> {
         let run = self.runs.get(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
         let code = self.workflows.get(&run.workflow_type).ok_or_else(|| Error::Unknown(run.workflow_type.clone()))?;
-        let commands = workflow_task(code, &run.history, self.now_ms)?;
+        let task = super::workflow_task_with_locals(code, &run.history, self.now_ms, &self.activities);
+        let commands = futures::executor::block_on(task)?;
         let mut events = vec![Event::WorkflowTaskStarted { time_ms: self.now_ms }];
         events.extend(commands.iter().map(Command::event));
         let run = self.runs.get_mut(id).ok_or_else(|| Error::Unknown(format!("run {id:?}")))?;
@@ -292,8 +290,7 @@ impl TestEnv {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            *self.calls.entry(name.to_string()).or_default() += 1;
-            match futures::executor::block_on(f(input.clone())) {
+            match futures::executor::block_on(f(ActivityContext::detached(attempt), input.clone())) {
                 Ok(result) => return Event::ActivityCompleted { seq, result, attempts: attempt },
                 Err(error) => {
                     let last = policy.max_attempts != 0 && attempt >= policy.max_attempts;

@@ -183,3 +183,25 @@ impl Future for SignalFuture {
         Poll::Pending
     }
 }
+
+/// A local activity's outcome: from the history, or from the worker.
+pub(super) struct LocalFuture {
+    pub(super) inner: Rc<RefCell<Inner>>,
+    pub(super) seq: u64,
+}
+
+impl Future for LocalFuture {
+    type Output = Result<Value, ActivityError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut i = self.inner.borrow_mut();
+        let slot = i.locals.entry(self.seq).or_default();
+        match slot.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}

@@ -7,19 +7,21 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
+use std::rc::Rc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use futures::future::LocalBoxFuture;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::activity::{ActivityContext, ActivityFn, activity_fn, activity_fn_with_context};
 use super::history::{ActivityError, Event};
-use super::testenv::{ActivityFn, activity_fn};
 use super::{
-    WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task, workflow_validate,
+    WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task_with_locals,
+    workflow_validate,
 };
 use crate::Error;
 use crate::client::Client;
@@ -82,6 +84,17 @@ impl Worker {
         Fut: Future<Output = Result<O, WorkflowError>> + 'static,
     {
         self.workflows.insert(name.to_string(), workflow_fn(f));
+    }
+
+    /// Registers an activity that takes its [`ActivityContext`] (to heartbeat).
+    pub fn register_activity_with_context<I, O, F, Fut>(&mut self, name: &str, f: F)
+    where
+        I: DeserializeOwned + 'static,
+        O: Serialize + 'static,
+        F: Fn(ActivityContext, I) -> Fut + 'static,
+        Fut: Future<Output = Result<O, ActivityError>> + 'static,
+    {
+        self.activities.insert(name.to_string(), activity_fn_with_context(f));
     }
 
     pub fn register_activity<I, O, F, Fut>(&mut self, name: &str, f: F)
@@ -193,7 +206,7 @@ impl Worker {
         let now = now_ms();
         let done = match code {
             None => Err(Error::Unknown(format!("workflow type {} on this worker", t["workflowType"]))),
-            Some(code) => workflow_task(code, &history, now),
+            Some(code) => workflow_task_with_locals(code, &history, now, &self.activities).await,
         };
         match done {
             Ok(commands) => {
@@ -253,7 +266,19 @@ impl Worker {
         let token = t["taskToken"].as_str().unwrap_or_default();
         let name = t["activityType"].as_str().unwrap_or_default();
         let outcome = match self.activities.get(name) {
-            Some(f) => f(t["input"].clone()).await,
+            Some(f) => {
+                let attempt = t["attempt"].as_u64().unwrap_or(1) as u32;
+                let (client, beat_token) = (self.client.clone(), token.to_string());
+                let beat = Rc::new(move || {
+                    let (client, body) = (client.clone(), json!({"taskToken": beat_token}));
+                    async move {
+                        // Refused (TaskTimedOut): the attempt is over; unreachable: carry on.
+                        !matches!(client.call("SendTaskHeartbeat", body).await, Err(Error::Service { .. }))
+                    }
+                    .boxed_local()
+                });
+                f(ActivityContext::with_heartbeat(attempt, beat), t["input"].clone()).await
+            }
             None => Err(ActivityError::non_retryable(
                 "Stepwise.ActivityNotRegistered",
                 format!("no activity {name:?} on the workers of this task queue"),
