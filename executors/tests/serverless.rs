@@ -24,10 +24,11 @@ async fn scenarios(stack: &Stack) {
     scenarios::sync_express(&c).await;
     scenarios::item_reader(stack, &c).await;
     code::code_workflows(stack).await;
+    code::lambda_worker(stack).await;
     let (db, s3) = (stack.dynamodb(), stack.s3());
     let a = eventually("the table passes its audit", || audit::check(&db, &s3)).await;
-    // flow 1, nested 2, callback 1, saga 3, big 1, express 1, code 3 (and any the test ran before)
-    assert!(a.executions >= 12, "the table holds {} executions", a.executions);
+    // flow 1, nested 2, callback 1, saga 3, big 1, express 1, code 5 (and any the test ran before)
+    assert!(a.executions >= 14, "the table holds {} executions", a.executions);
     assert!(a.claimed > 0, "the big payload went to S3");
 }
 

@@ -15,12 +15,17 @@ use crate::engine::code::check_task_queue;
 use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
 use crate::engine::{Engine, random_u64};
 use crate::model::InboxEntry;
+use stepwise_sdk::workflow::host::WORKFLOW_TASK_RESOURCE;
 
 /// Names of signals, queries and updates: as long as a state name.
 const NAME_CHARS_MAX: usize = 80;
 
 /// The extension's operations, for the router.
-pub const OPERATIONS: [&str; 11] = [
+/// A task queue message's body: a token hash or a query id, in JSON.
+const TAKE_MESSAGE_CHARS_MAX: usize = 1024;
+
+pub const OPERATIONS: [&str; 12] = [
+    "TakeTask",
     "ShutdownWorker",
     "PollWorkflowTask",
     "RespondWorkflowTaskCompleted",
@@ -62,6 +67,14 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
             Ok(json!({}))
         }
         "PollActivityTask" => poll_activity(engine, r).await,
+        "TakeTask" => {
+            let worker = r.bounded("workerName", 80)?.map(str::to_string);
+            let message = r.bounded("message", TAKE_MESSAGE_CHARS_MAX)?.ok_or_else(|| {
+                Error::validation("1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null")
+            })?;
+            let polled = engine.take_code_task(message, worker).await?;
+            render(engine, polled).await
+        }
         "ShutdownWorker" => {
             let worker = r.bounded("workerName", 80)?.ok_or_else(|| Error::validation("1 validation error detected: Value null at 'workerName' failed to satisfy constraint: Member must not be null"))?;
             engine.shutdowns.shut_down(worker);
@@ -139,23 +152,47 @@ async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let queue = r.str("taskQueue")?;
     check_task_queue(queue)?;
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
-    match engine.poll_code_task(&workflow_queue(queue), worker, ACTIVITY_POLL).await? {
+    let polled = engine.poll_code_task(&workflow_queue(queue), worker, ACTIVITY_POLL).await?;
+    render(engine, polled).await
+}
+
+async fn poll_activity(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+    let queue = r.str("taskQueue")?;
+    check_task_queue(queue)?;
+    let worker = r.bounded("workerName", 80)?.map(str::to_string);
+    let polled = engine.poll_code_task(&activity_queue(queue), worker, ACTIVITY_POLL).await?;
+    render(engine, polled).await
+}
+
+/// A task as a worker gets it, with its `kind`: `WORKFLOW`, `ACTIVITY` or `QUERY`.
+async fn render(engine: &Engine, polled: Option<Polled>) -> Result<Value, Error> {
+    match polled {
         None => Ok(json!({})),
-        Some(Polled::Task(t)) => {
+        Some(Polled::Task(t)) if t.resource.starts_with(WORKFLOW_TASK_RESOURCE) => {
             let first = t.input["firstEventId"].as_u64().unwrap_or(1);
             let last = t.input["lastEventId"].as_u64().unwrap_or(0);
             let history = engine.code_history(&t.execution_arn, first, last).await?;
             Ok(json!({
+                "kind": "WORKFLOW",
                 "taskToken": t.token,
                 "executionArn": t.execution_arn,
                 "workflowType": t.input["workflowType"],
                 "history": history,
             }))
         }
+        Some(Polled::Task(t)) => Ok(json!({
+            "kind": "ACTIVITY",
+            "taskToken": t.token,
+            "executionArn": t.execution_arn,
+            "activityType": t.input["activity"],
+            "input": t.input["input"],
+            "attempt": t.input["attempt"],
+        })),
         Some(Polled::Query { id, query, rec }) => {
             let Some(run) = rec.code else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
             let history = engine.code_history(&rec.arn, run.run_first_event, run.events).await?;
             Ok(json!({
+                "kind": "QUERY",
                 "queryId": id,
                 "queryType": query.kind,
                 "queryName": query.name,
@@ -165,22 +202,6 @@ async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
                 "history": history,
             }))
         }
-    }
-}
-
-async fn poll_activity(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let queue = r.str("taskQueue")?;
-    check_task_queue(queue)?;
-    let worker = r.bounded("workerName", 80)?.map(str::to_string);
-    match engine.poll_code_task(&activity_queue(queue), worker, ACTIVITY_POLL).await? {
-        Some(Polled::Task(t)) => Ok(json!({
-            "taskToken": t.token,
-            "executionArn": t.execution_arn,
-            "activityType": t.input["activity"],
-            "input": t.input["input"],
-            "attempt": t.input["attempt"],
-        })),
-        _ => Ok(json!({})),
     }
 }
 

@@ -34,8 +34,9 @@ pub struct CodeDefinition {
     pub task_queue: String,
 }
 
-/// Task queue names: like activity names, 1 to 80 of `[A-Za-z0-9_-]`.
-pub const TASK_QUEUE_CHARS_MAX: usize = 80;
+/// Task queue names: 1 to 60 of `[A-Za-z0-9_-]`, so that the SQS queues
+/// named after them (`<prefix>wf-<name>`) stay within SQS's 80 characters.
+pub const TASK_QUEUE_CHARS_MAX: usize = 60;
 
 /// The code workflow a definition text declares, if it declares one.
 pub fn definition(text: &str) -> Option<CodeDefinition> {

@@ -150,6 +150,18 @@ impl Engine {
         }
     }
 
+    /// The task a task queue's message names, as a poll would hand it out:
+    /// for a worker that got the message itself (an SQS event source).
+    pub async fn take_code_task(&self, body: &str, worker: Option<String>) -> Result<Option<Polled>, Error> {
+        let msg: QueueMessage = serde_json::from_str(body)
+            .map_err(|e| Error::api("InvalidParameterValue", format!("Not a task queue message: '{e}'")))?;
+        match (msg.token_hash, msg.query_id) {
+            (Some(hash), _) => Ok(self.hand_out(&hash, worker).await?.map(Polled::Task)),
+            (None, Some(id)) => self.open_query(&id).await,
+            (None, None) => Ok(None),
+        }
+    }
+
     async fn open_query(&self, id: &str) -> Result<Option<Polled>, Error> {
         let (pk, sk) = keys::query(id);
         let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };

@@ -9,6 +9,8 @@
 //!   the function does not report in `batchItemFailures` are deleted, the
 //!   others come back after the queue's visibility timeout and go to its DLQ
 //!   after its `maxReceiveCount` (SQS's own redrive policy);
+//! - the same for a code workflow's task queues (`--worker-queues`), invoked
+//!   on the example worker Lambda `code-worker`;
 //! - the sweeper's schedule;
 //! - a function URL: HTTP requests become function URL events for `api`.
 
@@ -36,6 +38,10 @@ struct Args {
     /// Queues whose messages go to the `scheduler` function.
     #[arg(long, value_delimiter = ',', default_value = "stepwise-scheduler,stepwise-tasks")]
     queues: Vec<String>,
+    /// A code workflow task queue's SQS queues, whose messages go to `code-worker`
+    /// (created if missing: the engine creates them on first use, maybe later).
+    #[arg(long, value_delimiter = ',')]
+    worker_queues: Vec<String>,
     #[arg(long, default_value_t = 10)]
     batch_size: i32,
     #[arg(long, default_value_t = 0)]
@@ -84,9 +90,9 @@ async fn invoke(c: &Clients, function: &str, event: &Value) -> anyhow::Result<Va
     Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
-/// One event source mapping: queue → `scheduler`.
-async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> {
-    let url = c.sqs.get_queue_url().queue_name(&queue).send().await?.queue_url.context("queue URL")?;
+/// One event source mapping: queue → `function`.
+async fn poll(c: Arc<Clients>, args: Args, queue: String, function: &str) -> anyhow::Result<()> {
+    let url = c.sqs.create_queue().queue_name(&queue).send().await?.queue_url.context("queue URL")?;
     loop {
         let mut batch = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_millis(args.batch_window_ms);
@@ -125,11 +131,11 @@ async fn poll(c: Arc<Clients>, args: Args, queue: String) -> anyhow::Result<()> 
             .collect();
         let event = json!({ "Records": records });
         if args.deliver_twice
-            && let Err(e) = invoke(&c, "scheduler", &event).await
+            && let Err(e) = invoke(&c, function, &event).await
         {
             eprintln!("local-host: {e:#}");
         }
-        let failed: Vec<String> = match invoke(&c, "scheduler", &event).await {
+        let failed: Vec<String> = match invoke(&c, function, &event).await {
             Ok(r) => r["batchItemFailures"]
                 .as_array()
                 .into_iter()
@@ -206,10 +212,12 @@ async fn main() -> anyhow::Result<()> {
         lambda: aws_sdk_lambda::Client::new(&config(&args.lambda_endpoint).await),
         sqs: aws_sdk_sqs::Client::new(&config(&args.sqs_endpoint).await),
     });
-    for q in &args.queues {
+    let mappings =
+        args.queues.iter().map(|q| (q, "scheduler")).chain(args.worker_queues.iter().map(|q| (q, "code-worker")));
+    for (q, function) in mappings {
         let (c, args, q) = (c.clone(), args.clone(), q.clone());
         tokio::spawn(async move {
-            if let Err(e) = poll(c, args, q.clone()).await {
+            if let Err(e) = poll(c, args, q.clone(), function).await {
                 eprintln!("local-host: polling {q} stopped: {e:#}");
             }
         });

@@ -65,3 +65,20 @@ pub async fn code_workflows(stack: &Stack) {
     // Every SQS message may come twice here; a task is handed out once all the same.
     assert_eq!(calls.get("charge"), 2, "each order charged once");
 }
+
+/// Code workflows with no long-lived worker: the example `code-worker` Lambda
+/// gets the task queue's messages from its SQS event source mappings.
+pub async fn lambda_worker(stack: &Stack) {
+    let client = client(stack);
+    let fulfil = client.register_workflow_type("fulfil", "lambda").await.expect("register fulfil");
+    let ok = client.start(&fulfil, "lambda-ok", &"book").await.expect("start");
+    let none = client.start(&fulfil, "lambda-none", &"").await.expect("start");
+    let r = client.result(&ok, RESULT_WAIT).await.expect("result").expect("closed");
+    assert_eq!(r, Ok(json!("r-book confirmed at 400")));
+    let r = client.result(&none, RESULT_WAIT).await.expect("result").expect("closed");
+    assert_eq!(r.expect_err("nothing to reserve").error, "NothingToReserve");
+    let h = client.history(&ok).await.expect("history");
+    let completed = h.iter().filter(|e| matches!(e, Event::ActivityCompleted { .. })).count();
+    assert_eq!(completed, 2, "reserve and confirm, each once");
+    assert!(h.iter().any(|e| matches!(e, Event::MarkerRecorded { name, .. } if name == "LocalActivity:price")));
+}

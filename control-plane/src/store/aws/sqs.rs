@@ -11,15 +11,25 @@ use crate::Error;
 use crate::engine::sha256_hex;
 use crate::store::{OutMessage, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX, Received};
 
+/// SQS's longest queue name.
+const SQS_NAME_CHARS_MAX: usize = 80;
 /// SQS's largest SendMessageBatch.
 const SEND_BATCH_MAX: usize = 10;
 
 impl Aws {
-    /// SQS queue names allow `[A-Za-z0-9_-]{1,80}`: activity queues get a hash.
+    /// SQS queue names allow `[A-Za-z0-9_-]{1,80}`: activity queues get a
+    /// hash; a code workflow's task queues keep their name (`wf-`/`at-` and
+    /// the task queue), so that a worker Lambda's event source can name them.
     pub fn queue_name(&self, queue: &str) -> String {
-        match queue.strip_prefix("activity#") {
-            Some(arn) => format!("{}act-{}", self.queue_prefix, &sha256_hex(arn.as_bytes())[..32]),
-            None => format!("{}{queue}", self.queue_prefix),
+        let Some(resource) = queue.strip_prefix("activity#") else {
+            return format!("{}{queue}", self.queue_prefix);
+        };
+        let readable = [("stepwise:workflow-task:", "wf-"), ("stepwise:activity-task:", "at-")]
+            .iter()
+            .find_map(|(from, to)| resource.strip_prefix(from).map(|q| format!("{}{to}{q}", self.queue_prefix)));
+        match readable {
+            Some(name) if name.len() <= SQS_NAME_CHARS_MAX => name,
+            _ => format!("{}act-{}", self.queue_prefix, &sha256_hex(resource.as_bytes())[..32]),
         }
     }
 

@@ -57,12 +57,13 @@ data "aws_iam_policy_document" "fn" {
     resources = ["${local.queue_arn_prefix}*"]
   }
   dynamic "statement" {
-    # GetActivityTask receives from and deletes on the activity queues (api only).
+    # GetActivityTask, PollWorkflowTask and PollActivityTask receive from and
+    # delete on the activity queues and code workflows' task queues (api only).
     for_each = each.key == "api" ? [1] : []
     content {
       sid       = "ActivityQueues"
       actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
-      resources = ["${local.queue_arn_prefix}act-*"]
+      resources = ["${local.queue_arn_prefix}act-*", "${local.queue_arn_prefix}wf-*", "${local.queue_arn_prefix}at-*"]
     }
   }
   dynamic "statement" {

@@ -27,3 +27,8 @@ output "payload_bucket" {
   description = "The S3 bucket of claim-checked payloads."
   value       = aws_s3_bucket.payloads.bucket
 }
+
+output "task_queue_arns" {
+  description = "For each of var.task_queues, the ARNs of its SQS queues: workflow (workflow and query tasks) and activity; a worker Lambda's event source mappings take both."
+  value       = { for q in var.task_queues : q => { workflow = aws_sqs_queue.code["wf-${q}"].arn, activity = aws_sqs_queue.code["at-${q}"].arn } }
+}

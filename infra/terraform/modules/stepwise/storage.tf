@@ -65,6 +65,31 @@ resource "aws_sqs_queue" "main" {
   })
 }
 
+# A code workflow task queue's two SQS queues, for a worker Lambda's event
+# source mappings; visibility outlasts a worker's invocation.
+locals {
+  code_queues = toset(flatten([for q in var.task_queues : ["wf-${q}", "at-${q}"]]))
+}
+
+resource "aws_sqs_queue" "code_dlq" {
+  for_each                  = local.code_queues
+  name                      = "${local.queue_prefix}${each.key}-dlq"
+  message_retention_seconds = 1209600
+  kms_master_key_id         = local.sqs_kms_key_id
+}
+
+resource "aws_sqs_queue" "code" {
+  for_each                   = local.code_queues
+  name                       = "${local.queue_prefix}${each.key}"
+  visibility_timeout_seconds = 60
+  message_retention_seconds  = 1209600
+  kms_master_key_id          = local.sqs_kms_key_id
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.code_dlq[each.key].arn
+    maxReceiveCount     = local.max_receives
+  })
+}
+
 resource "aws_s3_bucket" "payloads" {
   #checkov:skip=CKV2_AWS_62:Nothing consumes events of this bucket; only the functions read and write it.
   #checkov:skip=CKV_AWS_18:Access logs need a second bucket the deployer owns; CloudTrail data events are the alternative.

@@ -91,3 +91,13 @@ variable "task_policy_json" {
   type        = string
   default     = null
 }
+
+variable "task_queues" {
+  description = "Task queues of code workflows (stepwise-sdk) to create ahead: for each name Q, the SQS queues <prefix>-wf-Q (workflow and query tasks) and <prefix>-at-Q (activity tasks), with dead-letter queues, for a worker Lambda's event source mappings (see task_queue_arns). Queues of other task queues are created on first use."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for q in var.task_queues : can(regex("^[A-Za-z0-9_-]{1,60}$", q))])
+    error_message = "Task queue names are 1 to 60 of [A-Za-z0-9_-]."
+  }
+}

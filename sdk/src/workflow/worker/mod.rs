@@ -4,25 +4,23 @@
 //! state) and activity tasks (runs the registered function). It keeps no
 //! state between tasks: killed at any point, another worker carries on.
 
+mod tasks;
+
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::rc::Rc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use futures::future::LocalBoxFuture;
 use futures::stream::FuturesUnordered;
-use futures::{FutureExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::activity::{ActivityContext, ActivityFn, activity_fn, activity_fn_with_context};
-use super::history::{ActivityError, Event};
-use super::{
-    WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_task_with_locals,
-    workflow_validate,
-};
+use super::history::ActivityError;
+use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn};
 use crate::Error;
 use crate::client::Client;
 
@@ -34,12 +32,12 @@ pub const ACTIVITIES_CONCURRENT_MAX: usize = 64;
 /// How long a graceful shutdown waits for polls and activities to end.
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(75);
 /// Pause after a failed poll (the API restarting, say), doubling up to the max.
-const RETRY_MIN: Duration = Duration::from_millis(50);
-const RETRY_MAX: Duration = Duration::from_secs(2);
+pub(super) const RETRY_MIN: Duration = Duration::from_millis(50);
+pub(super) const RETRY_MAX: Duration = Duration::from_secs(2);
 /// Tries at reporting a task's outcome while the API cannot be reached
 /// (about 30 s with the backoff above): the work is done, so it is not
 /// given up lightly. The token stays valid across a restart of the API.
-const REPORT_ATTEMPTS_MAX: u32 = 20;
+pub(super) const REPORT_ATTEMPTS_MAX: u32 = 20;
 
 pub struct Worker {
     client: Client,
@@ -163,7 +161,7 @@ impl Worker {
                 r = p => {
                     poll = None;
                     match r {
-                        Ok(t) if t.get("taskToken").is_some() => running.push(self.run_activity(t)),
+                        Ok(t) if t.get("kind").is_some() => running.push(self.run_activity(t)),
                         Ok(_) => {}
                         Err(_) => {
                             tokio::time::sleep(pause).await;
@@ -177,125 +175,6 @@ impl Worker {
             }
         }
     }
-
-    /// Long-polls for one workflow or query task and answers it; false if none came.
-    pub async fn workflow_task_once(&self) -> Result<bool, Error> {
-        let body = json!({"taskQueue": self.task_queue, "workerName": self.name});
-        let t = self.client.call("PollWorkflowTask", body).await?;
-        let history: Vec<Event> = match t.get("history") {
-            Some(h) => serde_json::from_value(h.clone()).map_err(|e| Error::History(e.to_string()))?,
-            None => return Ok(false),
-        };
-        let code = t["workflowType"].as_str().and_then(|w| self.workflows.get(w));
-        if let Some(id) = t["queryId"].as_str() {
-            let answer = match code {
-                None => Err(Error::Unknown(format!("workflow type {} on this worker", t["workflowType"]))),
-                Some(code) => self.answer_query(code, &history, &t),
-            };
-            let body = match answer {
-                Ok(output) => json!({"queryId": id, "output": output}),
-                Err(Error::UpdateRejected(reason)) => {
-                    json!({"queryId": id, "error": "UpdateRejected", "cause": reason})
-                }
-                Err(e) => json!({"queryId": id, "error": "QueryFailed", "cause": e.to_string()}),
-            };
-            self.report("RespondQueryTaskCompleted", body).await?;
-            return Ok(true);
-        }
-        let token = t["taskToken"].as_str().unwrap_or_default();
-        let now = now_ms();
-        let done = match code {
-            None => Err(Error::Unknown(format!("workflow type {} on this worker", t["workflowType"]))),
-            Some(code) => workflow_task_with_locals(code, &history, now, &self.activities).await,
-        };
-        match done {
-            Ok(commands) => {
-                let body = json!({"taskToken": token, "commands": commands, "timeMs": now});
-                self.report("RespondWorkflowTaskCompleted", body).await?;
-            }
-            Err(e) => {
-                let error = match e {
-                    Error::NonDeterminism { .. } => "Stepwise.NonDeterminism",
-                    _ => "Stepwise.WorkflowTaskFailed",
-                };
-                let body = json!({"taskToken": token, "error": error, "cause": e.to_string()});
-                self.report("RespondWorkflowTaskFailed", body).await?;
-            }
-        }
-        Ok(true)
-    }
-
-    /// Reports an outcome, trying again while the API cannot be reached.
-    async fn report(&self, operation: &str, body: Value) -> Result<Value, Error> {
-        let mut pause = RETRY_MIN;
-        for _ in 1..REPORT_ATTEMPTS_MAX {
-            match self.client.call(operation, body.clone()).await {
-                Err(Error::Transport(_)) => {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(RETRY_MAX);
-                }
-                other => return other,
-            }
-        }
-        self.client.call(operation, body).await
-    }
-
-    fn answer_query(&self, code: &WorkflowFn, history: &[Event], t: &Value) -> Result<Value, Error> {
-        let name = t["queryName"].as_str().unwrap_or_default();
-        match t["queryType"].as_str() {
-            Some("VALIDATE_UPDATE") => workflow_validate(code, history, name, &t["queryInput"]).map(|()| Value::Null),
-            _ => workflow_query(code, history, name),
-        }
-    }
-
-    /// Long-polls for one activity task and runs it; false if none came.
-    pub async fn activity_task_once(&self) -> Result<bool, Error> {
-        let body = json!({"taskQueue": self.task_queue, "workerName": self.name});
-        let t = self.client.call("PollActivityTask", body).await?;
-        if t.get("taskToken").is_none() {
-            return Ok(false);
-        }
-        self.run_activity(t).await;
-        Ok(true)
-    }
-
-    /// Runs a polled activity task and reports its outcome. A report the API
-    /// refuses (the attempt timed out meanwhile) or cannot take is dropped:
-    /// the server's timeouts retry the activity.
-    async fn run_activity(&self, t: Value) {
-        let token = t["taskToken"].as_str().unwrap_or_default();
-        let name = t["activityType"].as_str().unwrap_or_default();
-        let outcome = match self.activities.get(name) {
-            Some(f) => {
-                let attempt = t["attempt"].as_u64().unwrap_or(1) as u32;
-                let (client, beat_token) = (self.client.clone(), token.to_string());
-                let beat = Rc::new(move || {
-                    let (client, body) = (client.clone(), json!({"taskToken": beat_token}));
-                    async move {
-                        // Refused (TaskTimedOut): the attempt is over; unreachable: carry on.
-                        !matches!(client.call("SendTaskHeartbeat", body).await, Err(Error::Service { .. }))
-                    }
-                    .boxed_local()
-                });
-                f(ActivityContext::with_heartbeat(attempt, beat), t["input"].clone()).await
-            }
-            None => Err(ActivityError::non_retryable(
-                "Stepwise.ActivityNotRegistered",
-                format!("no activity {name:?} on the workers of this task queue"),
-            )),
-        };
-        let _ = match outcome {
-            Ok(output) => {
-                let body = json!({"taskToken": token, "output": output.to_string()});
-                self.report("SendTaskSuccess", body).await
-            }
-            Err(e) => {
-                let cause = json!({"message": e.message, "nonRetryable": e.non_retryable}).to_string();
-                let body = json!({"taskToken": token, "error": e.error_type, "cause": cause});
-                self.report("SendTaskFailure", body).await
-            }
-        };
-    }
 }
 
 /// A name no other worker has: the API ends this worker's polls by it.
@@ -306,6 +185,6 @@ fn worker_name() -> String {
 }
 
 /// The worker's clock: the time its workflow tasks run at (the server keeps it in order).
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
