@@ -286,6 +286,9 @@ pub struct TokenRecord {
 pub enum InboxEntry {
     Started {
         worker_name: Option<String>,
+        /// When the task was handed out (code workflows time attempts from it).
+        #[serde(default)]
+        at_ms: Option<i64>,
     },
     Heartbeat,
     Succeeded {

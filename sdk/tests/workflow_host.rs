@@ -64,7 +64,10 @@ fn a_start_queues_a_workflow_task_naming_the_history_to_replay() {
     assert_eq!(kinds(&e), ["WorkflowStarted", "WorkflowTaskScheduled"]);
     let t = tasks(&e);
     assert_eq!(t[0].1, "stepwise:workflow-task:shop");
-    assert_eq!(t[0].2, json!({"workflowType": "order", "firstEventId": 1, "lastEventId": 2}));
+    assert_eq!(
+        t[0].2,
+        json!({"workflowType": "order", "firstEventId": 1, "lastEventId": 2, "startTimeoutMs": WORKFLOW_TASK_TIMEOUT_MS})
+    );
     assert_eq!(e.events.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2]);
 }
 
@@ -116,7 +119,7 @@ fn start_to_close_and_heartbeat_deadlines_time_attempts_out() {
     let options = ActivityOptions { start_to_close_ms: Some(1_000), heartbeat_ms: Some(300), ..policy(1) };
     let e = answer(&mut r, tasks(&e)[0].0, vec![schedule(1, options)], T0);
     let a1 = tasks(&e)[0].0;
-    let started = r.step(HostInput::TaskStarted { task_id: a1 }, T0 + 10).unwrap();
+    let started = r.step(HostInput::TaskStarted { task_id: a1, at_ms: T0 + 10 }, T0 + 10).unwrap();
     let deadlines = timers(&started);
     assert_eq!(deadlines.iter().map(|t| t.1).collect::<Vec<_>>(), [T0 + 1_010, T0 + 310]);
     // A heartbeat moves the heartbeat deadline; the old timer is stale.
@@ -149,7 +152,7 @@ fn schedule_to_close_ends_the_activity_whatever_attempt_runs() {
 fn a_silent_worker_times_out_and_failures_back_off_recorded_once() {
     let (mut r, e) = run();
     let wt = tasks(&e)[0].0;
-    let s = r.step(HostInput::TaskStarted { task_id: wt }, T0).unwrap();
+    let s = r.step(HostInput::TaskStarted { task_id: wt, at_ms: T0 }, T0).unwrap();
     let [(timeout, at)] = timers(&s)[..] else { panic!() };
     assert_eq!(at, T0 + WORKFLOW_TASK_TIMEOUT_MS);
     let out = r.step(HostInput::TimerFired { timer_id: timeout }, at).unwrap();

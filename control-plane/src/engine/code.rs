@@ -127,7 +127,7 @@ pub fn apply(
         }
     }
     inputs.extend(entries.into_iter().map(|(task_id, e)| match e {
-        InboxEntry::Started { .. } => HostInput::TaskStarted { task_id },
+        InboxEntry::Started { at_ms, .. } => HostInput::TaskStarted { task_id, at_ms: at_ms.unwrap_or(now) },
         InboxEntry::Heartbeat => HostInput::TaskHeartbeat { task_id },
         InboxEntry::Succeeded { output } => HostInput::TaskSucceeded { task_id, output },
         InboxEntry::Failed { error, cause } => HostInput::TaskFailed { task_id, error, cause },

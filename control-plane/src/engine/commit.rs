@@ -197,17 +197,7 @@ impl Engine {
     }
 
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
-        for chunk in plan.before.chunks(TRANSACT_WRITES_MAX) {
-            self.store.transact(chunk.to_vec(), Vec::new()).await?;
-        }
-        self.store.transact(plan.writes, plan.outbox).await?;
-        for chunk in plan.after.chunks(TRANSACT_WRITES_MAX) {
-            // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
-            if let Err(e) = self.store.transact(chunk.to_vec(), Vec::new()).await {
-                tracing::warn!(error = %e, "a cleanup after a commit failed");
-            }
-        }
-        Ok(())
+        self.store.transact_steps(plan.before, plan.writes, plan.outbox, plan.after).await
     }
 }
 

@@ -68,7 +68,7 @@ impl Engine {
             Ok(None) => None,
             Err((error, cause)) => Some(InboxEntry::Failed { error, cause }),
         };
-        let started = self.report_hashed(hash, InboxEntry::Started { worker_name: None }).await;
+        let started = self.report_hashed(hash, InboxEntry::Started { worker_name: None, at_ms: None }).await;
         if let Err(e) = started {
             return ignore_closed(e);
         }

@@ -43,6 +43,21 @@ fn closed() -> Error {
     Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
 }
 
+/// The wake-up a task's start needs. An ASL task's start is an event of
+/// its own (`ActivityStarted`), applied now. A code workflow's task start
+/// only arms its timeouts, measured from the hand-out: the wake comes when
+/// the first could pass (its answer usually comes first and takes the
+/// start along), or not at all for a task with no timeout.
+fn started_wake(rec: &TokenRecord) -> Vec<crate::store::OutMessage> {
+    if !rec.resource.starts_with("stepwise:") {
+        return vec![wake(&rec.execution_arn, None, 0)];
+    }
+    match rec.input.get("startTimeoutMs").and_then(serde_json::Value::as_u64) {
+        Some(ms) => vec![wake(&rec.execution_arn, None, ms)],
+        None => Vec::new(),
+    }
+}
+
 impl Engine {
     /// Applies a callback. Results close the token; heartbeats only check it.
     pub async fn report(&self, token: &str, entry: InboxEntry) -> Result<(), Error> {
@@ -128,13 +143,21 @@ impl Engine {
             }
             rec.started = true;
             let mut writes = blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?;
-            let entry = InboxEntry::Started { worker_name: worker_name.clone() };
+            let entry = InboxEntry::Started { worker_name: worker_name.clone(), at_ms: Some(now_ms()) };
             writes.push(Write::put(
                 keys::inbox(&rec.execution_arn, rec.task_id, "1s"),
                 encode(&entry),
                 Condition::None,
             ));
-            match self.store.transact(writes, vec![wake(&rec.execution_arn, None, 0)]).await {
+            // A code workflow's task handed out again after a power loss is run
+            // twice at worst, which its model allows (at least once, answered
+            // once): its hand-out need not wait for the disk. An ASL activity's does.
+            let committed = if rec.resource.starts_with("stepwise:") {
+                self.store.transact_relaxed(writes, started_wake(&rec)).await
+            } else {
+                self.store.transact(writes, started_wake(&rec)).await
+            };
+            match committed {
                 Ok(()) => return Ok(Some(rec)),
                 Err(Error::ConditionFailed(_)) => continue,
                 Err(e) => return Err(e),

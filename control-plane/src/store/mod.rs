@@ -145,6 +145,38 @@ pub trait Store: Send + Sync {
     /// All writes or none; then every message is delivered at least once.
     /// A failed condition gives [`Error::ConditionFailed`].
     async fn transact(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error>;
+
+    /// Like [`transact`](Self::transact), for writes whose loss in a power
+    /// failure is harmless (a task handed out again); a store may then skip
+    /// waiting for the disk. Here the same as `transact`.
+    async fn transact_relaxed(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
+        self.transact(writes, outbox).await
+    }
+
+    /// A step's commit: `before` (records harmless if the commit then fails),
+    /// then `writes` with `outbox` atomically, then `after` (cleanups whose
+    /// loss is harmless). Here as three transactions in that order, `before`
+    /// and `after` in batches the store takes; a store that can take all
+    /// three in one transaction (the embedded one) does.
+    async fn transact_steps(
+        &self,
+        before: Vec<Write>,
+        writes: Vec<Write>,
+        outbox: Vec<OutMessage>,
+        after: Vec<Write>,
+    ) -> Result<(), Error> {
+        for chunk in before.chunks(TRANSACT_WRITES_MAX) {
+            self.transact(chunk.to_vec(), Vec::new()).await?;
+        }
+        self.transact(writes, outbox).await?;
+        for chunk in after.chunks(TRANSACT_WRITES_MAX) {
+            // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
+            if let Err(e) = self.transact(chunk.to_vec(), Vec::new()).await {
+                tracing::warn!(error = %e, "a cleanup after a commit failed");
+            }
+        }
+        Ok(())
+    }
     /// Sends outbox messages of commits older than `older_than_ms` whose
     /// send was lost (a crash between commit and send). Backends whose
     /// outbox commits with the writes have nothing to do.

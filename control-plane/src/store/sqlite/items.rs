@@ -70,38 +70,81 @@ impl Store for Sqlite {
         crate::store::check_transaction(&writes, &outbox)?;
         let wake = outbox.clone();
         self.write(move |tx| {
-            for w in &writes {
-                let (pk, sk, cond) = match w {
-                    Write::Put { pk, sk, condition, .. }
-                    | Write::Delete { pk, sk, condition }
-                    | Write::Check { pk, sk, condition } => (pk, sk, *condition),
-                };
-                if cond != Condition::None && !holds(cond, version_of(tx, pk, sk)?) {
-                    return Err(Error::ConditionFailed(format!("{pk} {sk}")));
-                }
-                match w {
-                    Write::Put { pk, sk, body, .. } => {
-                        tx.prepare_cached(
-                            "INSERT INTO items (pk, sk, version, body) VALUES (?1, ?2, 1, ?3)
-                             ON CONFLICT (pk, sk) DO UPDATE SET version = version + 1, body = excluded.body",
-                        )
-                        .map_err(db)?
-                        .execute(params![pk, sk, body])
-                        .map_err(db)?;
-                    }
-                    Write::Delete { pk, sk, .. } => {
-                        tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
-                            .map_err(db)?
-                            .execute(params![pk, sk])
-                            .map_err(db)?;
-                    }
-                    Write::Check { .. } => {}
-                }
-            }
+            apply(tx, &writes)?;
             super::queue::insert_messages(tx, &outbox, now_ms())
         })
         .await?;
         self.wake(&wake);
         Ok(())
     }
+
+    async fn transact_relaxed(&self, writes: Vec<Write>, outbox: Vec<OutMessage>) -> Result<(), Error> {
+        crate::store::check_transaction(&writes, &outbox)?;
+        let wake = outbox.clone();
+        self.write_relaxed(move |tx| {
+            apply(tx, &writes)?;
+            super::queue::insert_messages(tx, &outbox, now_ms())
+        })
+        .await?;
+        self.wake(&wake);
+        Ok(())
+    }
+
+    /// One transaction, one durable write, for all three parts: the item
+    /// limit binds only the main part, as in the AWS backend.
+    async fn transact_steps(
+        &self,
+        before: Vec<Write>,
+        writes: Vec<Write>,
+        outbox: Vec<OutMessage>,
+        after: Vec<Write>,
+    ) -> Result<(), Error> {
+        crate::store::check_transaction(&writes, &outbox)?;
+        if let Some(w) = before.iter().chain(&after).find(|w| w.bytes() > crate::store::ITEM_BYTES_MAX) {
+            return Err(Error::Limit(format!("an item of {} bytes", w.bytes())));
+        }
+        let wake = outbox.clone();
+        self.write(move |tx| {
+            apply(tx, &before)?;
+            apply(tx, &writes)?;
+            apply(tx, &after)?;
+            super::queue::insert_messages(tx, &outbox, now_ms())
+        })
+        .await?;
+        self.wake(&wake);
+        Ok(())
+    }
+}
+
+/// Applies writes in order; a failed condition fails them all.
+fn apply(tx: &rusqlite::Connection, writes: &[Write]) -> Result<(), Error> {
+    for w in writes {
+        let (pk, sk, cond) = match w {
+            Write::Put { pk, sk, condition, .. }
+            | Write::Delete { pk, sk, condition }
+            | Write::Check { pk, sk, condition } => (pk, sk, *condition),
+        };
+        if cond != Condition::None && !holds(cond, version_of(tx, pk, sk)?) {
+            return Err(Error::ConditionFailed(format!("{pk} {sk}")));
+        }
+        match w {
+            Write::Put { pk, sk, body, .. } => {
+                tx.prepare_cached(
+                    "INSERT INTO items (pk, sk, version, body) VALUES (?1, ?2, 1, ?3)
+                     ON CONFLICT (pk, sk) DO UPDATE SET version = version + 1, body = excluded.body",
+                )
+                .map_err(db)?
+                .execute(params![pk, sk, body])
+                .map_err(db)?;
+            }
+            Write::Delete { pk, sk, .. } => {
+                tx.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+                    .map_err(db)?
+                    .execute(params![pk, sk])
+                    .map_err(db)?;
+            }
+            Write::Check { .. } => {}
+        }
+    }
+    Ok(())
 }

@@ -42,7 +42,15 @@ const READERS_MAX: usize = 8;
 type Finish = Box<dyn FnOnce(Result<(), Error>) + Send>;
 /// Runs a request in the given connection and says whether to keep its
 /// effects; given `None` it does nothing and only prepares its failure.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+type Run = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+/// A write request, and whether its group must reach the disk before
+/// anyone is answered (`synchronous=FULL`); a group of relaxed requests only
+/// must reach the operating system (it survives the process, not the power).
+struct Job {
+    durable: bool,
+    run: Run,
+}
 
 #[derive(Clone)]
 pub struct Sqlite {
@@ -50,6 +58,7 @@ pub struct Sqlite {
     jobs: std::sync::mpsc::SyncSender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
     notify: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+    hidden: Arc<Mutex<queue::Hidden>>,
 }
 
 pub(super) fn db(e: rusqlite::Error) -> Error {
@@ -66,7 +75,13 @@ impl Sqlite {
         conn.execute_batch(SCHEMA).map_err(db)?;
         let (jobs, rx) = std::sync::mpsc::sync_channel::<Job>(WRITE_QUEUE_MAX);
         std::thread::Builder::new().name("stepwise-writer".into()).spawn(move || writer(conn, rx))?;
-        Ok(Sqlite { path: Arc::new(path.to_path_buf()), jobs, readers: Arc::default(), notify: Arc::default() })
+        Ok(Sqlite {
+            path: Arc::new(path.to_path_buf()),
+            jobs,
+            readers: Arc::default(),
+            notify: Arc::default(),
+            hidden: Arc::default(),
+        })
     }
 
     /// Makes messages hidden by an earlier receive visible now (for a restart).
@@ -85,8 +100,43 @@ impl Sqlite {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        self.write_with(true, f).await
+    }
+
+    /// Like [`write`](Self::write), for writes whose loss in a power failure
+    /// is harmless (another delivery of a message, another hand-out of a task):
+    /// their group skips the fsync unless a durable write shares it, and the
+    /// next durable group carries them to the disk.
+    pub(super) async fn write_relaxed<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.write_with(false, f).await
+    }
+
+    async fn write_with<T: Send + 'static>(
+        &self,
+        durable: bool,
+        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        // Received messages deleted since the last group go with this one:
+        // their loss in a crash is only a second delivery.
+        let deletes = self.take_deletes();
+        let f = {
+            let me = self.clone();
+            move |c: &Connection| {
+                let out = f(c);
+                if !deletes.is_empty() {
+                    // Only with a request that keeps its effects (its savepoint commits);
+                    // a group that then fails to commit costs a second delivery, no more.
+                    let removed = out.is_ok() && queue::delete_rows(c, &deletes).is_ok();
+                    me.deletes_done(deletes, removed);
+                }
+                out
+            }
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |c| match c.map(f) {
+        let run: Run = Box::new(move |c| match c.map(f) {
             None => (
                 false,
                 Box::new(move |e: Result<(), Error>| {
@@ -106,7 +156,7 @@ impl Sqlite {
                 }),
             ),
         });
-        match self.jobs.try_send(job) {
+        match self.jobs.try_send(Job { durable, run }) {
             Ok(()) => {}
             Err(std::sync::mpsc::TrySendError::Full(job)) => {
                 // WRITE_QUEUE_MAX requests are queued: wait off the async threads.
@@ -163,6 +213,7 @@ impl Sqlite {
 /// The writer thread: takes a request, then whatever else is waiting (up to
 /// GROUP_REQUESTS_MAX), runs each in a savepoint and commits them together.
 fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
+    let mut synchronous_full = true;
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < GROUP_REQUESTS_MAX {
@@ -171,12 +222,22 @@ fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let durable = group.iter().any(|j| j.durable);
+        if durable != synchronous_full {
+            let mode = if durable { "FULL" } else { "NORMAL" };
+            if conn.pragma_update(None, "synchronous", mode).is_ok() {
+                synchronous_full = durable;
+            }
+        }
         let mut finishers = Vec::with_capacity(group.len());
         let committed = (|| -> Result<(), Error> {
+            if durable && !synchronous_full {
+                return Err(Error::Store("could not make the commit durable (synchronous=FULL)".into()));
+            }
             let mut tx = conn.transaction().map_err(db)?;
             for job in group.drain(..) {
                 let mut sp = tx.savepoint().map_err(db)?;
-                let (ok, finish) = job(Some(&sp));
+                let (ok, finish) = (job.run)(Some(&sp));
                 if ok {
                     sp.commit().map_err(db)?;
                 } else {
@@ -195,7 +256,7 @@ fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
             });
         }
         for job in group {
-            let (_, finish) = job(None);
+            let (_, finish) = (job.run)(None);
             finish(Err(Error::Store("the group could not start".into())));
         }
     }

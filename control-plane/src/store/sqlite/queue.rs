@@ -1,6 +1,7 @@
 //! Queues on SQLite: messages with a visibility time, long polls woken by
 //! in-process notifications.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -22,6 +23,25 @@ pub(super) fn insert_messages(tx: &Connection, messages: &[OutMessage], now: i64
     Ok(())
 }
 
+/// Received messages hidden (or deleted, not yet removed from the table),
+/// kept in memory: a receive changes nothing durable, so it costs no write.
+/// After a crash every message is visible again and is delivered again,
+/// which the engine takes as a duplicate (deliveries are at least once).
+#[derive(Default)]
+pub(super) struct Hidden {
+    /// Message id → (queue, visible again at, receives so far); `i64::MAX`: deleted.
+    by_id: HashMap<i64, (String, i64, u32)>,
+    /// Deleted ids whose rows are yet to be removed, by the next group commit.
+    deleted: Vec<i64>,
+}
+
+/// Hidden entries kept at most; past it, expired ones (visible again) are dropped.
+const HIDDEN_MAX: usize = 100_000;
+/// Rows a receive looks at beyond the ones it wants, to step over hidden ones.
+const HIDDEN_SCAN_ROWS: usize = 1_024;
+/// Deletes waiting for a group commit at most; past it, one is made for them.
+const DELETES_PENDING_MAX: usize = 1_024;
+
 #[async_trait]
 impl Queue for Sqlite {
     async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
@@ -41,24 +61,28 @@ impl Queue for Sqlite {
     ) -> Result<Vec<Received>, Error> {
         let deadline = tokio::time::Instant::now() + wait;
         let notify = self.notifier(queue);
+        let max = max.clamp(1, crate::store::RECEIVE_MESSAGES_MAX);
         loop {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let (q, vis) = (queue.to_string(), visibility.as_millis() as i64);
-            let max = max.clamp(1, crate::store::RECEIVE_MESSAGES_MAX);
-            let (got, next) = self.write(move |c| take(c, &q, max, vis)).await?;
+            let now = now_ms();
+            let q = queue.to_string();
+            let rows = self.read(move |c| visible_rows(c, &q, now, max + HIDDEN_SCAN_ROWS)).await?;
+            let got = self.hide(queue, rows, max, now, visibility.as_millis() as i64);
             if !got.is_empty() {
                 return Ok(got);
             }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
+            let at = tokio::time::Instant::now();
+            if at >= deadline {
                 return Ok(Vec::new());
             }
-            let mut until = deadline.min(now + Duration::from_millis(RECEIVE_RECHECK_MS_MAX));
-            if let Some(at) = next {
-                let in_ms = (at - now_ms()).max(0) as u64;
-                until = until.min(now + Duration::from_millis(in_ms));
+            let q = queue.to_string();
+            let next_row = self.read(move |c| next_visible(c, &q, now)).await?;
+            let next = [next_row, self.next_hidden(queue, now)].into_iter().flatten().min();
+            let mut until = deadline.min(at + Duration::from_millis(RECEIVE_RECHECK_MS_MAX));
+            if let Some(next) = next {
+                until = until.min(at + Duration::from_millis((next - now).max(0) as u64));
             }
             tokio::select! {
                 _ = &mut notified => {}
@@ -70,48 +94,100 @@ impl Queue for Sqlite {
     async fn delete(&self, _queue: &str, receipt: &str) -> Result<(), Error> {
         let (id, receives) = receipt
             .split_once(':')
-            .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)))
+            .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u32>().ok()?)))
             .ok_or_else(|| Error::Store(format!("a malformed receipt: {receipt}")))?;
-        self.write(move |c| {
-            c.prepare_cached("DELETE FROM messages WHERE id = ?1 AND receives = ?2")
-                .map_err(db)?
-                .execute(params![id, receives])
-                .map_err(db)
-                .map(|_| ())
-        })
-        .await
+        let flush = {
+            let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+            // A stale receipt (the message was received again since) deletes nothing, as in SQS.
+            match h.by_id.get_mut(&id) {
+                Some((_, at, r)) if *r == receives && *at != i64::MAX => {
+                    *at = i64::MAX;
+                    h.deleted.push(id);
+                }
+                _ => {}
+            }
+            h.deleted.len() >= DELETES_PENDING_MAX
+        };
+        if flush {
+            self.write(|_| Ok(())).await?;
+        }
+        Ok(())
     }
 }
 
-/// Takes up to `max` visible messages and hides them; also tells when the
-/// next hidden or delayed one becomes visible.
-fn take(tx: &Connection, queue: &str, max: usize, vis_ms: i64) -> Result<(Vec<Received>, Option<i64>), Error> {
-    let now = now_ms();
-    let rows: Vec<(i64, String, i64)> = {
-        let mut st = tx
-            .prepare_cached(
-                "SELECT id, body, receives FROM messages WHERE queue = ?1 AND visible_at <= ?2
-                 ORDER BY visible_at, id LIMIT ?3",
-            )
-            .map_err(db)?;
-        st.query_map(params![queue, now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(db)?
-            .collect::<Result<_, _>>()
-            .map_err(db)?
-    };
-    let mut got = Vec::with_capacity(rows.len());
-    for (id, body, receives) in rows {
-        tx.prepare_cached("UPDATE messages SET visible_at = ?1, receives = receives + 1 WHERE id = ?2")
-            .map_err(db)?
-            .execute(params![now + vis_ms, id])
-            .map_err(db)?;
-        got.push(Received { body, receipt: format!("{id}:{}", receives + 1), receive_count: (receives + 1) as u32 });
+impl Sqlite {
+    /// Hides up to `max` of `rows` that are not hidden already; gives them.
+    fn hide(&self, queue: &str, rows: Vec<(i64, String, i64)>, max: usize, now: i64, vis: i64) -> Vec<Received> {
+        let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+        if h.by_id.len() >= HIDDEN_MAX {
+            h.by_id.retain(|_, (_, at, _)| *at > now);
+        }
+        let mut got = Vec::new();
+        for (id, body, stored_receives) in rows {
+            if got.len() >= max {
+                break;
+            }
+            let receives = match h.by_id.get(&id) {
+                Some((_, at, _)) if *at > now => continue, // hidden, or deleted
+                Some((_, _, r)) => *r + 1,
+                None => stored_receives as u32 + 1,
+            };
+            h.by_id.insert(id, (queue.to_string(), now + vis, receives));
+            got.push(Received { body, receipt: format!("{id}:{receives}"), receive_count: receives });
+        }
+        got
     }
-    let next: Option<i64> = if got.is_empty() {
-        tx.query_row("SELECT MIN(visible_at) FROM messages WHERE queue = ?1", params![queue], |r| r.get(0))
-            .map_err(db)?
-    } else {
-        None
-    };
-    Ok((got, next))
+
+    /// When the next message of `queue` hidden by a receive becomes visible.
+    fn next_hidden(&self, queue: &str, now: i64) -> Option<i64> {
+        let h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+        h.by_id.values().filter(|(q, at, _)| q == queue && *at > now && *at != i64::MAX).map(|(_, at, _)| *at).min()
+    }
+
+    /// Deletes waiting for a commit: the writer runs them in its next group.
+    pub(super) fn take_deletes(&self) -> Vec<i64> {
+        std::mem::take(&mut self.hidden.lock().unwrap_or_else(|p| p.into_inner()).deleted)
+    }
+
+    /// After the group holding them committed (or not), the deleted rows are forgotten (or retried).
+    pub(super) fn deletes_done(&self, ids: Vec<i64>, committed: bool) {
+        let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+        if committed {
+            for id in ids {
+                h.by_id.remove(&id);
+            }
+        } else {
+            h.deleted.extend(ids);
+        }
+    }
+}
+
+pub(super) fn delete_rows(c: &Connection, ids: &[i64]) -> Result<(), Error> {
+    let mut st = c.prepare_cached("DELETE FROM messages WHERE id = ?1").map_err(db)?;
+    for id in ids {
+        st.execute(params![id]).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// Messages of `queue` due by `now`, oldest first: (id, body, receives before this process).
+fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<Vec<(i64, String, i64)>, Error> {
+    let mut st = c
+        .prepare_cached(
+            "SELECT id, body, receives FROM messages WHERE queue = ?1 AND visible_at <= ?2
+             ORDER BY visible_at, id LIMIT ?3",
+        )
+        .map_err(db)?;
+    st.query_map(params![queue, now, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)
+}
+
+/// When the next delayed message of `queue` becomes due.
+fn next_visible(c: &Connection, queue: &str, now: i64) -> Result<Option<i64>, Error> {
+    c.query_row("SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2", params![queue, now], |r| {
+        r.get(0)
+    })
+    .map_err(db)
 }

@@ -51,30 +51,36 @@ impl Run {
         a.attempt += 1;
         a.started = false;
         let attempt = a.attempt;
-        let payload = json!({
+        let mut payload = json!({
             "activity": a.name,
             "input": a.input,
             "attempt": attempt,
             "seq": seq,
             "workflowType": self.workflow_type,
         });
+        // When the host must look at a started attempt: its first deadline.
+        if let Some(ms) = [a.options.start_to_close_ms, a.options.heartbeat_ms].into_iter().flatten().min() {
+            payload["startTimeoutMs"] = json!(ms);
+        }
         let heartbeat_ms = a.options.heartbeat_ms;
         let (id, token) = self.new_task(TaskKind::Activity { seq, attempt });
         let resource = format!("{ACTIVITY_TASK_RESOURCE}{}", self.task_queue);
         out.commands.push(self.run_task(id, token, resource, payload, heartbeat_ms));
     }
 
-    pub(super) fn attempt_started(&mut self, task_id: u64, seq: u64, now: i64, out: &mut Effects) {
+    /// The attempt was handed out at `started`: its deadlines run from then
+    /// (one already passed times the attempt out now).
+    pub(super) fn attempt_started(&mut self, task_id: u64, seq: u64, started: i64, now: i64, out: &mut Effects) {
         let Some(a) = self.activities.get_mut(&seq) else { return };
         a.started = true;
         let options = a.options.clone();
-        if let Some(ms) = options.start_to_close_ms {
-            let error = START_TO_CLOSE_ERROR.to_string();
-            self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
-        }
-        if let Some(ms) = options.heartbeat_ms {
-            let error = HEARTBEAT_ERROR.to_string();
-            self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
+        let deadlines = [(options.start_to_close_ms, START_TO_CLOSE_ERROR), (options.heartbeat_ms, HEARTBEAT_ERROR)];
+        for (ms, error) in deadlines.into_iter().filter_map(|(ms, e)| Some((ms?, e))) {
+            let at = started.saturating_add(ms as i64);
+            if at <= now {
+                return self.attempt_timed_out(task_id, error.to_string(), now, out);
+            }
+            self.start_timer(at, TimerKind::AttemptTimeout { task_id, error: error.to_string() }, out);
         }
     }
 

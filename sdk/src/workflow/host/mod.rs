@@ -164,16 +164,43 @@ pub struct Effects {
 /// What the host applies to a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HostInput {
-    Start { input: Value },
-    TaskStarted { task_id: u64 },
-    TaskHeartbeat { task_id: u64 },
-    TaskSucceeded { task_id: u64, output: Value },
-    TaskFailed { task_id: u64, error: String, cause: String },
-    TimerFired { timer_id: u64 },
-    Signal { name: String, payload: Value },
+    Start {
+        input: Value,
+    },
+    /// A worker took the task at `at_ms` (its timeouts run from then).
+    TaskStarted {
+        task_id: u64,
+        at_ms: i64,
+    },
+    TaskHeartbeat {
+        task_id: u64,
+    },
+    TaskSucceeded {
+        task_id: u64,
+        output: Value,
+    },
+    TaskFailed {
+        task_id: u64,
+        error: String,
+        cause: String,
+    },
+    TimerFired {
+        timer_id: u64,
+    },
+    Signal {
+        name: String,
+        payload: Value,
+    },
     CancelRequested,
-    Update { id: String, name: String, payload: Value },
-    Terminate { error: Option<String>, cause: Option<String> },
+    Update {
+        id: String,
+        name: String,
+        payload: Value,
+    },
+    Terminate {
+        error: Option<String>,
+        cause: Option<String>,
+    },
 }
 
 impl Run {
@@ -218,7 +245,7 @@ impl Run {
                 );
                 self.schedule_workflow_task(now, &mut out);
             }
-            HostInput::TaskStarted { task_id } => self.task_started(task_id, now, &mut out),
+            HostInput::TaskStarted { task_id, at_ms } => self.task_started(task_id, at_ms.min(now), now, &mut out),
             HostInput::TaskHeartbeat { task_id } => self.heartbeat(task_id, now, &mut out),
             HostInput::TaskSucceeded { task_id, output } => match self.tasks.remove(&task_id).map(|t| t.kind) {
                 Some(TaskKind::Workflow { .. }) => self.workflow_task_completed(task_id, &output, now, &mut out),
@@ -372,13 +399,17 @@ impl Run {
         })
     }
 
-    fn task_started(&mut self, task_id: u64, now: i64, out: &mut Effects) {
+    fn task_started(&mut self, task_id: u64, started: i64, now: i64, out: &mut Effects) {
         match self.tasks.get(&task_id).map(|t| t.kind.clone()) {
             Some(TaskKind::Workflow { .. }) => {
-                let at = now + WORKFLOW_TASK_TIMEOUT_MS;
-                self.start_timer(at, TimerKind::WorkflowTaskTimeout { task_id }, out);
+                let at = started + WORKFLOW_TASK_TIMEOUT_MS;
+                if at <= now {
+                    self.workflow_task_timed_out(task_id, now, out);
+                } else {
+                    self.start_timer(at, TimerKind::WorkflowTaskTimeout { task_id }, out);
+                }
             }
-            Some(TaskKind::Activity { seq, .. }) => self.attempt_started(task_id, seq, now, out),
+            Some(TaskKind::Activity { seq, .. }) => self.attempt_started(task_id, seq, started, now, out),
             _ => {}
         }
     }

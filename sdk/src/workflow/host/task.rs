@@ -41,6 +41,8 @@ impl Run {
             "workflowType": self.workflow_type,
             "firstEventId": self.run_first_event,
             "lastEventId": self.events,
+            // When the host must look at a started task: its timeout.
+            "startTimeoutMs": WORKFLOW_TASK_TIMEOUT_MS,
         });
         let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
         out.commands.push(self.run_task(id, token, resource, payload, None));
