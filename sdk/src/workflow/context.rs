@@ -17,9 +17,10 @@ use state_language::entropy::Entropy;
 
 use super::WorkflowError;
 use super::history::{ActivityError, ActivityOptions, Command};
+use super::local::LocalRequest;
 use super::scope::CancellationScope;
 pub use super::waits::Sleep;
-use super::waits::{ActivityFuture, CancelFuture, ChildFuture, LocalFuture, SignalFuture, UpdateFuture};
+use super::waits::{ActivityFuture, CancelFuture, ChildFuture, SignalFuture, UpdateFuture};
 
 /// The replay state a context and its futures share (one thread, one task).
 pub(super) struct Inner {
@@ -53,29 +54,8 @@ pub(super) struct Inner {
     pub locals: BTreeMap<u64, Slot<Result<Value, ActivityError>>>,
 }
 
-/// A local activity for the worker to run within the workflow task.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LocalRequest {
-    pub seq: u64,
-    pub name: String,
-    pub input: Value,
-    pub options: ActivityOptions,
-}
-
-/// The marker name a local activity's outcome is recorded under.
-pub const LOCAL_ACTIVITY_MARKER: &str = "LocalActivity:";
-
 /// Decides whether an update's payload is accepted; the reason if not.
 pub type Validator = Rc<dyn Fn(&Value) -> Result<(), String>>;
-
-/// How a local activity's marker records its outcome.
-#[derive(serde::Deserialize)]
-struct LocalOutcome {
-    #[serde(default)]
-    ok: Option<Value>,
-    #[serde(default)]
-    err: Option<ActivityError>,
-}
 
 /// An accepted update the code is handling; answer it with [`WorkflowContext::respond`].
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +92,7 @@ pub struct WorkflowContext {
 }
 
 impl WorkflowContext {
-    fn seq(&self) -> u64 {
+    pub(super) fn seq(&self) -> u64 {
         let mut i = self.inner.borrow_mut();
         i.next_seq += 1;
         i.next_seq
@@ -158,54 +138,6 @@ impl WorkflowContext {
         i.activities.entry(seq).or_default();
         drop(i);
         let fut = ActivityFuture { inner: self.inner.clone(), seq, done: false };
-        async move {
-            let v = fut.await?;
-            serde_json::from_value(v).map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))
-        }
-    }
-
-    /// Runs an activity in the worker itself, within the workflow task:
-    /// no task queue round trip, its outcome recorded as a marker (replay
-    /// reads it back and does not run it again). For short work: it must end
-    /// well within the workflow task's timeout (10 s). The worker retries it
-    /// as `options.retry` says, up to 10 attempts, with no timers.
-    pub fn local_activity<I: Serialize, O: DeserializeOwned>(
-        &self,
-        name: &str,
-        input: &I,
-        options: ActivityOptions,
-    ) -> impl Future<Output = Result<O, ActivityError>> + use<I, O> {
-        let seq = self.seq();
-        let input = serde_json::to_value(input).unwrap_or(Value::Null);
-        let mut i = self.inner.borrow_mut();
-        let marker = format!("{LOCAL_ACTIVITY_MARKER}{name}");
-        let recorded = i.markers.get(&seq).filter(|(n, _)| *n == marker).map(|(_, v)| v.clone());
-        let outcome = match recorded {
-            Some(v) => Some(match serde_json::from_value::<LocalOutcome>(v) {
-                Ok(LocalOutcome { ok: Some(v), .. }) => Ok(v),
-                Ok(LocalOutcome { err: Some(e), .. }) => Err(e),
-                _ => Err(ActivityError::non_retryable("Stepwise.DecodeError", "a malformed local activity marker")),
-            }),
-            None if !i.replaying => i.local_results.get(&seq).cloned(),
-            None => None, // old code ran no local activity here: the commands will disagree
-        };
-        let slot = i.locals.entry(seq).or_default();
-        match outcome {
-            Some(o) => {
-                let value = match &o {
-                    Ok(v) => serde_json::json!({"ok": v}),
-                    Err(e) => serde_json::json!({"err": e}),
-                };
-                slot.value = Some(o);
-                i.commands.push(Command::RecordMarker { seq, name: marker, value });
-            }
-            None if !i.replaying => {
-                i.local_requests.push(LocalRequest { seq, name: name.to_string(), input, options });
-            }
-            None => {}
-        }
-        drop(i);
-        let fut = LocalFuture { inner: self.inner.clone(), seq };
         async move {
             let v = fut.await?;
             serde_json::from_value(v).map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))

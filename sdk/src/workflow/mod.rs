@@ -35,9 +35,9 @@ mod waits;
 mod worker;
 
 pub use activity::{ActivityContext, ActivityFn, activity_fn, activity_fn_with_context};
-pub use context::{LOCAL_ACTIVITY_MARKER, LocalRequest, Sleep, Update, WorkflowContext};
+pub use context::{Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
-pub use local::{LOCAL_ATTEMPTS_MAX, LOCAL_ROUNDS_MAX, workflow_task_with_locals};
+pub use local::{LOCAL_ACTIVITY_MARKER, LOCAL_ATTEMPTS_MAX, LOCAL_ROUNDS_MAX, LocalRequest, workflow_task_with_locals};
 pub use replay::{
     ACTIVATION_POLLS_MAX, TaskOutcome, workflow_query, workflow_task, workflow_task_local, workflow_validate,
 };

@@ -14,9 +14,10 @@ use futures::future::LocalBoxFuture;
 use serde_json::Value;
 use state_language::entropy::Entropy;
 
-use super::context::{Inner, LocalRequest, WorkflowContext};
+use super::context::{Inner, WorkflowContext};
 use super::history::ActivityError;
 use super::history::{Command, Event};
+use super::local::LocalRequest;
 use super::scope::CancellationScope;
 use super::{WorkflowError, WorkflowFn};
 use crate::Error;

@@ -1,0 +1,168 @@
+//! What the server keeps of a code workflow's run, and what it applies.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use state_language::interpreter::Command;
+
+use crate::workflow::history::{ActivityOptions, Event};
+
+/// Why a step could not be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HostError {
+    #[error("the run is closed")]
+    Closed,
+}
+
+/// One execution of a code workflow, as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub workflow_type: String,
+    pub task_queue: String,
+    /// ARNs of state machines start with this; a child's type follows it.
+    pub machine_arn_prefix: String,
+    /// Events recorded so far, in every run: the last event's id.
+    pub events: u64,
+    /// The id of this run's `WorkflowStarted` (runs that continued as new came before it).
+    pub run_first_event: u64,
+    /// When the last event was recorded (ms since the epoch).
+    pub last_time_ms: i64,
+    /// Events that came while a workflow task was out, with their times.
+    pub buffered: Vec<(Event, i64)>,
+    /// Secret that makes task tokens unguessable.
+    pub token_key: String,
+    pub seed: u64,
+    pub next_id: u64,
+    pub tasks: BTreeMap<u64, Task>,
+    pub timers: BTreeMap<u64, Timer>,
+    /// Activities scheduled and not ended, by seq.
+    pub activities: BTreeMap<u64, Activity>,
+    /// Runs that continued as new before this one.
+    pub continued: u32,
+    /// The latest updates answered in this run, oldest first: (id, answer),
+    /// for their callers, who wait for them.
+    pub update_results: VecDeque<(String, Value)>,
+    /// Failed (or timed-out) workflow tasks in a row, and the last failure.
+    pub task_failures: u32,
+    pub last_task_failure: Option<(String, String)>,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub token: String,
+    pub kind: TaskKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TaskKind {
+    /// Replay the history up to `history_len` events and give commands.
+    Workflow {
+        history_len: usize,
+    },
+    Activity {
+        seq: u64,
+        attempt: u32,
+    },
+    Child {
+        seq: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timer {
+    pub fire_at_ms: i64,
+    pub kind: TimerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TimerKind {
+    /// The code's `sleep`.
+    Workflow {
+        seq: u64,
+    },
+    /// The next attempt of an activity.
+    Retry {
+        seq: u64,
+    },
+    /// An attempt ran out of time: start-to-close or heartbeat.
+    AttemptTimeout {
+        task_id: u64,
+        error: String,
+    },
+    ScheduleToClose {
+        seq: u64,
+    },
+    WorkflowTaskTimeout {
+        task_id: u64,
+    },
+    WorkflowTaskRetry,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub name: String,
+    pub input: Value,
+    pub options: ActivityOptions,
+    pub attempt: u32,
+    /// A worker took the current attempt.
+    pub started: bool,
+}
+
+/// A history event as the host records it: its id (from 1) and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    pub id: u64,
+    pub time_ms: i64,
+    pub event: Event,
+}
+
+/// What one step gives the host: events to append to the history, and commands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    pub events: Vec<Recorded>,
+    pub commands: Vec<Command>,
+}
+
+/// What the host applies to a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HostInput {
+    Start {
+        input: Value,
+    },
+    /// A worker took the task at `at_ms` (its timeouts run from then).
+    TaskStarted {
+        task_id: u64,
+        at_ms: i64,
+    },
+    TaskHeartbeat {
+        task_id: u64,
+    },
+    TaskSucceeded {
+        task_id: u64,
+        output: Value,
+    },
+    TaskFailed {
+        task_id: u64,
+        error: String,
+        cause: String,
+    },
+    TimerFired {
+        timer_id: u64,
+    },
+    Signal {
+        name: String,
+        payload: Value,
+    },
+    CancelRequested,
+    Update {
+        id: String,
+        name: String,
+        payload: Value,
+    },
+    Terminate {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
