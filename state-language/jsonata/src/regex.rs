@@ -1,6 +1,7 @@
 //! Regular expression literals (`/ab+c/i`): JavaScript syntax translated for
-//! the `regex` crate. What it cannot express (look-around, back-references)
-//! is refused when the expression is parsed (S0303), never mis-matched.
+//! `fancy-regex`, which runs look-around and back-references by backtracking
+//! (bounded: a match that needs more steps fails with D1004's sibling, S0303
+//! at run time) and hands the rest to the `regex` crate's automata.
 
 use std::rc::Rc;
 
@@ -10,35 +11,43 @@ use crate::value::{Function, Object, Value};
 #[derive(Debug)]
 pub struct Pattern {
     pub source: String,
-    pub regex: regex::Regex,
+    pub regex: fancy_regex::Regex,
 }
 
 /// Compiled patterns' size limit: a hostile expression cannot make a huge automaton.
 const REGEX_BYTES_MAX: usize = 1 << 20;
+/// Backtracking steps one match may take (look-around, back-references):
+/// a catastrophic pattern fails instead of hanging.
+const REGEX_BACKTRACK_STEPS_MAX: usize = 1_000_000;
 
 impl Pattern {
     pub fn new(source: &str, flags: &str) -> Result<Pattern> {
         let translated = translate(source)?;
-        let regex = regex::RegexBuilder::new(&translated)
+        let regex = fancy_regex::RegexBuilder::new(&translated)
             .case_insensitive(flags.contains('i'))
             .multi_line(flags.contains('m'))
-            .size_limit(REGEX_BYTES_MAX)
+            .delegate_size_limit(REGEX_BYTES_MAX)
+            .backtrack_limit(REGEX_BACKTRACK_STEPS_MAX)
             .build()
             .map_err(|e| Error::new("S0303").detail(e.to_string()))?;
         Ok(Pattern { source: source.to_string(), regex })
     }
 
     /// The first match at or after byte `from`: (start, end, groups).
-    pub fn find_at(&self, s: &str, from: usize) -> Option<(usize, usize, Vec<Value>)> {
+    pub fn find_at(&self, s: &str, from: usize) -> Result<Option<(usize, usize, Vec<Value>)>> {
         if from > s.len() {
-            return None;
+            return Ok(None);
         }
-        let caps = self.regex.captures_at(s, from)?;
-        let m = caps.get(0)?;
+        let caps = self
+            .regex
+            .captures_from_pos(s, from)
+            .map_err(|e| Error::new("S0303").detail(format!("/{}/ could not be matched: {e}", self.source)))?;
+        let Some(caps) = caps else { return Ok(None) };
+        let Some(m) = caps.get(0) else { return Ok(None) };
         let groups = (1..caps.len())
             .map(|i| caps.get(i).map(|g| Value::string(g.as_str())).unwrap_or_else(|| Value::string("")))
             .collect();
-        Some((m.start(), m.end(), groups))
+        Ok(Some((m.start(), m.end(), groups)))
     }
 }
 
@@ -60,8 +69,9 @@ fn translate(src: &str) -> Result<String> {
                     'D' => out.push_str(if in_class { "\\D" } else { "[^0-9]" }),
                     'w' => out.push_str(if in_class { "A-Za-z0-9_" } else { "[A-Za-z0-9_]" }),
                     'W' => out.push_str(if in_class { "\\W" } else { "[^A-Za-z0-9_]" }),
-                    '1'..='9' => {
-                        return Err(Error::new("S0303").detail("back-references are not supported"));
+                    d @ '1'..='9' => {
+                        out.push('\\');
+                        out.push(d);
                     }
                     '/' => out.push('/'),
                     'u' => {
@@ -94,17 +104,7 @@ fn translate(src: &str) -> Result<String> {
                 in_class = false;
                 out.push(']');
             }
-            '(' if chars.peek() == Some(&'?') => {
-                let rest: String = chars.clone().take(3).collect();
-                if rest.starts_with("?=")
-                    || rest.starts_with("?!")
-                    || rest.starts_with("?<=")
-                    || rest.starts_with("?<!")
-                {
-                    return Err(Error::new("S0303").detail("look-around is not supported"));
-                }
-                out.push('(');
-            }
+            // Look-around (`(?=`, `(?!`, `(?<=`, `(?<!`) and groups pass as they are.
             // Doubled, these are set operations in the `regex` crate's classes.
             c if in_class && matches!(c, '&' | '~') => {
                 out.push('\\');
@@ -123,8 +123,8 @@ pub fn utf16_index(s: &str, byte: usize) -> usize {
 
 /// The object a regex gives when called as a function: `match`, `start`,
 /// `end`, `groups` and `next()`.
-pub fn match_object(p: &std::sync::Arc<Pattern>, s: &Rc<str>, from: usize) -> Value {
-    let Some((start, end, groups)) = p.find_at(s, from) else { return Value::Undefined };
+pub fn match_object(p: &std::sync::Arc<Pattern>, s: &Rc<str>, from: usize) -> Result<Value> {
+    let Some((start, end, groups)) = p.find_at(s, from)? else { return Ok(Value::Undefined) };
     let mut o = Object::new();
     o.insert("match".into(), Value::string(&s[start..end]));
     o.insert("start".into(), Value::Number(utf16_index(s, start) as f64));
@@ -139,5 +139,5 @@ pub fn match_object(p: &std::sync::Arc<Pattern>, s: &Rc<str>, from: usize) -> Va
         ],
     };
     o.insert("next".into(), Value::Function(Rc::new(next)));
-    Value::object(o)
+    Ok(Value::object(o))
 }

@@ -96,7 +96,7 @@ fn regex_next_imp(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> R
     if from >= s.len() {
         return Ok(Value::Undefined);
     }
-    let next = crate::regex::match_object(p, s, from);
+    let next = crate::regex::match_object(p, s, from)?;
     if let Value::Object(o) = &next
         && o.get("match").and_then(Value::as_str) == Some("")
     {
