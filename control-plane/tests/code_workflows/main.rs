@@ -68,14 +68,19 @@ async fn the_order_saga_runs_on_the_server_through_workers() {
         assert_eq!(d.output.as_deref(), Some(r#""order o1 confirmed""#));
         let d = finished(&sfn, &out).await;
         assert_eq!((d.status, d.error.as_deref()), (ExecutionStatus::Failed, Some("OutOfStock")));
+        // A published version of the type starts executions like the type itself.
+        let v1 = sfn.publish_state_machine_version().state_machine_arn(&machine).send().await.unwrap();
+        let by_version = client.start(&v1.state_machine_version_arn, "v1", &Order::new("o3", true)).await.unwrap();
+        let r = client.result(&by_version, RESULT_WAIT).await.unwrap().expect("closed");
+        assert_eq!(r, Ok(json!("order o3 confirmed")));
         let listed = sfn.list_executions().state_machine_arn(&machine).send().await.unwrap().executions;
-        assert_eq!(listed.len(), 2);
+        assert_eq!(listed.len(), 3);
         let events = sfn.get_execution_history().execution_arn(&ok).send().await.unwrap().events;
         assert_eq!(events.len(), client.history(&ok).await.unwrap().len());
         assert_eq!(events[0].id, 1);
     })
     .await;
-    assert_eq!(calls.get("charge"), 2, "each activity ran once per execution");
+    assert_eq!(calls.get("charge"), 3, "each activity ran once per execution");
 }
 
 #[tokio::test]
