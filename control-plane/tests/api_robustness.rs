@@ -31,7 +31,7 @@ fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
-const FIELDS: [&str; 26] = [
+const FIELDS: [&str; 35] = [
     "stateMachineArn",
     "executionArn",
     "activityArn",
@@ -58,6 +58,17 @@ const FIELDS: [&str; 26] = [
     "publish",
     "revisionId",
     "description",
+    // Stepwise's operations for code workflows (none of these values names a
+    // real task queue, so no poll waits).
+    "taskQueue",
+    "workerName",
+    "signalName",
+    "queryName",
+    "updateName",
+    "queryId",
+    "message",
+    "commands",
+    "timeMs",
 ];
 
 /// Every field with a well-formed value (names no existing resource, so
@@ -120,7 +131,8 @@ fn bad_requests_are_client_errors() {
         json!("\u{0}\u{7f}"),
     ];
     let mut checked = 0;
-    for (op, _) in stepwise_control_plane::api::OPERATIONS {
+    let aws = stepwise_control_plane::api::OPERATIONS.map(|(op, _)| op);
+    for op in aws.iter().chain(stepwise_control_plane::api::STEPWISE_OPERATIONS.iter()) {
         let target = format!("AWSStepFunctions.{op}");
         for body in [json!({}), json!([]), json!("s"), json!(null)] {
             let (st, b) = post(ep, Some(&target), body.to_string().as_bytes());

@@ -18,6 +18,9 @@ pub(super) fn no_machine(arn: &str) -> Error {
 pub(super) fn check_definition(text: &str, kind: &str) -> Result<(), Error> {
     // A code workflow type: a task queue that workers of its code poll.
     if let Some(checked) = crate::engine::code::check_definition(text) {
+        if kind == "EXPRESS" {
+            return Err(Error::api("InvalidDefinition", "A code workflow's type must be STANDARD"));
+        }
         return checked;
     }
     let report = state_language::validate_text(text, state_language::Options { express: kind == "EXPRESS" });

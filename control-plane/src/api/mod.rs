@@ -13,6 +13,9 @@ mod testing;
 mod versions;
 mod workflows;
 
+/// Stepwise's own operations (code workflows), beside AWS's.
+pub use workflows::OPERATIONS as STEPWISE_OPERATIONS;
+
 use serde_json::{Map, Value};
 
 use crate::Error;

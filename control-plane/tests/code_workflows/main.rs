@@ -43,6 +43,26 @@ async fn the_order_saga_runs_on_the_server_through_workers() {
     assert_eq!(client.register_workflow_type("order", "shop").await.unwrap(), machine);
     let described = sfn.describe_state_machine().state_machine_arn(&machine).send().await.unwrap();
     assert!(described.definition.contains("StepwiseWorkflow"));
+    // Malformed code definitions are refused with AWS's error type.
+    for (definition, kind) in [
+        (r#"{"StepwiseWorkflow": {"TaskQueue": "no spaces allowed"}}"#, "STANDARD"),
+        (r#"{"StepwiseWorkflow": {"TaskQueue": "q", "Extra": 1}}"#, "STANDARD"),
+        (r#"{"StepwiseWorkflow": {"TaskQueue": "q"}}"#, "EXPRESS"),
+    ] {
+        let e = sfn
+            .create_state_machine()
+            .name("bad")
+            .definition(definition)
+            .role_arn(common::ROLE)
+            .r#type(kind.into())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            ["InvalidDefinition", "ValidationException"].contains(&common::error_code(&e).as_str()),
+            "{definition}"
+        );
+    }
     with_worker(&server.endpoint, &calls, async {
         let ok = client.start(&machine, "ok", &Order::new("o1", true)).await.unwrap();
         let out = client.start(&machine, "out", &Order::new("o2", false)).await.unwrap();
