@@ -147,8 +147,18 @@ impl Engine {
             task_id: task.task_id,
             output_as_json: as_json,
         });
-        let req = StartRequest { name, input, trace_header: None, parent, ..target };
-        let (rec, _) = self.start(req).await.map_err(sdk_error)?;
+        let req = StartRequest { name: String::new(), input: input.clone(), trace_header: None, parent, ..target };
+        let arn = self.scope.execution(&req.machine_name, &name, req.express);
+        let started = match self.start(StartRequest { name, ..req }).await {
+            // A redelivered task message after the child it started has closed:
+            // the same child (same name, same input), not a clash.
+            Err(Error::Api { kind: "ExecutionAlreadyExists", .. }) => match self.execution(&arn).await {
+                Ok(Some((existing, _))) if existing.input == input => Ok((existing, false)),
+                _ => Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'"))),
+            },
+            other => other,
+        };
+        let (rec, _) = started.map_err(sdk_error)?;
         if sync || suffix == ".waitForTaskToken" {
             return Ok(None);
         }

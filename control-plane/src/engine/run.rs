@@ -142,79 +142,119 @@ impl Engine {
         extra: &[Input],
     ) -> Result<Option<ExecutionRecord>, Error> {
         for _ in 0..COMMIT_ATTEMPTS_MAX {
-            let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(None) };
-            let (pk, _) = keys::execution(arn);
-            let q = Query { pk, sk_prefix: "I#".into(), after: None, limit: INBOX_BATCH_MAX, descending: false };
-            let page = self.store.query(q).await?;
-            let more = page.last.is_some();
-            let mut consumed: Vec<Key> = Vec::new();
-            let mut entries: Vec<(u64, InboxEntry)> = Vec::new();
-            for item in page.items {
-                let entry: InboxEntry = decode(&item.body)?;
-                let task_id = item.sk.get(2..12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-                entries.push((task_id, entry));
-                consumed.push((item.pk, item.sk));
-            }
-            let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
-            if rec.status != "RUNNING" && !redriving {
-                // Late results for a closed execution: drop them.
-                if !consumed.is_empty() {
-                    self.store.transact(consumed.into_iter().map(Write::delete).collect(), Vec::new()).await?;
-                }
-                return Ok(Some(rec));
-            }
-            if timer.is_none() && extra.is_empty() && entries.is_empty() {
-                return Ok(Some(rec)); // a duplicate or stale wake-up
-            }
-            let prev = Previous {
-                condition: Condition::Version(head.version),
-                parts: head.parts,
-                tasks: pending_tokens(&rec),
-                status: rec.status.clone(),
-            };
-            let now = now_ms();
-            let step = if rec.code.is_some() {
-                if redriving {
-                    return Err(Error::api("ExecutionNotRedrivable", "A code workflow's execution cannot be redriven"));
-                }
-                super::code::apply(&mut rec, timer, extra, entries, now)?
-            } else {
-                let mut inputs: Vec<Input> = Vec::new();
-                if let Some(t) = timer {
-                    inputs.push(Input::TimerFired { timer_id: t.id });
-                }
-                inputs.extend(extra.iter().cloned());
-                inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
-                let def = self.definition(&rec.definition_hash).await?;
-                apply(&def, &mut rec.state, inputs, now, self.limits)?.into()
-            };
-            if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
-                rec.status = "RUNNING".into();
-                rec.stop_ms = None;
-                rec.output = None;
-                rec.error = None;
-                rec.cause = None;
-                rec.redrive_count += 1;
-                rec.redrive_ms = Some(now);
-            }
-            let plan = self.plan(prev, &mut rec, step, consumed, now)?;
-            let closed = plan.closed;
-            match self.execute(plan).await {
-                Ok(()) => {
-                    if closed {
-                        tracing::debug!(execution = %arn, status = %rec.status, "closed");
-                        self.notify_closed(arn);
-                    } else if more {
-                        self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
-                    }
-                    return Ok(Some(rec));
-                }
-                Err(Error::ConditionFailed(_)) => continue,
-                Err(e) => return Err(e),
+            match self.step_once(arn, timer, extra, None).await? {
+                Attempt::Done(rec) => return Ok(rec),
+                Attempt::Raced => continue,
             }
         }
         Err(Error::Store(format!("{arn}: lost {COMMIT_ATTEMPTS_MAX} commit races in a row")))
     }
+
+    /// One try at a step: load, apply, commit. `direct` entries are applied
+    /// (after the inbox's) and its writes committed with the step, as if
+    /// they had come through the inbox; a closed execution refuses them.
+    pub(super) async fn step_once(
+        &self,
+        arn: &str,
+        timer: Option<TimerRef>,
+        extra: &[Input],
+        direct: Option<Direct>,
+    ) -> Result<Attempt, Error> {
+        let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(Attempt::Done(None)) };
+        let (pk, _) = keys::execution(arn);
+        let q = Query { pk, sk_prefix: "I#".into(), after: None, limit: INBOX_BATCH_MAX, descending: false };
+        let page = self.store.query(q).await?;
+        let more = page.last.is_some();
+        let mut consumed: Vec<Key> = Vec::new();
+        let mut entries: Vec<(u64, InboxEntry)> = Vec::new();
+        for item in page.items {
+            let entry: InboxEntry = decode(&item.body)?;
+            let task_id = item.sk.get(2..12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            entries.push((task_id, entry));
+            consumed.push((item.pk, item.sk));
+        }
+        let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
+        if rec.status != "RUNNING" && !redriving {
+            if direct.is_some() {
+                return Err(Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'"));
+            }
+            // Late results for a closed execution: drop them.
+            if !consumed.is_empty() {
+                self.store.transact(consumed.into_iter().map(Write::delete).collect(), Vec::new()).await?;
+            }
+            return Ok(Attempt::Done(Some(rec)));
+        }
+        let direct_writes = match direct {
+            Some(d) => {
+                entries.extend(d.entries);
+                d.writes
+            }
+            None => Vec::new(),
+        };
+        if timer.is_none() && extra.is_empty() && entries.is_empty() {
+            return Ok(Attempt::Done(Some(rec))); // a duplicate or stale wake-up
+        }
+        let prev = Previous {
+            condition: Condition::Version(head.version),
+            parts: head.parts,
+            tasks: pending_tokens(&rec),
+            status: rec.status.clone(),
+        };
+        let now = now_ms();
+        let step = if rec.code.is_some() {
+            if redriving {
+                return Err(Error::api("ExecutionNotRedrivable", "A code workflow's execution cannot be redriven"));
+            }
+            super::code::apply(&mut rec, timer, extra, entries, now)?
+        } else {
+            let mut inputs: Vec<Input> = Vec::new();
+            if let Some(t) = timer {
+                inputs.push(Input::TimerFired { timer_id: t.id });
+            }
+            inputs.extend(extra.iter().cloned());
+            inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
+            let def = self.definition(&rec.definition_hash).await?;
+            apply(&def, &mut rec.state, inputs, now, self.limits)?.into()
+        };
+        if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
+            rec.status = "RUNNING".into();
+            rec.stop_ms = None;
+            rec.output = None;
+            rec.error = None;
+            rec.cause = None;
+            rec.redrive_count += 1;
+            rec.redrive_ms = Some(now);
+        }
+        let mut plan = self.plan(prev, &mut rec, step, consumed, now)?;
+        plan.writes.extend(direct_writes);
+        let closed = plan.closed;
+        match self.execute(plan).await {
+            Ok(()) => {
+                if closed {
+                    tracing::debug!(execution = %arn, status = %rec.status, "closed");
+                    self.notify_closed(arn);
+                } else if more {
+                    self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
+                }
+                Ok(Attempt::Done(Some(rec)))
+            }
+            Err(Error::ConditionFailed(_)) => Ok(Attempt::Raced),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What a task's answer brings to a step that takes it directly: its inbox
+/// entries, and the writes (its token's closing) that commit with the step.
+pub(super) struct Direct {
+    pub entries: Vec<(u64, InboxEntry)>,
+    pub writes: Vec<Write>,
+}
+
+pub(super) enum Attempt {
+    Done(Option<ExecutionRecord>),
+    /// Another writer changed the record (or the token) first: load and try again.
+    Raced,
 }
 
 /// An inbox entry as the ASL interpreter's input (code workflows' own entries have none).

@@ -33,7 +33,13 @@ pub(super) struct Hidden {
     by_id: HashMap<i64, (String, i64, u32)>,
     /// Deleted ids whose rows are yet to be removed, by the next group commit.
     deleted: Vec<i64>,
+    /// Ids whose rows are gone, with when: kept hidden a while, because a
+    /// receive may still read a row from a snapshot older than its removal.
+    removed: std::collections::VecDeque<(i64, i64)>,
 }
+
+/// How long a removed message stays hidden: longer than any read.
+const REMOVED_HIDDEN_MS: i64 = 60_000;
 
 /// Hidden entries kept at most; past it, expired ones (visible again) are dropped.
 const HIDDEN_MAX: usize = 100_000;
@@ -119,6 +125,13 @@ impl Sqlite {
     /// Hides up to `max` of `rows` that are not hidden already; gives them.
     fn hide(&self, queue: &str, rows: Vec<(i64, String, i64)>, max: usize, now: i64, vis: i64) -> Vec<Received> {
         let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(&(id, at)) = h.removed.front() {
+            if at > now - REMOVED_HIDDEN_MS && h.removed.len() < HIDDEN_MAX {
+                break;
+            }
+            h.removed.pop_front();
+            h.by_id.remove(&id);
+        }
         if h.by_id.len() >= HIDDEN_MAX {
             h.by_id.retain(|_, (_, at, _)| *at > now);
         }
@@ -153,9 +166,8 @@ impl Sqlite {
     pub(super) fn deletes_done(&self, ids: Vec<i64>, committed: bool) {
         let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
         if committed {
-            for id in ids {
-                h.by_id.remove(&id);
-            }
+            let now = now_ms();
+            h.removed.extend(ids.into_iter().map(|id| (id, now)));
         } else {
             h.deleted.extend(ids);
         }
