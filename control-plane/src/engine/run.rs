@@ -143,7 +143,7 @@ impl Engine {
     ) -> Result<Option<ExecutionRecord>, Error> {
         for _ in 0..COMMIT_ATTEMPTS_MAX {
             match self.step_once(arn, timer, extra, None).await? {
-                Attempt::Done(rec) => return Ok(rec),
+                Attempt::Done(rec) => return Ok(rec.map(|r| *r)),
                 Attempt::Raced => continue,
             }
         }
@@ -182,7 +182,7 @@ impl Engine {
             if !consumed.is_empty() {
                 self.store.transact(consumed.into_iter().map(Write::delete).collect(), Vec::new()).await?;
             }
-            return Ok(Attempt::Done(Some(rec)));
+            return Ok(Attempt::Done(Some(Box::new(rec))));
         }
         let direct_writes = match direct {
             Some(d) => {
@@ -192,7 +192,7 @@ impl Engine {
             None => Vec::new(),
         };
         if timer.is_none() && extra.is_empty() && entries.is_empty() {
-            return Ok(Attempt::Done(Some(rec))); // a duplicate or stale wake-up
+            return Ok(Attempt::Done(Some(Box::new(rec)))); // a duplicate or stale wake-up
         }
         let prev = Previous {
             condition: Condition::Version(head.version),
@@ -236,7 +236,7 @@ impl Engine {
                 } else if more {
                     self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
                 }
-                Ok(Attempt::Done(Some(rec)))
+                Ok(Attempt::Done(Some(Box::new(rec))))
             }
             Err(Error::ConditionFailed(_)) => Ok(Attempt::Raced),
             Err(e) => Err(e),
@@ -252,7 +252,7 @@ pub(super) struct Direct {
 }
 
 pub(super) enum Attempt {
-    Done(Option<ExecutionRecord>),
+    Done(Option<Box<ExecutionRecord>>),
     /// Another writer changed the record (or the token) first: load and try again.
     Raced,
 }
