@@ -46,6 +46,11 @@ pub fn now_ms() -> i64 {
     }
 }
 
+/// How many times faster engine time runs than real time (1 unless scaled).
+pub fn time_scale() -> u64 {
+    scale().map_or(1, |s| s.factor)
+}
+
 /// The real delay for a delay of `virtual_ms` in engine time.
 pub fn real_delay_ms(virtual_ms: u64) -> u64 {
     match scale() {

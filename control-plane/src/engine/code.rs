@@ -78,6 +78,8 @@ pub fn start(
 ) -> Result<(Run, Changes), Error> {
     let prefix = scope.state_machine("");
     let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
+    // Workers run in real time: under test-only scaled time, their 10 s is longer here.
+    run.task_timeout_ms = stepwise_sdk::workflow::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
     let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;
     Ok((run, changes(effects)))
 }

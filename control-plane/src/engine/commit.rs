@@ -12,6 +12,8 @@ use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
 
+/// Items a step keeps free for the writes of a task answer it takes directly.
+const DIRECT_WRITES_ROOM: usize = 4;
 /// Bytes of events per history page item.
 pub const HISTORY_PAGE_BYTES_MAX: usize = 300 * 1024;
 /// The longest a Standard execution may run (AWS: one year), plus a day:
@@ -177,6 +179,18 @@ impl Engine {
                 "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",
                 plan.writes.len()
             )));
+        }
+        // New token records commit with the step while the transaction has room
+        // (keeping a few items for a caller's own writes): a step that loses a
+        // race then leaves no open token of a task that never was.
+        let room = TRANSACT_WRITES_MAX.saturating_sub(plan.writes.len() + DIRECT_WRITES_ROOM);
+        let (tokens, rest): (Vec<Write>, Vec<Write>) =
+            plan.before.drain(..).partition(|w| matches!(w, Write::Put { pk, .. } if pk.starts_with("TOK#")));
+        plan.before = rest;
+        if tokens.len() <= room {
+            plan.writes.extend(tokens);
+        } else {
+            plan.before.extend(tokens);
         }
         Ok(plan)
     }

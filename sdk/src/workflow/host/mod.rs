@@ -67,6 +67,7 @@ impl Run {
             task_failures: 0,
             last_task_failure: None,
             closed: false,
+            task_timeout_ms: WORKFLOW_TASK_TIMEOUT_MS,
         }
     }
 
@@ -245,7 +246,7 @@ impl Run {
     fn task_started(&mut self, task_id: u64, started: i64, now: i64, out: &mut Effects) {
         match self.tasks.get(&task_id).map(|t| t.kind.clone()) {
             Some(TaskKind::Workflow { .. }) => {
-                let at = started + WORKFLOW_TASK_TIMEOUT_MS;
+                let at = started + self.task_timeout_ms;
                 if at <= now {
                     self.workflow_task_timed_out(task_id, now, out);
                 } else {

@@ -47,6 +47,14 @@ pub struct Run {
     pub task_failures: u32,
     pub last_task_failure: Option<(String, String)>,
     pub closed: bool,
+    /// How long a worker may hold a workflow task, in the host's time (a host
+    /// whose clock runs faster than real time gives a longer one).
+    #[serde(default = "default_task_timeout_ms")]
+    pub task_timeout_ms: i64,
+}
+
+fn default_task_timeout_ms() -> i64 {
+    super::WORKFLOW_TASK_TIMEOUT_MS
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

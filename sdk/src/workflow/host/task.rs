@@ -9,7 +9,7 @@ use state_language::interpreter::{Command as HostCommand, Status};
 
 use super::{
     CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_TASK_RESOURCE,
-    WORKFLOW_TASK_RETRY_MS_MAX, WORKFLOW_TASK_TIMEOUT_MS,
+    WORKFLOW_TASK_RETRY_MS_MAX,
 };
 use crate::workflow::history::{Command, Event};
 
@@ -42,7 +42,7 @@ impl Run {
             "firstEventId": self.run_first_event,
             "lastEventId": self.events,
             // When the host must look at a started task: its timeout.
-            "startTimeoutMs": WORKFLOW_TASK_TIMEOUT_MS,
+            "startTimeoutMs": self.task_timeout_ms,
         });
         let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
         out.commands.push(self.run_task(id, token, resource, payload, None));
@@ -125,7 +125,7 @@ impl Run {
             self.push(Event::WorkflowTaskTimedOut {}, now, out);
         }
         self.task_failures = self.task_failures.saturating_add(1);
-        let cause = format!("no worker answered within {WORKFLOW_TASK_TIMEOUT_MS} ms");
+        let cause = format!("no worker answered within {} ms", self.task_timeout_ms);
         self.last_task_failure = Some((TASK_TIMED_OUT.into(), cause));
         self.flush_buffer(now, out);
         self.schedule_workflow_task(now, out);
