@@ -18,8 +18,11 @@ for _ in $(seq 1 1500); do
 done
 [ "$status" = SUCCEEDED ] || { echo "status $status"; exit 1; }
 sfn "$1" get-execution-history --execution-arn "$exec_arn" --query 'events[-1].type' --output text | grep -qx ExecutionSucceeded
-if sfn "$1" describe-execution --execution-arn "${exec_arn}x" 2>/tmp/cli-err.txt; then exit 1; fi
-grep -q ExecutionDoesNotExist /tmp/cli-err.txt
+# A file of its own: the plain and the signed runs of this script go at once.
+err="$(mktemp)"
+trap 'rm -f "$err"' EXIT
+if sfn "$1" describe-execution --execution-arn "${exec_arn}x" 2>"$err"; then exit 1; fi
+grep -q ExecutionDoesNotExist "$err" || { echo "expected ExecutionDoesNotExist:"; cat "$err"; exit 1; }
 # StartSyncExecution: the CLI adds a "sync-" host prefix unless told not to.
 fast=$(sfn "$1" create-state-machine --name cli-express --type EXPRESS --role-arn arn:aws:iam::123456789012:role/cli \
   --definition '{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}' --query stateMachineArn --output text)
