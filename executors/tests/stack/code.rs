@@ -15,6 +15,8 @@ mod workflows;
 use workflows::{Calls, Order, worker};
 
 const RESULT_WAIT: Duration = Duration::from_secs(120);
+/// A year: the stacks that scale time 900 times make a day pass in 96 real seconds.
+const APPROVAL_TIMEOUT_MS: u64 = 365 * 86_400_000;
 
 fn client(stack: &Stack) -> Client {
     let c = Client::new(&stack.api);
@@ -47,7 +49,10 @@ pub async fn code_workflows(stack: &Stack) {
             let done = h.iter().filter(|e| matches!(e, Event::ActivityCompleted { .. } | Event::ActivityFailed { .. }));
             assert_eq!(done.count(), 5, "create, charge, reserve, refund, cancel: each once");
 
-            let a = client.start(&approval, "code-approval", &json!({"limit": 10})).await.expect("start");
+            let a = client
+                .start(&approval, "code-approval", &json!({"limit": 10, "timeout_ms": APPROVAL_TIMEOUT_MS}))
+                .await
+                .expect("start");
             let status = super::eventually("the query", || async {
                 client.query::<String>(&a, "status").await.map_err(|e| e.to_string())
             })
