@@ -4,9 +4,11 @@
 pub mod api;
 pub mod arn;
 pub mod bench;
+pub mod cli;
 pub mod clock;
 pub mod engine;
 pub mod handlers;
+pub mod listener;
 pub mod local;
 pub mod model;
 pub mod server;
@@ -42,7 +44,8 @@ pub enum Error {
     /// Settings that cannot work, found at start-up.
     #[error("bad configuration: {0}")]
     Config(String),
-    #[error("cannot serve: {0}")]
+    /// An I/O failure; its own message says what failed (transparent, so it is not said twice).
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

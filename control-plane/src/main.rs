@@ -9,6 +9,20 @@ use serde_json::{Value, json};
 use state_language::Status;
 use stepwise_control_plane::local;
 
+/// Prints a line to stdout. A closed stdout (`stepwise run … | head`) ends
+/// the program quietly: the reader has all it wanted.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(e.into());
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "stepwise", version, about = "AWS Step Functions that you run yourself")]
 struct Cli {
@@ -60,57 +74,7 @@ enum Command {
         data_dir: PathBuf,
     },
     /// Serve the AWS Step Functions API on an embedded store.
-    Server(Box<ServerArgs>),
-}
-
-#[derive(clap::Args)]
-struct ServerArgs {
-    /// Address to listen on (8083 is Step Functions Local's port).
-    #[arg(long, default_value = "127.0.0.1:8083")]
-    listen: std::net::SocketAddr,
-    /// Where the database lives.
-    #[arg(long, default_value = "./.stepwise")]
-    data_dir: PathBuf,
-    /// Log filter (tracing's EnvFilter syntax); RUST_LOG wins when set.
-    #[arg(long, default_value = "info")]
-    log_level: String,
-    /// Log as JSON lines instead of text.
-    #[arg(long)]
-    log_json: bool,
-    /// The region ARNs name.
-    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
-    region: String,
-    /// The account ARNs name.
-    #[arg(long, default_value = "123456789012")]
-    account_id: String,
-    /// Endpoint for the SQS and DynamoDB task integrations (e.g. LocalStack);
-    /// otherwise the AWS SDK's settings apply (AWS_ENDPOINT_URL, region, credentials).
-    #[arg(long)]
-    aws_endpoint: Option<String>,
-    /// Endpoint for Lambda task integrations (defaults to --aws-endpoint).
-    #[arg(long)]
-    lambda_endpoint: Option<String>,
-    /// Keep executions in a DynamoDB table (with SQS queues) instead of the
-    /// embedded store; the table has string keys `pk` and `sk`.
-    #[arg(long)]
-    dynamodb_table: Option<String>,
-    /// Prefix of the SQS queue names the AWS backend uses.
-    #[arg(long, default_value = "stepwise-")]
-    queue_prefix: String,
-    /// With --dynamodb-table: the S3 bucket that holds payloads of 64 KiB and
-    /// more (the claim check); without it they are split over DynamoDB items.
-    #[arg(long, requires = "dynamodb_table")]
-    payload_bucket: Option<String>,
-    /// With --dynamodb-table: days a closed execution is kept before the
-    /// table's TTL (attribute `expires_at`) deletes it.
-    #[arg(long, default_value_t = stepwise_control_plane::engine::RETENTION_DAYS_DEFAULT,
-          value_parser = clap::value_parser!(i64).range(1..=36_500))]
-    retention_days: i64,
-    /// How requests are authenticated: `none`, or `sigv4`, where every request
-    /// must be signed (AWS Signature Version 4, service `states`, this region)
-    /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
-    #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
-    auth: String,
+    Server(Box<stepwise_control_plane::cli::ServerArgs>),
 }
 
 fn main() -> ExitCode {
@@ -132,36 +96,13 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let opts = stepwise_control_plane::bench::Options { executions, concurrency, data_dir, server_binary };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let report = rt.block_on(stepwise_control_plane::bench::run(opts))?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            outln!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Server(args) => {
-            let ServerArgs {
-                listen,
-                data_dir,
-                log_level,
-                log_json,
-                region,
-                account_id,
-                aws_endpoint,
-                lambda_endpoint,
-                dynamodb_table,
-                queue_prefix,
-                payload_bucket,
-                retention_days,
-                auth,
-            } = *args;
-            use stepwise_control_plane::server::Backend;
-            let backend = match dynamodb_table {
-                Some(table) => Backend::Aws { table, queue_prefix, payload_bucket, retention_days },
-                None => Backend::Embedded { data_dir },
-            };
+            let (log_level, log_json) = (args.log_level.clone(), args.log_json);
             let credentials = std::env::var("STEPWISE_CREDENTIALS").ok();
-            let auth = stepwise_control_plane::api::auth::Auth::parse(&auth, credentials.as_deref(), &region)?;
-            let scope = stepwise_control_plane::arn::Scope { region, account: account_id };
-            let engine =
-                stepwise_control_plane::server::EngineConfig { backend, scope, aws_endpoint, lambda_endpoint, auth };
-            let opts = stepwise_control_plane::server::Options { listen, engine };
+            let opts = args.into_options(credentials.as_deref())?;
             server(opts, &log_level, log_json)
         }
     }
@@ -180,14 +121,14 @@ fn validate(files: &[PathBuf], as_json: bool, express: bool) -> anyhow::Result<E
                 "diagnostics": report.diagnostics,
                 "truncated": false,
             });
-            println!("{out}");
+            outln!("{out}");
         } else if report.diagnostics.is_empty() {
-            println!("{}: OK", file.display());
+            outln!("{}: OK", file.display());
         } else {
             let verdict = if report.is_ok() { "OK" } else { "FAIL" };
-            println!("{}: {verdict}", file.display());
+            outln!("{}: {verdict}", file.display());
             for line in local::render_diagnostics(&report).lines() {
-                println!("  {line}");
+                outln!("  {line}");
             }
         }
     }
@@ -224,22 +165,22 @@ fn run(
         if history {
             out["history"] = serde_json::to_value(&outcome.history)?;
         }
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         if history {
             for e in &outcome.history {
-                println!("{:>4} {:?} {}", e.id, e.event_type, serde_json::to_string(&e.details)?);
+                outln!("{:>4} {:?} {}", e.id, e.event_type, serde_json::to_string(&e.details)?);
             }
         }
-        println!("Status: {}", status.as_str().unwrap_or_default());
+        outln!("Status: {}", status.as_str().unwrap_or_default());
         if let Some(o) = &outcome.output {
-            println!("Output: {}", serde_json::to_string_pretty(o)?);
+            outln!("Output: {}", serde_json::to_string_pretty(o)?);
         }
         if let Some(e) = &outcome.error {
-            println!("Error: {e}");
+            outln!("Error: {e}");
         }
         if let Some(c) = &outcome.cause {
-            println!("Cause: {c}");
+            outln!("Cause: {c}");
         }
     }
     Ok(if outcome.status == Status::Succeeded { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -249,7 +190,9 @@ fn server(opts: stepwise_control_plane::server::Options, log_level: &str, log_js
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(log_level))
         .context("--log-level is not a valid filter")?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a terminal: a log written to a file carries no escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if log_json {
         builder.json().init();
     } else {

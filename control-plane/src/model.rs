@@ -23,6 +23,10 @@ pub mod keys {
     pub fn alias(machine_arn: &str, name: &str) -> Key {
         (format!("SM#{machine_arn}"), format!("A#{name}"))
     }
+    /// The deployment's pagination MAC key (`api/pagination.rs`).
+    pub fn paging_key() -> Key {
+        ("CONFIG#paging-key".into(), "META".into())
+    }
     pub fn definition(hash: &str) -> Key {
         (format!("DEF#{hash}"), "META".into())
     }

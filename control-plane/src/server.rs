@@ -25,6 +25,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub struct Options {
     pub listen: SocketAddr,
     pub engine: EngineConfig,
+    /// Timeouts and the connection limit of the HTTP listener.
+    pub http: crate::listener::Limits,
 }
 
 /// What an engine needs, wherever it runs (this server or a Lambda).
@@ -38,6 +40,9 @@ pub struct EngineConfig {
     pub lambda_endpoint: Option<String>,
     /// How API requests are authenticated.
     pub auth: crate::api::auth::Auth,
+    /// Evaluations at once (default: one per core) and how many may wait.
+    pub eval_threads: Option<usize>,
+    pub eval_queue_max: usize,
 }
 
 /// Where executions live.
@@ -53,9 +58,11 @@ pub enum Backend {
 
 /// Opens the backend and builds the engine on it.
 pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
+    let mut lock = None;
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &opts.backend {
         Backend::Embedded { data_dir } => {
             std::fs::create_dir_all(data_dir)?;
+            lock = Some(lock_data_dir(data_dir)?);
             let s = Sqlite::open(&data_dir.join("stepwise.db"))?;
             // One process owns the file: messages hidden by a previous (crashed)
             // process are visible again at once, so timers keep their deadlines.
@@ -74,10 +81,50 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
     let mut engine = Engine::new(store, queue, opts.scope.clone());
     engine.aws = Some(aws);
     engine.auth = opts.auth.clone();
+    engine.data_dir_lock = lock;
+    if let Some(threads) = opts.eval_threads {
+        engine.compute = crate::engine::compute::Compute::new(threads, opts.eval_queue_max);
+    } else {
+        engine.compute = crate::engine::compute::Compute::for_this_machine_with_queue(opts.eval_queue_max);
+    }
     if let Backend::Aws { retention_days, .. } = &opts.backend {
         engine.retention_days = *retention_days;
     }
     Ok(Arc::new(engine))
+}
+
+/// The file whose OS lock says which process serves a data dir.
+const LOCK_FILE: &str = "stepwise.lock";
+
+/// Takes the data dir for this process, or says which process holds it.
+/// Why a lock: received queue messages are hidden only in the memory of the
+/// process that received them, so two servers on one store would hand out
+/// the same task. The OS releases the lock when the process ends, crash included.
+fn lock_data_dir(data_dir: &std::path::Path) -> Result<std::fs::File, Error> {
+    use std::io::{Read, Seek, Write};
+    let path = data_dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {
+            file.set_len(0)?;
+            file.rewind()?;
+            writeln!(file, "{}", std::process::id())?;
+            file.flush()?;
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() { "another process".to_string() } else { format!("process {holder}") };
+            Err(Error::Config(format!(
+                "the data dir {} is in use by {who} (lock {}); stop that server or choose another --data-dir",
+                data_dir.display(),
+                path.display()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
 }
 
 /// Starts the background loops; they end when `stop` turns true.
@@ -97,22 +144,21 @@ pub async fn serve(opts: Options) -> Result<(), Error> {
     let engine = open(&opts.engine).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
-    let listener = tokio::net::TcpListener::bind(opts.listen).await?;
+    let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => "; another process listens there: stop it, or choose another address with --listen (for example --listen 127.0.0.1:8084)",
+            std::io::ErrorKind::PermissionDenied => "; ports below 1024 need privileges: choose another with --listen",
+            _ => "",
+        };
+        Error::Config(format!("cannot listen on {}: {e}{hint}", opts.listen))
+    })?;
     tracing::info!(listen = %listener.local_addr()?, backend = ?opts.engine.backend, "stepwise server ready");
-    let (sig_tx, mut sig_rx) = watch::channel(false);
-    let server = axum::serve(listener, crate::api::http::router(engine.clone())).with_graceful_shutdown(async move {
+    let router = crate::api::http::router(engine.clone(), opts.http.body_timeout);
+    let shutdown = async {
         shutdown_signal().await;
         tracing::info!("shutting down");
-        let _ = sig_tx.send(true);
-    });
-    let grace = async move {
-        let _ = sig_rx.wait_for(|s| *s).await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
-    tokio::select! {
-        r = server => r?,
-        _ = grace => tracing::warn!("requests still in flight after the grace period; closing anyway"),
-    }
+    crate::listener::serve(listener, router, opts.http, shutdown, SHUTDOWN_GRACE).await;
     let _ = stop_tx.send(true);
     for h in handles {
         let _ = tokio::time::timeout(Duration::from_secs(5), h).await;

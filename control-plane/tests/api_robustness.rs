@@ -3,33 +3,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
 use common::{Server, temp_dir};
 use serde_json::{Value, json};
 
-/// One raw HTTP/1.1 request; gives the status and the body.
-fn post(endpoint: &str, target: Option<&str>, body: &[u8]) -> (u16, Value) {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect");
-    let mut head = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    if let Some(t) = target {
-        head.push_str(&format!("X-Amz-Target: {t}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).expect("write head");
-    let _ = s.write_all(body); // the server may answer (413) before reading it all
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("read response");
-    let text = String::from_utf8_lossy(&out);
-    let status: u16 = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status line");
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
+use common::raw_post as post;
 
 const FIELDS: [&str; 35] = [
     "stateMachineArn",

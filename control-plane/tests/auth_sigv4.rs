@@ -135,6 +135,65 @@ fn unsigned_requests_are_refused() {
     assert!(resp.contains("MissingAuthenticationTokenException"), "{resp}");
 }
 
+/// A raw request signed over only `host` and `x-amz-date`, with other
+/// headers added after signing; gives the status and the body.
+fn signed_over_host_and_date(endpoint: &str, target: &str, add_content_type: bool, body: &str) -> (u16, String) {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let addr = endpoint.trim_start_matches("http://");
+    let identity = aws_credential_types::Credentials::new(KEY_1.0, KEY_1.1, None, None, "test").into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name("states")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .expect("signing params")
+        .into();
+    let uri = format!("http://{addr}/");
+    let signable = SignableRequest::new("POST", &uri, [("host", addr)].into_iter(), SignableBody::Bytes(body.as_bytes()))
+        .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let mut head = format!("POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: {target}\r\n");
+    for (name, value) in instructions.headers() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if add_content_type {
+        head.push_str("Content-Type: application/x-amz-json-1.0\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()));
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+    tcp.write_all(head.as_bytes()).expect("send");
+    let mut resp = String::new();
+    tcp.read_to_string(&mut resp).expect("read");
+    let status = resp.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    (status, resp)
+}
+
+/// A signature must cover the header that chooses the operation: a signed
+/// Describe replayed as a Delete is refused, and the machine stays.
+#[tokio::test]
+async fn signatures_must_cover_the_target_and_content_type() {
+    let s = server("sigv4-signed-headers");
+    let c = client(&s.endpoint, KEY_1);
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let arn = common::create_machine(&c, "keep-me", def).await;
+    let body = serde_json::json!({"stateMachineArn": arn}).to_string();
+    let endpoint = s.endpoint.clone();
+    let replayed = tokio::task::spawn_blocking(move || {
+        let delete = signed_over_host_and_date(&endpoint, "AWSStepFunctions.DeleteStateMachine", true, &body);
+        let describe = signed_over_host_and_date(&endpoint, "AWSStepFunctions.DescribeStateMachine", false, &body);
+        (delete, describe)
+    })
+    .await
+    .expect("the raw requests");
+    for (status, resp) in [replayed.0, replayed.1] {
+        assert_eq!(status, 400, "{resp}");
+        assert!(resp.contains("IncompleteSignatureException"), "{resp}");
+    }
+    assert!(c.describe_state_machine().state_machine_arn(&arn).send().await.is_ok(), "the machine was deleted");
+}
+
 /// Bad configuration stops the server at once with a clear message.
 #[test]
 fn bad_credentials_are_refused_at_start() {

@@ -18,6 +18,8 @@ async fn engine(name: &str) -> Arc<Engine> {
         aws_endpoint: None,
         lambda_endpoint: None,
         auth: Default::default(),
+        eval_threads: None,
+        eval_queue_max: stepwise_control_plane::engine::compute::COMPUTE_QUEUE_MAX_DEFAULT,
     };
     open(&opts).await.expect("an engine on a fresh store")
 }

@@ -42,6 +42,9 @@ pub const JSONATA_DEPTH_MAX: usize = 10_000;
 /// Evaluation steps of one JSONata expression: an expression that never ends
 /// fails with `States.QueryEvaluationError` instead of holding a scheduler.
 pub const JSONATA_EVALUATIONS_MAX: u64 = 10_000_000;
-/// Items one JSONata expression may build in all (array members, object keys,
-/// 16-byte units of strings): about 128 MB of values at the most.
-pub const JSONATA_CELLS_MAX: u64 = 8_000_000;
+/// What one JSONata evaluation may build in all, in 16-byte cells charged for
+/// every value, object entry and function frame it makes (64 MiB charged;
+/// see `jsonata::eval::FRAME_CELLS` and the others). Charges are never given
+/// back, so this bounds the peak too: measured at most about 200 MiB of
+/// resident memory for one evaluation (README, "Limits").
+pub const JSONATA_CELLS_MAX: u64 = 4_000_000;

@@ -81,7 +81,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let q = Query {
         pk: "ACT".into(),
         sk_prefix: String::new(),
-        after: decode_token(r)?,
+        after: decode_token(engine, r, "ListActivities").await?,
         limit: r.max_results(100)?,
         descending: false,
     };
@@ -93,7 +93,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     }
     let mut out = json!({"activities": items});
     if let Some(l) = page.last {
-        out["nextToken"] = json!(encode_token(&l));
+        out["nextToken"] = json!(encode_token(engine, r, "ListActivities", &l).await?);
     }
     Ok(out)
 }

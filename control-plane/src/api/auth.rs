@@ -82,6 +82,7 @@ impl Auth {
     /// Checks one request; on refusal, gives AWS's error type and message.
     pub async fn check(&self, request: http::Request<Vec<u8>>) -> Result<(), (&'static str, String)> {
         let Auth::SigV4(keys) = self else { return Ok(()) };
+        check_signed_headers(&request)?;
         let keys = keys.clone();
         // Bound first: passed straight to the function, whose bound says FnOnce,
         // the closure would be inferred FnOnce, and a tower Service needs FnMut.
@@ -125,6 +126,35 @@ impl Auth {
             Auth::SigV4(k) => &k.region,
         }
     }
+}
+
+/// Headers every signature must cover: the ones that say what the request
+/// does. Without `x-amz-target` in the signature, a captured request could be
+/// replayed as another operation (a Describe sent again as a Delete).
+pub const HEADERS_SIGNED_ALWAYS: [&str; 3] = ["host", "x-amz-date", "x-amz-target"];
+
+/// Refuses a signature that leaves out a header the request's meaning rests
+/// on: those above, and `content-type` when the request has one.
+fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (&'static str, String)> {
+    let headers = request.headers();
+    let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Ok(()); // the verifier refuses a missing signature with AWS's own words
+    };
+    let signed: Vec<String> = auth
+        .split(',')
+        .filter_map(|part| part.trim().split_once("SignedHeaders=").map(|(_, list)| list.trim().to_string()))
+        .flat_map(|list| list.split(';').map(str::to_ascii_lowercase).collect::<Vec<_>>())
+        .collect();
+    let content_type = headers.contains_key(http::header::CONTENT_TYPE).then_some("content-type");
+    let missing: Vec<&str> =
+        HEADERS_SIGNED_ALWAYS.iter().copied().chain(content_type).filter(|h| !signed.iter().any(|s| s == h)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err((
+        "IncompleteSignatureException",
+        format!("The request signature does not cover the header(s) {}: sign them too", missing.join(", ")),
+    ))
 }
 
 /// The JSON protocol's names for SigV4 failures, as Step Functions answers them.

@@ -193,7 +193,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     };
     let limit = r.max_results(100)?;
     let (pk, _) = keys::execution_index(&machine_arn, 0, "");
-    let mut after = decode_token(r)?;
+    let mut after = decode_token(engine, r, "ListExecutions").await?;
     let mut items = Vec::new();
     let mut next = None;
     'pages: for _ in 0..LIST_PAGES_MAX {
@@ -227,7 +227,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     }
     let mut out = json!({"executions": items});
     if let Some(n) = next {
-        out["nextToken"] = json!(encode_token(&n));
+        out["nextToken"] = json!(encode_token(engine, r, "ListExecutions", &n).await?);
     }
     Ok(out)
 }

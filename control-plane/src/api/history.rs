@@ -13,7 +13,7 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let limit = r.max_results(100)?;
     let reverse = r.bool("reverseOrder")?.unwrap_or(false);
     let include_data = r.bool("includeExecutionData")?.unwrap_or(true);
-    let start = match super::decode_token(r)? {
+    let start = match super::decode_token(engine, r, "GetExecutionHistory").await? {
         Some(t) => t.parse::<usize>().map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))?,
         None => 0,
     };
@@ -26,7 +26,8 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         events.into_iter().skip(start).take(limit).map(|e| render(engine, e, include_data)).collect();
     let mut out = json!({"events": shown});
     if start + limit < total {
-        out["nextToken"] = json!(super::encode_token(&(start + limit).to_string()));
+        out["nextToken"] =
+            json!(super::encode_token(engine, r, "GetExecutionHistory", &(start + limit).to_string()).await?);
     }
     Ok(out)
 }

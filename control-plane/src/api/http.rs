@@ -19,8 +19,25 @@ pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
-pub fn router(engine: Arc<Engine>) -> Router {
-    Router::new().fallback(handle).with_state(engine)
+/// Body bytes buffered at once across all requests: with `REQUEST_BYTES_MAX`
+/// each, 16 whole bodies. A request that finds no room is refused with
+/// `ThrottlingException` before its body is read.
+pub const BODY_BYTES_IN_FLIGHT_MAX: usize = 64 * 1024 * 1024;
+/// The budget's unit: semaphore permits are KiB.
+const BODY_BUDGET_UNIT_BYTES: usize = 1024;
+
+/// What the router's handler shares: the engine, the body budget and timeout.
+#[derive(Clone)]
+struct App {
+    engine: Arc<Engine>,
+    body_budget: Arc<tokio::sync::Semaphore>,
+    body_timeout: std::time::Duration,
+}
+
+pub fn router(engine: Arc<Engine>, body_timeout: std::time::Duration) -> Router {
+    let permits = BODY_BYTES_IN_FLIGHT_MAX / BODY_BUDGET_UNIT_BYTES;
+    let app = App { engine, body_budget: Arc::new(tokio::sync::Semaphore::new(permits)), body_timeout };
+    Router::new().fallback(handle).with_state(app)
 }
 
 /// A transport-neutral response: status, `__type` (for errors) and body.
@@ -92,13 +109,35 @@ pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8
     serve_request(engine, target.as_deref(), &body).await
 }
 
-async fn handle(State(engine): State<Arc<Engine>>, request: axum::extract::Request) -> Response {
+async fn handle(State(app): State<App>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, REQUEST_BYTES_MAX).await {
-        Ok(b) => b,
-        Err(_) => return respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large")),
+    let too_large = || respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large"));
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > REQUEST_BYTES_MAX) {
+        return closing(too_large());
+    }
+    let units = declared.unwrap_or(REQUEST_BYTES_MAX).div_ceil(BODY_BUDGET_UNIT_BYTES).max(1) as u32;
+    let Ok(_budget) = app.body_budget.clone().try_acquire_many_owned(units) else {
+        let r = error_reply(400, "ThrottlingException", "Rate exceeded: too many request bodies are being received");
+        return closing(respond(r));
     };
-    respond(serve_http(engine, axum::http::Request::from_parts(parts, bytes.to_vec())).await)
+    let bytes: Bytes = match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, REQUEST_BYTES_MAX)).await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return closing(too_large()),
+        Err(_) => {
+            let r = error_reply(408, "RequestTimeoutException", "The request body was not received in time");
+            return closing(respond(r));
+        }
+    };
+    respond(serve_http(app.engine, axum::http::Request::from_parts(parts, bytes.to_vec())).await)
+}
+
+/// A refusal whose body may still be arriving: the connection closes after it.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 fn respond(r: Reply) -> Response {

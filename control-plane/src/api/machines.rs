@@ -253,7 +253,13 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
 
 pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let limit = r.max_results(100)?;
-    let q = Query { pk: "SM".into(), sk_prefix: String::new(), after: decode_token(r)?, limit, descending: false };
+    let q = Query {
+        pk: "SM".into(),
+        sk_prefix: String::new(),
+        after: decode_token(engine, r, "ListStateMachines").await?,
+        limit,
+        descending: false,
+    };
     let page = engine.store.query(q).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for i in &page.items {
@@ -267,7 +273,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     }
     let mut out = json!({"stateMachines": items});
     if let Some(last) = page.last {
-        out["nextToken"] = json!(encode_token(&last));
+        out["nextToken"] = json!(encode_token(engine, r, "ListStateMachines", &last).await?);
     }
     Ok(out)
 }

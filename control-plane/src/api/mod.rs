@@ -8,6 +8,8 @@ pub(crate) mod executions;
 mod history;
 pub mod http;
 mod machines;
+mod pagination;
+mod scope;
 mod tags;
 mod testing;
 mod versions;
@@ -67,6 +69,7 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
         Value::Object(m) => m,
         _ => return Err(Error::api("SerializationException", "The request body must be a JSON object")),
     });
+    scope::check(&engine.scope, operation, r.0)?;
     match operation {
         "CreateStateMachine" => machines::create(engine, r).await,
         "DescribeStateMachine" => machines::describe(engine, r).await,
@@ -175,17 +178,4 @@ pub fn ts(ms: i64) -> Value {
     serde_json::json!(ms as f64 / 1000.0)
 }
 
-/// Opaque pagination tokens: the sort key to resume after, base64-encoded.
-pub fn encode_token(sk: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sk)
-}
-
-pub(crate) fn decode_token(r: Req<'_>) -> Result<Option<String>, Error> {
-    use base64::Engine as _;
-    let Some(t) = r.bounded("nextToken", 1024)? else { return Ok(None) };
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(t)
-        .map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))?;
-    String::from_utf8(bytes).map(Some).map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))
-}
+pub(crate) use pagination::{decode_token, encode_token};

@@ -143,8 +143,8 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             )
         };
         let resource = resource.filter(|r| !r.ends_with(".waitForTaskToken")).ok_or_else(unsupported)?;
-        let dry =
-            test_state(&parsed, TestRequest { mock: Some(Mock::Result(json!({}))), ..req.clone() }).map_err(fail)?;
+        let dry_req = TestRequest { mock: Some(Mock::Result(json!({}))), ..req.clone() };
+        let dry = run_test(engine, parsed.clone(), dry_req).await?.map_err(fail)?;
         let stages = (dry.inspection.get("afterParameters"), dry.inspection.get("afterArguments"));
         let Some(params) = stages.0.or(stages.1).cloned() else {
             return Ok(reply(&dry, level)); // the input stages failed already
@@ -154,8 +154,17 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             Err((error, cause)) => Mock::Error { error, cause },
         });
     }
-    let out = test_state(&parsed, req).map_err(fail)?;
+    let out = run_test(engine, parsed, req).await?.map_err(fail)?;
     Ok(reply(&out, level))
+}
+
+/// TestState's evaluation, on the engine's bounded pool (it may be as heavy as any step).
+async fn run_test(
+    engine: &Engine,
+    def: state_language::definition::Definition,
+    req: TestRequest,
+) -> Result<Result<state_language::interpreter::test_state::TestOutcome, TestError>, Error> {
+    engine.compute.run(move || test_state(&def, req)).await
 }
 
 /// The TestState response: stages as JSON text except the numeric ones.

@@ -55,7 +55,13 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     Arn::state_machine(arn)?;
     engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
     let (pk, _) = keys::machine(arn);
-    let q = Query { pk, sk_prefix: "V#".into(), after: decode_token(r)?, limit: r.max_results(100)?, descending: true };
+    let q = Query {
+        pk,
+        sk_prefix: "V#".into(),
+        after: decode_token(engine, r, "ListStateMachineVersions").await?,
+        limit: r.max_results(100)?,
+        descending: true,
+    };
     let page = engine.store.query(q).await?;
     let mut out = Vec::new();
     for i in page.items.into_iter().filter(|i| !i.sk.contains('~')) {
@@ -65,7 +71,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     }
     let mut resp = json!({"stateMachineVersions": out});
     if let Some(last) = page.last {
-        resp["nextToken"] = json!(encode_token(&last));
+        resp["nextToken"] = json!(encode_token(engine, r, "ListStateMachineVersions", &last).await?);
     }
     Ok(resp)
 }

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod code;
 pub mod code_tasks;
 mod commit;
+pub mod compute;
 mod dynamodb_json;
 mod history;
 mod integrations;
@@ -60,6 +61,12 @@ pub struct Engine {
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
     /// Workers that said they are shutting down: their polls in this process end at once.
     pub(crate) shutdowns: code_tasks::Shutdowns,
+    /// Where interpreter steps and TestState run: off the request threads, bounded.
+    pub compute: compute::Compute,
+    /// The embedded store's data dir lock, held while the engine lives.
+    pub data_dir_lock: Option<std::fs::File>,
+    /// The key pagination tokens are MACed with, once read from the store.
+    paging_key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 impl Engine {
@@ -75,7 +82,47 @@ impl Engine {
             definitions: Mutex::default(),
             closed: Mutex::default(),
             shutdowns: code_tasks::Shutdowns::default(),
+            compute: compute::Compute::for_this_machine(),
+            data_dir_lock: None,
+            paging_key: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The deployment's pagination MAC key: made at random on first use and
+    /// kept in the store, so that every process of the deployment shares it.
+    pub async fn paging_key(&self) -> Result<[u8; 32], Error> {
+        let key = self
+            .paging_key
+            .get_or_try_init(|| async {
+                let (pk, sk) = keys::paging_key();
+                if let Some(item) = self.store.get(&pk, &sk).await? {
+                    return key_of(&item.body);
+                }
+                let mut fresh = [0u8; 32];
+                for chunk in fresh.chunks_mut(8) {
+                    chunk.copy_from_slice(&random_u64().to_le_bytes());
+                }
+                let put = crate::store::Write::put(
+                    (pk.clone(), sk.clone()),
+                    fresh.to_vec(),
+                    crate::store::Condition::NotExists,
+                );
+                match self.store.transact(vec![put], Vec::new()).await {
+                    Ok(()) => Ok(fresh),
+                    // Another process made it first: use theirs.
+                    Err(Error::ConditionFailed(_)) => {
+                        let item = self
+                            .store
+                            .get(&pk, &sk)
+                            .await?
+                            .ok_or_else(|| Error::Corrupt("the paging key vanished".into()))?;
+                        key_of(&item.body)
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        Ok(*key)
     }
 
     /// The parsed definition with this hash, from memory or the store.
@@ -142,6 +189,10 @@ impl Engine {
             }
         }
     }
+}
+
+fn key_of(bytes: &[u8]) -> Result<[u8; 32], Error> {
+    bytes.try_into().map_err(|_| Error::Corrupt("the paging key is not 32 bytes".into()))
 }
 
 pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {

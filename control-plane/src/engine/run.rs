@@ -65,13 +65,24 @@ impl Engine {
         };
         let now = now_ms();
         let mut state = Execution::new();
+        // Kept for a start whose first step cannot be committed (see `fail_start`).
+        let fallback = def.clone().map(|d| (d, context.clone()));
         let (step, code) = match (code_def, def) {
             (Some(d), _) => {
                 let (run, step) = super::code::start(&d, &self.scope, input, &context, now)?;
                 (step, Some(run))
             }
             (None, Some(def)) => {
-                (step_with(&def, &mut state, Input::Start { input, context }, now, self.limits)?.into(), None)
+                let limits = self.limits;
+                let (s, step) = self
+                    .compute
+                    .run(move || {
+                        let step = step_with(&def, &mut state, Input::Start { input, context }, now, limits);
+                        (state, step)
+                    })
+                    .await?;
+                state = s;
+                (step?.into(), None)
             }
             (None, None) => return Err(Error::Corrupt(format!("definition {hash} is not parsed"))),
         };
@@ -104,8 +115,14 @@ impl Engine {
             return Ok((existing, false));
         }
         let prev =
-            Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: String::new() };
-        let plan = self.plan(prev, &mut rec, step, Vec::new(), now)?;
+            || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: String::new() };
+        let plan = match (self.plan(prev(), &mut rec, step, Vec::new(), now), fallback) {
+            (Err(Error::Limit(why)), Some((def, context))) => {
+                let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
+                self.plan(prev(), &mut rec, step, Vec::new(), now)?
+            }
+            (plan, _) => plan?,
+        };
         let closed = plan.closed;
         match self.execute(plan).await {
             Ok(()) => {
@@ -214,7 +231,16 @@ impl Engine {
             inputs.extend(extra.iter().cloned());
             inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
             let def = self.definition(&rec.definition_hash).await?;
-            apply(&def, &mut rec.state, inputs, now, self.limits)?.into()
+            let (limits, mut state) = (self.limits, std::mem::replace(&mut rec.state, Execution::new()));
+            let (state, step) = self
+                .compute
+                .run(move || {
+                    let step = apply(&def, &mut state, inputs, now, limits);
+                    (state, step)
+                })
+                .await?;
+            rec.state = state;
+            step?.into()
         };
         if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
             rec.status = "RUNNING".into();
@@ -225,7 +251,10 @@ impl Engine {
             rec.redrive_count += 1;
             rec.redrive_ms = Some(now);
         }
-        let mut plan = self.plan(prev, &mut rec, step, consumed, now)?;
+        let mut plan = match self.plan(prev, &mut rec, step, consumed.clone(), now) {
+            Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why).await,
+            plan => plan?,
+        };
         plan.writes.extend(direct_writes);
         let closed = plan.closed;
         match self.execute(plan).await {
@@ -242,6 +271,79 @@ impl Engine {
             Err(e) => Err(e),
         }
     }
+}
+
+impl Engine {
+    /// A step that cannot be committed (it outgrew one transaction) would be
+    /// retried forever: instead the execution fails from where it stood
+    /// before the step, with `States.Runtime` naming the limit, as AWS fails
+    /// an execution that outgrows its quotas.
+    async fn fail_oversized(
+        &self,
+        arn: &str,
+        consumed: Vec<Key>,
+        direct_writes: Vec<Write>,
+        why: &str,
+    ) -> Result<Attempt, Error> {
+        let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(Attempt::Done(None)) };
+        if rec.status != "RUNNING" {
+            return Ok(Attempt::Raced); // closed meanwhile: the next attempt sees it
+        }
+        tracing::warn!(execution = %arn, limit = why, "a step outgrew one commit; the execution fails");
+        let prev = Previous {
+            condition: Condition::Version(head.version),
+            parts: head.parts,
+            tasks: pending_tokens(&rec),
+            status: rec.status.clone(),
+        };
+        let (error, cause) = oversized_failure(why);
+        let now = now_ms();
+        let step = if rec.code.is_some() {
+            let stop = Input::Stop { error: Some(error), cause: Some(cause) };
+            super::code::apply(&mut rec, None, &[stop], Vec::new(), now)?
+        } else {
+            let def = self.definition(&rec.definition_hash).await?;
+            apply(&def, &mut rec.state, vec![Input::Fail { error, cause }], now, self.limits)?.into()
+        };
+        let mut plan = self.plan(prev, &mut rec, step, consumed, now)?;
+        plan.writes.extend(direct_writes);
+        match self.execute(plan).await {
+            Ok(()) => {
+                self.notify_closed(arn);
+                Ok(Attempt::Done(Some(Box::new(rec))))
+            }
+            Err(Error::ConditionFailed(_)) => Ok(Attempt::Raced),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The error and cause of an execution whose step outgrew one commit.
+fn oversized_failure(why: &str) -> (String, String) {
+    let cause = format!("The execution outgrew what one step may commit at once: {why}.");
+    ("States.Runtime".to_string(), cause)
+}
+
+/// The start of an execution whose first step outgrew one commit: it is
+/// recorded as started, then failed, so StartExecution still succeeds.
+fn fail_start(
+    rec: &mut ExecutionRecord,
+    def: &state_language::definition::Definition,
+    context: StartContext,
+    limits: state_language::interpreter::Limits,
+    why: &str,
+    now: i64,
+) -> Result<super::commit::Changes, Error> {
+    let input: Value = serde_json::from_str(&rec.input).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let (error, cause) = oversized_failure(why);
+    rec.state = Execution::new();
+    rec.status = "RUNNING".into();
+    rec.stop_ms = None;
+    rec.output = None;
+    rec.timers.clear();
+    let step =
+        state_language::interpreter::start_failed(def, &mut rec.state, input, context, now, limits, error, cause)?;
+    Ok(step.into())
 }
 
 /// What a task's answer brings to a step that takes it directly: its inbox

@@ -3,6 +3,10 @@
 
 pub mod corpus;
 pub mod host_prefix;
+pub mod raw;
+
+#[allow(unused_imports)]
+pub use raw::raw_post;
 
 pub use host_prefix::NoHostPrefix;
 

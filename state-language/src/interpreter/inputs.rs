@@ -53,6 +53,10 @@ impl Runtime<'_> {
                 Ok(())
             }
             Input::Redrive => Err(Error::NotRedrivable(Status::Running)),
+            Input::Fail { error, cause } => {
+                self.finish(Status::Failed, None, Some(error), Some(cause));
+                Ok(())
+            }
         }
     }
 

@@ -188,6 +188,10 @@ impl Runtime<'_> {
 
     fn fill_map_with(&mut self, f: u64, state: &State, spec: &MapSpec, effective: &Value) -> Res<()> {
         loop {
+            // At the history cap no more iterations start: their frames would only hold memory.
+            if self.capped {
+                return Ok(());
+            }
             let fr = self.frame_mut(f).map_err(Err)?;
             let Wait::Join(join) = &mut fr.wait else { return Ok(()) };
             if join.max_concurrency > 0 && join.children.len() as u64 >= join.max_concurrency {

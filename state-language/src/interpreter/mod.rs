@@ -93,6 +93,13 @@ pub enum Input {
     /// Restarts a failed, timed-out or aborted execution at the top-level
     /// state it stopped in (AWS's RedriveExecution).
     Redrive,
+    /// The host cannot carry the execution further (a step outgrew what the
+    /// store commits at once): it fails with this error, as AWS fails an
+    /// execution that outgrows its quotas.
+    Fail {
+        error: String,
+        cause: String,
+    },
 }
 
 /// Work for the host. Each carries what the host needs and no more.
@@ -159,6 +166,28 @@ impl Default for Limits {
     }
 }
 
+/// Starts an execution and fails it before its first state runs: for a host
+/// that cannot commit the start's first step (it outgrew the store's limits).
+/// The history is `ExecutionStarted` then `ExecutionFailed`; a redrive starts
+/// the first state again.
+#[allow(clippy::too_many_arguments)]
+pub fn start_failed(
+    def: &Definition,
+    exec: &mut Execution,
+    input: Value,
+    context: StartContext,
+    now_ms: i64,
+    limits: Limits,
+    error: String,
+    cause: String,
+) -> Result<Step, crate::Error> {
+    let mut rt =
+        run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0, assigned: None, capped: false };
+    rt.apply(Input::Start { input, context })?;
+    rt.finish(frame::Status::Failed, None, Some(error), Some(cause));
+    Ok(rt.out)
+}
+
 /// Applies one input at time `now_ms` (milliseconds since the Unix epoch).
 pub fn step(def: &Definition, exec: &mut Execution, input: Input, now_ms: i64) -> Result<Step, crate::Error> {
     step_with(def, exec, input, now_ms, Limits::default())
@@ -176,8 +205,10 @@ pub fn step_with(
     if exec.version != frame::EXECUTION_FORMAT_VERSION {
         return Err(crate::Error::Version { found: exec.version, expected: frame::EXECUTION_FORMAT_VERSION });
     }
-    let mut rt = run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0, assigned: None };
+    let mut rt =
+        run::Runtime { def, exec, now_ms, limits, out: Step::default(), transitions: 0, assigned: None, capped: false };
     rt.apply(input)?;
     rt.drain()?;
+    rt.close_if_capped();
     Ok(rt.out)
 }

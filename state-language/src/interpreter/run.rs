@@ -19,6 +19,9 @@ pub(super) struct Runtime<'a> {
     pub transitions: usize,
     /// Variables assigned by the state now finishing, for its exit event.
     pub assigned: Option<Map<String, Value>>,
+    /// The history reached its cap inside this step: no further event is
+    /// recorded but the execution's close, and no frame runs on.
+    pub capped: bool,
 }
 
 /// How a state ended for its frame.
@@ -41,6 +44,22 @@ impl Runtime<'_> {
     /// Appends an event, chained to the frame's previous event.
     pub fn emit(&mut self, f: Option<u64>, event_type: EventType, details: Details) -> u64 {
         if f.and_then(|f| self.exec.frames.get(&f)).is_some_and(|fr| fr.silent) {
+            return 0;
+        }
+        // The cap holds as events are produced, not after a step: one state
+        // (an inline Map over many items) can produce any number at once. The
+        // last id is kept for the execution's close.
+        let closing = matches!(
+            event_type,
+            EventType::ExecutionFailed
+                | EventType::ExecutionSucceeded
+                | EventType::ExecutionAborted
+                | EventType::ExecutionTimedOut
+        );
+        if !closing && self.exec.last_event_id + 1 >= self.limits.history_events_max {
+            self.capped = true;
+        }
+        if self.capped && !closing {
             return 0;
         }
         let id = self.exec.last_event_id + 1;
@@ -109,7 +128,7 @@ impl Runtime<'_> {
     /// Runs ready frames until every frame is blocked or the execution ends.
     pub fn drain(&mut self) -> Result<(), Error> {
         while let Some(f) = self.exec.ready.pop_front() {
-            if self.exec.status != Status::Running {
+            if self.exec.status != Status::Running || self.capped {
                 break;
             }
             if self.exec.frames.contains_key(&f) {
@@ -117,6 +136,17 @@ impl Runtime<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Fails the execution when the history reached its cap during the step.
+    pub fn close_if_capped(&mut self) {
+        if self.capped && self.exec.status == Status::Running {
+            let cause = format!(
+                "The execution reached the maximum number of history events ({}).",
+                self.limits.history_events_max
+            );
+            self.finish(Status::Failed, None, Some("States.Runtime".into()), Some(cause));
+        }
     }
 
     fn advance(&mut self, f: u64) -> Result<(), Error> {
@@ -140,6 +170,9 @@ impl Runtime<'_> {
                 return Ok(());
             }
             let flow = self.run_state(f)?;
+            if self.capped {
+                return Ok(());
+            }
             match flow {
                 Flow::Blocked => return Ok(()),
                 Flow::Goto(next, output) => {
@@ -245,7 +278,14 @@ impl Runtime<'_> {
                 };
                 self.complete(f, state, value).map_err(Err)
             }
-            Kind::Succeed => self.leave(f, state, effective).map_err(Err),
+            Kind::Succeed => {
+                // InputPath gave `effective`; OutputPath selects from it (a Succeed has no result).
+                let output = with_scope(self.exec, f, &effective, at, |s| {
+                    io::select(s, state.io.output_path.as_ref(), &state.name, entered)
+                })
+                .map_err(Ok)?;
+                self.leave(f, state, output).map_err(Err)
+            }
             Kind::Fail { error, cause } => {
                 let mut text = |t: &Option<crate::definition::Text>, field: &str| -> Result<Option<String>, Raised> {
                     self.fail_text(f, state, t, field, &effective, entered)

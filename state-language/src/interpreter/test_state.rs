@@ -78,6 +78,7 @@ pub fn test_state(def: &Definition, req: TestRequest) -> Result<TestOutcome, Tes
         out: Step::default(),
         transitions: 0,
         assigned: None,
+        capped: false,
     };
     let f = rt.spawn(0, req.state, req.input.clone(), req.variables.clone(), None, None);
     let mut t = Tester { rt, f, state, req: &req, out: TestOutcome::default() };

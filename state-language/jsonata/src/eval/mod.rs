@@ -56,6 +56,25 @@ pub(crate) struct Frame {
     parent: Option<FrameId>,
 }
 
+/// What the accounting charges, in 16-byte cells, for allocations measured
+/// with the `jsonata_memory` test in `control-plane/tests/hardening`: the
+/// cost of one value is its length in cells plus its own allocation.
+/// A function frame with a few bindings (its struct, variable list, names).
+pub const FRAME_CELLS: usize = 12;
+/// An array's own allocation (the `Rc`, flags, and the vector's spare capacity on average).
+pub const ARRAY_CELLS: usize = 4;
+/// A string's own allocation.
+pub const STRING_CELLS: usize = 2;
+/// An object's own allocation (the `Rc` and the index map's tables).
+pub const OBJECT_CELLS: usize = 6;
+/// One object entry: its hash, key string (with its heap part), value and index slot.
+pub const OBJECT_ENTRY_CELLS: usize = 8;
+
+/// The cells an object of `entries` entries is charged.
+pub fn object_cells(entries: usize) -> usize {
+    OBJECT_CELLS + entries.saturating_mul(OBJECT_ENTRY_CELLS)
+}
+
 pub struct Evaluator {
     frames: Vec<Frame>,
     depth: usize,
@@ -82,6 +101,8 @@ impl Evaluator {
         if self.frames.len() >= FRAMES_MAX {
             return Err(Error::new("U1001").detail("The expression created too many function frames"));
         }
+        // Frames live until the evaluation ends: a recursion's memory is theirs.
+        self.charge(FRAME_CELLS)?;
         self.frames.push(Frame { vars: Vec::new(), parent: Some(parent) });
         Ok(self.frames.len() - 1)
     }
@@ -96,12 +117,12 @@ impl Evaluator {
         Ok(())
     }
 
-    /// Charges a value just built: its members, keys or string length (one level).
+    /// Charges a value just built (one level): what its allocation holds, in cells.
     pub fn charge_value(&mut self, v: &Value) -> Result<()> {
         match v {
-            Value::Array(a) => self.charge(a.items.len()),
-            Value::Object(o) => self.charge(o.len()),
-            Value::String(s) => self.charge(s.len() / 16),
+            Value::Array(a) => self.charge(ARRAY_CELLS + a.items.len()),
+            Value::Object(o) => self.charge(object_cells(o.len())),
+            Value::String(s) => self.charge(STRING_CELLS + s.len() / 16),
             _ => Ok(()),
         }
     }
@@ -110,7 +131,11 @@ impl Evaluator {
         let vars = &mut self.frames[env].vars;
         match vars.iter_mut().find(|(k, _)| &**k == name) {
             Some(slot) => slot.1 = value,
-            None => vars.push((Rc::from(name), value)),
+            None => {
+                vars.push((Rc::from(name), value));
+                // Bindings are small and each frame's are bounded by its parameters;
+                // their cost is counted when the frame is (FRAME_CELLS).
+            }
         }
     }
 

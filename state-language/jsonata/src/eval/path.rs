@@ -333,7 +333,7 @@ impl Evaluator {
                 result.insert(key, v);
             }
         }
-        self.charge(result.len())?;
+        self.charge(super::object_cells(result.len()))?;
         Ok(Value::object(result))
     }
 

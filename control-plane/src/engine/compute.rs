@@ -1,0 +1,107 @@
+//! Where CPU-heavy, synchronous work runs: interpreter steps (JSONata,
+//! intrinsics, paths) and TestState. It runs on blocking threads, at most
+//! `threads` at once, with at most `queue_max` callers waiting; past that a
+//! caller is refused with `ThrottlingException`, as AWS throttles.
+//!
+//! Why: the async threads that accept and answer requests must never be held
+//! by one client's evaluation, and the memory of evaluations in flight is
+//! bounded by `threads` times the bound of one (see `state_language::limits`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Semaphore;
+
+use crate::Error;
+
+/// Callers that may wait for a thread before new work is refused.
+pub const COMPUTE_QUEUE_MAX_DEFAULT: usize = 64;
+
+/// A bounded pool for heavy work, with a bounded queue in front of it.
+pub struct Compute {
+    permits: Arc<Semaphore>,
+    threads: usize,
+    queue_max: usize,
+    /// Callers admitted and not yet finished: running plus waiting.
+    admitted: AtomicUsize,
+}
+
+impl Compute {
+    /// `threads` evaluations at once (at least one), `queue_max` more waiting.
+    pub fn new(threads: usize, queue_max: usize) -> Compute {
+        let threads = threads.max(1);
+        Compute { permits: Arc::new(Semaphore::new(threads)), threads, queue_max, admitted: AtomicUsize::new(0) }
+    }
+
+    /// As many threads as the machine has cores.
+    pub fn for_this_machine() -> Compute {
+        Compute::for_this_machine_with_queue(COMPUTE_QUEUE_MAX_DEFAULT)
+    }
+
+    pub fn for_this_machine_with_queue(queue_max: usize) -> Compute {
+        let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1);
+        Compute::new(cores, queue_max)
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Runs `work` on a pool thread; refuses it when the queue is full.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
+        let _admission = Admission(&self.admitted);
+        if admitted >= self.threads + self.queue_max {
+            return Err(Error::api("ThrottlingException", "Rate exceeded: the server's evaluation queue is full"));
+        }
+        let permit = self.permits.clone().acquire_owned().await.expect("the compute semaphore is never closed");
+        let done = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        });
+        done.await.map_err(|e| Error::Store(format!("an evaluation panicked: {e}")))
+    }
+}
+
+/// Leaves the admitted count when the caller is done (or gave up waiting).
+struct Admission<'a>(&'a AtomicUsize);
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn refuses_past_the_queue_and_recovers() {
+        let c = Arc::new(Compute::new(1, 1));
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        let hold = |c: Arc<Compute>, rx: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>| {
+            tokio::spawn(async move { c.run(move || rx.lock().expect("lock").recv().ok()).await })
+        };
+        let first = hold(c.clone(), rx.clone());
+        let second = hold(c.clone(), rx.clone());
+        // Both are admitted (one running, one queued); a third is refused.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while c.admitted.load(Ordering::Acquire) < 2 {
+            assert!(std::time::Instant::now() < deadline, "the two callers were not admitted");
+            tokio::task::yield_now().await;
+        }
+        let refused = c.run(|| ()).await;
+        assert!(matches!(refused, Err(Error::Api { kind: "ThrottlingException", .. })), "{refused:?}");
+        tx.send(()).expect("send");
+        tx.send(()).expect("send");
+        assert!(first.await.expect("join").is_ok());
+        assert!(second.await.expect("join").is_ok());
+        assert_eq!(c.run(|| 7).await.expect("room again"), 7);
+    }
+}
