@@ -5,7 +5,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v uv >/dev/null || python3 -m pip install --quiet uv
-py="$(PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)"
+py="$(PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || true)"
+[ -n "$py" ] || { echo "LocalStack needs Python 3.13: pyenv install 3.13.0 (or a python3.13 on PATH)" >&2; exit 1; }
 cd "$here"
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import localstack, stepwise_moto_dynamodb" 2>/dev/null; then
   uv sync --frozen --python "$py" --quiet

@@ -8,6 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 port="${1:-4566}"
+command -v curl >/dev/null || { echo "start.sh needs curl: apt-get install curl" >&2; exit 1; }
 "$here/setup.sh" >&2
 dir="${STEPWISE_LOCALSTACK_DIR:-$(mktemp -d /tmp/stepwise-localstack.XXXXXX)}"
 mkdir -p "$dir"

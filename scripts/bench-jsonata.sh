@@ -4,6 +4,7 @@
 #   ./scripts/bench-jsonata.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+command -v node >/dev/null && command -v npm >/dev/null || { echo "bench-jsonata.sh needs Node.js and npm: apt-get install nodejs npm" >&2; exit 1; }
 (cd state-language/tests/jsonata-differential && npm ci --silent --no-audit --no-fund)
 cargo bench -q -p stepwise-jsonata --bench jsonata >/dev/null
 cargo bench -q -p stepwise-state-language --bench engine -- jsonata/ >/dev/null

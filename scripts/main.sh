@@ -4,6 +4,9 @@
 # (e.g. --listen 0.0.0.0:8083, --data-dir /var/lib/stepwise, --log-level debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -p stepwise-control-plane
+# STEPWISE_SKIP_BUILD=1 uses the binary already in target/release (scripts/readme-tour.sh).
+if [ "${STEPWISE_SKIP_BUILD:-}" != 1 ]; then
+  cargo build --release --locked -p stepwise-control-plane
+fi
 ./target/release/stepwise validate examples/hello.asl.json
 exec ./target/release/stepwise server "$@"

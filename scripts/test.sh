@@ -18,7 +18,8 @@ aws --version
 cargo lambda --version
 ./localstack/setup.sh
 # The reference JSONata for the differential test (pinned by its package-lock.json).
-command -v node >/dev/null || { echo "the JSONata differential test needs Node.js"; exit 1; }
+command -v node >/dev/null || { echo "the JSONata differential test needs Node.js: apt-get install nodejs npm"; exit 1; }
+command -v terraform >/dev/null || { echo "the Terraform checks need terraform on PATH"; exit 1; }
 (cd state-language/tests/jsonata-differential && npm ci --silent --no-audit --no-fund)
 
 echo "== format and lints"

@@ -151,8 +151,9 @@ fn signed_over_host_and_date(endpoint: &str, target: &str, add_content_type: boo
         .expect("signing params")
         .into();
     let uri = format!("http://{addr}/");
-    let signable = SignableRequest::new("POST", &uri, [("host", addr)].into_iter(), SignableBody::Bytes(body.as_bytes()))
-        .expect("signable");
+    let signable =
+        SignableRequest::new("POST", &uri, [("host", addr)].into_iter(), SignableBody::Bytes(body.as_bytes()))
+            .expect("signable");
     let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
     let mut head = format!("POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: {target}\r\n");
     for (name, value) in instructions.headers() {

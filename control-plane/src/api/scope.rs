@@ -14,10 +14,11 @@ const PARTITION: &str = "aws";
 /// and the version ARNs of an alias's routing configuration.
 pub(super) fn check(scope: &Scope, operation: &str, request: &Map<String, Value>) -> Result<(), Error> {
     for (field, value) in request {
-        if field.ends_with("Arn") && field != "roleArn" {
-            if let Some(arn) = value.as_str() {
-                check_one(scope, operation, arn)?;
-            }
+        if field.ends_with("Arn")
+            && field != "roleArn"
+            && let Some(arn) = value.as_str()
+        {
+            check_one(scope, operation, arn)?;
         }
     }
     for route in request.get("routingConfiguration").and_then(Value::as_array).into_iter().flatten() {

@@ -18,7 +18,11 @@ fn foreign_arns_are_answered_as_missing_in_every_operation() {
     assert_eq!(call(e, "CreateActivity", json!({"name": "a"})).0, 200);
     let started = call(e, "StartExecution", json!({"stateMachineArn": format!("{LOCAL}:stateMachine:m"), "name": "x"}));
     assert_eq!(started.0, 200, "{:?}", started.1);
-    let foreign = ["arn:aws:states:eu-west-1:123456789012", "arn:aws:states:us-east-1:999999999999", "arn:aws-cn:states:us-east-1:123456789012"];
+    let foreign = [
+        "arn:aws:states:eu-west-1:123456789012",
+        "arn:aws:states:us-east-1:999999999999",
+        "arn:aws-cn:states:us-east-1:123456789012",
+    ];
     for prefix in foreign {
         let machine = format!("{prefix}:stateMachine:m");
         let execution = format!("{prefix}:execution:m:x");

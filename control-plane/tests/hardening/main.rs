@@ -2,9 +2,9 @@
 //! attacker and as a new user would (the hardening issue). Each test fails on
 //! the code before its fix.
 
+mod addressing;
 #[path = "../common/mod.rs"]
 mod common;
-mod addressing;
 mod connections;
 mod limits;
 mod load;
