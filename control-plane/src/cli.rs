@@ -73,6 +73,11 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = crate::listener::CONNECTIONS_MAX_DEFAULT,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
     pub connections_max: usize,
+    /// Bytes of one request body at most (at most 4 MiB, the default); a
+    /// declared length over it is refused before the body is read.
+    #[arg(long, default_value_t = crate::api::http::REQUEST_BYTES_MAX,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=4_194_304))]
+    pub body_bytes_max: usize,
     /// Interpreter steps and TestState evaluations at once (default: one per core).
     #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub eval_threads: Option<usize>,
@@ -132,6 +137,7 @@ impl ServerArgs {
             header_timeout: Duration::from_secs(self.header_timeout),
             body_timeout: Duration::from_secs(self.body_timeout),
             connections_max: self.connections_max,
+            body_bytes_max: self.body_bytes_max,
         };
         Ok(Options { listen: self.listen, engine, http })
     }

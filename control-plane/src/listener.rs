@@ -31,6 +31,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub connections_max: usize,
+    /// One request body at most (at most `api::http::REQUEST_BYTES_MAX`).
+    pub body_bytes_max: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +41,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(HEADER_TIMEOUT_S_DEFAULT),
             body_timeout: Duration::from_secs(BODY_TIMEOUT_S_DEFAULT),
             connections_max: CONNECTIONS_MAX_DEFAULT,
+            body_bytes_max: crate::api::http::REQUEST_BYTES_MAX,
         }
     }
 }

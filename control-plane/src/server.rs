@@ -153,7 +153,7 @@ pub async fn serve(opts: Options) -> Result<(), Error> {
         Error::Config(format!("cannot listen on {}: {e}{hint}", opts.listen))
     })?;
     tracing::info!(listen = %listener.local_addr()?, backend = ?opts.engine.backend, "stepwise server ready");
-    let router = crate::api::http::router(engine.clone(), opts.http.body_timeout);
+    let router = crate::api::http::router(engine.clone(), &opts.http);
     let shutdown = async {
         shutdown_signal().await;
         tracing::info!("shutting down");

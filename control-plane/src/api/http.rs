@@ -32,11 +32,17 @@ struct App {
     engine: Arc<Engine>,
     body_budget: Arc<tokio::sync::Semaphore>,
     body_timeout: std::time::Duration,
+    body_bytes_max: usize,
 }
 
-pub fn router(engine: Arc<Engine>, body_timeout: std::time::Duration) -> Router {
+pub fn router(engine: Arc<Engine>, limits: &crate::listener::Limits) -> Router {
     let permits = BODY_BYTES_IN_FLIGHT_MAX / BODY_BUDGET_UNIT_BYTES;
-    let app = App { engine, body_budget: Arc::new(tokio::sync::Semaphore::new(permits)), body_timeout };
+    let app = App {
+        engine,
+        body_budget: Arc::new(tokio::sync::Semaphore::new(permits)),
+        body_timeout: limits.body_timeout,
+        body_bytes_max: limits.body_bytes_max.min(REQUEST_BYTES_MAX),
+    };
     Router::new().fallback(handle).with_state(app)
 }
 
@@ -114,23 +120,23 @@ async fn handle(State(app): State<App>, request: axum::extract::Request) -> Resp
     let too_large = || respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large"));
     // A declared length over the limit is refused before a byte of the body is read.
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > REQUEST_BYTES_MAX) {
+    if declared.is_some_and(|n| n > app.body_bytes_max) {
         return closing(too_large());
     }
-    let units = declared.unwrap_or(REQUEST_BYTES_MAX).div_ceil(BODY_BUDGET_UNIT_BYTES).max(1) as u32;
+    let units = declared.unwrap_or(app.body_bytes_max).div_ceil(BODY_BUDGET_UNIT_BYTES).max(1) as u32;
     let Ok(_budget) = app.body_budget.clone().try_acquire_many_owned(units) else {
         let r = error_reply(400, "ThrottlingException", "Rate exceeded: too many request bodies are being received");
         return closing(respond(r));
     };
-    let bytes: Bytes = match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, REQUEST_BYTES_MAX)).await
-    {
-        Ok(Ok(b)) => b,
-        Ok(Err(_)) => return closing(too_large()),
-        Err(_) => {
-            let r = error_reply(408, "RequestTimeoutException", "The request body was not received in time");
-            return closing(respond(r));
-        }
-    };
+    let bytes: Bytes =
+        match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, app.body_bytes_max)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => return closing(too_large()),
+            Err(_) => {
+                let r = error_reply(408, "RequestTimeoutException", "The request body was not received in time");
+                return closing(respond(r));
+            }
+        };
     respond(serve_http(app.engine, axum::http::Request::from_parts(parts, bytes.to_vec())).await)
 }
 

@@ -18,8 +18,9 @@ use crate::engine::Engine;
 pub const TOKEN_CHARS_MAX: usize = 1024;
 /// Bytes of the MAC a token carries (of SHA-256's 32): forgery odds 2^-128.
 const MAC_BYTES: usize = 16;
-/// Fields that may change from page to page without a new token.
-const UNBOUND_FIELDS: [&str; 2] = ["nextToken", "maxResults"];
+/// Fields that may change from page to page without a new token: they shape
+/// a page, not which items come after the token.
+const UNBOUND_FIELDS: [&str; 3] = ["nextToken", "maxResults", "includeExecutionData"];
 
 fn invalid(t: &str) -> Error {
     Error::api("InvalidToken", format!("Invalid Token: '{t}'"))

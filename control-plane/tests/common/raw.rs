@@ -15,8 +15,13 @@ pub fn addr(endpoint: &str) -> &str {
 
 /// One raw HTTP/1.1 request; gives the status and the body.
 pub fn raw_post(endpoint: &str, target: Option<&str>, body: &[u8]) -> (u16, Value) {
+    try_raw_post(endpoint, target, body).expect("a response")
+}
+
+/// [`raw_post`], giving a refused or reset connection as an error.
+pub fn try_raw_post(endpoint: &str, target: Option<&str>, body: &[u8]) -> std::io::Result<(u16, Value)> {
     let addr = addr(endpoint);
-    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut s = TcpStream::connect(addr)?;
     let mut head = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -25,11 +30,14 @@ pub fn raw_post(endpoint: &str, target: Option<&str>, body: &[u8]) -> (u16, Valu
         head.push_str(&format!("X-Amz-Target: {t}\r\n"));
     }
     head.push_str("\r\n");
-    s.write_all(head.as_bytes()).expect("write head");
+    s.write_all(head.as_bytes())?;
     let _ = s.write_all(body); // the server may answer (413) before reading it all
     let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("read response");
-    parse_response(&out)
+    s.read_to_end(&mut out)?;
+    if out.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed without a response"));
+    }
+    Ok(parse_response(&out))
 }
 
 /// The status and JSON body of a whole response.
