@@ -96,6 +96,27 @@ async fn executions_on_dynamodb_and_sqs() {
     let list = c.list_executions().state_machine_arn(&m).send().await.unwrap();
     assert_eq!(list.executions.len(), 1);
 
+    // A step that outgrows one transaction fails the execution, on start and later (the hardening issue).
+    for (name, first) in [("oversized-first", "M"), ("oversized-later", "W")] {
+        let def = serde_json::json!({"QueryLanguage": "JSONata", "StartAt": first, "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "M"},
+            "M": {"Type": "Map", "Items": "{% [1..200] %}", "MaxConcurrency": 0, "End": true,
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass",
+                    "Output": "{% $pad('', 200000, 'x') %}", "End": true}}}}}});
+        let def = if first == "M" {
+            let mut d = def;
+            d["States"].as_object_mut().unwrap().remove("W");
+            d
+        } else {
+            def
+        };
+        let m = create_machine(&c, name, &def.to_string()).await;
+        let s = c.start_execution().state_machine_arn(&m).send().await.unwrap();
+        let d = finished(&c, &s.execution_arn).await;
+        assert_eq!((d.status, d.error.as_deref()), (ExecutionStatus::Failed, Some("States.Runtime")), "{name}");
+        assert!(d.cause.as_deref().unwrap_or_default().contains("the limit is"), "{name}: {:?}", d.cause);
+    }
+
     // A sample of the conformance corpus gives the same answers as on the embedded store.
     let cases = corpus::cases(CORPUS_SAMPLE_EVERY);
     let (ran, failed) = corpus::run_all(&c, cases, 8).await;
