@@ -67,7 +67,7 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
         Err(why) => (crate::api::http::bad_request(&why), None),
     };
     report_usage(&engine, "api", target.as_deref().unwrap_or_default(), start);
-    let mut headers = json!({"content-type": "application/x-amz-json-1.0"});
+    let mut headers = json!({"content-type": reply.content_type});
     if let Some(t) = &reply.error_type {
         headers["x-amzn-errortype"] = json!(t);
     }

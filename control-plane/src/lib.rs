@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod arn;
+pub mod banner;
 pub mod bench;
 pub mod cli;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod local;
 pub mod model;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]

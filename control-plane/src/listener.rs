@@ -54,6 +54,7 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
+    telemetry: Arc<crate::telemetry::Telemetry>,
 ) {
     let connections = Arc::new(Semaphore::new(limits.connections_max));
     let graceful = GracefulShutdown::new();
@@ -80,8 +81,11 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = TowerToHyperService::new(router.clone());
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let telemetry = telemetry.clone();
+        telemetry.connection(1);
         tokio::spawn(async move {
             let _ = connection.await;
+            telemetry.connection(-1);
             drop(permit);
         });
     }

@@ -282,6 +282,11 @@ pub struct TokenRecord {
     pub closed: bool,
     #[serde(default)]
     pub closed_ms: Option<i64>,
+    /// When the task was scheduled and handed out (for its timing metrics).
+    #[serde(default)]
+    pub scheduled_ms: Option<i64>,
+    #[serde(default)]
+    pub started_ms: Option<i64>,
 }
 
 /// Something for the scheduler to apply to an execution.

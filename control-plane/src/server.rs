@@ -58,6 +58,11 @@ pub enum Backend {
 
 /// Opens the backend and builds the engine on it.
 pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
+    open_with(opts, Arc::default()).await
+}
+
+/// [`open`], with this process's telemetry (the server's serves /metrics).
+pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Telemetry>) -> Result<Arc<Engine>, Error> {
     let mut lock = None;
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &opts.backend {
         Backend::Embedded { data_dir } => {
@@ -82,6 +87,10 @@ pub async fn open(opts: &EngineConfig) -> Result<Arc<Engine>, Error> {
     engine.aws = Some(aws);
     engine.auth = opts.auth.clone();
     engine.data_dir_lock = lock;
+    engine.telemetry = telemetry;
+    if let Backend::Embedded { data_dir } = &opts.backend {
+        engine.data_dir = Some(data_dir.clone());
+    }
     if let Some(threads) = opts.eval_threads {
         engine.compute = crate::engine::compute::Compute::new(threads, opts.eval_queue_max);
     } else {
@@ -141,7 +150,8 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 }
 
 pub async fn serve(opts: Options) -> Result<(), Error> {
-    let engine = open(&opts.engine).await?;
+    let telemetry = Arc::new(crate::telemetry::Telemetry::prometheus()?);
+    let engine = open_with(&opts.engine, telemetry.clone()).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| {
@@ -152,13 +162,25 @@ pub async fn serve(opts: Options) -> Result<(), Error> {
         };
         Error::Config(format!("cannot listen on {}: {e}{hint}", opts.listen))
     })?;
-    tracing::info!(listen = %listener.local_addr()?, backend = ?opts.engine.backend, "stepwise server ready");
+    let local = listener.local_addr()?;
+    tracing::info!(
+        backend = ?opts.engine.backend, auth = ?opts.engine.auth, limits = ?opts.http,
+        eval_threads = engine.compute.threads(), "configuration"
+    );
+    telemetry.set_ready(true);
+    tracing::info!(listen = %local, "stepwise server ready");
+    crate::banner::print(local, &opts.engine);
     let router = crate::api::http::router(engine.clone(), &opts.http);
     let shutdown = async {
         shutdown_signal().await;
-        tracing::info!("shutting down");
+        // Load balancers see /readyz fail at once and send no new work.
+        telemetry.set_ready(false);
+        tracing::info!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "shutting down: no new connections; requests in flight may finish"
+        );
     };
-    crate::listener::serve(listener, router, opts.http, shutdown, SHUTDOWN_GRACE).await;
+    crate::listener::serve(listener, router, opts.http, shutdown, SHUTDOWN_GRACE, telemetry.clone()).await;
     let _ = stop_tx.send(true);
     for h in handles {
         let _ = tokio::time::timeout(Duration::from_secs(5), h).await;

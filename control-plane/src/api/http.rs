@@ -51,6 +51,7 @@ pub struct Reply {
     pub status: u16,
     pub error_type: Option<String>,
     pub body: Vec<u8>,
+    pub content_type: &'static str,
 }
 
 /// A request that cannot be read at all.
@@ -60,7 +61,7 @@ pub fn bad_request(why: &str) -> Reply {
 
 fn error_reply(status: u16, kind: &str, message: &str) -> Reply {
     let body = json!({"__type": kind, "message": message}).to_string().into_bytes();
-    Reply { status, error_type: Some(kind.to_string()), body }
+    Reply { status, error_type: Some(kind.to_string()), body, content_type: CONTENT_TYPE }
 }
 
 /// Maps an error to AWS's status and type; internal detail stays in the log.
@@ -97,7 +98,9 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
     // A panic in one request must not take the server down or leave the client without an answer.
     let run = tokio::spawn(async move { crate::api::call(&engine, &op, request).await });
     match run.await {
-        Ok(Ok(v)) => Reply { status: 200, error_type: None, body: v.to_string().into_bytes() },
+        Ok(Ok(v)) => {
+            Reply { status: 200, error_type: None, body: v.to_string().into_bytes(), content_type: CONTENT_TYPE }
+        }
         Ok(Err(e)) => reply_for(&e),
         Err(_) => error_reply(500, "InternalFailure", "The request processing has failed because of an internal error"),
     }
@@ -106,13 +109,26 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
 /// Serves one whole HTTP request: its signature first (when the engine asks
 /// for one), then the operation its target header names.
 pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>) -> Reply {
+    if request.method() == axum::http::Method::GET
+        && let Some(reply) = super::probes::get(&engine, request.uri().path())
+    {
+        return reply;
+    }
+    let start = std::time::Instant::now();
     let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let reply = serve_signed(engine, request, target.as_deref()).await;
+    let operation = target.as_deref().and_then(|t| t.strip_prefix(TARGET_PREFIX)).unwrap_or("other");
+    crate::telemetry::api_request(operation, reply.error_type.as_deref(), start.elapsed().as_secs_f64());
+    reply
+}
+
+async fn serve_signed(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>, target: Option<&str>) -> Reply {
     // The verifier consumes the request; the body is kept for the operation.
     let body = request.body().clone();
     if let Err((kind, message)) = engine.auth.check(request).await {
         return error_reply(400, kind, &message);
     }
-    serve_request(engine, target.as_deref(), &body).await
+    serve_request(engine, target, &body).await
 }
 
 async fn handle(State(app): State<App>, request: axum::extract::Request) -> Response {
@@ -123,6 +139,8 @@ async fn handle(State(app): State<App>, request: axum::extract::Request) -> Resp
     if declared.is_some_and(|n| n > app.body_bytes_max) {
         return closing(too_large());
     }
+    // A GET (a probe or a scrape) carries no body.
+    let declared = if parts.method == axum::http::Method::GET { Some(declared.unwrap_or(0)) } else { declared };
     let units = declared.unwrap_or(app.body_bytes_max).div_ceil(BODY_BUDGET_UNIT_BYTES).max(1) as u32;
     let Ok(_budget) = app.body_budget.clone().try_acquire_many_owned(units) else {
         let r = error_reply(400, "ThrottlingException", "Rate exceeded: too many request bodies are being received");
@@ -150,7 +168,7 @@ fn respond(r: Reply) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, r.body).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     if let Some(t) = r.error_type.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert("x-amzn-errortype", t);
     }

@@ -9,6 +9,7 @@ mod history;
 pub mod http;
 mod machines;
 mod pagination;
+mod probes;
 mod scope;
 mod tags;
 mod testing;

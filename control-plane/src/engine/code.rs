@@ -107,7 +107,7 @@ pub fn event_of(v: &Value) -> Result<stepwise_sdk::workflow::Event, Error> {
 
 fn changes(effects: Effects) -> Changes {
     let events = effects.events.iter().map(|r| (r.id, serde_json::to_vec(&event_json(r)).unwrap_or_default()));
-    Changes { events: events.collect(), commands: effects.commands }
+    Changes { events: events.collect(), commands: effects.commands, counts: Default::default() }
 }
 
 /// Applies a timer, a stop and inbox entries to a code execution's run.

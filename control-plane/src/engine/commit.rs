@@ -11,6 +11,7 @@ use super::{Engine, encode};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
+use crate::telemetry::StepCounts;
 
 /// Items a step keeps free for the writes of a task answer it takes directly.
 const DIRECT_WRITES_ROOM: usize = 4;
@@ -31,6 +32,7 @@ pub(super) struct Plan {
     pub outbox: Vec<OutMessage>,
     pub after: Vec<Write>,
     pub closed: bool,
+    pub counts: StepCounts,
 }
 
 /// One step's result in a form every kind of execution gives: history
@@ -40,13 +42,43 @@ pub(super) struct Plan {
 pub struct Changes {
     pub events: Vec<(u64, Vec<u8>)>,
     pub commands: Vec<Command>,
+    /// What the step did, for metrics once it commits.
+    pub counts: StepCounts,
 }
 
 impl From<Step> for Changes {
     fn from(step: Step) -> Changes {
+        let counts = count(&step);
         let events = step.events.iter().map(|e| (e.id, serde_json::to_vec(e).unwrap_or_default())).collect();
-        Changes { events, commands: step.commands }
+        Changes { events, commands: step.commands, counts }
     }
+}
+
+/// Transitions and task events of an ASL step, from its events.
+fn count(step: &Step) -> StepCounts {
+    use state_language::interpreter::{Details, EventType as T};
+    let mut c = StepCounts::default();
+    for e in &step.events {
+        match e.event_type {
+            T::PassStateEntered
+            | T::TaskStateEntered
+            | T::ChoiceStateEntered
+            | T::WaitStateEntered
+            | T::SucceedStateEntered
+            | T::FailStateEntered
+            | T::ParallelStateEntered
+            | T::MapStateEntered => c.transitions += 1,
+            T::TaskScheduled => c.tasks_scheduled += 1,
+            T::TaskTimedOut => match &e.details {
+                Details::TaskTimedOut { error, .. } if error.error.as_deref() == Some("States.HeartbeatTimeout") => {
+                    c.tasks_heartbeat_timed_out += 1
+                }
+                _ => c.tasks_timed_out += 1,
+            },
+            _ => {}
+        }
+    }
+    c
 }
 
 pub(super) struct Previous {
@@ -75,8 +107,14 @@ impl Engine {
         consumed: Vec<Key>,
         now: i64,
     ) -> Result<Plan, Error> {
-        let mut plan =
-            Plan { before: Vec::new(), writes: Vec::new(), outbox: Vec::new(), after: Vec::new(), closed: false };
+        let mut plan = Plan {
+            before: Vec::new(),
+            writes: Vec::new(),
+            outbox: Vec::new(),
+            after: Vec::new(),
+            closed: false,
+            counts: step.counts,
+        };
         // Retention (DynamoDB TTL): while running, everything may go a lifetime
         // plus the retention period after the start; once closed, the record and
         // its list entry go the retention period after the close, as on AWS.
@@ -95,6 +133,8 @@ impl Engine {
                         started: false,
                         closed: false,
                         closed_ms: None,
+                        scheduled_ms: Some(now),
+                        started_ms: None,
                     };
                     let (pk, sk) = keys::token(&hash);
                     let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
@@ -146,6 +186,8 @@ impl Engine {
                     started: true,
                     closed: true,
                     closed_ms: Some(now),
+                    scheduled_ms: None,
+                    started_ms: None,
                 };
                 let (pk, sk) = keys::token(&super::hash_token(token));
                 let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
@@ -211,7 +253,25 @@ impl Engine {
     }
 
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
-        self.store.transact_steps(plan.before, plan.writes, plan.outbox, plan.after).await
+        let start = std::time::Instant::now();
+        let done = self.store.transact_steps(plan.before, plan.writes, plan.outbox, plan.after).await;
+        crate::telemetry::store_commit(start.elapsed().as_secs_f64());
+        done
+    }
+
+    /// After a step committed: its metrics, and the log line of a close.
+    pub(super) fn committed(&self, rec: &ExecutionRecord, counts: StepCounts, closed: bool) {
+        let duration_ms = rec.stop_ms.unwrap_or(rec.start_ms) - rec.start_ms;
+        let close = closed.then_some((rec.status.as_str(), duration_ms));
+        crate::telemetry::step_committed(&rec.machine_arn, counts, close);
+        if counts.tasks_timed_out + counts.tasks_heartbeat_timed_out > 0 {
+            tracing::info!(execution = %rec.arn, timed_out = counts.tasks_timed_out,
+                heartbeat_timed_out = counts.tasks_heartbeat_timed_out, "tasks timed out");
+        }
+        if closed {
+            tracing::info!(execution = %rec.arn, status = %rec.status, duration_ms, "execution closed");
+            self.notify_closed(&rec.arn);
+        }
     }
 }
 

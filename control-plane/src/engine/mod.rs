@@ -67,6 +67,12 @@ pub struct Engine {
     pub data_dir_lock: Option<std::fs::File>,
     /// The key pagination tokens are MACed with, once read from the store.
     paging_key: tokio::sync::OnceCell<[u8; 32]>,
+    /// Readiness, open connections and (on `stepwise server`) the Prometheus handle.
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// When this engine was built: the process's uptime.
+    pub started: std::time::Instant,
+    /// The embedded store's data dir, for its size in the metrics.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Engine {
@@ -85,7 +91,17 @@ impl Engine {
             compute: compute::Compute::for_this_machine(),
             data_dir_lock: None,
             paging_key: tokio::sync::OnceCell::new(),
+            telemetry: Arc::default(),
+            started: std::time::Instant::now(),
+            data_dir: None,
         }
+    }
+
+    /// Bytes of the embedded database files (with the write-ahead log).
+    pub fn database_bytes(&self) -> Option<u64> {
+        let dir = self.data_dir.as_ref()?;
+        let size = |name: &str| std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        Some(size("stepwise.db") + size("stepwise.db-wal"))
     }
 
     /// The deployment's pagination MAC key: made at random on first use and

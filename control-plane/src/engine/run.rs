@@ -123,13 +123,12 @@ impl Engine {
             }
             (plan, _) => plan?,
         };
-        let closed = plan.closed;
+        let (closed, counts) = (plan.closed, plan.counts);
         match self.execute(plan).await {
             Ok(()) => {
-                tracing::debug!(execution = %arn, status = %rec.status, "started");
-                if closed {
-                    self.notify_closed(&arn);
-                }
+                tracing::info!(execution = %arn, "execution started");
+                crate::telemetry::execution_started(&rec.machine_arn);
+                self.committed(&rec, counts, closed);
                 Ok((rec, true))
             }
             Err(Error::ConditionFailed(_)) => match self.idempotent(&arn, &rec.input).await? {
@@ -256,18 +255,23 @@ impl Engine {
             plan => plan?,
         };
         plan.writes.extend(direct_writes);
-        let closed = plan.closed;
+        let (closed, counts) = (plan.closed, plan.counts);
         match self.execute(plan).await {
             Ok(()) => {
-                if closed {
-                    tracing::debug!(execution = %arn, status = %rec.status, "closed");
-                    self.notify_closed(arn);
-                } else if more {
+                if redriving && rec.redrive_ms == Some(now) {
+                    crate::telemetry::execution_redriven(&rec.machine_arn);
+                }
+                self.committed(&rec, counts, closed);
+                if !closed && more {
                     self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
                 }
                 Ok(Attempt::Done(Some(Box::new(rec))))
             }
-            Err(Error::ConditionFailed(_)) => Ok(Attempt::Raced),
+            Err(Error::ConditionFailed(_)) => {
+                crate::telemetry::store_conflict();
+                tracing::info!(execution = %arn, "a commit lost a race; the step is retried");
+                Ok(Attempt::Raced)
+            }
             Err(e) => Err(e),
         }
     }
@@ -307,9 +311,10 @@ impl Engine {
         };
         let mut plan = self.plan(prev, &mut rec, step, consumed, now)?;
         plan.writes.extend(direct_writes);
+        let counts = plan.counts;
         match self.execute(plan).await {
             Ok(()) => {
-                self.notify_closed(arn);
+                self.committed(&rec, counts, true);
                 Ok(Attempt::Done(Some(Box::new(rec))))
             }
             Err(Error::ConditionFailed(_)) => Ok(Attempt::Raced),

@@ -84,9 +84,15 @@ impl Engine {
                 InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => ("4e", false),
             };
             let mut writes = Vec::new();
+            let now = now_ms();
+            let answered = |rec: &TokenRecord| {
+                let succeeded = matches!(entry, InboxEntry::Succeeded { .. });
+                let run_ms = rec.started_ms.or(rec.scheduled_ms).map(|s| now - s);
+                crate::telemetry::task_answered(&rec.resource, succeeded, run_ms, rec.scheduled_ms.map(|s| now - s));
+            };
             if close {
                 rec.closed = true;
-                rec.closed_ms = Some(now_ms());
+                rec.closed_ms = Some(now);
                 rec.input = serde_json::Value::Null;
                 writes.extend(blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?);
                 // A code workflow's task answer is applied by a step right here, in
@@ -95,7 +101,10 @@ impl Engine {
                 if direct && rec.resource.starts_with("stepwise:") {
                     let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone() };
                     match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
-                        Ok(Attempt::Done(_)) => return Ok(()),
+                        Ok(Attempt::Done(_)) => {
+                            answered(&rec);
+                            return Ok(());
+                        }
                         Ok(Attempt::Raced) => continue,
                         // A step too big to take the token along: through the inbox, then.
                         Err(Error::Limit(_)) => direct = false,
@@ -111,7 +120,17 @@ impl Engine {
                 Condition::None,
             ));
             match self.store.transact(writes, vec![wake(&rec.execution_arn, None, 0)]).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    match (&entry, close) {
+                        (_, true) => answered(&rec),
+                        // An integration took its task (activities are counted at hand-out).
+                        (InboxEntry::Started { .. }, false) => {
+                            crate::telemetry::task_started(&rec.resource, rec.scheduled_ms.map(|s| now - s))
+                        }
+                        _ => {}
+                    }
+                    return Ok(());
+                }
                 Err(Error::ConditionFailed(_)) => continue,
                 Err(e) => return Err(e),
             }
@@ -157,8 +176,10 @@ impl Engine {
                 return Ok(None);
             }
             rec.started = true;
+            let now = now_ms();
+            rec.started_ms = Some(now);
             let mut writes = blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?;
-            let entry = InboxEntry::Started { worker_name: worker_name.clone(), at_ms: Some(now_ms()) };
+            let entry = InboxEntry::Started { worker_name: worker_name.clone(), at_ms: Some(now) };
             writes.push(Write::put(
                 keys::inbox(&rec.execution_arn, rec.task_id, "1s"),
                 encode(&entry),
@@ -173,7 +194,10 @@ impl Engine {
                 self.store.transact(writes, started_wake(&rec)).await
             };
             match committed {
-                Ok(()) => return Ok(Some(rec)),
+                Ok(()) => {
+                    crate::telemetry::task_started(&rec.resource, rec.scheduled_ms.map(|s| now - s));
+                    return Ok(Some(rec));
+                }
                 Err(Error::ConditionFailed(_)) => continue,
                 Err(e) => return Err(e),
             }

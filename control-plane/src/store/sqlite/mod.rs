@@ -223,6 +223,7 @@ fn writer(mut conn: Connection, rx: std::sync::mpsc::Receiver<Job>) {
             }
         }
         let durable = group.iter().any(|j| j.durable);
+        crate::telemetry::group_commit(group.len());
         if durable != synchronous_full {
             let mode = if durable { "FULL" } else { "NORMAL" };
             if conn.pragma_update(None, "synchronous", mode).is_ok() {

@@ -1,0 +1,218 @@
+//! Metrics: every name, label and bucket in one place, recorded through the
+//! `metrics` facade (a no-op until a recorder is installed), and rendered as
+//! Prometheus text at `stepwise server`'s `GET /metrics`.
+//!
+//! Labels are bounded: no execution ARN or name is ever a label. A state
+//! machine's label is its unqualified ARN and an activity's or task's is its
+//! resource, so series grow with the resources a deployment defines, never
+//! with its executions; an API operation outside the known ones is `other`.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+use metrics::{counter, gauge, histogram};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::Error;
+
+/// Seconds, for latencies from a millisecond to a day.
+const LATENCY_BUCKETS_S: [f64; 14] =
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 300.0, 3_600.0, 86_400.0];
+/// Items in one group commit.
+const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
+/// What one committed step did, counted from its events.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StepCounts {
+    pub transitions: u64,
+    pub tasks_scheduled: u64,
+    pub tasks_timed_out: u64,
+    pub tasks_heartbeat_timed_out: u64,
+}
+
+/// The process's side of telemetry: the Prometheus handle (when this
+/// process serves /metrics), readiness and open connections.
+#[derive(Default)]
+pub struct Telemetry {
+    prometheus: Option<PrometheusHandle>,
+    ready: AtomicBool,
+    connections: AtomicI64,
+}
+
+impl Telemetry {
+    /// Installs the Prometheus recorder for this process.
+    pub fn prometheus() -> Result<Telemetry, Error> {
+        let handle = PrometheusBuilder::new()
+            .set_buckets(&LATENCY_BUCKETS_S)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Suffix("_batch_size".into()),
+                    &BATCH_BUCKETS,
+                )
+            })
+            .map_err(|e| Error::Config(format!("metrics: {e}")))?
+            .install_recorder()
+            .map_err(|e| Error::Config(format!("metrics: {e}")))?;
+        describe();
+        gauge!("stepwise_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+        Ok(Telemetry { prometheus: Some(handle), ..Telemetry::default() })
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+
+    pub fn ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// A connection opened (`+1`) or closed (`-1`).
+    pub fn connection(&self, delta: i64) {
+        let now = self.connections.fetch_add(delta, Ordering::AcqRel) + delta;
+        gauge!("stepwise_open_connections").set(now as f64);
+    }
+
+    /// The Prometheus text, or `None` where this process does not serve it.
+    pub fn render(&self, process: &ProcessGauges) -> Option<String> {
+        let handle = self.prometheus.as_ref()?;
+        gauge!("stepwise_uptime_seconds").set(process.uptime_s);
+        if let Some(rss) = process.rss_bytes {
+            gauge!("stepwise_resident_memory_bytes").set(rss as f64);
+        }
+        if let Some(db) = process.database_bytes {
+            gauge!("stepwise_store_database_bytes").set(db as f64);
+        }
+        Some(handle.render())
+    }
+}
+
+/// What the host measures of its process at scrape time.
+pub struct ProcessGauges {
+    pub uptime_s: f64,
+    pub rss_bytes: Option<u64>,
+    pub database_bytes: Option<u64>,
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("stepwise_executions_started_total", "Executions started, by state machine");
+    describe_counter!("stepwise_executions_succeeded_total", "Executions that succeeded");
+    describe_counter!("stepwise_executions_failed_total", "Executions that failed");
+    describe_counter!("stepwise_executions_aborted_total", "Executions stopped (aborted)");
+    describe_counter!("stepwise_executions_timed_out_total", "Executions that timed out");
+    describe_counter!("stepwise_executions_redriven_total", "Executions redriven");
+    describe_histogram!("stepwise_execution_duration_seconds", "Start to close of closed executions");
+    describe_counter!("stepwise_state_transitions_total", "States entered");
+    describe_counter!(
+        "stepwise_tasks_total",
+        "Task events by event: scheduled, started, succeeded, failed, timed_out, heartbeat_timed_out"
+    );
+    describe_histogram!("stepwise_task_schedule_to_start_seconds", "Scheduled to handed out, by resource");
+    describe_histogram!("stepwise_task_run_seconds", "Handed out to answered, by resource");
+    describe_histogram!("stepwise_task_schedule_to_close_seconds", "Scheduled to answered, by resource");
+    describe_counter!("stepwise_api_requests_total", "API requests by operation and error type (none: answered)");
+    describe_histogram!("stepwise_api_request_duration_seconds", "API request latency by operation");
+    describe_histogram!("stepwise_store_commit_seconds", "Latency of one store transaction");
+    describe_counter!("stepwise_store_commit_conflicts_total", "Steps retried after losing a commit race");
+    describe_histogram!("stepwise_store_group_commit_batch_size", "Transactions in one group commit (embedded store)");
+    describe_gauge!("stepwise_uptime_seconds", "Seconds since the process started");
+    describe_gauge!("stepwise_build_info", "The build's version (label), always 1");
+    describe_gauge!("stepwise_resident_memory_bytes", "Resident memory of the process");
+    describe_gauge!("stepwise_open_connections", "Open HTTP connections");
+    describe_gauge!("stepwise_store_database_bytes", "Size of the embedded database files");
+}
+
+/// The label of a state machine: its ARN without a version or alias qualifier.
+fn machine_label(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(8, ':').collect();
+    parts.iter().take(7).copied().collect::<Vec<_>>().join(":")
+}
+
+pub fn execution_started(machine_arn: &str) {
+    counter!("stepwise_executions_started_total", "state_machine_arn" => machine_label(machine_arn)).increment(1);
+}
+
+pub fn execution_redriven(machine_arn: &str) {
+    counter!("stepwise_executions_redriven_total", "state_machine_arn" => machine_label(machine_arn)).increment(1);
+}
+
+/// A step committed: its transitions and task events, and the close if it closed.
+pub fn step_committed(machine_arn: &str, counts: StepCounts, closed: Option<(&str, i64)>) {
+    if counts.transitions > 0 {
+        counter!("stepwise_state_transitions_total").increment(counts.transitions);
+    }
+    for (event, n) in [
+        ("scheduled", counts.tasks_scheduled),
+        ("timed_out", counts.tasks_timed_out),
+        ("heartbeat_timed_out", counts.tasks_heartbeat_timed_out),
+    ] {
+        if n > 0 {
+            counter!("stepwise_tasks_total", "event" => event).increment(n);
+        }
+    }
+    let Some((status, duration_ms)) = closed else { return };
+    let machine = machine_label(machine_arn);
+    let name = match status {
+        "SUCCEEDED" => "stepwise_executions_succeeded_total",
+        "FAILED" => "stepwise_executions_failed_total",
+        "ABORTED" => "stepwise_executions_aborted_total",
+        "TIMED_OUT" => "stepwise_executions_timed_out_total",
+        _ => return,
+    };
+    counter!(name, "state_machine_arn" => machine.clone()).increment(1);
+    histogram!("stepwise_execution_duration_seconds", "state_machine_arn" => machine)
+        .record(duration_ms.max(0) as f64 / 1000.0);
+}
+
+/// A worker or integration took a task `waited_ms` after it was scheduled.
+pub fn task_started(resource: &str, waited_ms: Option<i64>) {
+    counter!("stepwise_tasks_total", "event" => "started").increment(1);
+    if let Some(ms) = waited_ms {
+        histogram!("stepwise_task_schedule_to_start_seconds", "resource" => resource.to_string())
+            .record(ms.max(0) as f64 / 1000.0);
+    }
+}
+
+/// A task was answered: `succeeded`, after `run_ms` handed out and `total_ms` since scheduled.
+pub fn task_answered(resource: &str, succeeded: bool, run_ms: Option<i64>, total_ms: Option<i64>) {
+    counter!("stepwise_tasks_total", "event" => if succeeded { "succeeded" } else { "failed" }).increment(1);
+    if let Some(ms) = run_ms {
+        histogram!("stepwise_task_run_seconds", "resource" => resource.to_string()).record(ms.max(0) as f64 / 1000.0);
+    }
+    if let Some(ms) = total_ms {
+        histogram!("stepwise_task_schedule_to_close_seconds", "resource" => resource.to_string())
+            .record(ms.max(0) as f64 / 1000.0);
+    }
+}
+
+/// One API request: its operation (known ones only), error type and latency.
+pub fn api_request(operation: &str, error_type: Option<&str>, seconds: f64) {
+    let known = crate::api::OPERATIONS.iter().any(|(o, _)| *o == operation)
+        || crate::api::STEPWISE_OPERATIONS.contains(&operation);
+    let operation = if known { operation.to_string() } else { "other".to_string() };
+    let error = error_type.unwrap_or("none").to_string();
+    counter!("stepwise_api_requests_total", "operation" => operation.clone(), "error" => error).increment(1);
+    histogram!("stepwise_api_request_duration_seconds", "operation" => operation).record(seconds);
+}
+
+pub fn store_commit(seconds: f64) {
+    histogram!("stepwise_store_commit_seconds").record(seconds);
+}
+
+pub fn store_conflict() {
+    counter!("stepwise_store_commit_conflicts_total").increment(1);
+}
+
+pub fn group_commit(transactions: usize) {
+    histogram!("stepwise_store_group_commit_batch_size").record(transactions as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn machine_labels_drop_qualifiers() {
+        let base = "arn:aws:states:us-east-1:1:stateMachine:m";
+        assert_eq!(super::machine_label(base), base);
+        assert_eq!(super::machine_label(&format!("{base}:3")), base);
+        assert_eq!(super::machine_label(&format!("{base}:prod")), base);
+    }
+}
