@@ -6,6 +6,7 @@ pub mod arn;
 pub mod banner;
 pub mod bench;
 pub mod cli;
+pub mod client_cli;
 pub mod clock;
 pub mod engine;
 pub mod handlers;

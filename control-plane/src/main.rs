@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use state_language::Status;
-use stepwise_control_plane::local;
+use stepwise_control_plane::{client_cli, local};
 
 /// Prints a line to stdout. A closed stdout (`stepwise run … | head`) ends
 /// the program quietly: the reader has all it wanted.
@@ -75,6 +75,27 @@ enum Command {
     },
     /// Serve the AWS Step Functions API on an embedded store.
     Server(Box<stepwise_control_plane::cli::ServerArgs>),
+    /// State machines and code workflow types on a Stepwise API.
+    Machines {
+        #[command(subcommand)]
+        command: client_cli::Machines,
+        #[command(flatten)]
+        connection: client_cli::Connection,
+    },
+    /// Executions: start, list, follow, steer (signal, query, update, cancel, stop, redrive).
+    Executions {
+        #[command(subcommand)]
+        command: client_cli::Executions,
+        #[command(flatten)]
+        connection: client_cli::Connection,
+    },
+    /// Activities, and a worker's steps from a shell (poll, succeed, fail).
+    Activities {
+        #[command(subcommand)]
+        command: client_cli::Activities,
+        #[command(flatten)]
+        connection: client_cli::Connection,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,11 +120,32 @@ fn real_main() -> anyhow::Result<ExitCode> {
             outln!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Machines { command, connection } => client(&connection, client_cli::Group::Machines(command)),
+        Command::Executions { command, connection } => client(&connection, client_cli::Group::Executions(command)),
+        Command::Activities { command, connection } => client(&connection, client_cli::Group::Activities(command)),
         Command::Server(args) => {
             let (log_level, log_json) = (args.log_level.clone(), args.log_json);
             let credentials = std::env::var("STEPWISE_CREDENTIALS").ok();
             let opts = args.into_options(credentials.as_deref())?;
             server(opts, &log_level, log_json)
+        }
+    }
+}
+
+/// Runs a client command: its text on stdout, exit 0 (or 1 when it did not
+/// succeed: an API error, or `start --wait` that did not end SUCCEEDED).
+fn client(connection: &client_cli::Connection, group: client_cli::Group) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match rt.block_on(client_cli::run(connection, group)) {
+        Ok(out) => {
+            if !out.text.is_empty() {
+                outln!("{}", out.text);
+            }
+            Ok(if out.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Err(e) => {
+            eprintln!("stepwise: {e}");
+            Ok(ExitCode::from(1))
         }
     }
 }

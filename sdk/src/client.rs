@@ -5,122 +5,51 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use stepwise_wire::Wire;
 
 use crate::Error;
 use crate::workflow::WorkflowError;
 
-/// A response body a client reads at most (a workflow task's history included).
-pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
-/// How long one call may take: a long poll is 60 s.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(75);
+pub use stepwise_wire::{CALL_TIMEOUT, RESPONSE_BYTES_MAX};
 
 #[derive(Clone)]
 pub struct Client {
-    endpoint: String,
-    http: HttpClient<HttpConnector, Full<Bytes>>,
-    signer: Option<Signer>,
+    wire: Wire,
 }
 
-/// Who signs, and for which region: Step Functions' service name is `states`.
-#[derive(Clone)]
-struct Signer {
-    region: String,
-    access_key_id: String,
-    secret_access_key: String,
+impl From<stepwise_wire::Error> for Error {
+    fn from(e: stepwise_wire::Error) -> Error {
+        match e {
+            stepwise_wire::Error::Service { kind, message } => Error::Service { kind, message },
+            stepwise_wire::Error::Transport(t) => Error::Transport(t),
+        }
+    }
 }
 
 impl Client {
     /// A client of the API at `endpoint` (`http://127.0.0.1:8083`).
     pub fn new(endpoint: &str) -> Client {
-        let http = HttpClient::builder(TokioExecutor::new()).build_http();
-        Client { endpoint: endpoint.trim_end_matches('/').to_string(), http, signer: None }
+        Client { wire: Wire::new(endpoint) }
     }
 
     /// Signs every request with AWS Signature Version 4 for the service
     /// `states` in `region`, as an API with `--auth sigv4` requires.
     pub fn signed(mut self, region: &str, access_key_id: &str, secret_access_key: &str) -> Client {
-        self.signer = Some(Signer {
+        self.wire = self.wire.signed(stepwise_wire::Signer {
             region: region.into(),
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
+            session_token: None,
         });
         self
     }
 
-    /// Adds the request's SigV4 signature headers.
-    fn sign(&self, request: &mut hyper::Request<Full<Bytes>>, body: &[u8]) -> Result<(), Error> {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-        let Some(s) = &self.signer else { return Ok(()) };
-        let credentials =
-            aws_credential_types::Credentials::new(&s.access_key_id, &s.secret_access_key, None, None, "stepwise");
-        let identity = credentials.into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&s.region)
-            .name("states")
-            .time(std::time::SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| Error::Transport(format!("signing: {e}")))?
-            .into();
-        let headers: Vec<(&str, &str)> =
-            request.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
-        let uri = request.uri().to_string();
-        let signable = SignableRequest::new("POST", &uri, headers.into_iter(), SignableBody::Bytes(body))
-            .map_err(|e| Error::Transport(format!("signing: {e}")))?;
-        let (instructions, _) =
-            sign(signable, &params).map_err(|e| Error::Transport(format!("signing: {e}")))?.into_parts();
-        instructions.apply_to_request_http1x(request);
-        Ok(())
-    }
-
     /// Calls `operation`; an AWS-typed error becomes [`Error::Service`].
     pub async fn call(&self, operation: &str, body: Value) -> Result<Value, Error> {
-        match self.call_once(operation, &body).await {
-            // A pooled connection the server closed (it restarted, say): once more, on a new one.
-            Err(Error::Transport(_)) => self.call_once(operation, &body).await,
-            other => other,
-        }
-    }
-
-    async fn call_once(&self, operation: &str, body: &Value) -> Result<Value, Error> {
-        let uri: hyper::Uri = format!("{}/", self.endpoint).parse().map_err(|e| Error::Transport(format!("{e}")))?;
-        let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-        let bytes = Bytes::from(body.to_string());
-        let mut request = hyper::Request::post(uri)
-            .header("host", host)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
-            .body(Full::new(bytes.clone()))
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        self.sign(&mut request, &bytes)?;
-        let response = tokio::time::timeout(CALL_TIMEOUT, self.http.request(request))
-            .await
-            .map_err(|_| Error::Transport(format!("{operation} took longer than {CALL_TIMEOUT:?}")))?
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        let status = response.status();
-        let limited = http_body_util::Limited::new(response.into_body(), RESPONSE_BYTES_MAX);
-        let bytes = limited.collect().await.map_err(|e| Error::Transport(e.to_string()))?.to_bytes();
-        let v: Value = if bytes.is_empty() {
-            json!({})
-        } else {
-            serde_json::from_slice(&bytes).map_err(|e| Error::Transport(format!("{operation}: {e}")))?
-        };
-        if !status.is_success() {
-            let kind = v["__type"].as_str().unwrap_or("UnknownError");
-            let kind = kind.rsplit('#').next().unwrap_or(kind).to_string();
-            let message = v["message"].as_str().or(v["Message"].as_str()).unwrap_or_default().to_string();
-            return Err(Error::Service { kind, message });
-        }
-        Ok(v)
+        Ok(self.wire.call(operation, &body).await?)
     }
 
     /// Registers (idempotently) the code workflow type `name`, served by the

@@ -2,6 +2,7 @@
 //! of `stepwise-sdk` polling its task queues over HTTP, and aws-sdk-sfn for
 //! the Step Functions operations (describe, list, history, stop).
 
+mod cli;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
