@@ -92,6 +92,37 @@ pub struct ProcessGauges {
     pub database_bytes: Option<u64>,
 }
 
+/// Every metric this module records (histograms add `_bucket`, `_sum` and
+/// `_count` in the exposition): the Grafana dashboard may name only these.
+pub const NAMES: [&str; 26] = [
+    "stepwise_executions_started_total",
+    "stepwise_executions_succeeded_total",
+    "stepwise_executions_failed_total",
+    "stepwise_executions_aborted_total",
+    "stepwise_executions_timed_out_total",
+    "stepwise_executions_redriven_total",
+    "stepwise_execution_duration_seconds",
+    "stepwise_state_transitions_total",
+    "stepwise_tasks_total",
+    "stepwise_task_schedule_to_start_seconds",
+    "stepwise_task_run_seconds",
+    "stepwise_task_schedule_to_close_seconds",
+    "stepwise_api_requests_total",
+    "stepwise_api_request_duration_seconds",
+    "stepwise_store_commit_seconds",
+    "stepwise_store_commit_conflicts_total",
+    "stepwise_store_group_commit_batch_size",
+    "stepwise_queue_messages",
+    "stepwise_queue_oldest_due_age_seconds",
+    "stepwise_workflow_task_failures_total",
+    "stepwise_workflow_nondeterminism_total",
+    "stepwise_uptime_seconds",
+    "stepwise_build_info",
+    "stepwise_resident_memory_bytes",
+    "stepwise_open_connections",
+    "stepwise_store_database_bytes",
+];
+
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!("stepwise_executions_started_total", "Executions started, by state machine");
@@ -114,6 +145,13 @@ fn describe() {
     describe_histogram!("stepwise_store_commit_seconds", "Latency of one store transaction");
     describe_counter!("stepwise_store_commit_conflicts_total", "Steps retried after losing a commit race");
     describe_histogram!("stepwise_store_group_commit_batch_size", "Transactions in one group commit (embedded store)");
+    describe_gauge!("stepwise_queue_messages", "Messages in the embedded store's queues (due, delayed and in flight)");
+    describe_gauge!("stepwise_queue_oldest_due_age_seconds", "How long the oldest due message has waited");
+    describe_counter!("stepwise_workflow_task_failures_total", "Code workflow tasks a worker failed");
+    describe_counter!(
+        "stepwise_workflow_nondeterminism_total",
+        "Workflow tasks failed because replay found changed code"
+    );
     describe_gauge!("stepwise_uptime_seconds", "Seconds since the process started");
     describe_gauge!("stepwise_build_info", "The build's version (label), always 1");
     describe_gauge!("stepwise_resident_memory_bytes", "Resident memory of the process");
@@ -193,6 +231,22 @@ pub fn api_request(operation: &str, error_type: Option<&str>, seconds: f64) {
     counter!("stepwise_api_requests_total", "operation" => operation.clone(), "error" => error).increment(1);
     histogram!("stepwise_api_request_duration_seconds", "operation" => operation).record(seconds);
 }
+
+pub fn queue_backlog(messages: u64, oldest_due_age_ms: Option<i64>) {
+    gauge!("stepwise_queue_messages").set(messages as f64);
+    gauge!("stepwise_queue_oldest_due_age_seconds").set(oldest_due_age_ms.unwrap_or(0) as f64 / 1000.0);
+}
+
+/// A workflow task a worker failed; a nondeterminism is counted apart.
+pub fn workflow_task_failed(error: &str) {
+    counter!("stepwise_workflow_task_failures_total").increment(1);
+    if error == NONDETERMINISM_ERROR {
+        counter!("stepwise_workflow_nondeterminism_total").increment(1);
+    }
+}
+
+/// The error a worker reports when replay finds the code changed.
+const NONDETERMINISM_ERROR: &str = "Stepwise.NonDeterminism";
 
 pub fn store_commit(seconds: f64) {
     histogram!("stepwise_store_commit_seconds").record(seconds);

@@ -81,5 +81,34 @@ async fn metrics_count_a_known_workload_exactly() {
         assert!(series(&text, gauge) > 0.0, "{gauge}");
     }
     assert!(text.contains("stepwise_build_info{version=\""), "build info");
+    assert!(series(&text, "stepwise_queue_messages") >= 0.0, "the queue backlog is scraped");
     assert!(!text.contains(":execution:"), "no execution ARN is ever a label");
+}
+
+/// The Grafana dashboard loads (panels with Prometheus targets) and names
+/// only metrics the server records.
+#[test]
+fn the_grafana_dashboard_names_only_metrics_that_exist() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/grafana/stepwise.json");
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the dashboard")).expect("JSON");
+    let panels = dash["panels"].as_array().expect("panels");
+    assert!(!panels.is_empty());
+    let known = stepwise_control_plane::telemetry::NAMES;
+    let mut named = std::collections::BTreeSet::new();
+    for p in panels {
+        let targets = p["targets"].as_array().expect("every panel has targets");
+        assert!(!targets.is_empty(), "{}", p["title"]);
+        for t in targets {
+            let expr = t["expr"].as_str().expect("a PromQL expression");
+            let words = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+            for word in words.filter(|w| w.starts_with("stepwise_")) {
+                let base = ["_bucket", "_sum", "_count"].iter().fold(word, |w, s| w.strip_suffix(s).unwrap_or(w));
+                assert!(known.contains(&base), "the dashboard names {word}, which Stepwise does not record");
+                named.insert(base.to_string());
+            }
+        }
+    }
+    let missing: Vec<&&str> = known.iter().filter(|k| !named.contains(**k)).collect();
+    assert!(missing.is_empty(), "metrics on no panel: {missing:?}");
 }

@@ -110,7 +110,7 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
 /// for one), then the operation its target header names.
 pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>) -> Reply {
     if request.method() == axum::http::Method::GET
-        && let Some(reply) = super::probes::get(&engine, request.uri().path())
+        && let Some(reply) = super::probes::get(&engine, request.uri().path()).await
     {
         return reply;
     }

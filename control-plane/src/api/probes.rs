@@ -15,7 +15,7 @@ const PROMETHEUS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// The answer to a GET of `path`, or `None` when nothing is served there.
-pub fn get(engine: &Engine, path: &str) -> Option<Reply> {
+pub async fn get(engine: &Engine, path: &str) -> Option<Reply> {
     let version = env!("CARGO_PKG_VERSION");
     match path {
         "/healthz" => Some(json_reply(200, json!({"status": "ok", "version": version}))),
@@ -31,6 +31,10 @@ pub fn get(engine: &Engine, path: &str) -> Option<Reply> {
                 rss_bytes: resident_bytes(),
                 database_bytes: engine.database_bytes(),
             };
+            // A scrape must answer even when the store cannot: the backlog is then left out.
+            if let Ok(Some(b)) = engine.queue.backlog().await {
+                crate::telemetry::queue_backlog(b.messages, b.oldest_due_age_ms);
+            }
             let text = engine.telemetry.render(&gauges)?;
             Some(Reply {
                 status: 200,

@@ -53,7 +53,9 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
         "RespondWorkflowTaskFailed" => {
             let error = r.bounded("error", 256)?.unwrap_or("").to_string();
             let cause = r.bounded("cause", 32768)?.unwrap_or("").to_string();
+            let failed = error.clone();
             engine.report(r.str("taskToken")?, InboxEntry::Failed { error, cause }).await?;
+            crate::telemetry::workflow_task_failed(&failed);
             Ok(json!({}))
         }
         "RespondQueryTaskCompleted" => {

@@ -114,6 +114,13 @@ pub struct OutMessage {
     pub delay_ms: u64,
 }
 
+/// What waits in the queues (see [`Queue::backlog`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    pub messages: u64,
+    pub oldest_due_age_ms: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub body: String,
@@ -203,6 +210,12 @@ pub trait Queue: Send + Sync {
         visibility: Duration,
     ) -> Result<Vec<Received>, Error>;
     async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error>;
+    /// Messages stored in all queues and how long the oldest due one has
+    /// waited, for metrics; `None` where the backend cannot say cheaply
+    /// (SQS: CloudWatch has `ApproximateAgeOfOldestMessage`).
+    async fn backlog(&self) -> Result<Option<Backlog>, Error> {
+        Ok(None)
+    }
 }
 
 /// Checks a transaction against the limits every backend shares.

@@ -50,6 +50,24 @@ const DELETES_PENDING_MAX: usize = 1_024;
 
 #[async_trait]
 impl Queue for Sqlite {
+    async fn backlog(&self) -> Result<Option<crate::store::Backlog>, Error> {
+        let now = now_ms();
+        let (messages, oldest): (i64, Option<i64>) = self
+            .read(move |c| {
+                c.query_row(
+                    "SELECT COUNT(*), MIN(CASE WHEN visible_at <= ?1 THEN visible_at END) FROM messages",
+                    params![now],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db)
+            })
+            .await?;
+        Ok(Some(crate::store::Backlog {
+            messages: messages.max(0) as u64,
+            oldest_due_age_ms: oldest.map(|t| (now - t).max(0)),
+        }))
+    }
+
     async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
         crate::store::check_messages(&messages)?;
         let wake = messages.clone();
