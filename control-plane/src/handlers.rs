@@ -52,7 +52,10 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
             },
         },
     };
-    crate::server::open(&config).await
+    let engine = crate::server::open_with(&config, Arc::new(crate::telemetry::Telemetry::emf()?)).await?;
+    // A Lambda serves requests as soon as it exists: ready for /readyz.
+    engine.telemetry.set_ready(true);
+    Ok(engine)
 }
 
 /// A Lambda function URL or API Gateway HTTP API (payload 2.0) event to the
@@ -143,6 +146,7 @@ pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
 /// how long it took, one line per invocation; `scripts/bench-serverless.py`
 /// adds them up into the cost per state transition.
 fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::time::Instant) {
+    engine.telemetry.flush_emf(crate::clock::now_ms());
     if let Some(u) = engine.store.take_usage() {
         let usage = serde_json::to_string(&u).unwrap_or_default();
         let ms = start.elapsed().as_millis() as u64;

@@ -6,7 +6,7 @@
 
 mod stack;
 
-use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, code, corpus, eventually, scenarios};
+use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, code, corpus, eventually, scenarios, telemetry};
 
 /// One corpus case in this many runs through the Lambdas.
 const CORPUS_SAMPLE_EVERY: usize = 8;
@@ -42,6 +42,7 @@ async fn workflows_and_the_corpus_through_the_lambda_binaries() {
     callers::refusals(&stack).await;
     callers::caller(&stack, &stack.sfn()).await;
     scenarios(&stack).await;
+    telemetry::check(&stack);
     let cases = corpus::cases(CORPUS_SAMPLE_EVERY);
     let (ran, failed) = corpus::run_all(&stack.sfn(), cases, CORPUS_CONCURRENCY).await;
     println!("corpus sample through the Lambda binaries: {} of {ran} cases match AWS", ran - failed.len());

@@ -1,5 +1,7 @@
-# Alarms: messages that failed 20 times, functions that fail, and a sweeper
-# that keeps finding lost work (a sign that sends or timers go missing).
+# Alarms: messages that failed 20 times, functions that fail, executions that
+# fail (from the Lambdas' own EMF metrics, namespace Stepwise), a scheduler
+# queue that falls behind, and a sweeper that keeps finding lost work (a sign
+# that sends or timers go missing).
 
 locals {
   # Any non-zero value of these is worth a look.
@@ -14,7 +16,31 @@ locals {
       dimensions  = { FunctionName = f.function_name }
       description = "The ${k} function failed."
     } },
+    # The scheduler writes these as EMF lines (control-plane/src/telemetry/emf.rs):
+    # each with its state machine as a dimension, and once without, for alarms.
+    { for m in ["failed", "timed_out"] : "executions-${replace(m, "_", "-")}" => {
+      namespace   = "Stepwise", metric = "stepwise_executions_${m}_total", statistic = "Sum"
+      dimensions  = {}
+      description = "Executions ${replace(m, "_", " ")}; `stepwise executions list --status ${upper(m)}` shows which."
+    } },
   )
+}
+
+# The scheduler queue's oldest message: timers and steps waiting longer than
+# this mean the scheduler function cannot keep up (or is throttled).
+resource "aws_cloudwatch_metric_alarm" "scheduler_lag" {
+  alarm_name          = "${var.name_prefix}-scheduler-lag"
+  alarm_description   = "The scheduler queue's oldest due message waited over 5 minutes; check the scheduler's concurrency and errors."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.main["scheduler"].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  threshold           = 300
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
 }
 
 resource "aws_cloudwatch_metric_alarm" "nonzero" {

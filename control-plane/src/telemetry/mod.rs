@@ -7,6 +7,8 @@
 //! resource, so series grow with the resources a deployment defines, never
 //! with its executions; an API operation outside the known ones is `other`.
 
+pub mod emf;
+
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use metrics::{counter, gauge, histogram};
@@ -34,6 +36,8 @@ pub struct StepCounts {
 #[derive(Default)]
 pub struct Telemetry {
     prometheus: Option<PrometheusHandle>,
+    /// In a Lambda: what each invocation's EMF lines are taken from.
+    emf: Option<metrics_util::debugging::Snapshotter>,
     ready: AtomicBool,
     connections: AtomicI64,
 }
@@ -55,6 +59,24 @@ impl Telemetry {
         describe();
         gauge!("stepwise_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         Ok(Telemetry { prometheus: Some(handle), ..Telemetry::default() })
+    }
+
+    /// Installs the EMF recorder for this process (a Lambda).
+    pub fn emf() -> Result<Telemetry, Error> {
+        Ok(Telemetry { emf: Some(emf::install()?), ..Telemetry::default() })
+    }
+
+    /// Writes what this invocation recorded as EMF lines on stdout, where
+    /// Lambda sends them to CloudWatch Logs (and CloudWatch makes metrics).
+    pub fn flush_emf(&self, now_ms: i64) {
+        let Some(s) = &self.emf else { return };
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        for line in emf::lines(s, now_ms) {
+            // A closed stdout loses metrics, never the invocation.
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
     }
 
     pub fn set_ready(&self, ready: bool) {
@@ -123,7 +145,7 @@ pub const NAMES: [&str; 26] = [
     "stepwise_store_database_bytes",
 ];
 
-fn describe() {
+pub(crate) fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!("stepwise_executions_started_total", "Executions started, by state machine");
     describe_counter!("stepwise_executions_succeeded_total", "Executions that succeeded");
