@@ -195,7 +195,7 @@ pub struct ExecutionRecord {
     pub trace_header: Option<String>,
     /// A code workflow's run (then `state` is unused); `None` for ASL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<stepwise_sdk::workflow::host::Run>,
+    pub code: Option<stepwise_workflow_core::host::Run>,
 }
 
 impl ExecutionRecord {

@@ -1,6 +1,8 @@
-//! The `state-language` crate is pure: no I/O, clock, randomness or
-//! environment. Two checks: its source uses none of std's effectful APIs,
-//! and its dependency closure holds no async runtime, network or AWS crate.
+//! The pure cores, `state-language` (with its JSONata engine) and
+//! `workflow-core` (code workflows' server side), do no I/O and read no
+//! clock, randomness or environment. Two checks: their sources use none of
+//! std's effectful APIs, and their dependency closures hold no async
+//! runtime, network or AWS crate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -61,6 +63,7 @@ fn source_uses_no_effectful_api() {
     rust_files(&src, &mut files);
     // The JSONata engine is part of the pure core too.
     rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../state-language/jsonata/src"), &mut files);
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflow-core/src"), &mut files);
     assert!(files.len() > 10, "expected the engine's sources under {}", src.display());
     let mut hits = Vec::new();
     for f in files {
@@ -80,15 +83,17 @@ fn source_uses_no_effectful_api() {
 #[test]
 fn dependency_closure_has_no_effectful_crate() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["tree", "-p", "stepwise-state-language", "-e", "normal", "--prefix", "none", "--offline"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run cargo tree");
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-    let tree = String::from_utf8_lossy(&out.stdout);
-    let names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(names.contains(&"serde_json"), "unexpected cargo tree output:\n{tree}");
-    let bad: Vec<&&str> = names.iter().filter(|n| FORBIDDEN_CRATES.contains(n)).collect();
-    assert!(bad.is_empty(), "state-language depends on effectful crates: {bad:?}");
+    for krate in ["stepwise-state-language", "stepwise-workflow-core"] {
+        let out = Command::new(&cargo)
+            .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none", "--offline"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("run cargo tree");
+        assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+        assert!(names.contains(&"serde_json"), "unexpected cargo tree output:\n{tree}");
+        let bad: Vec<&&str> = names.iter().filter(|n| FORBIDDEN_CRATES.contains(n)).collect();
+        assert!(bad.is_empty(), "{krate} depends on effectful crates: {bad:?}");
+    }
 }

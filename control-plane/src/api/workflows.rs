@@ -15,7 +15,7 @@ use crate::engine::code::check_task_queue;
 use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
 use crate::engine::{Engine, random_u64};
 use crate::model::InboxEntry;
-use stepwise_sdk::workflow::host::WORKFLOW_TASK_RESOURCE;
+use stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE;
 
 /// Names of signals, queries and updates: as long as a state name.
 const NAME_CHARS_MAX: usize = 80;

@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use state_language::interpreter::{Input, StartContext};
-use stepwise_sdk::workflow::host::{Effects, HostError, HostInput, Recorded, Run};
+use stepwise_workflow_core::host::{Effects, HostError, HostInput, Recorded, Run};
 
 use super::commit::Changes;
 
@@ -79,7 +79,7 @@ pub fn start(
     let prefix = scope.state_machine("");
     let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
     // Workers run in real time: under test-only scaled time, their 10 s is longer here.
-    run.task_timeout_ms = stepwise_sdk::workflow::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
+    run.task_timeout_ms = stepwise_workflow_core::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
     let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;
     Ok((run, changes(effects)))
 }
@@ -99,7 +99,7 @@ pub fn event_json(r: &Recorded) -> Value {
 }
 
 /// The code event a stored history event holds.
-pub fn event_of(v: &Value) -> Result<stepwise_sdk::workflow::Event, Error> {
+pub fn event_of(v: &Value) -> Result<stepwise_workflow_core::history::Event, Error> {
     let mut d = v["workflowEventDetails"].clone();
     d["type"] = v["type"].clone();
     serde_json::from_value(d).map_err(|e| Error::Corrupt(format!("a code workflow event: {e}")))
@@ -145,6 +145,7 @@ pub fn apply(
                 all.commands.extend(e.commands);
             }
             Err(HostError::Closed) => break,
+            Err(e @ HostError::Version { .. }) => return Err(host_error(e)),
         }
     }
     Ok(changes(all))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stepwise_sdk::workflow::host::{ACTIVITY_TASK_RESOURCE, WORKFLOW_TASK_RESOURCE};
+use stepwise_workflow_core::host::{ACTIVITY_TASK_RESOURCE, WORKFLOW_TASK_RESOURCE};
 
 use super::commit::wake;
 use super::{Engine, decode, encode, random_u64};

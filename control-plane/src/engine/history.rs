@@ -42,7 +42,7 @@ impl Engine {
         arn: &str,
         first: u64,
         last: u64,
-    ) -> Result<Vec<stepwise_sdk::workflow::Event>, Error> {
+    ) -> Result<Vec<stepwise_workflow_core::history::Event>, Error> {
         let events = self.history_events(arn, first, last).await?;
         events.iter().map(super::code::event_of).collect()
     }

@@ -22,8 +22,10 @@
 
 mod activity;
 mod context;
-pub mod history;
-pub mod host;
+/// The history's events and commands: the server's side, shared (`stepwise-workflow-core`).
+pub use stepwise_workflow_core::history;
+/// The server's side of a run, pure (`stepwise-workflow-core`); kept here for SDK users' tests.
+pub use stepwise_workflow_core::host;
 mod local;
 mod pending;
 mod replay;

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use state_language::interpreter::Command;
 
 use super::{ACTIVITY_TASK_RESOURCE, Activity, Effects, Run, TaskKind, TimerKind};
-use crate::workflow::history::{ActivityError, ActivityOptions, Event};
+use crate::history::{ActivityError, ActivityOptions, Event};
 
 /// An error that fails an activity at once: its schedule-to-close ran out.
 pub const SCHEDULE_TO_CLOSE_ERROR: &str = "States.Timeout";

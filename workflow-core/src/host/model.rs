@@ -6,18 +6,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use state_language::interpreter::Command;
 
-use crate::workflow::history::{ActivityOptions, Event};
+use crate::history::{ActivityOptions, Event};
 
 /// Why a step could not be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum HostError {
     #[error("the run is closed")]
     Closed,
+    /// A run stored by another format version is refused, never misread.
+    #[error("a run stored in format {found}; this server reads format {expected}")]
+    Version { found: u32, expected: u32 },
 }
 
 /// One execution of a code workflow, as the server keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
+    /// The stored format ([`super::RUN_FORMAT_VERSION`]); runs stored before
+    /// it was recorded are format 1.
+    #[serde(default = "first_format")]
+    pub format: u32,
     pub workflow_type: String,
     pub task_queue: String,
     /// ARNs of state machines start with this; a child's type follows it.
@@ -51,6 +58,10 @@ pub struct Run {
     /// whose clock runs faster than real time gives a longer one).
     #[serde(default = "default_task_timeout_ms")]
     pub task_timeout_ms: i64,
+}
+
+fn first_format() -> u32 {
+    1
 }
 
 fn default_task_timeout_ms() -> i64 {

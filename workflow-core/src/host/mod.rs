@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 use serde_json::Value;
 use state_language::interpreter::{Command, Status, TaskCommand, task_token};
 
-use super::history::Event;
+use crate::history::Event;
 
 pub use activity::parse_failure;
 
@@ -37,6 +37,9 @@ pub const UPDATE_RESULTS_MAX: usize = 64;
 /// Commands one workflow task may give.
 pub const TASK_COMMANDS_MAX: usize = 1_000;
 /// The resource of workflow tasks, followed by the task queue's name.
+/// The stored format of a [`Run`]: raised whenever its serialized shape
+/// changes in a way an older server could misread.
+pub const RUN_FORMAT_VERSION: u32 = 1;
 pub const WORKFLOW_TASK_RESOURCE: &str = "stepwise:workflow-task:";
 /// The resource of activity tasks, followed by the task queue's name.
 pub const ACTIVITY_TASK_RESOURCE: &str = "stepwise:activity-task:";
@@ -49,6 +52,7 @@ pub use model::*;
 impl Run {
     pub fn new(workflow_type: &str, task_queue: &str, machine_arn_prefix: &str, seed: u64, token_key: &str) -> Run {
         Run {
+            format: RUN_FORMAT_VERSION,
             workflow_type: workflow_type.into(),
             task_queue: task_queue.into(),
             machine_arn_prefix: machine_arn_prefix.into(),
@@ -75,6 +79,9 @@ impl Run {
     /// host's commands. Stale inputs (a task or timer that already ended)
     /// change nothing.
     pub fn step(&mut self, input: HostInput, now: i64) -> Result<Effects, HostError> {
+        if self.format != RUN_FORMAT_VERSION {
+            return Err(HostError::Version { found: self.format, expected: RUN_FORMAT_VERSION });
+        }
         if self.closed {
             return Err(HostError::Closed);
         }

@@ -11,7 +11,7 @@ use super::{
     CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_TASK_RESOURCE,
     WORKFLOW_TASK_RETRY_MS_MAX,
 };
-use crate::workflow::history::{Command, Event};
+use crate::history::{Command, Event};
 
 /// The failure a workflow task that no worker answered in time counts as.
 pub const TASK_TIMED_OUT: &str = "Stepwise.WorkflowTaskTimedOut";
