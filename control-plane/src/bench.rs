@@ -119,6 +119,8 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
         ])
         .arg(&opts.data_dir)
         .stderr(std::process::Stdio::piped())
+        // Its banner is for people; the report on this process's stdout is JSON.
+        .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().unwrap_or(0);
