@@ -114,71 +114,62 @@ pub struct ProcessGauges {
     pub database_bytes: Option<u64>,
 }
 
-/// Every metric this module records (histograms add `_bucket`, `_sum` and
-/// `_count` in the exposition): the Grafana dashboard may name only these.
-pub const NAMES: [&str; 26] = [
-    "stepwise_executions_started_total",
-    "stepwise_executions_succeeded_total",
-    "stepwise_executions_failed_total",
-    "stepwise_executions_aborted_total",
-    "stepwise_executions_timed_out_total",
-    "stepwise_executions_redriven_total",
-    "stepwise_execution_duration_seconds",
-    "stepwise_state_transitions_total",
-    "stepwise_tasks_total",
-    "stepwise_task_schedule_to_start_seconds",
-    "stepwise_task_run_seconds",
-    "stepwise_task_schedule_to_close_seconds",
-    "stepwise_api_requests_total",
-    "stepwise_api_request_duration_seconds",
-    "stepwise_store_commit_seconds",
-    "stepwise_store_commit_conflicts_total",
-    "stepwise_store_group_commit_batch_size",
-    "stepwise_queue_messages",
-    "stepwise_queue_oldest_due_age_seconds",
-    "stepwise_workflow_task_failures_total",
-    "stepwise_workflow_nondeterminism_total",
-    "stepwise_uptime_seconds",
-    "stepwise_build_info",
-    "stepwise_resident_memory_bytes",
-    "stepwise_open_connections",
-    "stepwise_store_database_bytes",
+/// A metric's kind, for its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every metric this module records, with its kind and help text
+/// (histograms add `_bucket`, `_sum` and `_count` in the exposition): the
+/// Grafana dashboard may name only these, and each is described once.
+pub const METRICS: [(&str, Kind, &str); 26] = [
+    ("stepwise_executions_started_total", Kind::Counter, "Executions started, by state machine"),
+    ("stepwise_executions_succeeded_total", Kind::Counter, "Executions that succeeded"),
+    ("stepwise_executions_failed_total", Kind::Counter, "Executions that failed"),
+    ("stepwise_executions_aborted_total", Kind::Counter, "Executions stopped (aborted)"),
+    ("stepwise_executions_timed_out_total", Kind::Counter, "Executions that timed out"),
+    ("stepwise_executions_redriven_total", Kind::Counter, "Executions redriven"),
+    ("stepwise_execution_duration_seconds", Kind::Histogram, "Start to close of closed executions"),
+    ("stepwise_state_transitions_total", Kind::Counter, "States entered"),
+    (
+        "stepwise_tasks_total",
+        Kind::Counter,
+        "Task events by event: scheduled, started, succeeded, failed, timed_out, heartbeat_timed_out",
+    ),
+    ("stepwise_task_schedule_to_start_seconds", Kind::Histogram, "Scheduled to handed out, by resource"),
+    ("stepwise_task_run_seconds", Kind::Histogram, "Handed out to answered, by resource"),
+    ("stepwise_task_schedule_to_close_seconds", Kind::Histogram, "Scheduled to answered, by resource"),
+    ("stepwise_api_requests_total", Kind::Counter, "API requests by operation and error type (none: answered)"),
+    ("stepwise_api_request_duration_seconds", Kind::Histogram, "API request latency by operation"),
+    ("stepwise_store_commit_seconds", Kind::Histogram, "Latency of one store transaction"),
+    ("stepwise_store_commit_conflicts_total", Kind::Counter, "Steps retried after losing a commit race"),
+    ("stepwise_store_group_commit_batch_size", Kind::Histogram, "Transactions in one group commit (embedded store)"),
+    ("stepwise_queue_messages", Kind::Gauge, "Messages in the embedded store's queues (due, delayed and in flight)"),
+    ("stepwise_queue_oldest_due_age_seconds", Kind::Gauge, "How long the oldest due message has waited"),
+    ("stepwise_workflow_task_failures_total", Kind::Counter, "Code workflow tasks a worker failed"),
+    (
+        "stepwise_workflow_nondeterminism_total",
+        Kind::Counter,
+        "Workflow tasks failed because replay found changed code",
+    ),
+    ("stepwise_uptime_seconds", Kind::Gauge, "Seconds since the process started"),
+    ("stepwise_build_info", Kind::Gauge, "The build's version (label), always 1"),
+    ("stepwise_resident_memory_bytes", Kind::Gauge, "Resident memory of the process"),
+    ("stepwise_open_connections", Kind::Gauge, "Open HTTP connections"),
+    ("stepwise_store_database_bytes", Kind::Gauge, "Size of the embedded database files"),
 ];
 
 pub(crate) fn describe() {
-    use metrics::{describe_counter, describe_gauge, describe_histogram};
-    describe_counter!("stepwise_executions_started_total", "Executions started, by state machine");
-    describe_counter!("stepwise_executions_succeeded_total", "Executions that succeeded");
-    describe_counter!("stepwise_executions_failed_total", "Executions that failed");
-    describe_counter!("stepwise_executions_aborted_total", "Executions stopped (aborted)");
-    describe_counter!("stepwise_executions_timed_out_total", "Executions that timed out");
-    describe_counter!("stepwise_executions_redriven_total", "Executions redriven");
-    describe_histogram!("stepwise_execution_duration_seconds", "Start to close of closed executions");
-    describe_counter!("stepwise_state_transitions_total", "States entered");
-    describe_counter!(
-        "stepwise_tasks_total",
-        "Task events by event: scheduled, started, succeeded, failed, timed_out, heartbeat_timed_out"
-    );
-    describe_histogram!("stepwise_task_schedule_to_start_seconds", "Scheduled to handed out, by resource");
-    describe_histogram!("stepwise_task_run_seconds", "Handed out to answered, by resource");
-    describe_histogram!("stepwise_task_schedule_to_close_seconds", "Scheduled to answered, by resource");
-    describe_counter!("stepwise_api_requests_total", "API requests by operation and error type (none: answered)");
-    describe_histogram!("stepwise_api_request_duration_seconds", "API request latency by operation");
-    describe_histogram!("stepwise_store_commit_seconds", "Latency of one store transaction");
-    describe_counter!("stepwise_store_commit_conflicts_total", "Steps retried after losing a commit race");
-    describe_histogram!("stepwise_store_group_commit_batch_size", "Transactions in one group commit (embedded store)");
-    describe_gauge!("stepwise_queue_messages", "Messages in the embedded store's queues (due, delayed and in flight)");
-    describe_gauge!("stepwise_queue_oldest_due_age_seconds", "How long the oldest due message has waited");
-    describe_counter!("stepwise_workflow_task_failures_total", "Code workflow tasks a worker failed");
-    describe_counter!(
-        "stepwise_workflow_nondeterminism_total",
-        "Workflow tasks failed because replay found changed code"
-    );
-    describe_gauge!("stepwise_uptime_seconds", "Seconds since the process started");
-    describe_gauge!("stepwise_build_info", "The build's version (label), always 1");
-    describe_gauge!("stepwise_resident_memory_bytes", "Resident memory of the process");
-    describe_gauge!("stepwise_open_connections", "Open HTTP connections");
-    describe_gauge!("stepwise_store_database_bytes", "Size of the embedded database files");
+    for (name, kind, help) in METRICS {
+        match kind {
+            Kind::Counter => metrics::describe_counter!(name, help),
+            Kind::Gauge => metrics::describe_gauge!(name, help),
+            Kind::Histogram => metrics::describe_histogram!(name, help),
+        }
+    }
 }
 
 /// The label of a state machine: its ARN without a version or alias qualifier.
