@@ -125,7 +125,7 @@ pub enum Kind {
 /// Every metric this module records, with its kind and help text
 /// (histograms add `_bucket`, `_sum` and `_count` in the exposition): the
 /// Grafana dashboard may name only these, and each is described once.
-pub const METRICS: [(&str, Kind, &str); 26] = [
+pub const METRICS: [(&str, Kind, &str); 28] = [
     ("stepwise_executions_started_total", Kind::Counter, "Executions started, by state machine"),
     ("stepwise_executions_succeeded_total", Kind::Counter, "Executions that succeeded"),
     ("stepwise_executions_failed_total", Kind::Counter, "Executions that failed"),
@@ -150,6 +150,16 @@ pub const METRICS: [(&str, Kind, &str); 26] = [
     ("stepwise_queue_messages", Kind::Gauge, "Messages in the embedded store's queues (due, delayed and in flight)"),
     ("stepwise_queue_oldest_due_age_seconds", Kind::Gauge, "How long the oldest due message has waited"),
     ("stepwise_workflow_task_failures_total", Kind::Counter, "Code workflow tasks a worker failed"),
+    (
+        "stepwise_workflow_task_schedule_to_start_seconds",
+        Kind::Histogram,
+        "Workflow task scheduled to handed to a worker, by task queue",
+    ),
+    (
+        "stepwise_workflow_task_execution_seconds",
+        Kind::Histogram,
+        "Workflow task handed out to answered (the worker's replay and code), by task queue",
+    ),
     (
         "stepwise_workflow_nondeterminism_total",
         Kind::Counter,
@@ -214,9 +224,21 @@ pub fn step_committed(machine_arn: &str, counts: StepCounts, closed: Option<(&st
         .record(duration_ms.max(0) as f64 / 1000.0);
 }
 
+/// The task queue of a code workflow's workflow task, named by its resource.
+fn workflow_task_queue(resource: &str) -> Option<String> {
+    resource.strip_prefix(WORKFLOW_TASK_RESOURCE).map(str::to_string)
+}
+
+/// Workflow tasks' resources: `stepwise:workflow-task:<queue>` (`workflow-core`'s constant).
+const WORKFLOW_TASK_RESOURCE: &str = stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE;
+
 /// A worker or integration took a task `waited_ms` after it was scheduled.
 pub fn task_started(resource: &str, waited_ms: Option<i64>) {
     counter!("stepwise_tasks_total", "event" => "started").increment(1);
+    if let (Some(queue), Some(ms)) = (workflow_task_queue(resource), waited_ms) {
+        histogram!("stepwise_workflow_task_schedule_to_start_seconds", "task_queue" => queue)
+            .record(ms.max(0) as f64 / 1000.0);
+    }
     if let Some(ms) = waited_ms {
         histogram!("stepwise_task_schedule_to_start_seconds", "resource" => resource.to_string())
             .record(ms.max(0) as f64 / 1000.0);
@@ -226,6 +248,9 @@ pub fn task_started(resource: &str, waited_ms: Option<i64>) {
 /// A task was answered: `succeeded`, after `run_ms` handed out and `total_ms` since scheduled.
 pub fn task_answered(resource: &str, succeeded: bool, run_ms: Option<i64>, total_ms: Option<i64>) {
     counter!("stepwise_tasks_total", "event" => if succeeded { "succeeded" } else { "failed" }).increment(1);
+    if let (Some(queue), Some(ms)) = (workflow_task_queue(resource), run_ms) {
+        histogram!("stepwise_workflow_task_execution_seconds", "task_queue" => queue).record(ms.max(0) as f64 / 1000.0);
+    }
     if let Some(ms) = run_ms {
         histogram!("stepwise_task_run_seconds", "resource" => resource.to_string()).record(ms.max(0) as f64 / 1000.0);
     }

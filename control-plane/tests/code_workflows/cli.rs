@@ -55,4 +55,14 @@ async fn the_cli_signals_queries_updates_and_cancels() {
         assert_eq!(r.unwrap_err().error, "Cancelled");
     })
     .await;
+    // The workflow tasks' own timings, by task queue (issue 16's code workflow metrics).
+    let (_, _, metrics) = crate::common::raw::raw_get(&e, "/metrics");
+    for name in ["stepwise_workflow_task_schedule_to_start_seconds", "stepwise_workflow_task_execution_seconds"] {
+        let count = format!("{name}_count{{task_queue=\"shop\"}} ");
+        let n: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(count.as_str()).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {count} in the scrape"));
+        assert!(n >= 2.0, "{name}: {n} workflow tasks");
+    }
 }
