@@ -66,7 +66,12 @@ pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Tel
     let mut lock = None;
     let (store, queue): (Arc<dyn Store>, Arc<dyn Queue>) = match &opts.backend {
         Backend::Embedded { data_dir } => {
-            std::fs::create_dir_all(data_dir)?;
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                Error::Config(format!(
+                    "cannot create the data dir {}: {e}; choose another with --data-dir",
+                    data_dir.display()
+                ))
+            })?;
             lock = Some(lock_data_dir(data_dir)?);
             let s = Sqlite::open(&data_dir.join("stepwise.db"))?;
             // One process owns the file: messages hidden by a previous (crashed)

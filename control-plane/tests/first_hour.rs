@@ -122,3 +122,15 @@ fn stack_up_without_cargo_lambda_says_what_is_missing() {
     assert!(stderr.contains("pip install cargo-lambda"), "{stderr}");
     assert!(!stdout.contains("API_ENDPOINT="), "an endpoint that does not serve was printed: {stdout}");
 }
+
+/// A data dir that cannot be made is named in the error, with the flag to change it.
+#[test]
+fn a_data_dir_that_cannot_be_made_is_named() {
+    let dir = temp_dir("bad-data-dir");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a directory").expect("a file");
+    let inside = file.join("data");
+    let (status, err) = refused(&["--listen", "127.0.0.1:0", "--data-dir", &inside.display().to_string()]);
+    assert!(!status.success());
+    assert!(err.contains(&inside.display().to_string()) && err.contains("--data-dir"), "{err}");
+}

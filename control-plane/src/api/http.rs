@@ -96,7 +96,9 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
     };
     let op = op.to_string();
     // A panic in one request must not take the server down or leave the client without an answer.
-    let run = tokio::spawn(async move { crate::api::call(&engine, &op, request).await });
+    let run = tokio::spawn(
+        crate::engine::compute::FROM_REQUEST.scope((), async move { crate::api::call(&engine, &op, request).await }),
+    );
     match run.await {
         Ok(Ok(v)) => {
             Reply { status: 200, error_type: None, body: v.to_string().into_bytes(), content_type: CONTENT_TYPE }

@@ -17,6 +17,14 @@ use crate::Error;
 /// Callers that may wait for a thread before new work is refused.
 pub const COMPUTE_QUEUE_MAX_DEFAULT: usize = 64;
 
+tokio::task_local! {
+    /// Set while an API request is served: its work is refused past the
+    /// queue. The server's own loops (scheduler, integrations, sweeper) are
+    /// few and fixed in number, so they wait instead: throttling them would
+    /// only delay executions until their messages come back.
+    pub static FROM_REQUEST: ();
+}
+
 /// A bounded pool for heavy work, with a bounded queue in front of it.
 pub struct Compute {
     permits: Arc<Semaphore>,
@@ -47,7 +55,8 @@ impl Compute {
         self.threads
     }
 
-    /// Runs `work` on a pool thread; refuses it when the queue is full.
+    /// Runs `work` on a pool thread. Within an API request ([`FROM_REQUEST`])
+    /// it is refused when the queue is full; the server's own loops wait.
     pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
     where
         T: Send + 'static,
@@ -55,7 +64,7 @@ impl Compute {
     {
         let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
         let _admission = Admission(&self.admitted);
-        if admitted >= self.threads + self.queue_max {
+        if admitted >= self.threads + self.queue_max && FROM_REQUEST.try_with(|_| ()).is_ok() {
             return Err(Error::api("ThrottlingException", "Rate exceeded: the server's evaluation queue is full"));
         }
         let permit = self.permits.clone().acquire_owned().await.expect("the compute semaphore is never closed");
@@ -96,12 +105,18 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the two callers were not admitted");
             tokio::task::yield_now().await;
         }
-        let refused = c.run(|| ()).await;
+        let refused = FROM_REQUEST.scope((), c.run(|| ())).await;
         assert!(matches!(refused, Err(Error::Api { kind: "ThrottlingException", .. })), "{refused:?}");
+        // The server's own loops are not refused: they wait their turn.
+        let waiting = tokio::spawn({
+            let c = c.clone();
+            async move { c.run(|| 8).await }
+        });
         tx.send(()).expect("send");
         tx.send(()).expect("send");
         assert!(first.await.expect("join").is_ok());
         assert!(second.await.expect("join").is_ok());
-        assert_eq!(c.run(|| 7).await.expect("room again"), 7);
+        assert_eq!(waiting.await.expect("join").expect("a loop's work waits, then runs"), 8);
+        assert_eq!(FROM_REQUEST.scope((), c.run(|| 7)).await.expect("room again"), 7);
     }
 }
