@@ -93,6 +93,10 @@ fn every_asl_command_works_against_a_server() {
     let err = String::from_utf8_lossy(&missing.stderr);
     assert_eq!(missing.status.code(), Some(1));
     assert!(err.contains("ExecutionDoesNotExist") && err.contains("hint:"), "{err}");
+    let unnamed = stepwise(e, &["machines", "describe", "nope"]);
+    let err = String::from_utf8_lossy(&unnamed.stderr);
+    assert_eq!(unnamed.status.code(), Some(1));
+    assert!(err.contains("no state machine is named 'nope'") && err.contains("stepwise machines list"), "{err}");
     let nowhere = stepwise("http://127.0.0.1:9", &["machines", "list"]);
     assert!(String::from_utf8_lossy(&nowhere.stderr).contains("cannot reach"));
     ok(e, &["machines", "delete", "bad"]);

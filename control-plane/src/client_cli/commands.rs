@@ -209,29 +209,46 @@ async fn list_all(ctx: &Ctx, op: &str, body: Value, items: &str) -> Result<Vec<V
     Ok(out)
 }
 
-/// A machine's ARN from its ARN or its name.
-async fn machine_arn(ctx: &Ctx, machine: &str) -> Result<String, CliError> {
-    if machine.starts_with("arn:") {
-        return Ok(machine.to_string());
+/// A kind of resource the commands take by name or by ARN.
+struct Named {
+    list: &'static str,
+    items: &'static str,
+    arn_field: &'static str,
+    /// The API's error type when there is none of that name.
+    missing: &'static str,
+    what: &'static str,
+}
+
+const MACHINE: Named = Named {
+    list: "ListStateMachines",
+    items: "stateMachines",
+    arn_field: "stateMachineArn",
+    missing: "StateMachineDoesNotExist",
+    what: "state machine",
+};
+const ACTIVITY: Named = Named {
+    list: "ListActivities",
+    items: "activities",
+    arn_field: "activityArn",
+    missing: "ActivityDoesNotExist",
+    what: "activity",
+};
+
+/// The ARN of `name` (an ARN already, or a name to look up).
+async fn resolve(ctx: &Ctx, kind: &Named, name: &str) -> Result<String, CliError> {
+    if name.starts_with("arn:") {
+        return Ok(name.to_string());
     }
-    let all = list_all(ctx, "ListStateMachines", json!({}), "stateMachines").await?;
-    all.iter().find(|m| m["name"] == machine).map(|m| text(m, "stateMachineArn")).ok_or_else(|| CliError::Api {
-        kind: "StateMachineDoesNotExist".into(),
-        message: format!("no state machine is named '{machine}'"),
-        hint: "\n  hint: `stepwise machines list` shows the machines there are".into(),
+    let all = list_all(ctx, kind.list, json!({}), kind.items).await?;
+    all.iter().find(|m| m["name"] == name).map(|m| text(m, kind.arn_field)).ok_or_else(|| CliError::Api {
+        kind: kind.missing.into(),
+        message: format!("no {} is named '{name}'", kind.what),
+        hint: super::hint_line(kind.missing),
     })
 }
 
-async fn activity_arn(ctx: &Ctx, activity: &str) -> Result<String, CliError> {
-    if activity.starts_with("arn:") {
-        return Ok(activity.to_string());
-    }
-    let all = list_all(ctx, "ListActivities", json!({}), "activities").await?;
-    all.iter().find(|a| a["name"] == activity).map(|a| text(a, "activityArn")).ok_or_else(|| CliError::Api {
-        kind: "ActivityDoesNotExist".into(),
-        message: format!("no activity is named '{activity}'"),
-        hint: "\n  hint: `stepwise activities list` shows the activities there are".into(),
-    })
+async fn machine_arn(ctx: &Ctx, machine: &str) -> Result<String, CliError> {
+    resolve(ctx, &MACHINE, machine).await
 }
 
 async fn machines(ctx: &Ctx, m: Machines) -> Result<Outcome, CliError> {
@@ -449,7 +466,7 @@ async fn activities(ctx: &Ctx, a: Activities) -> Result<Outcome, CliError> {
             Ok(ctx.done(&json!({"activities": all}), table(&["NAME", "CREATED", "ARN"], &rows)))
         }
         Activities::Poll { activity, worker } => {
-            let arn = activity_arn(ctx, &activity).await?;
+            let arn = resolve(ctx, &ACTIVITY, &activity).await?;
             let d = ctx.call("GetActivityTask", json!({"activityArn": arn, "workerName": worker})).await?;
             let text = match d["taskToken"].as_str() {
                 Some(t) => fields(&[("token", t.to_string()), ("input", text(&d, "input"))]),

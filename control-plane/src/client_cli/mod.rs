@@ -28,12 +28,17 @@ impl CliError {
     fn from_wire(e: stepwise_wire::Error, endpoint: &str) -> CliError {
         match e {
             stepwise_wire::Error::Service { kind, message } => {
-                let hint = hint(&kind).map(|h| format!("\n  hint: {h}")).unwrap_or_default();
+                let hint = hint_line(&kind);
                 CliError::Api { kind, message, hint }
             }
             stepwise_wire::Error::Transport(why) => CliError::Unreachable { endpoint: endpoint.to_string(), why },
         }
     }
+}
+
+/// The hint line printed under an error of this type, if there is one.
+fn hint_line(kind: &str) -> String {
+    hint(kind).map(|h| format!("\n  hint: {h}")).unwrap_or_default()
 }
 
 /// What a user can do about an API error.
