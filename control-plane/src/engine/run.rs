@@ -251,7 +251,7 @@ impl Engine {
             rec.redrive_ms = Some(now);
         }
         let mut plan = match self.plan(prev, &mut rec, step, consumed.clone(), now) {
-            Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why).await,
+            Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why, redriving).await,
             plan => plan?,
         };
         plan.writes.extend(direct_writes);
@@ -288,8 +288,14 @@ impl Engine {
         consumed: Vec<Key>,
         direct_writes: Vec<Write>,
         why: &str,
+        redriving: bool,
     ) -> Result<Attempt, Error> {
         let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(Attempt::Done(None)) };
+        if rec.status != "RUNNING" && redriving {
+            // The redrive itself is the step that cannot be committed: say so, change nothing.
+            let why = format!("Execution cannot be redriven: its redriven step outgrows one commit ({why})");
+            return Err(Error::api("ExecutionNotRedrivable", why));
+        }
         if rec.status != "RUNNING" {
             return Ok(Attempt::Raced); // closed meanwhile: the next attempt sees it
         }

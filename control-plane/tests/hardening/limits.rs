@@ -49,6 +49,21 @@ async fn a_step_over_the_commit_limit_fails_the_execution_on_start_and_later() {
         assert_eq!(d.status, ExecutionStatus::Failed, "{name}");
         assert_eq!(d.error.as_deref(), Some("States.Runtime"), "{name}");
         assert!(d.cause.as_deref().is_some_and(|c| c.contains(cause)), "{name}: {:?}", d.cause);
+        if name == "oversized-first" {
+            // A redrive that would take the same step at once is refused, with the reason, and changes nothing.
+            let e = c.redrive_execution().execution_arn(&exec.execution_arn).send().await.expect_err("not redrivable");
+            assert_eq!(crate::common::error_code(&e), "ExecutionNotRedrivable", "{e:?}");
+        }
+        if name == "oversized-later" {
+            // This one restarts at its Wait, so the redrive is taken; the Map then fails it again.
+            c.redrive_execution().execution_arn(&exec.execution_arn).send().await.expect("RedriveExecution");
+            let d = crate::common::eventually("the redriven execution fails again", || async {
+                let d = c.describe_execution().execution_arn(&exec.execution_arn).send().await.ok()?;
+                (d.status == ExecutionStatus::Failed && d.redrive_count == Some(1)).then_some(d)
+            })
+            .await;
+            assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+        }
     }
     // The server is idle again: no step is being retried.
     let (rss, peak) = crate::memory_kib(s.pid());
