@@ -12,11 +12,11 @@ pub fn print(listen: SocketAddr, engine: &EngineConfig) {
         Backend::Aws { table, .. } => format!("DynamoDB table {table}"),
     };
     let (auth, keys) = match engine.auth {
-        crate::api::auth::Auth::None => (
+        crate::auth::Auth::None => (
             "none: the API is open to anyone who reaches this address",
             "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
         ),
-        crate::api::auth::Auth::SigV4(_) => (
+        crate::auth::Auth::SigV4(_) => (
             "sigv4: requests must be signed with a key pair of STEPWISE_CREDENTIALS",
             "AWS_ACCESS_KEY_ID=<its key id> AWS_SECRET_ACCESS_KEY=<its secret>",
         ),

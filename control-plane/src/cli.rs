@@ -122,7 +122,7 @@ impl ServerArgs {
             },
             None => Backend::Embedded { data_dir: self.data_dir },
         };
-        let auth = crate::api::auth::Auth::parse(&self.auth, credentials, &self.region)?;
+        let auth = crate::auth::Auth::parse(&self.auth, credentials, &self.region)?;
         let scope = crate::arn::Scope { region: self.region, account: self.account_id };
         let engine = EngineConfig {
             backend,

@@ -1,5 +1,7 @@
-//! The wall clock, read in one place. The engine is given time by its hosts;
-//! this is where the hosts get it.
+//! The wall clock and the operating system's randomness, read in one place.
+//! The engine is given both through an [`Environment`]: [`System`] in the
+//! servers and Lambdas, the seed's clock and generator in `stepwise simulate`.
+//! `clippy.toml` forbids reading either anywhere else.
 //!
 //! Test-only time scaling: with `STEPWISE_TIME_SCALE=<factor>` (an integer,
 //! at most [`TIME_SCALE_MAX`]) and `STEPWISE_TIME_ORIGIN_MS=<epoch ms>`, time
@@ -9,6 +11,9 @@
 //! due times all behave as in production; only an SQS delay is turned back
 //! into real seconds when it is sent ([`real_delay_ms`]). This lets a test wait
 //! an hour in seconds while the hop logic still runs.
+
+// The one place the wall clock and the OS randomness are read.
+#![allow(clippy::disallowed_methods)]
 
 use std::sync::OnceLock;
 
@@ -32,12 +37,42 @@ fn scale() -> Option<Scale> {
     })
 }
 
+/// Where the engine gets time and randomness; nothing in `engine/` or `api/`
+/// reads either by itself, so a simulation decides both.
+pub trait Environment: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+    fn random_u64(&self) -> u64;
+}
+
+/// The real clock (scaled in tests, see above) and the operating system's randomness.
+pub struct System;
+
+impl Environment for System {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+    fn random_u64(&self) -> u64 {
+        os_random_u64()
+    }
+}
+
+/// A random u64 from the operating system.
+pub fn os_random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // Seeds and token keys must be unpredictable: without OS randomness the
+    // server must not run at all, rather than hand out guessable tokens.
+    getrandom::fill(&mut b).expect("the operating system's random number generator");
+    u64::from_le_bytes(b)
+}
+
 fn real_now_ms() -> i64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     d.as_millis() as i64
 }
 
-/// Milliseconds since the Unix epoch (virtual when time is scaled).
+/// Milliseconds since the Unix epoch (virtual when time is scaled). For
+/// hosts; the engine reads [`Engine::now_ms`](crate::engine::Engine::now_ms).
 pub fn now_ms() -> i64 {
     let real = real_now_ms();
     match scale() {

@@ -2,6 +2,9 @@
 //! takes the event as JSON and gives the response as JSON, so it is tested
 //! here directly and the binaries stay thin `lambda_runtime` shims.
 
+// The Lambda host: where time enters the serverless engine.
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -28,7 +31,7 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     if let Some(a) = var("STEPWISE_ACCOUNT_ID") {
         scope.account = a;
     }
-    let auth = crate::api::auth::Auth::parse(
+    let auth = crate::auth::Auth::parse(
         var("STEPWISE_AUTH").as_deref().unwrap_or("none"),
         var("STEPWISE_CREDENTIALS").as_deref(),
         &scope.region,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod arn;
+pub mod auth;
 pub mod banner;
 pub mod bench;
 pub mod cli;

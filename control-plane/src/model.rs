@@ -199,6 +199,26 @@ pub struct ExecutionRecord {
 }
 
 impl ExecutionRecord {
+    /// AWS keeps closed executions redrivable for 14 days.
+    const REDRIVE_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
+
+    /// Whether `rec` can be redriven, and if not, why (AWS's wording).
+    pub fn redrivable(&self, now: i64) -> Result<(), String> {
+        if self.express {
+            return Err("Execution is of type EXPRESS and cannot be redriven".into());
+        }
+        if !matches!(self.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+            return Err(format!("Execution is {} and cannot be redriven", self.status));
+        }
+        if self.state.redrive_point.is_none() {
+            return Err("Execution has no state to restart and cannot be redriven".into());
+        }
+        if self.stop_ms.is_some_and(|s| now - s > Self::REDRIVE_WINDOW_MS) {
+            return Err("Execution closed more than 14 days ago and cannot be redriven".into());
+        }
+        Ok(())
+    }
+
     /// Open tasks and their tokens, of either kind of execution.
     pub fn open_tasks(&self) -> std::collections::BTreeMap<u64, String> {
         match &self.code {

@@ -39,7 +39,7 @@ pub struct EngineConfig {
     /// The endpoint for Lambda integrations (defaults to `aws_endpoint`).
     pub lambda_endpoint: Option<String>,
     /// How API requests are authenticated.
-    pub auth: crate::api::auth::Auth,
+    pub auth: crate::auth::Auth,
     /// Evaluations at once (default: one per core) and how many may wait.
     pub eval_threads: Option<usize>,
     pub eval_queue_max: usize,

@@ -3,6 +3,9 @@
 //! with the error type Step Functions gives. boto3 and the AWS CLI are in
 //! `other_clients.rs`.
 
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::io::{Read, Write};

@@ -2,6 +2,9 @@
 //! server, as a user types them (code workflows' signal, query, update and
 //! cancel are in `code_workflows/cli.rs`, beside a worker).
 
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::process::{Command, Output};

@@ -2,6 +2,9 @@
 //! forms people type, one server per data dir, logs without escape codes in
 //! files, and `stepwise run … | head` ending quietly.
 
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::io::Read;

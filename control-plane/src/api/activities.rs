@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::{Arn, check_name};
-use crate::clock::now_ms;
 use crate::engine::{Engine, decode, encode};
 use crate::model::{ActivityRecord, InboxEntry, keys};
 use crate::store::{Condition, Query, Write};
@@ -44,7 +43,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         let a: ActivityRecord = decode(&i.body)?;
         return Ok(json!({"activityArn": a.arn, "creationDate": ts(a.creation_ms)}));
     }
-    let a = ActivityRecord { arn: arn.clone(), name: name.into(), creation_ms: now_ms() };
+    let a = ActivityRecord { arn: arn.clone(), name: name.into(), creation_ms: engine.now_ms() };
     let mut writes = vec![
         Write::put((pk, sk), encode(&a), Condition::NotExists),
         Write::put(keys::activities_index(name), encode(&a), Condition::None),

@@ -63,7 +63,7 @@ pub(super) async fn start(engine: &Engine, r: Req<'_>, sync: bool) -> Result<Val
             check_name(n)?;
             n.to_string()
         }
-        None => uuid::Uuid::new_v4().to_string(),
+        None => engine.uuid(),
     };
     req.input = r.opt_str("input")?.unwrap_or("{}").to_string();
     check_input(&req.input)?;
@@ -73,7 +73,7 @@ pub(super) async fn start(engine: &Engine, r: Req<'_>, sync: bool) -> Result<Val
         return Ok(json!({"executionArn": rec.arn, "startDate": ts(rec.start_ms)}));
     }
     let done = engine.wait_closed(&rec.arn, SYNC_WAIT).await?.unwrap_or(rec);
-    let mut out = describe_record(&done);
+    let mut out = describe_record(&done, engine.now_ms());
     if let Some(o) = out.as_object_mut() {
         for k in
             ["redriveCount", "redriveStatus", "redriveStatusReason", "stateMachineVersionArn", "stateMachineAliasArn"]
@@ -97,43 +97,23 @@ pub(super) async fn stop(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     Ok(json!({"stopDate": ts(after.stop_ms.unwrap_or(after.start_ms))}))
 }
 
-/// AWS keeps closed executions redrivable for 14 days.
-const REDRIVE_WINDOW_MS: i64 = 14 * 24 * 3600 * 1000;
-
-/// Whether `rec` can be redriven, and if not, why (AWS's wording).
-pub(crate) fn redrivable(rec: &ExecutionRecord, now: i64) -> Result<(), String> {
-    if rec.express {
-        return Err("Execution is of type EXPRESS and cannot be redriven".into());
-    }
-    if !matches!(rec.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
-        return Err(format!("Execution is {} and cannot be redriven", rec.status));
-    }
-    if rec.state.redrive_point.is_none() {
-        return Err("Execution has no state to restart and cannot be redriven".into());
-    }
-    if rec.stop_ms.is_some_and(|s| now - s > REDRIVE_WINDOW_MS) {
-        return Err("Execution closed more than 14 days ago and cannot be redriven".into());
-    }
-    Ok(())
-}
-
 pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("executionArn")?;
     r.bounded("clientToken", 64)?;
     let rec = load(engine, arn).await?;
-    redrivable(&rec, crate::clock::now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
+    rec.redrivable(engine.now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
     let after = engine.advance(arn, None, &[Input::Redrive]).await?.ok_or_else(|| no_execution(arn))?;
     let date = after.redrive_ms.ok_or_else(|| Error::api("ExecutionNotRedrivable", "Execution cannot be redriven"))?;
     Ok(json!({"redriveDate": ts(date)}))
 }
 
-fn describe_record(rec: &ExecutionRecord) -> Value {
+fn describe_record(rec: &ExecutionRecord, now: i64) -> Value {
     let mut v = summary(&rec.summary());
     let o = v.as_object_mut().expect("summary builds an object");
     o.insert("input".into(), json!(rec.input));
     o.insert("inputDetails".into(), json!({"included": true}));
     o.insert("redriveCount".into(), json!(rec.redrive_count));
-    match redrivable(rec, crate::clock::now_ms()) {
+    match rec.redrivable(now) {
         Ok(()) => {
             o.insert("redriveStatus".into(), json!("REDRIVABLE"));
         }
@@ -158,7 +138,7 @@ fn describe_record(rec: &ExecutionRecord) -> Value {
 }
 
 pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    Ok(describe_record(&load(engine, r.str("executionArn")?).await?))
+    Ok(describe_record(&load(engine, r.str("executionArn")?).await?, engine.now_ms()))
 }
 
 pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::{Arn, check_name};
-use crate::clock::now_ms;
 use crate::engine::{Engine, decode, encode};
 use crate::model::{MachineRecord, VersionRecord, keys};
 use crate::store::{Condition, Query, Write, blob};
@@ -45,8 +44,8 @@ fn tracing_config(r: Req<'_>) -> Value {
     r.get("tracingConfiguration").cloned().unwrap_or_else(|| json!({"enabled": false}))
 }
 
-pub(super) fn revision() -> String {
-    uuid::Uuid::new_v4().to_string()
+pub(super) fn revision(engine: &Engine) -> String {
+    engine.uuid()
 }
 
 pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
@@ -57,7 +56,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     let kind = machine_type(r)?;
     check_definition(definition, &kind)?;
     let arn = engine.scope.state_machine(name);
-    let now = now_ms();
+    let now = engine.now_ms();
     if let Some((m, _)) = engine.machine(&arn).await? {
         // AWS's CreateStateMachine is idempotent for an identical request.
         if m.definition == definition && m.role_arn == role_arn && m.kind == kind {
@@ -73,7 +72,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         role_arn: role_arn.into(),
         creation_ms: now,
         update_ms: now,
-        revision_id: revision(),
+        revision_id: revision(engine),
         description: String::new(),
         logging_configuration: logging(r),
         tracing_configuration: tracing_config(r),
@@ -185,9 +184,9 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
             check_definition(d, &m.kind)?;
         }
         let changed = definition.is_some_and(|d| d != m.definition) || role.is_some_and(|x| x != m.role_arn);
-        let now = now_ms();
+        let now = engine.now_ms();
         if changed {
-            m.revision_id = revision();
+            m.revision_id = revision(engine);
             m.published = None;
         }
         if let Some(d) = definition {

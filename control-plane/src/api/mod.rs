@@ -3,7 +3,6 @@
 //! error. The HTTP server and the Lambda `api` shim both route here.
 
 mod activities;
-pub mod auth;
 pub(crate) mod executions;
 mod history;
 pub mod http;

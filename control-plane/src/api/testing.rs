@@ -6,7 +6,6 @@ use state_language::interpreter::test_state::{Mock, TestError, TestRequest, test
 
 use super::Req;
 use crate::Error;
-use crate::clock::now_ms;
 use crate::engine::Engine;
 
 /// The name a bare state definition is tested under.
@@ -95,14 +94,14 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         _ => None,
     };
     let retries = r.get("stateConfiguration").and_then(|c| c.get("retrierRetryCount")).and_then(Value::as_u64);
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = engine.uuid();
     let context = StartContext {
         execution_arn: engine.scope.execution("TestStateMachine", &id, true),
         execution_name: id.clone(),
         state_machine_arn: engine.scope.state_machine("TestStateMachine"),
         state_machine_name: "TestStateMachine".into(),
         role_arn: r.opt_str("roleArn")?.unwrap_or_default().to_string(),
-        seed: crate::engine::random_u64(),
+        seed: engine.random_u64(),
         redrive_count: 0,
         redrive_count_in_context: false,
         token_key: String::new(),
@@ -126,7 +125,7 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             })?),
             _ => None,
         },
-        now_ms: now_ms(),
+        now_ms: engine.now_ms(),
     };
     let fail = |e: TestError| match e {
         TestError::NoState(_) => Error::validation(e.to_string()),

@@ -6,7 +6,6 @@ use super::machines::{no_machine, publish_writes};
 use super::{Req, decode_token, encode_token, ts};
 use crate::Error;
 use crate::arn::Arn;
-use crate::clock::now_ms;
 use crate::engine::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode};
 use crate::model::{AliasRecord, Route, keys};
 use crate::store::{Condition, Query, Write, blob};
@@ -36,7 +35,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
         {
             return Ok(json!({"creationDate": ts(v.creation_ms), "stateMachineVersionArn": v.arn}));
         }
-        let now = now_ms();
+        let now = engine.now_ms();
         let mut writes = Vec::new();
         let v = publish_writes(&mut m, description, now, &mut writes)?;
         let (pk, sk) = keys::machine(arn);
@@ -153,7 +152,7 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
     alias_name(name)?;
     let (machine_arn, routes) = routing(engine, r.get("routingConfiguration")).await?;
     let arn = format!("{machine_arn}:{name}");
-    let now = now_ms();
+    let now = engine.now_ms();
     let description = r.bounded("description", 256)?.unwrap_or("").to_string();
     if let Some(existing) = engine.alias(&machine_arn, name).await? {
         if existing.routing == routes && existing.description == description {
@@ -221,7 +220,7 @@ pub(super) async fn update_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
     if let Some(d) = r.bounded("description", 256)? {
         a.description = d.into();
     }
-    a.update_ms = now_ms();
+    a.update_ms = engine.now_ms();
     engine
         .store
         .transact(vec![Write::put(keys::alias(&machine_arn, &a.name), encode(&a), Condition::Exists)], Vec::new())

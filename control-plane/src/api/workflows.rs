@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use super::activities::{ACTIVITY_POLL, OUTPUT_BYTES_MAX};
 use super::{Req, ts};
 use crate::Error;
+use crate::engine::Engine;
 use crate::engine::code::check_task_queue;
 use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
-use crate::engine::{Engine, random_u64};
 use crate::model::InboxEntry;
 use stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE;
 
@@ -221,7 +221,7 @@ async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     if let Some(error) = verdict.error {
         return Err(Error::api("UpdateRejected", format!("{error}: {}", verdict.cause.unwrap_or_default())));
     }
-    let id = format!("u-{:016x}", random_u64());
+    let id = format!("u-{:016x}", engine.random_u64());
     engine.deliver(arn, InboxEntry::Update { id: id.clone(), name, payload: input }).await?;
     let output = engine.update_result(arn, &id).await?;
     Ok(json!({"updateId": id, "output": output}))

@@ -4,6 +4,10 @@
 //! which only workers have: they go to the task queue as query tasks, and
 //! the caller waits for the worker's answer in a query record.
 
+// Long polls wait real time (their deadlines) and remember shut-down workers
+// for a real while; neither enters an execution's state.
+#![allow(clippy::disallowed_methods)]
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -11,9 +15,8 @@ use serde_json::Value;
 use stepwise_workflow_core::host::{ACTIVITY_TASK_RESOURCE, WORKFLOW_TASK_RESOURCE};
 
 use super::commit::wake;
-use super::{Engine, decode, encode, random_u64};
+use super::{Engine, decode, encode};
 use crate::Error;
-use crate::clock::now_ms;
 use crate::model::{ExecutionRecord, InboxEntry, TokenRecord, keys, queues};
 use crate::store::{Condition, OutMessage, RECEIVE_WAIT_MS_MAX, Write, blob};
 
@@ -194,7 +197,7 @@ impl Engine {
             return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
         }
         // Task id 0 never names a task; the time keeps arrivals in order.
-        let kind = format!("4e#{:015}#{:016x}", now_ms(), random_u64());
+        let kind = format!("4e#{:015}#{:016x}", self.now_ms(), self.random_u64());
         let write = Write::put(keys::inbox(arn, 0, &kind), encode(&entry), Condition::None);
         self.store.transact(vec![write], vec![wake(arn, None, 0)]).await
     }
@@ -203,11 +206,11 @@ impl Engine {
     /// execution's replayed state; waits for its answer.
     pub async fn ask(&self, rec: &ExecutionRecord, kind: &str, name: &str, input: Value) -> Result<Answer, Error> {
         let Some(run) = &rec.code else { return Err(Error::Corrupt("not a code run".into())) };
-        let id = format!("{:016x}{:016x}", random_u64(), random_u64());
+        let id = format!("{:016x}{:016x}", self.random_u64(), self.random_u64());
         let query =
             QueryRecord { execution_arn: rec.arn.clone(), kind: kind.into(), name: name.into(), input, answer: None };
         let (pk, sk) = keys::query(&id);
-        let expires = now_ms() / 1000 + QUERY_TTL_S;
+        let expires = self.now_ms() / 1000 + QUERY_TTL_S;
         let writes = blob::puts(&pk, &sk, &encode(&query), Condition::NotExists, 0)?;
         let body = serde_json::to_string(&QueueMessage { query_id: Some(id.clone()), ..Default::default() })
             .unwrap_or_default();

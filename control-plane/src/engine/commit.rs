@@ -169,7 +169,7 @@ impl Engine {
                     rec.cause = cause;
                     rec.stop_ms = Some(now);
                     plan.closed = true;
-                    self.notify_parent(rec, &mut plan)?;
+                    self.notify_parent(rec, &mut plan, now)?;
                 }
             }
         }
@@ -238,9 +238,9 @@ impl Engine {
     }
 
     /// A closing child tells the parent that waits on it (`.sync`).
-    fn notify_parent(&self, rec: &ExecutionRecord, plan: &mut Plan) -> Result<(), Error> {
+    fn notify_parent(&self, rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
         let Some(link) = &rec.parent else { return Ok(()) };
-        let described = super::integrations::describe_for_parent(rec, link.output_as_json);
+        let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
         let entry = if rec.status == "SUCCEEDED" {
             InboxEntry::Succeeded { output: described }
         } else {
@@ -252,6 +252,7 @@ impl Engine {
         Ok(())
     }
 
+    #[allow(clippy::disallowed_methods)] // a commit's latency, for metrics only
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
         let start = std::time::Instant::now();
         let done = self.store.transact_steps(plan.before, plan.writes, plan.outbox, plan.after).await;

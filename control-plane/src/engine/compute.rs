@@ -7,6 +7,9 @@
 //! by one client's evaluation, and the memory of evaluations in flight is
 //! bounded by `threads` times the bound of one (see `state_language::limits`).
 
+// Only its tests read the clock (a deadline to poll against).
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

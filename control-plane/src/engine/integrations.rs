@@ -16,7 +16,7 @@ fn date(ms: i64) -> Value {
 }
 
 /// The DescribeExecution-shaped result a `.sync` parent receives.
-pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool) -> Value {
+pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool, now: i64) -> Value {
     let text_or_json = |s: &str| {
         if as_json { serde_json::from_str(s).unwrap_or(Value::String(s.into())) } else { Value::String(s.into()) }
     };
@@ -38,7 +38,7 @@ pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool) -> Value {
         m.insert("OutputDetails".into(), json!({"Included": true}));
     }
     m.insert("RedriveCount".into(), json!(rec.redrive_count));
-    match crate::api::executions::redrivable(rec, crate::clock::now_ms()) {
+    match rec.redrivable(now) {
         Ok(()) => m.insert("RedriveStatus".into(), json!("REDRIVABLE")),
         Err(why) => {
             m.insert("RedriveStatus".into(), json!("NOT_REDRIVABLE"));

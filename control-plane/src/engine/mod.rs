@@ -30,6 +30,7 @@ use crate::arn::Scope;
 use crate::model::{ExecutionRecord, keys};
 use crate::store::{Queue, Store, blob};
 
+pub use crate::store::sha256_hex;
 pub use run::StartRequest;
 pub use tokens::{hash_token, parse_token};
 
@@ -46,6 +47,8 @@ const WAIT_POLL_MIN: std::time::Duration = std::time::Duration::from_millis(20);
 const WAIT_POLL_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Engine {
+    /// The clock and randomness: the only way time and chance enter the engine.
+    pub env: Arc<dyn crate::clock::Environment>,
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     pub scope: Scope,
@@ -55,7 +58,7 @@ pub struct Engine {
     /// SQS and DynamoDB clients for service integrations; `None` disables them.
     pub aws: Option<aws::AwsClients>,
     /// How API requests are authenticated (checked before anything else).
-    pub auth: crate::api::auth::Auth,
+    pub auth: crate::auth::Auth,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
@@ -76,15 +79,17 @@ pub struct Engine {
 }
 
 impl Engine {
+    #[allow(clippy::disallowed_methods)] // the process uptime, for metrics only
     pub fn new(store: Arc<dyn Store>, queue: Arc<dyn Queue>, scope: Scope) -> Engine {
         Engine {
+            env: Arc::new(crate::clock::System),
             store,
             queue,
             scope,
             limits: Limits::default(),
             retention_days: RETENTION_DAYS_DEFAULT,
             aws: None,
-            auth: crate::api::auth::Auth::None,
+            auth: crate::auth::Auth::None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
             shutdowns: code_tasks::Shutdowns::default(),
@@ -95,6 +100,21 @@ impl Engine {
             started: std::time::Instant::now(),
             data_dir: None,
         }
+    }
+
+    /// The environment's time, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.env.now_ms()
+    }
+
+    pub fn random_u64(&self) -> u64 {
+        self.env.random_u64()
+    }
+
+    /// A version-4 UUID from the environment's randomness.
+    pub fn uuid(&self) -> String {
+        let bytes = (u128::from(self.random_u64()) << 64 | u128::from(self.random_u64())).to_le_bytes();
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
     }
 
     /// Bytes of the embedded database files (with the write-ahead log).
@@ -116,7 +136,7 @@ impl Engine {
                 }
                 let mut fresh = [0u8; 32];
                 for chunk in fresh.chunks_mut(8) {
-                    chunk.copy_from_slice(&random_u64().to_le_bytes());
+                    chunk.copy_from_slice(&self.random_u64().to_le_bytes());
                 }
                 let put = crate::store::Write::put(
                     (pk.clone(), sk.clone()),
@@ -179,6 +199,7 @@ impl Engine {
     /// not. This process's own commits notify it; it also reads the store now
     /// and then, because in the serverless home another process (the
     /// scheduler Lambda) closes the execution and nothing tells this one.
+    #[allow(clippy::disallowed_methods)] // how long a caller waits is real time, not engine time
     pub async fn wait_closed(&self, arn: &str, timeout: std::time::Duration) -> Result<Option<ExecutionRecord>, Error> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();
         self.closed.lock().unwrap_or_else(|p| p.into_inner()).entry(arn.to_string()).or_default().push(tx);
@@ -218,18 +239,4 @@ pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes).map_err(|e| Error::Corrupt(e.to_string()))
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A random u64 from the operating system.
-pub fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    // Seeds and token keys must be unpredictable: without OS randomness the
-    // server must not run at all, rather than hand out guessable tokens.
-    getrandom::fill(&mut b).expect("the operating system's random number generator");
-    u64::from_le_bytes(b)
 }

@@ -1,7 +1,7 @@
 //! Finding what a StartExecution names: a state machine, one of its
 //! versions, or an alias that routes between two versions by weight.
 
-use super::{Engine, StartRequest, decode, random_u64};
+use super::{Engine, StartRequest, decode};
 use crate::Error;
 use crate::arn::Arn;
 use crate::model::{AliasRecord, MachineRecord, VersionRecord, keys};
@@ -65,7 +65,7 @@ impl Engine {
                     .await?
                     .ok_or_else(|| Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")))?;
                 req.alias_arn = Some(rec.arn.clone());
-                Some(pick(&rec))
+                Some(pick(&rec, self.random_u64()))
             }
             None => version,
         };
@@ -80,9 +80,9 @@ impl Engine {
 }
 
 /// A version from an alias's routing, drawn by weight.
-fn pick(alias: &AliasRecord) -> u64 {
+fn pick(alias: &AliasRecord, random: u64) -> u64 {
     let total: u64 = alias.routing.iter().map(|r| r.weight).sum();
-    let mut draw = if total == 0 { 0 } else { random_u64() % total };
+    let mut draw = if total == 0 { 0 } else { random % total };
     for r in &alias.routing {
         if draw < r.weight {
             return version_number(&r.state_machine_version_arn);

@@ -7,9 +7,8 @@ use serde_json::Value;
 use state_language::interpreter::{Execution, Input, StartContext, Step, step_with};
 
 use super::commit::{Previous, pending_tokens};
-use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, random_u64, sha256_hex};
+use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, sha256_hex};
 use crate::Error;
-use crate::clock::now_ms;
 use crate::model::{ExecutionRecord, InboxEntry, Key, ParentLink, TimerRef, keys};
 use crate::store::{Condition, Query, Write, blob};
 
@@ -58,12 +57,12 @@ impl Engine {
             state_machine_arn: req.machine_arn.clone(),
             state_machine_name: req.machine_name.clone(),
             role_arn: req.role_arn.clone(),
-            seed: random_u64(),
+            seed: self.random_u64(),
             redrive_count: 0,
             redrive_count_in_context: true,
-            token_key: format!("{:016x}{:016x}", random_u64(), random_u64()),
+            token_key: format!("{:016x}{:016x}", self.random_u64(), self.random_u64()),
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let mut state = Execution::new();
         // Kept for a start whose first step cannot be committed (see `fail_start`).
         let fallback = def.clone().map(|d| (d, context.clone()));
@@ -216,7 +215,7 @@ impl Engine {
             tasks: pending_tokens(&rec),
             status: rec.status.clone(),
         };
-        let now = now_ms();
+        let now = self.now_ms();
         let step = if rec.code.is_some() {
             if redriving {
                 return Err(Error::api("ExecutionNotRedrivable", "A code workflow's execution cannot be redriven"));
@@ -307,7 +306,7 @@ impl Engine {
             status: rec.status.clone(),
         };
         let (error, cause) = oversized_failure(why);
-        let now = now_ms();
+        let now = self.now_ms();
         let step = if rec.code.is_some() {
             let stop = Input::Stop { error: Some(error), cause: Some(cause) };
             super::code::apply(&mut rec, None, &[stop], Vec::new(), now)?

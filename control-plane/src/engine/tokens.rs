@@ -5,13 +5,15 @@
 //! is scheduled and closed, in the same transaction, with the inbox entry
 //! that carries its result. A second result finds it closed.
 
+// A long poll's deadline is real waiting time; it does not enter an execution's state.
+#![allow(clippy::disallowed_methods)]
+
 use std::time::Duration;
 
 use super::commit::wake;
 use super::run::{Attempt, Direct};
 use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode, sha256_hex};
 use crate::Error;
-use crate::clock::now_ms;
 use crate::model::{InboxEntry, TaskMessage, TokenRecord, keys, queues};
 use crate::store::{Condition, Write, blob};
 
@@ -84,7 +86,7 @@ impl Engine {
                 InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => ("4e", false),
             };
             let mut writes = Vec::new();
-            let now = now_ms();
+            let now = self.now_ms();
             let answered = |rec: &TokenRecord| {
                 let succeeded = matches!(entry, InboxEntry::Succeeded { .. });
                 let run_ms = rec.started_ms.or(rec.scheduled_ms).map(|s| now - s);
@@ -176,7 +178,7 @@ impl Engine {
                 return Ok(None);
             }
             rec.started = true;
-            let now = now_ms();
+            let now = self.now_ms();
             rec.started_ms = Some(now);
             let mut writes = blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?;
             let entry = InboxEntry::Started { worker_name: worker_name.clone(), at_ms: Some(now) };

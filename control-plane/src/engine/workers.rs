@@ -8,7 +8,6 @@ use tokio::sync::watch;
 
 use super::commit::wake;
 use super::{Engine, decode};
-use crate::clock::now_ms;
 use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, keys, queues};
 use crate::store::{Query, Received, Write};
 
@@ -60,7 +59,7 @@ pub async fn scheduler(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
 
 pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
     if let Some(TimerRef { fire_ms, .. }) = w.timer {
-        let left = fire_ms - now_ms();
+        let left = fire_ms - engine.now_ms();
         if left > 0 {
             // Another hop of a timer longer than one queue delay.
             tracing::info!(execution = %w.execution_arn, left_ms = left, "timer hop");
@@ -136,7 +135,7 @@ pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
 async fn sweep_timers(engine: &Engine, pk: String) -> Result<usize, crate::Error> {
     let q = Query { pk, sk_prefix: String::new(), after: None, limit: SWEEP_TIMERS_MAX, descending: false };
     let page = engine.store.query(q).await?;
-    let now = now_ms();
+    let now = engine.now_ms();
     let mut resent = 0;
     for item in page.items {
         let mut parts = item.sk.splitn(2, '#');

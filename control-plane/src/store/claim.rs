@@ -14,7 +14,7 @@
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::Error;
-use crate::engine::sha256_hex;
+use crate::store::sha256_hex;
 
 /// Bodies this big or bigger go to S3.
 pub const CLAIM_BYTES_MIN: usize = 64 * 1024;

@@ -243,3 +243,9 @@ pub fn check_messages(messages: &[OutMessage]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// Hex SHA-256: content addresses of definitions, claims and queue names.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

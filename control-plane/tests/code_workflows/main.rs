@@ -2,6 +2,9 @@
 //! of `stepwise-sdk` polling its task queues over HTTP, and aws-sdk-sfn for
 //! the Step Functions operations (describe, list, history, stop).
 
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
 mod cli;
 #[path = "../common/mod.rs"]
 mod common;

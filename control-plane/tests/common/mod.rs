@@ -1,4 +1,7 @@
 //! A real `stepwise server` process and a real aws-sdk-sfn client for tests.
+
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
 #![allow(dead_code)]
 
 pub mod corpus;

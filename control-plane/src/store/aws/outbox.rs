@@ -1,5 +1,8 @@
 //! The outbox's second chance: items of commits whose send was lost.
 
+// A store keeps its own clock for TTL and outbox age, as DynamoDB and SQS do.
+#![allow(clippy::disallowed_methods)]
+
 use super::{Aws, key, store_err};
 use crate::Error;
 use crate::store::{OutMessage, Query, Store};

@@ -8,7 +8,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntr
 
 use super::{Aws, store_err};
 use crate::Error;
-use crate::engine::sha256_hex;
+use crate::store::sha256_hex;
 use crate::store::{OutMessage, Queue, RECEIVE_MESSAGES_MAX, RECEIVE_WAIT_MS_MAX, Received};
 
 /// SQS's longest queue name.

@@ -1,5 +1,8 @@
 //! The item store on SQLite: conditional, versioned writes in one transaction.
 
+// A store keeps its own clock for TTL and visibility, as DynamoDB and SQS do.
+#![allow(clippy::disallowed_methods)]
+
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 

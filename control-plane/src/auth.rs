@@ -12,6 +12,9 @@
 //! Canonicalisation and the signature itself are scratchstack-aws-signature's,
 //! which is tested against AWS's SigV4 test suite.
 
+// A signature's age is checked against the real clock, as AWS checks it.
+#![allow(clippy::disallowed_methods)]
+
 use std::sync::Arc;
 
 use scratchstack_aws_signature::{
