@@ -73,6 +73,25 @@ enum Command {
         #[arg(long, default_value = "./.stepwise-bench")]
         data_dir: PathBuf,
     },
+    /// Run seeded simulations of the engine under injected faults; the last
+    /// line is `simulation: N seeds, V violations`, and it exits 0 only when V is 0.
+    Simulate {
+        /// How many seeds to run.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 0)]
+        start_seed: u64,
+        /// Which machines the clients start: `mixed`, or one machine's name.
+        #[arg(long, default_value = "mixed", value_parser = clap::builder::PossibleValuesParser::new(stepwise_control_plane::sim::workloads()))]
+        workload: String,
+        /// Print every seed's trace (of its faulty run).
+        #[arg(long)]
+        trace: bool,
+        /// Disable one safety mechanism, to show that the invariants catch it.
+        #[arg(long, value_enum)]
+        plant: Option<stepwise_control_plane::sim::Plant>,
+    },
     /// Serve the AWS Step Functions API on an embedded store.
     Server(Box<stepwise_control_plane::cli::ServerArgs>),
     /// State machines and code workflow types on a Stepwise API.
@@ -119,6 +138,12 @@ fn real_main() -> anyhow::Result<ExitCode> {
             let report = rt.block_on(stepwise_control_plane::bench::run(opts))?;
             outln!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate { seeds, start_seed, workload, trace, plant } => {
+            let opts = stepwise_control_plane::sim::Options { seeds, start_seed, workload, trace, plant };
+            let mut out = std::io::stdout().lock();
+            let violations = stepwise_control_plane::sim::simulate(&opts, &mut out)?;
+            Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Machines { command, connection } => client(&connection, client_cli::Group::Machines(command)),
         Command::Executions { command, connection } => client(&connection, client_cli::Group::Executions(command)),

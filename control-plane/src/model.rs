@@ -156,6 +156,56 @@ pub struct ParentLink {
     pub output_as_json: bool,
 }
 
+/// An execution's lifecycle: `Running` until it closes in one of the others
+/// (a redrive takes a closed one back to `Running`). Stored as AWS names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl ExecutionStatus {
+    /// AWS's name: `RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Running => "RUNNING",
+            ExecutionStatus::Succeeded => "SUCCEEDED",
+            ExecutionStatus::Failed => "FAILED",
+            ExecutionStatus::TimedOut => "TIMED_OUT",
+            ExecutionStatus::Aborted => "ABORTED",
+        }
+    }
+    pub fn is_running(self) -> bool {
+        self == ExecutionStatus::Running
+    }
+    /// Closed in a way RedriveExecution may restart.
+    pub fn is_redrivable(self) -> bool {
+        matches!(self, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted)
+    }
+}
+
+impl From<state_language::Status> for ExecutionStatus {
+    fn from(s: state_language::Status) -> ExecutionStatus {
+        match s {
+            state_language::Status::Running => ExecutionStatus::Running,
+            state_language::Status::Succeeded => ExecutionStatus::Succeeded,
+            state_language::Status::Failed => ExecutionStatus::Failed,
+            state_language::Status::TimedOut => ExecutionStatus::TimedOut,
+            state_language::Status::Aborted => ExecutionStatus::Aborted,
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionRecord {
@@ -169,7 +219,7 @@ pub struct ExecutionRecord {
     pub alias_arn: Option<String>,
     pub definition_hash: String,
     pub express: bool,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub start_ms: i64,
     #[serde(default)]
     pub stop_ms: Option<i64>,
@@ -207,7 +257,7 @@ impl ExecutionRecord {
         if self.express {
             return Err("Execution is of type EXPRESS and cannot be redriven".into());
         }
-        if !matches!(self.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") {
+        if !self.status.is_redrivable() {
             return Err(format!("Execution is {} and cannot be redriven", self.status));
         }
         if self.state.redrive_point.is_none() {
@@ -253,7 +303,7 @@ pub struct ExecutionSummary {
     pub version_arn: Option<String>,
     #[serde(default)]
     pub alias_arn: Option<String>,
-    pub status: String,
+    pub status: ExecutionStatus,
     pub start_ms: i64,
     #[serde(default)]
     pub stop_ms: Option<i64>,
@@ -269,7 +319,7 @@ impl ExecutionRecord {
             machine_arn: self.machine_arn.clone(),
             version_arn: self.version_arn.clone(),
             alias_arn: self.alias_arn.clone(),
-            status: self.status.clone(),
+            status: self.status,
             start_ms: self.start_ms,
             stop_ms: self.stop_ms,
             redrive_count: self.redrive_count,

@@ -91,6 +91,9 @@ pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Tel
     let mut engine = Engine::new(store, queue, opts.scope.clone());
     engine.aws = Some(aws);
     engine.auth = opts.auth.clone();
+    if let Some(grace) = std::env::var("STEPWISE_OUTBOX_GRACE_MS").ok().and_then(|v| v.parse().ok()) {
+        engine.outbox_grace_ms = grace;
+    }
     engine.data_dir_lock = lock;
     engine.telemetry = telemetry;
     if let Backend::Embedded { data_dir } = &opts.backend {

@@ -1,30 +1,43 @@
-//! The storage contract every backend keeps, checked on the embedded one:
-//! versions and conditions, the transaction limits, and values split over
-//! several items.
+//! The storage contract every backend keeps, checked on the embedded one
+//! and on the simulator's in-memory one (which must keep DynamoDB's
+//! semantics to be worth simulating over): versions and conditions, the
+//! transaction limits, and values split over several items.
+#![allow(clippy::unwrap_used)] // the checks are shared helpers, not #[test] functions
 
 use stepwise_control_plane::Error;
 use stepwise_control_plane::store::sqlite::Sqlite;
 use stepwise_control_plane::store::{Condition, ITEM_BYTES_MAX, Query, Store, TRANSACT_WRITES_MAX, Write, blob};
 
-fn store(name: &str) -> Sqlite {
+fn sqlite(name: &str) -> Sqlite {
     let dir = std::env::temp_dir().join(format!("stepwise-store-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temp dir");
     Sqlite::open(&dir.join("db")).expect("a store")
 }
 
+/// Both stores, by name, each fresh.
+fn stores(name: &str) -> Vec<(&'static str, Box<dyn Store>)> {
+    vec![("sqlite", Box::new(sqlite(name))), ("simulated", Box::new(stepwise_control_plane::sim::fault_free_store()))]
+}
+
 #[tokio::test]
 async fn values_bigger_than_an_item_round_trip_and_shrink() {
-    let s = store("blob");
+    for (which, s) in stores("blob") {
+        eprintln!("store: {which}");
+        blob_round_trip(&*s).await;
+    }
+}
+
+async fn blob_round_trip(s: &dyn Store) {
     let big: Vec<u8> = (0..3 * blob::PART_BYTES + 17).map(|i| (i % 251) as u8).collect();
     s.transact(blob::puts("P", "K", &big, Condition::NotExists, 0).unwrap(), Vec::new()).await.unwrap();
-    let got = blob::get(&s, "P", "K").await.unwrap().unwrap();
+    let got = blob::get(s, "P", "K").await.unwrap().unwrap();
     assert_eq!((got.bytes.len(), got.parts, got.version), (big.len(), 4, 1));
     assert_eq!(got.bytes, big);
     // Replacing it with a small value removes the parts it no longer needs.
     let writes = blob::puts("P", "K", b"small", Condition::Version(1), got.parts).unwrap();
     s.transact(writes, Vec::new()).await.unwrap();
-    let got = blob::get(&s, "P", "K").await.unwrap().unwrap();
+    let got = blob::get(s, "P", "K").await.unwrap().unwrap();
     assert_eq!((got.bytes.as_slice(), got.parts, got.version), (&b"small"[..], 1, 2));
     let q = Query { pk: "P".into(), sk_prefix: String::new(), after: None, limit: 100, descending: false };
     assert_eq!(s.query(q).await.unwrap().items.len(), 1, "no stale parts left");
@@ -36,7 +49,13 @@ async fn values_bigger_than_an_item_round_trip_and_shrink() {
 
 #[tokio::test]
 async fn transactions_keep_dynamodb_limits_and_are_all_or_nothing() {
-    let s = store("limits");
+    for (which, s) in stores("limits") {
+        eprintln!("store: {which}");
+        limits(&*s).await;
+    }
+}
+
+async fn limits(s: &dyn Store) {
     let put = |k: usize| Write::put(("P".into(), format!("{k:04}")), vec![1], Condition::None);
     let too_many: Vec<Write> = (0..=TRANSACT_WRITES_MAX).map(put).collect();
     assert!(matches!(s.transact(too_many, Vec::new()).await, Err(Error::Limit(_))));
@@ -61,4 +80,16 @@ async fn transactions_keep_dynamodb_limits_and_are_all_or_nothing() {
     assert_eq!(keys, ["0000", "0001", "0002", "0003"]);
     let back = s.query(page(None, true)).await.unwrap();
     assert_eq!(back.items[0].sk, "0004");
+}
+
+#[tokio::test]
+async fn a_transaction_touches_an_item_once_and_stays_under_four_megabytes() {
+    // DynamoDB refuses both; the simulated store must too (the embedded one is laxer).
+    let s = stepwise_control_plane::sim::fault_free_store();
+    let twice =
+        vec![Write::put(("P".into(), "K".into()), vec![1], Condition::None), Write::delete(("P".into(), "K".into()))];
+    assert!(matches!(s.transact(twice, Vec::new()).await, Err(Error::Limit(_))));
+    let big = |k: usize| Write::put(("P".into(), format!("{k:04}")), vec![0; ITEM_BYTES_MAX - 100], Condition::None);
+    assert!(matches!(s.transact((0..11).map(big).collect(), Vec::new()).await, Err(Error::Limit(_))));
+    assert!(s.get("P", "0000").await.unwrap().is_none(), "nothing of a refused transaction is written");
 }

@@ -1,7 +1,5 @@
 //! Activities and task tokens.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::{Req, decode_token, encode_token, ts};
@@ -11,8 +9,6 @@ use crate::engine::{Engine, decode, encode};
 use crate::model::{ActivityRecord, InboxEntry, keys};
 use crate::store::{Condition, Query, Write};
 
-/// AWS's GetActivityTask long poll.
-pub const ACTIVITY_POLL: Duration = Duration::from_secs(60);
 /// AWS's limit on SendTaskSuccess output, in bytes.
 pub const OUTPUT_BYTES_MAX: usize = 256 * 1024;
 
@@ -101,7 +97,7 @@ pub(super) async fn get_task(engine: &Engine, r: Req<'_>) -> Result<Value, Error
     let arn = r.str("activityArn")?;
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
     load(engine, arn).await?;
-    match engine.take_activity_task(arn, worker, ACTIVITY_POLL).await? {
+    match engine.take_activity_task(arn, worker, engine.poll_wait).await? {
         Some(t) => Ok(json!({"taskToken": t.token, "input": state_language::json::to_string(&t.input)})),
         None => Ok(json!({})),
     }

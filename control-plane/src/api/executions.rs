@@ -1,5 +1,6 @@
 //! Execution operations.
 
+use crate::model::ExecutionStatus;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -90,7 +91,7 @@ pub(super) async fn stop(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let error = r.bounded("error", 256)?.map(str::to_string);
     let cause = r.bounded("cause", 32768)?.map(str::to_string);
     let rec = load(engine, arn).await?;
-    if rec.status != "RUNNING" {
+    if rec.status != ExecutionStatus::Running {
         return Ok(json!({"stopDate": ts(rec.stop_ms.unwrap_or(rec.start_ms))}));
     }
     let after = engine.advance(arn, None, &[Input::Stop { error, cause }]).await?.ok_or_else(|| no_execution(arn))?;
@@ -181,7 +182,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         let page = engine.store.query(q).await?;
         for it in &page.items {
             let s: ExecutionSummary = decode(&it.body)?;
-            let keep = status.is_none_or(|st| st == s.status)
+            let keep = status.is_none_or(|st| st == s.status.as_str())
                 && redrive.is_none_or(|want| want == (s.redrive_count > 0))
                 && qualifier
                     .as_ref()

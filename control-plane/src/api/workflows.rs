@@ -6,9 +6,10 @@
 //! These add what only code workflows have: workers' task polls and
 //! answers, signals, cancellation requests, queries and updates.
 
+use crate::model::ExecutionStatus;
 use serde_json::{Value, json};
 
-use super::activities::{ACTIVITY_POLL, OUTPUT_BYTES_MAX};
+use super::activities::OUTPUT_BYTES_MAX;
 use super::{Req, ts};
 use crate::Error;
 use crate::engine::Engine;
@@ -154,7 +155,7 @@ async fn poll_workflow(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let queue = r.str("taskQueue")?;
     check_task_queue(queue)?;
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
-    let polled = engine.poll_code_task(&workflow_queue(queue), worker, ACTIVITY_POLL).await?;
+    let polled = engine.poll_code_task(&workflow_queue(queue), worker, engine.poll_wait).await?;
     render(engine, polled).await
 }
 
@@ -162,7 +163,7 @@ async fn poll_activity(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let queue = r.str("taskQueue")?;
     check_task_queue(queue)?;
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
-    let polled = engine.poll_code_task(&activity_queue(queue), worker, ACTIVITY_POLL).await?;
+    let polled = engine.poll_code_task(&activity_queue(queue), worker, engine.poll_wait).await?;
     render(engine, polled).await
 }
 
@@ -214,7 +215,7 @@ async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let name = name(r, "updateName")?;
     let input = payload(r)?;
     let rec = engine.code_execution(arn).await?;
-    if rec.status != "RUNNING" {
+    if rec.status != ExecutionStatus::Running {
         return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
     }
     let verdict = engine.ask(&rec, "VALIDATE_UPDATE", &name, input.clone()).await?;

@@ -8,6 +8,7 @@
 // for a real while; neither enters an execution's state.
 #![allow(clippy::disallowed_methods)]
 
+use crate::model::ExecutionStatus;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -193,7 +194,7 @@ impl Engine {
     /// execution's inbox and wakes it.
     pub async fn deliver(&self, arn: &str, entry: InboxEntry) -> Result<(), Error> {
         let rec = self.code_execution(arn).await?;
-        if rec.status != "RUNNING" {
+        if rec.status != ExecutionStatus::Running {
             return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
         }
         // Task id 0 never names a task; the time keeps arrivals in order.
@@ -267,7 +268,7 @@ impl Engine {
                 let result = result.clone();
                 return Ok(result);
             }
-            if rec.status != "RUNNING" {
+            if rec.status != ExecutionStatus::Running {
                 return Err(Error::api(
                     "ExecutionNotRunning",
                     format!("The execution closed ({}) before answering the update", rec.status),

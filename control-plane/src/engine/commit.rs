@@ -2,6 +2,7 @@
 //! execution record (version-checked), its history pages, token records,
 //! timers, consumed inbox entries and the outbox of messages to send.
 
+use crate::model::ExecutionStatus;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -86,7 +87,8 @@ pub(super) struct Previous {
     pub parts: usize,
     /// Pending task ids and tokens before the step.
     pub tasks: BTreeMap<u64, String>,
-    pub status: String,
+    /// `None` for an execution the step creates.
+    pub status: Option<ExecutionStatus>,
 }
 
 pub fn wake(execution_arn: &str, timer: Option<TimerRef>, delay_ms: u64) -> OutMessage {
@@ -160,10 +162,7 @@ impl Engine {
                 }
                 Command::CancelTask { .. } => {} // covered by the pending-task difference below
                 Command::Finish { status, output, error, cause } => {
-                    rec.status = serde_json::to_value(status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
+                    rec.status = status.into();
                     rec.output = output.map(|o| state_language::json::to_string(&o));
                     rec.error = error;
                     rec.cause = cause;
@@ -201,14 +200,14 @@ impl Engine {
             }
         }
         let keep_until = match rec.stop_ms {
-            Some(stop) if rec.status != "RUNNING" => stop / 1000 + retention_s,
+            Some(stop) if rec.status != ExecutionStatus::Running => stop / 1000 + retention_s,
             _ => running_until,
         };
         for (first, page) in pages(step.events) {
             let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
             plan.writes.push(page.expiring(running_until));
         }
-        if prev.status != rec.status || prev.condition == Condition::NotExists {
+        if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
             let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
             plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None).expiring(keep_until));
         }
@@ -226,6 +225,12 @@ impl Engine {
         // (keeping a few items for a caller's own writes): a step that loses a
         // race then leaves no open token of a task that never was.
         let room = TRANSACT_WRITES_MAX.saturating_sub(plan.writes.len() + DIRECT_WRITES_ROOM);
+        // Timer index items too: one written before a commit that then fails
+        // would stay behind for a timer that never was (found by `stepwise simulate`).
+        if plan.before.len() <= room {
+            plan.writes.append(&mut plan.before);
+            return Ok(plan);
+        }
         let (tokens, rest): (Vec<Write>, Vec<Write>) =
             plan.before.drain(..).partition(|w| matches!(w, Write::Put { pk, .. } if pk.starts_with("TOK#")));
         plan.before = rest;
@@ -241,7 +246,7 @@ impl Engine {
     fn notify_parent(&self, rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
         let Some(link) = &rec.parent else { return Ok(()) };
         let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
-        let entry = if rec.status == "SUCCEEDED" {
+        let entry = if rec.status == ExecutionStatus::Succeeded {
             InboxEntry::Succeeded { output: described }
         } else {
             InboxEntry::Failed { error: "States.TaskFailed".into(), cause: state_language::json::to_string(&described) }
@@ -255,7 +260,8 @@ impl Engine {
     #[allow(clippy::disallowed_methods)] // a commit's latency, for metrics only
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
         let start = std::time::Instant::now();
-        let done = self.store.transact_steps(plan.before, plan.writes, plan.outbox, plan.after).await;
+        let (writes, after) = fold_in_cleanups(plan.writes, plan.after);
+        let done = self.store.transact_steps(plan.before, writes, plan.outbox, after).await;
         crate::telemetry::store_commit(start.elapsed().as_secs_f64());
         done
     }
@@ -274,6 +280,29 @@ impl Engine {
             self.notify_closed(&rec.arn);
         }
     }
+}
+
+/// Moves cleanups into the step's own transaction while it has room: a
+/// crash or a throttled write after the commit then cannot leave a closed
+/// execution's token open or its timer indexed (found by `stepwise simulate`).
+/// A cleanup of an item the transaction already writes stays after it
+/// (one transaction may touch an item only once).
+fn fold_in_cleanups(mut writes: Vec<Write>, after: Vec<Write>) -> (Vec<Write>, Vec<Write>) {
+    let key = |w: &Write| match w {
+        Write::Put { pk, sk, .. } | Write::Delete { pk, sk, .. } | Write::Check { pk, sk, .. } => {
+            (pk.clone(), sk.clone())
+        }
+    };
+    let mut taken: std::collections::BTreeSet<(String, String)> = writes.iter().map(key).collect();
+    let mut rest = Vec::new();
+    for w in after {
+        if writes.len() < TRANSACT_WRITES_MAX && taken.insert(key(&w)) {
+            writes.push(w);
+        } else {
+            rest.push(w);
+        }
+    }
+    (writes, rest)
 }
 
 /// Encodes events into JSON-array pages of at most [`HISTORY_PAGE_BYTES_MAX`]

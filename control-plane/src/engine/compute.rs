@@ -35,13 +35,22 @@ pub struct Compute {
     queue_max: usize,
     /// Callers admitted and not yet finished: running plus waiting.
     admitted: AtomicUsize,
+    /// Runs work on the caller's thread: the simulator's, where one thread
+    /// decides every interleaving.
+    inline: bool,
 }
 
 impl Compute {
     /// `threads` evaluations at once (at least one), `queue_max` more waiting.
     pub fn new(threads: usize, queue_max: usize) -> Compute {
         let threads = threads.max(1);
-        Compute { permits: Arc::new(Semaphore::new(threads)), threads, queue_max, admitted: AtomicUsize::new(0) }
+        Compute {
+            permits: Arc::new(Semaphore::new(threads)),
+            threads,
+            queue_max,
+            admitted: AtomicUsize::new(0),
+            inline: false,
+        }
     }
 
     /// As many threads as the machine has cores.
@@ -52,6 +61,11 @@ impl Compute {
     pub fn for_this_machine_with_queue(queue_max: usize) -> Compute {
         let cores = std::thread::available_parallelism().map(std::num::NonZeroUsize::get).unwrap_or(1);
         Compute::new(cores, queue_max)
+    }
+
+    /// Work runs on the caller's thread, at once (`stepwise simulate`).
+    pub fn inline() -> Compute {
+        Compute { inline: true, ..Compute::new(1, 0) }
     }
 
     pub fn threads(&self) -> usize {
@@ -65,6 +79,9 @@ impl Compute {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        if self.inline {
+            return Ok(work());
+        }
         let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
         let _admission = Admission(&self.admitted);
         if admitted >= self.threads + self.queue_max && FROM_REQUEST.try_with(|_| ()).is_ok() {

@@ -2,6 +2,7 @@
 //! nested executions (`states:startExecution`, plain, `.sync`, `.sync:2`
 //! and `.waitForTaskToken`). Other resources fail with a clear error.
 
+use crate::model::ExecutionStatus;
 use serde_json::{Map, Value, json};
 
 use super::{Engine, StartRequest};
@@ -21,7 +22,7 @@ pub fn describe_for_parent(rec: &ExecutionRecord, as_json: bool, now: i64) -> Va
         if as_json { serde_json::from_str(s).unwrap_or(Value::String(s.into())) } else { Value::String(s.into()) }
     };
     let mut m = Map::new();
-    if rec.status != "SUCCEEDED" {
+    if rec.status != ExecutionStatus::Succeeded {
         if let Some(c) = &rec.cause {
             m.insert("Cause".into(), json!(c));
         }
@@ -60,7 +61,8 @@ impl Engine {
     pub async fn perform(&self, hash: &str) -> Result<(), Error> {
         let Some(task) = self.open_task(hash).await? else { return Ok(()) };
         let outcome = match task.resource.strip_prefix(START_EXECUTION) {
-            Some(suffix) => self.nested(&task, suffix).await,
+            // A store error is not the child's answer: the message comes back and the start is tried again.
+            Some(suffix) => self.nested(&task, suffix).await?,
             None => self.service_call(&task).await,
         };
         let entry = match outcome {
@@ -105,12 +107,15 @@ impl Engine {
         aws.call(service, action, input, optimized).await
     }
 
-    async fn nested(&self, task: &TokenRecord, suffix: &str) -> Result<Option<Value>, (String, String)> {
+    /// Starts a child execution. A refusal (the API's error) is the task's
+    /// failure; anything else (the store failing) is the outer error, so the
+    /// task message is delivered again.
+    async fn nested(&self, task: &TokenRecord, suffix: &str) -> Result<Result<Option<Value>, (String, String)>, Error> {
         let (sync, as_json) = match suffix {
             "" | ".waitForTaskToken" => (false, false),
             ".sync" => (true, false),
             ".sync:2" => (true, true),
-            _ => return Err(("States.Runtime".into(), format!("Unsupported resource '{}'", task.resource))),
+            _ => return Ok(Err(("States.Runtime".into(), format!("Unsupported resource '{}'", task.resource)))),
         };
         let p = task.input.as_object().cloned().unwrap_or_default();
         let machine = p.get("StateMachineArn").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -125,23 +130,16 @@ impl Engine {
             Some(n) => n.to_string(),
             None => uuid_like(&super::hash_token(&task.token)),
         };
-        let sdk_error = |e: Error| match e {
-            Error::Api { kind, message } => (
-                format!("StepFunctions.{kind}Exception"),
-                format!(
-                    "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {kind}; Request ID: {}; Proxy: null)",
-                    uuid_like(&super::sha256_hex(message.as_bytes()))
-                ),
-            ),
-            other => ("States.Runtime".into(), other.to_string()),
-        };
         if serde_json::from_str::<Value>(&input).is_err() {
-            return Err(sdk_error(Error::api(
+            return refused(Error::api(
                 "InvalidExecutionInput",
                 "Invalid State Machine Execution Input: 'Input is not valid JSON'",
-            )));
+            ));
         }
-        let target = self.resolve_for_start(&machine).await.map_err(sdk_error)?;
+        let target = match self.resolve_for_start(&machine).await {
+            Ok(t) => t,
+            Err(e) => return refused(e),
+        };
         let parent = sync.then(|| ParentLink {
             execution_arn: task.execution_arn.clone(),
             task_id: task.task_id,
@@ -152,21 +150,39 @@ impl Engine {
         let started = match self.start(StartRequest { name, ..req }).await {
             // A redelivered task message after the child it started has closed:
             // the same child (same name, same input), not a clash.
-            Err(Error::Api { kind: "ExecutionAlreadyExists", .. }) => match self.execution(&arn).await {
-                Ok(Some((existing, _))) if existing.input == input => Ok((existing, false)),
+            Err(Error::Api { kind: "ExecutionAlreadyExists", .. }) => match self.execution(&arn).await? {
+                Some((existing, _)) if existing.input == input => Ok((existing, false)),
                 _ => Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'"))),
             },
             other => other,
         };
-        let (rec, _) = started.map_err(sdk_error)?;
+        let rec = match started {
+            Ok((rec, _)) => rec,
+            Err(e) => return refused(e),
+        };
         if sync || suffix == ".waitForTaskToken" {
-            return Ok(None);
+            return Ok(Ok(None));
         }
         // The optimized integration adds the Java SDK's metadata of the StartExecution response.
         let body = json!({"executionArn": rec.arn, "startDate": rec.start_ms as f64 / 1000.0});
         let length = state_language::json::to_string(&body).len().to_string();
         let out = json!({"ExecutionArn": rec.arn, "StartDate": date(rec.start_ms)});
-        Ok(Some(super::aws::with_sdk_metadata(out, &length)))
+        Ok(Ok(Some(super::aws::with_sdk_metadata(out, &length))))
+    }
+}
+
+/// The API's refusal of a child's start, as the SDK integration reports it;
+/// any other error stays an error (to be retried).
+fn refused(e: Error) -> Result<Result<Option<Value>, (String, String)>, Error> {
+    match e {
+        Error::Api { kind, message } => Ok(Err((
+            format!("StepFunctions.{kind}Exception"),
+            format!(
+                "{message} (Service: AWSStepFunctions; Status Code: 400; Error Code: {kind}; Request ID: {}; Proxy: null)",
+                uuid_like(&super::sha256_hex(message.as_bytes()))
+            ),
+        ))),
+        other => Err(other),
     }
 }
 

@@ -17,6 +17,7 @@ mod s3;
 mod tokens;
 pub mod workers;
 
+use crate::model::ExecutionStatus;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +37,11 @@ pub use tokens::{hash_token, parse_token};
 
 /// Parsed definitions kept in memory; the store holds them all.
 const DEFINITION_CACHE_ENTRIES_MAX: usize = 1024;
+/// AWS's GetActivityTask long poll.
+pub const POLL_WAIT_DEFAULT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How old an outbox item must be before the sweeper sends it: older than
+/// any commit still sending its own.
+pub const OUTBOX_GRACE_MS_DEFAULT: i64 = 30_000;
 /// Attempts a step makes when it loses an optimistic-concurrency race.
 pub const COMMIT_ATTEMPTS_MAX: usize = 16;
 /// AWS keeps closed executions this long.
@@ -64,6 +70,11 @@ pub struct Engine {
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
     /// Workers that said they are shutting down: their polls in this process end at once.
     pub(crate) shutdowns: code_tasks::Shutdowns,
+    /// How long GetActivityTask and the workers' polls wait for a task
+    /// (AWS: 60 s; the simulator: not at all, it decides when tasks arrive).
+    pub poll_wait: std::time::Duration,
+    /// See [`OUTBOX_GRACE_MS_DEFAULT`]; hosts take `STEPWISE_OUTBOX_GRACE_MS` (tests shorten it).
+    pub outbox_grace_ms: i64,
     /// Where interpreter steps and TestState run: off the request threads, bounded.
     pub compute: compute::Compute,
     /// The embedded store's data dir lock, held while the engine lives.
@@ -93,6 +104,8 @@ impl Engine {
             definitions: Mutex::default(),
             closed: Mutex::default(),
             shutdowns: code_tasks::Shutdowns::default(),
+            poll_wait: POLL_WAIT_DEFAULT,
+            outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,
             compute: compute::Compute::for_this_machine(),
             data_dir_lock: None,
             paging_key: tokio::sync::OnceCell::new(),
@@ -208,7 +221,7 @@ impl Engine {
         loop {
             let current = self.execution(arn).await?.map(|(r, _)| r);
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if current.as_ref().is_none_or(|r| r.status != "RUNNING") || left.is_zero() {
+            if current.as_ref().is_none_or(|r| r.status != ExecutionStatus::Running) || left.is_zero() {
                 return Ok(current);
             }
             tokio::select! {

@@ -1,6 +1,7 @@
 //! Starting executions and advancing them: load, apply inputs with the pure
 //! interpreter, commit with a version check, retry on a lost race.
 
+use crate::model::ExecutionStatus;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -94,7 +95,7 @@ impl Engine {
             alias_arn: req.alias_arn,
             definition_hash: hash,
             express: req.express,
-            status: "RUNNING".into(),
+            status: ExecutionStatus::Running,
             start_ms: now,
             stop_ms: None,
             input: req.input,
@@ -113,8 +114,7 @@ impl Engine {
         if let Some(existing) = self.idempotent(&arn, &rec.input).await? {
             return Ok((existing, false));
         }
-        let prev =
-            || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: String::new() };
+        let prev = || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: None };
         let plan = match (self.plan(prev(), &mut rec, step, Vec::new(), now), fallback) {
             (Err(Error::Limit(why)), Some((def, context))) => {
                 let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
@@ -142,7 +142,7 @@ impl Engine {
     /// `ExecutionAlreadyExists` when the name is taken otherwise.
     async fn idempotent(&self, arn: &str, input: &str) -> Result<Option<ExecutionRecord>, Error> {
         let Some((existing, _)) = self.execution(arn).await? else { return Ok(None) };
-        if existing.status == "RUNNING" && existing.input == input {
+        if existing.status == ExecutionStatus::Running && existing.input == input {
             return Ok(Some(existing));
         }
         Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")))
@@ -189,7 +189,7 @@ impl Engine {
             consumed.push((item.pk, item.sk));
         }
         let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
-        if rec.status != "RUNNING" && !redriving {
+        if rec.status != ExecutionStatus::Running && !redriving {
             if direct.is_some() {
                 return Err(Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'"));
             }
@@ -213,7 +213,7 @@ impl Engine {
             condition: Condition::Version(head.version),
             parts: head.parts,
             tasks: pending_tokens(&rec),
-            status: rec.status.clone(),
+            status: Some(rec.status),
         };
         let now = self.now_ms();
         let step = if rec.code.is_some() {
@@ -240,8 +240,8 @@ impl Engine {
             rec.state = state;
             step?.into()
         };
-        if redriving && rec.state.status == state_language::Status::Running && rec.status != "RUNNING" {
-            rec.status = "RUNNING".into();
+        if redriving && rec.state.status == state_language::Status::Running && rec.status != ExecutionStatus::Running {
+            rec.status = ExecutionStatus::Running;
             rec.stop_ms = None;
             rec.output = None;
             rec.error = None;
@@ -290,12 +290,12 @@ impl Engine {
         redriving: bool,
     ) -> Result<Attempt, Error> {
         let Some((mut rec, head)) = self.execution(arn).await? else { return Ok(Attempt::Done(None)) };
-        if rec.status != "RUNNING" && redriving {
+        if rec.status != ExecutionStatus::Running && redriving {
             // The redrive itself is the step that cannot be committed: say so, change nothing.
             let why = format!("Execution cannot be redriven: its redriven step outgrows one commit ({why})");
             return Err(Error::api("ExecutionNotRedrivable", why));
         }
-        if rec.status != "RUNNING" {
+        if rec.status != ExecutionStatus::Running {
             return Ok(Attempt::Raced); // closed meanwhile: the next attempt sees it
         }
         tracing::warn!(execution = %arn, limit = why, "a step outgrew one commit; the execution fails");
@@ -303,7 +303,7 @@ impl Engine {
             condition: Condition::Version(head.version),
             parts: head.parts,
             tasks: pending_tokens(&rec),
-            status: rec.status.clone(),
+            status: Some(rec.status),
         };
         let (error, cause) = oversized_failure(why);
         let now = self.now_ms();
@@ -347,7 +347,7 @@ fn fail_start(
     let input: Value = serde_json::from_str(&rec.input).map_err(|e| Error::Corrupt(e.to_string()))?;
     let (error, cause) = oversized_failure(why);
     rec.state = Execution::new();
-    rec.status = "RUNNING".into();
+    rec.status = ExecutionStatus::Running;
     rec.stop_ms = None;
     rec.output = None;
     rec.timers.clear();

@@ -12,14 +12,14 @@ use crate::model::{ExecutionRecord, TaskMessage, TimerRef, Wake, keys, queues};
 use crate::store::{Query, Received, Write};
 
 /// Messages a loop takes per receive.
-const BATCH_MESSAGES_MAX: usize = 10;
+pub const BATCH_MESSAGES_MAX: usize = 10;
 /// A long poll; loops also wake at once on a stop.
 const POLL: Duration = Duration::from_secs(20);
 /// How long a message being worked on stays hidden from other loops. It also
 /// bounds how late a wake-up is when SQS hands it to a long poll of a process
 /// that just died: short, since a step takes milliseconds and a second
 /// delivery is harmless.
-const VISIBILITY: Duration = Duration::from_secs(10);
+pub const VISIBILITY: Duration = Duration::from_secs(10);
 /// Deliveries after which a message that keeps failing is dropped (a DLQ's redrive count).
 const RECEIVES_MAX: u32 = 20;
 /// How late a timer may be before the sweeper re-sends its wake-up.
@@ -48,13 +48,27 @@ pub async fn scheduler(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
         let Some(batch) = receive(&engine, queues::SCHEDULER, &mut stop).await else { break };
         for m in batch {
-            let done = match decode::<Wake>(m.body.as_bytes()) {
-                Ok(w) => on_wake(&engine, w).await,
-                Err(e) => Err(e),
-            };
-            settle(&engine, queues::SCHEDULER, &m, done).await;
+            on_scheduler_message(&engine, &m).await;
         }
     }
+}
+
+/// One received scheduler message: applied, then deleted or left to come back.
+pub async fn on_scheduler_message(engine: &Engine, m: &Received) {
+    let done = match decode::<Wake>(m.body.as_bytes()) {
+        Ok(w) => on_wake(engine, w).await,
+        Err(e) => Err(e),
+    };
+    settle(engine, queues::SCHEDULER, m, done).await;
+}
+
+/// One received integration task message: performed, then deleted or left to come back.
+pub async fn on_task_message(engine: &Engine, m: &Received) {
+    let done = match decode::<TaskMessage>(m.body.as_bytes()) {
+        Ok(t) => engine.perform(&t.token_hash).await,
+        Err(e) => Err(e),
+    };
+    settle(engine, queues::TASKS, m, done).await;
 }
 
 pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
@@ -87,11 +101,7 @@ pub async fn integrations(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) 
     while !*stop.borrow() {
         let Some(batch) = receive(&engine, queues::TASKS, &mut stop).await else { break };
         for m in batch {
-            let done = match decode::<TaskMessage>(m.body.as_bytes()) {
-                Ok(t) => engine.perform(&t.token_hash).await,
-                Err(e) => Err(e),
-            };
-            settle(&engine, queues::TASKS, &m, done).await;
+            on_task_message(&engine, &m).await;
         }
     }
 }
@@ -110,14 +120,8 @@ pub async fn sweeper(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// How old an outbox item must be before the sweeper sends it: older than
-/// any commit still sending its own.
-/// `STEPWISE_OUTBOX_GRACE_MS` overrides it (tests shorten it).
-const OUTBOX_GRACE_MS: i64 = 30_000;
-
 pub async fn sweep(engine: &Engine) -> Result<usize, crate::Error> {
-    let grace = std::env::var("STEPWISE_OUTBOX_GRACE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(OUTBOX_GRACE_MS);
-    let flushed = engine.store.flush_outbox(grace).await?;
+    let flushed = engine.store.flush_outbox(engine.outbox_grace_ms).await?;
     if flushed > 0 {
         tracing::info!(flushed, "sent the outbox of commits whose send was lost");
     }
