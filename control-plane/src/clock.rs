@@ -43,6 +43,11 @@ pub trait Environment: Send + Sync {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
     fn random_u64(&self) -> u64;
+    /// Milliseconds on a clock that never goes back, for how long a caller
+    /// has waited (real time in production, whatever the time scale).
+    fn monotonic_ms(&self) -> i64;
+    /// Waits `d` of that clock.
+    fn sleep(&self, d: std::time::Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 }
 
 /// The real clock (scaled in tests, see above) and the operating system's randomness.
@@ -54,6 +59,13 @@ impl Environment for System {
     }
     fn random_u64(&self) -> u64 {
         os_random_u64()
+    }
+    fn monotonic_ms(&self) -> i64 {
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_millis() as i64
+    }
+    fn sleep(&self, d: std::time::Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(d))
     }
 }
 

@@ -142,7 +142,12 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::Simulate { seeds, start_seed, workload, trace, plant } => {
             let opts = stepwise_control_plane::sim::Options { seeds, start_seed, workload, trace, plant };
             let mut out = std::io::stdout().lock();
-            let violations = stepwise_control_plane::sim::simulate(&opts, &mut out)?;
+            let violations = match stepwise_control_plane::sim::simulate(&opts, &mut out) {
+                Ok(v) => v,
+                // A reader that stopped reading (`| head`) is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+                Err(e) => return Err(e.into()),
+            };
             Ok(if violations == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Machines { command, connection } => client(&connection, client_cli::Group::Machines(command)),

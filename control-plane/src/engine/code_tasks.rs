@@ -217,7 +217,7 @@ impl Engine {
             .unwrap_or_default();
         let message = OutMessage { queue: workflow_queue(&run.task_queue), body, delay_ms: 0 };
         self.store.transact(writes.into_iter().map(|w| w.expiring(expires)).collect(), vec![message]).await?;
-        let deadline = tokio::time::Instant::now() + QUERY_WAIT;
+        let deadline = self.env.monotonic_ms() + QUERY_WAIT.as_millis() as i64;
         let mut poll = ANSWER_POLL_MIN;
         loop {
             if let Some(b) = blob::get(&*self.store, &pk, &sk).await? {
@@ -227,14 +227,14 @@ impl Engine {
                     return Ok(a);
                 }
             }
-            if tokio::time::Instant::now() >= deadline {
+            if self.env.monotonic_ms() >= deadline {
                 let _ = self.store.transact(vec![Write::delete((pk, sk))], Vec::new()).await;
                 return Err(Error::api(
                     "QueryTimedOut",
                     format!("No worker of task queue '{}' answered within {QUERY_WAIT:?}", run.task_queue),
                 ));
             }
-            tokio::time::sleep(poll).await;
+            self.env.sleep(poll).await;
             poll = (poll * 2).min(ANSWER_POLL_MAX);
         }
     }
@@ -259,7 +259,7 @@ impl Engine {
 
     /// Waits until the execution's code answers update `id`; gives the answer.
     pub async fn update_result(&self, arn: &str, id: &str) -> Result<Value, Error> {
-        let deadline = tokio::time::Instant::now() + QUERY_WAIT;
+        let deadline = self.env.monotonic_ms() + QUERY_WAIT.as_millis() as i64;
         let mut poll = ANSWER_POLL_MIN;
         loop {
             let rec = self.code_execution(arn).await?;
@@ -274,13 +274,13 @@ impl Engine {
                     format!("The execution closed ({}) before answering the update", rec.status),
                 ));
             }
-            if tokio::time::Instant::now() >= deadline {
+            if self.env.monotonic_ms() >= deadline {
                 return Err(Error::api(
                     "UpdateTimedOut",
                     format!("The workflow did not answer update '{id}' within {QUERY_WAIT:?}"),
                 ));
             }
-            tokio::time::sleep(poll).await;
+            self.env.sleep(poll).await;
             poll = (poll * 2).min(ANSWER_POLL_MAX);
         }
     }

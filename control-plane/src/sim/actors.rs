@@ -58,12 +58,30 @@ pub enum Action {
     Heartbeat {
         token: String,
     },
+    /// A worker's answer to a workflow task.
+    Respond {
+        token: String,
+        commands: Vec<stepwise_workflow_core::history::Command>,
+        time_ms: i64,
+    },
+    Signal {
+        name: String,
+    },
+    Cancel {
+        name: String,
+    },
+    Update {
+        name: String,
+    },
+    Query {
+        name: String,
+    },
 }
 
 impl Action {
     /// A client retries its calls after a crash; a worker that dies does not come back to its task.
     pub fn survives_crash(&self) -> bool {
-        !matches!(self, Action::Answer { .. } | Action::Heartbeat { .. })
+        !matches!(self, Action::Answer { .. } | Action::Heartbeat { .. } | Action::Respond { .. })
     }
 }
 
@@ -193,6 +211,81 @@ pub async fn poll(sim: Rc<Sim>, worker: usize) {
     }
 }
 
+/// A code worker takes a workflow task and plans its answer: the new commands.
+pub async fn poll_workflow(sim: Rc<Sim>, worker: usize) {
+    let req = json!({"taskQueue": super::code::TASK_QUEUE, "workerName": format!("cw{worker}")});
+    let Ok(t) = crate::api::call(sim.api(), "PollWorkflowTask", req).await else { return };
+    if t["kind"] == "QUERY" {
+        return answer_query(&sim, &t).await;
+    }
+    if t["kind"] != "WORKFLOW" {
+        return;
+    }
+    let token = t["taskToken"].as_str().expect("a token").to_string();
+    let history: Vec<stepwise_workflow_core::history::Event> =
+        serde_json::from_value(t["history"].clone()).expect("a code history");
+    let arn = t["executionArn"].as_str().expect("an ARN");
+    let name = arn.rsplit(':').next().expect("a name");
+    let commands = super::code::decide(t["workflowType"].as_str().expect("a type"), name, &history);
+    let how = if sim.world.fault(WORKER_FAULT_PER_MILLE / 2) { sim.world.below(3) } else { 3 };
+    sim.world.trace(|| {
+        format!("code worker {worker}: workflow task {} ({} commands), behaviour {how}", short(&token), commands.len())
+    });
+    let now = sim.now();
+    let respond = || Action::Respond { token: token.clone(), commands: commands.clone(), time_ms: now };
+    let mut c = sim.client.borrow_mut();
+    match how {
+        0 => {} // dies holding the task: it times out and is scheduled again
+        1 => c.push(now + stepwise_workflow_core::host::WORKFLOW_TASK_TIMEOUT_MS + 5_000, respond()),
+        2 => {
+            c.push(now + 10, respond());
+            c.push(now + 10 + sim.world.below(3_000) as i64, respond());
+        }
+        _ => c.push(now + 10 + sim.world.below(200) as i64, respond()),
+    }
+}
+
+/// A code worker answers a query or an update's validation at once.
+async fn answer_query(sim: &Sim, t: &Value) {
+    let history: Vec<stepwise_workflow_core::history::Event> =
+        serde_json::from_value(t["history"].clone()).expect("a code history");
+    let (kind, name) = (t["queryType"].as_str().expect("a kind"), t["queryName"].as_str().expect("a name"));
+    let id = t["queryId"].as_str().expect("an id");
+    let req = match super::code::answer_query(kind, name, &t["queryInput"], &history) {
+        Ok(output) => json!({"queryId": id, "output": output}),
+        Err(cause) => json!({"queryId": id, "error": "UpdateRejected", "cause": cause}),
+    };
+    let answered = crate::api::call(sim.api(), "RespondQueryTaskCompleted", req).await;
+    sim.world.trace(|| format!("code worker: {kind} {name} answered: {}", answered.is_ok()));
+}
+
+/// A code worker takes an activity task and plans its answer.
+pub async fn poll_code_activity(sim: Rc<Sim>, worker: usize) {
+    let req = json!({"taskQueue": super::code::TASK_QUEUE, "workerName": format!("ca{worker}")});
+    let Ok(t) = crate::api::call(sim.api(), "PollActivityTask", req).await else { return };
+    if t["kind"] != "ACTIVITY" {
+        return;
+    }
+    let token = t["taskToken"].as_str().expect("a token").to_string();
+    let output = super::code::activity_result(t["activityType"].as_str().expect("a type"), &t["input"]);
+    let attempt = t["attempt"].as_u64().expect("an attempt");
+    let how =
+        if attempt <= FAULTY_ATTEMPTS_MAX && sim.world.fault(WORKER_FAULT_PER_MILLE) { sim.world.below(3) } else { 3 };
+    sim.world.trace(|| format!("code worker {worker}: activity {} attempt {attempt}, behaviour {how}", short(&token)));
+    let now = sim.now();
+    let answer = || Action::Answer { token: token.clone(), answer: Ok(output.clone()) };
+    let mut c = sim.client.borrow_mut();
+    match how {
+        0 => {}
+        1 => c.push(now + 90_000, answer()), // after its start-to-close timeout
+        2 => {
+            c.push(now + 500, answer());
+            c.push(now + 500 + sim.world.below(3_000) as i64, answer());
+        }
+        _ => c.push(now + 200 + sim.world.below(2_000) as i64, answer()),
+    }
+}
+
 fn short(token: &str) -> String {
     crate::store::sha256_hex(token.as_bytes())[..8].to_string()
 }
@@ -256,6 +349,53 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
         Action::Heartbeat { token } => {
             let _ = call("SendTaskHeartbeat", json!({"taskToken": token})).await;
         }
+        Action::Respond { token, commands, time_ms } => {
+            let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms});
+            match call("RespondWorkflowTaskCompleted", req).await {
+                Ok(_) => acked_result(&sim, &token),
+                Err(Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. }) => {
+                    sim.world.trace(|| format!("worker: workflow task answer {} refused", short(&token)));
+                }
+                Err(e) => retry(&sim, "respond", e, Action::Respond { token, commands, time_ms }),
+            }
+        }
+        Action::Signal { name } => {
+            let arn = sim.client.borrow().acked[&name].clone();
+            let req = json!({"executionArn": arn, "signalName": super::code::SIGNAL, "input": "{\"by\":\"client\"}"});
+            match call("SignalExecution", req).await {
+                Ok(_) => sim.world.trace(|| format!("client: signalled {name}")),
+                Err(e) => retry(&sim, "signal", e, Action::Signal { name }),
+            }
+        }
+        Action::Update { name } => {
+            let arn = sim.client.borrow().acked[&name].clone();
+            let req = json!({"executionArn": arn, "updateName": super::code::UPDATE, "input": "{\"n\":7}"});
+            match call("UpdateExecution", req).await {
+                Ok(out) if out["output"] == json!({"echo": {"n": 7}}) => {
+                    sim.world.trace(|| format!("client: updated {name}"))
+                }
+                Ok(out) => {
+                    let why = format!("{name}: the update answered {out}");
+                    sim.client.borrow_mut().violations.push(("an update gets its workflow's answer".into(), why));
+                }
+                Err(e) => retry(&sim, "update", e, Action::Update { name }),
+            }
+        }
+        Action::Query { name } => {
+            let arn = sim.client.borrow().acked[&name].clone();
+            let req = json!({"executionArn": arn, "queryName": super::code::QUERY});
+            match call("QueryExecution", req).await {
+                Ok(out) => sim.world.trace(|| format!("client: queried {name}: {}", out["output"])),
+                Err(e) => retry(&sim, "query", e, Action::Query { name }),
+            }
+        }
+        Action::Cancel { name } => {
+            let arn = sim.client.borrow().acked[&name].clone();
+            match call("RequestCancelExecution", json!({"executionArn": arn})).await {
+                Ok(_) => sim.world.trace(|| format!("client: asked {name} to cancel")),
+                Err(e) => retry(&sim, "cancel", e, Action::Cancel { name }),
+            }
+        }
     }
 }
 
@@ -269,14 +409,26 @@ fn started(sim: &Sim, p: &Planned) {
     match p.machine.as_str() {
         "sleeper" => sim.later(workload::STOP_AFTER_MS, Action::Stop { name: p.name.clone() }),
         "redrive" | "callback" => sim.later(OBSERVE_MS, Action::Observe { name: p.name.clone() }),
+        "sim-order" => {
+            sim.later(sim.world.below(60_000) as i64, Action::Signal { name: p.name.clone() });
+            sim.later(sim.world.below(20_000) as i64, Action::Update { name: p.name.clone() });
+            sim.later(sim.world.below(20_000) as i64, Action::Query { name: p.name.clone() });
+        }
+        "sim-cancel" => sim.later(120_000, Action::Cancel { name: p.name.clone() }),
         _ => {}
     }
 }
 
-/// A call that failed in transit (throttled, a lost response) is made again.
+/// A call that failed in transit (throttled, a lost response) is made
+/// again; one the API refused is not (an earlier try whose answer was lost
+/// may have done it: a cancellation of an execution that has since closed).
 fn retry(sim: &Sim, what: &str, e: Error, action: Action) {
-    sim.world.trace(|| format!("client: {what} failed ({e}); retried"));
-    sim.later(RETRY_MS, action);
+    let transient =
+        !matches!(&e, Error::Api { kind, .. } if !matches!(*kind, "ThrottlingException" | "InternalFailure"));
+    sim.world.trace(|| format!("client: {what} failed ({e}); {}", if transient { "retried" } else { "given up" }));
+    if transient {
+        sim.later(RETRY_MS, action);
+    }
 }
 
 fn acked_result(sim: &Sim, token: &str) {

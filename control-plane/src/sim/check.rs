@@ -69,7 +69,8 @@ fn history(sim: &Sim, arn: &str, name: &str, violations: &mut Violations) -> BTr
     }
     let count = |types: &[&str]| events.iter().filter(|e| types.contains(&e["type"].as_str().unwrap_or(""))).count();
     let scheduled = count(&["ActivityScheduled"]);
-    let ended = count(&["ActivitySucceeded", "ActivityFailed", "ActivityTimedOut"]);
+    let ended =
+        count(&["ActivitySucceeded", "ActivityFailed", "ActivityTimedOut", "ActivityCompleted", "ActivityCancelled"]);
     if scheduled != ended {
         let why = format!("{name}: {scheduled} activities scheduled, {ended} ended");
         violations.push(("every task is answered exactly once".into(), why));

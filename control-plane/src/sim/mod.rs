@@ -8,6 +8,7 @@
 
 mod actors;
 mod check;
+mod code;
 mod executor;
 pub mod queue;
 mod run;

@@ -28,7 +28,6 @@ const TRANSIENT_PER_MILLE: u64 = 10;
 const MESSAGES_MAX: usize = 100_000;
 
 struct Message {
-    queue: String,
     body: String,
     visible_ms: i64,
     receives: u32,
@@ -36,7 +35,8 @@ struct Message {
 
 pub struct MemQueue {
     world: Arc<World>,
-    messages: Mutex<BTreeMap<u64, Message>>,
+    /// By queue name, then by id.
+    messages: Mutex<BTreeMap<String, BTreeMap<u64, Message>>>,
     next_id: Mutex<u64>,
 }
 
@@ -56,8 +56,10 @@ impl MemQueue {
                 let mut id = self.next_id.lock().expect("one thread");
                 *id += 1;
                 let mut all = self.messages.lock().expect("one thread");
-                assert!(all.len() < MESSAGES_MAX, "the simulated queues outgrew {MESSAGES_MAX} messages");
-                all.insert(*id, Message { queue: m.queue.clone(), body: m.body.clone(), visible_ms, receives: 0 });
+                let held: usize = all.values().map(BTreeMap::len).sum();
+                assert!(held < MESSAGES_MAX, "the simulated queues outgrew {MESSAGES_MAX} messages");
+                let queue = all.entry(m.queue.clone()).or_default();
+                queue.insert(*id, Message { body: m.body.clone(), visible_ms, receives: 0 });
             }
         }
     }
@@ -65,7 +67,10 @@ impl MemQueue {
     /// When the next hidden or delayed message of `queue` becomes visible.
     pub fn next_visible_ms(&self, queue: Option<&str>) -> Option<i64> {
         let all = self.messages.lock().expect("one thread");
-        all.values().filter(|m| queue.is_none_or(|q| m.queue == q)).map(|m| m.visible_ms).min()
+        match queue {
+            Some(q) => all.get(q)?.values().map(|m| m.visible_ms).min(),
+            None => all.values().flat_map(BTreeMap::values).map(|m| m.visible_ms).min(),
+        }
     }
 
     /// Whether `queue` has a message a receive would return now.
@@ -103,8 +108,8 @@ impl Queue for MemQueue {
         self.transient("receive")?;
         let now = self.world.now_ms();
         let mut all = self.messages.lock().expect("one thread");
-        let mut ids: Vec<u64> =
-            all.iter().filter(|(_, m)| m.queue == queue && m.visible_ms <= now).map(|(id, _)| *id).collect();
+        let Some(all) = all.get_mut(queue) else { return Ok(Vec::new()) };
+        let mut ids: Vec<u64> = all.iter().filter(|(_, m)| m.visible_ms <= now).map(|(id, _)| *id).collect();
         // A standard queue keeps no order: the seed picks which come first.
         let mut picked = Vec::new();
         while !ids.is_empty() && picked.len() < max.min(RECEIVE_MESSAGES_MAX) {
@@ -122,12 +127,13 @@ impl Queue for MemQueue {
             .collect())
     }
 
-    async fn delete(&self, _queue: &str, receipt: &str) -> Result<(), Error> {
+    async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error> {
         yield_now().await;
         self.transient("delete")?;
         let (id, receives) = receipt.split_once(':').expect("receipts are id:receives");
         let (id, receives): (u64, u32) = (id.parse().expect("an id"), receives.parse().expect("a count"));
         let mut all = self.messages.lock().expect("one thread");
+        let Some(all) = all.get_mut(queue) else { return Ok(()) };
         // A receipt of an earlier delivery no longer deletes the message.
         if all.get(&id).is_some_and(|m| m.receives == receives) {
             all.remove(&id);
@@ -136,7 +142,7 @@ impl Queue for MemQueue {
     }
 
     async fn backlog(&self) -> Result<Option<Backlog>, Error> {
-        let messages = self.messages.lock().expect("one thread").len() as u64;
+        let messages = self.messages.lock().expect("one thread").values().map(BTreeMap::len).sum::<usize>() as u64;
         Ok(Some(Backlog { messages, oldest_due_age_ms: None }))
     }
 }

@@ -24,7 +24,9 @@ const INTEGRATIONS: usize = SCHEDULERS;
 const SWEEPER: usize = SCHEDULERS + 1;
 const API: usize = SCHEDULERS + 2;
 const POLLERS: std::ops::Range<usize> = 7..9;
-const COURIERS: std::ops::Range<usize> = 9..15;
+const WORKFLOW_POLLERS: std::ops::Range<usize> = 9..11;
+const CODE_ACTIVITY_POLLERS: std::ops::Range<usize> = 11..13;
+const COURIERS: std::ops::Range<usize> = 13..19;
 const ACTORS: usize = COURIERS.end;
 /// Executions one seed's clients start.
 const EXECUTIONS_MIN: u64 = 3;
@@ -86,6 +88,9 @@ pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &s
     let mut violations = drive(&sim);
     let outcomes = check::inspect(&sim, &mut violations);
     violations.extend(sim.client.borrow().violations.iter().cloned());
+    for (name, o) in &outcomes {
+        world.trace(|| format!("outcome {name}: {} {}", o.status, o.output.as_deref().unwrap_or("-")));
+    }
     RunResult { outcomes, violations, trace: world.take_trace() }
 }
 
@@ -113,7 +118,8 @@ fn setup(sim: &Sim) {
         panic!("{op} failed {SETUP_ATTEMPTS_MAX} times in the setup");
     };
     call("CreateActivity", json!({"name": "work"}));
-    for (name, def) in workload::definitions(&sim.activity, |m| sim.machine_arn(m)) {
+    let code = super::code::TYPES.map(|t| (t, super::code::definition()));
+    for (name, def) in workload::definitions(&sim.activity, |m| sim.machine_arn(m)).into_iter().chain(code) {
         let req = json!({"name": name, "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/sim"});
         call("CreateStateMachine", req);
     }
@@ -131,7 +137,10 @@ fn plan(sim: &Sim, seed: u64, workload_name: &str) {
             one => workload::STARTED.iter().find(|m| **m == one).expect("a known workload"),
         };
         let items: Vec<u64> = (1..=1 + w.below(4)).collect();
-        let input = json!({"x": w.below(30), "items": items});
+        let input = match machine {
+            "sim-order" | "sim-cancel" => json!({"x": w.below(30), "round": 0}),
+            _ => json!({"x": w.below(30), "items": items}),
+        };
         let start_ms = EPOCH_MS + w.below(START_SPREAD_MS) as i64;
         let name = format!("e{i}-{machine}");
         c.planned.insert(name.clone(), Planned { name: name.clone(), machine: machine.to_string(), input });
@@ -159,6 +168,12 @@ fn drive(sim: &Rc<Sim>) -> Vec<(String, String)> {
             exec.spawn(k, actors::act(sim.clone(), action));
         }
         let flying = exec.in_flight();
+        let (asleep, first_wake) = w.sleeps();
+        if !flying.is_empty() && asleep == flying.len() {
+            // Every operation in flight waits on the clock: time moves on.
+            let next = [sim.queue.next_visible_ms(None), sim.client.borrow().next_due(), Some(next_sweep), first_wake];
+            w.advance_to(next.into_iter().flatten().min().expect("a sleep ends").max(now));
+        }
         if flying.is_empty() {
             if settle_until.is_none() && finished(sim) {
                 settle_until = Some(now + SETTLE_MS);
@@ -216,6 +231,18 @@ fn spawn_engine_loops(sim: &Rc<Sim>, exec: &mut Executor, activity_queue: &str, 
     for p in POLLERS {
         if !exec.busy(p) && sim.queue.has_visible(activity_queue) {
             exec.spawn(p, actors::poll(sim.clone(), p));
+        }
+    }
+    let workflow_queue = crate::engine::code_tasks::workflow_queue(super::code::TASK_QUEUE);
+    for p in WORKFLOW_POLLERS {
+        if !exec.busy(p) && sim.queue.has_visible(&workflow_queue) {
+            exec.spawn(p, actors::poll_workflow(sim.clone(), p));
+        }
+    }
+    let code_activity_queue = crate::engine::code_tasks::activity_queue(super::code::TASK_QUEUE);
+    for p in CODE_ACTIVITY_POLLERS {
+        if !exec.busy(p) && sim.queue.has_visible(&code_activity_queue) {
+            exec.spawn(p, actors::poll_code_activity(sim.clone(), p));
         }
     }
 }

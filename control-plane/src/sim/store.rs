@@ -182,15 +182,15 @@ impl Store for MemStore {
         yield_now().await;
         let t = self.tables();
         let limit = q.limit.clamp(1, QUERY_PAGE_ITEMS_MAX);
-        let in_range = |((pk, sk), _): &(&(String, String), &Stored)| {
-            *pk == q.pk
-                && sk.starts_with(&q.sk_prefix)
-                && q.after.as_ref().is_none_or(|a| if q.descending { sk < a } else { sk > a })
-        };
-        let all: Box<dyn Iterator<Item = _>> =
-            if q.descending { Box::new(t.items.iter().rev()) } else { Box::new(t.items.iter()) };
+        // The partition's keys under the prefix, from the resume point on, in order.
+        let lower = (q.pk.clone(), q.sk_prefix.clone());
+        let upper = (q.pk.clone(), format!("{}\u{10FFFF}", q.sk_prefix));
+        let in_partition = t.items.range(lower..upper);
+        let after = |sk: &String| q.after.as_ref().is_none_or(|a| if q.descending { sk < a } else { sk > a });
+        let all: Box<dyn Iterator<Item = (&(String, String), &Stored)>> =
+            if q.descending { Box::new(in_partition.rev()) } else { Box::new(in_partition) };
         let (mut items, mut bytes) = (Vec::new(), 0);
-        for ((pk, sk), s) in all.filter(|e| in_range(e)) {
+        for ((pk, sk), s) in all.filter(|((_, sk), _)| after(sk)) {
             if items.len() == limit || bytes >= PAGE_BYTES_MAX {
                 break;
             }

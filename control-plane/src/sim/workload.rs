@@ -19,8 +19,10 @@ pub const STOP_AFTER_MS: i64 = 600_000;
 /// Attempts of a task below this may be hit by an injected worker fault.
 pub const FAULTY_ATTEMPTS_MAX: u64 = 2;
 
-/// The machines clients start, by name; `cb-child` is started only by `callback`.
-pub const STARTED: [&str; 7] = ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive"];
+/// The machines clients start, by name; `cb-child` is started only by
+/// `callback`; `sim-order` and `sim-cancel` are code workflows ([`super::code`]).
+pub const STARTED: [&str; 9] =
+    ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", "sim-order", "sim-cancel"];
 
 pub fn task_timeout_ms() -> i64 {
     TASK_TIMEOUT_S as i64 * 1000

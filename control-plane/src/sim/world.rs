@@ -30,6 +30,10 @@ pub struct World {
     pub plant: Option<Plant>,
     trace: Mutex<Vec<String>>,
     pub ledger: Mutex<Ledger>,
+    /// The engine's sleeps under way (by id), with when each ends: when
+    /// every operation in flight sleeps, time jumps to the first wake.
+    sleeping: Mutex<std::collections::BTreeMap<u64, i64>>,
+    next_sleep: AtomicI64,
 }
 
 /// What the simulated outside world saw happen, for the invariants.
@@ -51,6 +55,8 @@ impl World {
             plant,
             trace: Mutex::default(),
             ledger: Mutex::default(),
+            sleeping: Mutex::default(),
+            next_sleep: AtomicI64::new(0),
         }
     }
 
@@ -85,6 +91,12 @@ impl World {
         }
     }
 
+    /// How many sleeps are under way, and the first one's end.
+    pub fn sleeps(&self) -> (usize, Option<i64>) {
+        let s = self.sleeping.lock().expect("one thread");
+        (s.len(), s.values().min().copied())
+    }
+
     pub fn take_trace(&self) -> Vec<String> {
         std::mem::take(&mut *self.trace.lock().expect("one thread"))
     }
@@ -107,6 +119,18 @@ impl Environment for SimEnv {
     fn random_u64(&self) -> u64 {
         self.world.random_u64()
     }
+    fn monotonic_ms(&self) -> i64 {
+        self.world.now_ms()
+    }
+    /// Pending (and ready to be polled again) until simulated time has passed `d`.
+    fn sleep(&self, d: std::time::Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let world = self.world.clone();
+        let until = world.now_ms() + i64::try_from(d.as_millis()).expect("short waits");
+        let id = world.next_sleep.fetch_add(1, Ordering::Relaxed) as u64;
+        world.sleeping.lock().expect("one thread").insert(id, until);
+        let sleep = Sleep { world, id, until };
+        Box::pin(sleep)
+    }
 }
 
 /// An await point: pending once, so the executor may run another actor (or
@@ -123,4 +147,30 @@ pub async fn yield_now() {
         }
     })
     .await
+}
+
+/// A sleep on simulated time; it leaves the register when it ends or is dropped (a crash).
+struct Sleep {
+    world: std::sync::Arc<World>,
+    id: u64,
+    until: i64,
+}
+
+impl std::future::Future for Sleep {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.world.now_ms() >= self.until {
+            self.world.sleeping.lock().expect("one thread").remove(&self.id);
+            std::task::Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.world.sleeping.lock().expect("one thread").remove(&self.id);
+    }
 }
