@@ -18,7 +18,7 @@ pub mod world;
 
 use std::io::Write;
 
-pub use run::{Outcome, RunResult, run_seed};
+pub use run::{Outcome, RunResult, run_now, run_seed};
 
 /// A safety mechanism the simulator disables, to show the invariants catch its loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -79,7 +79,8 @@ fn the_seeds_that_found_bugs_stay_fixed() {
 
 #[test]
 fn each_workload_runs_alone_and_bad_options_are_refused() {
-    for workload in ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", "sim-order", "sim-cancel"] {
+    for workload in ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", "sim-order", "sim-cancel"]
+    {
         let out = simulate(&["--seeds", "3", "--workload", workload]);
         assert_eq!(last_line(&out), "simulation: 3 seeds, 0 violations", "{workload}");
     }
