@@ -66,6 +66,16 @@ pub mod keys {
         let h = exec_arn.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
         (timers_shard(h % TIMER_SHARDS), format!("{fire_ms:015}#{exec_arn}#{timer_id}"))
     }
+    /// A timer index item's sort key: fire time, execution and timer id.
+    pub fn parse_timer(sk: &str) -> Option<(i64, &str, u64)> {
+        let (fire_ms, rest) = sk.split_once('#')?;
+        let (arn, id) = rest.rsplit_once('#')?;
+        Some((fire_ms.parse().ok()?, arn, id.parse().ok()?))
+    }
+    /// An inbox item's sort key: the task id it answers (0 for a signal or an update).
+    pub fn parse_inbox(sk: &str) -> Option<u64> {
+        sk.strip_prefix("I#")?.get(..10)?.parse().ok()
+    }
     /// A query (or update validation) waiting for a worker's answer.
     pub fn query(id: &str) -> Key {
         (format!("QRY#{id}"), "META".into())
@@ -412,4 +422,20 @@ pub struct TimerRef {
 #[serde(rename_all = "camelCase")]
 pub struct TaskMessage {
     pub token_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keys;
+
+    #[test]
+    fn keys_parse_back_to_what_built_them() {
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:m#x:e";
+        let (_, sk) = keys::timer(1_767_225_600_000, arn, 42);
+        assert_eq!(keys::parse_timer(&sk), Some((1_767_225_600_000, arn, 42)));
+        let (_, sk) = keys::inbox(arn, 7, "3r");
+        assert_eq!(keys::parse_inbox(&sk), Some(7));
+        assert_eq!(keys::parse_timer("not-a-timer"), None);
+        assert_eq!(keys::parse_inbox("H#0000000001"), None);
+    }
 }

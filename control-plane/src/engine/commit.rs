@@ -100,163 +100,162 @@ pub fn pending_tokens(rec: &ExecutionRecord) -> BTreeMap<u64, String> {
     rec.open_tasks()
 }
 
-impl Engine {
-    pub(super) fn plan(
-        &self,
-        prev: Previous,
-        rec: &mut ExecutionRecord,
-        step: Changes,
-        consumed: Vec<Key>,
-        now: i64,
-    ) -> Result<Plan, Error> {
-        let mut plan = Plan {
-            before: Vec::new(),
-            writes: Vec::new(),
-            outbox: Vec::new(),
-            after: Vec::new(),
-            closed: false,
-            counts: step.counts,
-        };
-        // Retention (DynamoDB TTL): while running, everything may go a lifetime
-        // plus the retention period after the start; once closed, the record and
-        // its list entry go the retention period after the close, as on AWS.
-        let retention_s = self.retention_days * 86_400;
-        let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
-        for c in step.commands {
-            match c {
-                Command::RunTask(t) => {
-                    let hash = super::hash_token(&t.task_token);
-                    let record = TokenRecord {
-                        token: t.task_token.clone(),
-                        execution_arn: rec.arn.clone(),
-                        task_id: t.task_id,
-                        resource: t.resource.clone(),
-                        input: t.payload,
-                        started: false,
-                        closed: false,
-                        closed_ms: None,
-                        scheduled_ms: Some(now),
-                        started_ms: None,
-                    };
-                    let (pk, sk) = keys::token(&hash);
-                    let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
-                    plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
-                    // Activities and code workflows' task queues each get a queue of their own.
-                    let queue = if t.resource.contains(":activity:") || t.resource.starts_with("stepwise:") {
-                        queues::activity(&t.resource)
-                    } else {
-                        queues::TASKS.to_string()
-                    };
-                    let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
-                    plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
-                }
-                Command::StartTimer { timer_id, fire_at_ms } => {
-                    rec.timers.insert(timer_id, fire_at_ms);
-                    plan.before.push(Write::put(
-                        keys::timer(fire_at_ms, &rec.arn, timer_id),
-                        Vec::new(),
-                        Condition::None,
-                    ));
-                    let timer = TimerRef { id: timer_id, fire_ms: fire_at_ms };
-                    plan.outbox.push(wake(&rec.arn, Some(timer), (fire_at_ms - now).max(0) as u64));
-                }
-                Command::CancelTask { .. } => {} // covered by the pending-task difference below
-                Command::Finish { status, output, error, cause } => {
-                    rec.status = status.into();
-                    rec.output = output.map(|o| state_language::json::to_string(&o));
-                    rec.error = error;
-                    rec.cause = cause;
-                    rec.stop_ms = Some(now);
-                    plan.closed = true;
-                    self.notify_parent(rec, &mut plan, now)?;
-                }
-            }
-        }
-        // Tasks that ended (answered, timed out, cancelled): their tokens close.
-        let open = rec.open_tasks();
-        for (task_id, token) in &prev.tasks {
-            if !open.contains_key(task_id) {
+/// The pure core of a step: from the record before it (`prev`), the record
+/// the step made, its changes, the inbox entries it consumed, the time and
+/// the retention, the commit to make. No I/O, no clock: the time is given.
+pub(super) fn plan(
+    prev: Previous,
+    rec: &mut ExecutionRecord,
+    step: Changes,
+    consumed: Vec<Key>,
+    now: i64,
+    retention_days: i64,
+) -> Result<Plan, Error> {
+    let mut plan = Plan {
+        before: Vec::new(),
+        writes: Vec::new(),
+        outbox: Vec::new(),
+        after: Vec::new(),
+        closed: false,
+        counts: step.counts,
+    };
+    // Retention (DynamoDB TTL): while running, everything may go a lifetime
+    // plus the retention period after the start; once closed, the record and
+    // its list entry go the retention period after the close, as on AWS.
+    let retention_s = retention_days * 86_400;
+    let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
+    for c in step.commands {
+        match c {
+            Command::RunTask(t) => {
+                let hash = super::hash_token(&t.task_token);
                 let record = TokenRecord {
-                    token: token.clone(),
+                    token: t.task_token.clone(),
                     execution_arn: rec.arn.clone(),
-                    task_id: *task_id,
-                    resource: String::new(),
-                    input: Value::Null,
-                    started: true,
-                    closed: true,
-                    closed_ms: Some(now),
-                    scheduled_ms: None,
+                    task_id: t.task_id,
+                    resource: t.resource.clone(),
+                    input: t.payload,
+                    started: false,
+                    closed: false,
+                    closed_ms: None,
+                    scheduled_ms: Some(now),
                     started_ms: None,
                 };
-                let (pk, sk) = keys::token(&super::hash_token(token));
+                let (pk, sk) = keys::token(&hash);
                 let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
-                plan.after.extend(puts.into_iter().map(|w| w.expiring(running_until)));
+                plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
+                // Activities and code workflows' task queues each get a queue of their own.
+                let queue = if t.resource.contains(":activity:") || t.resource.starts_with("stepwise:") {
+                    queues::activity(&t.resource)
+                } else {
+                    queues::TASKS.to_string()
+                };
+                let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
+                plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
+            }
+            Command::StartTimer { timer_id, fire_at_ms } => {
+                rec.timers.insert(timer_id, fire_at_ms);
+                plan.before.push(Write::put(keys::timer(fire_at_ms, &rec.arn, timer_id), Vec::new(), Condition::None));
+                let timer = TimerRef { id: timer_id, fire_ms: fire_at_ms };
+                plan.outbox.push(wake(&rec.arn, Some(timer), (fire_at_ms - now).max(0) as u64));
+            }
+            Command::CancelTask { .. } => {} // covered by the pending-task difference below
+            Command::Finish { status, output, error, cause } => {
+                rec.status = status.into();
+                rec.output = output.map(|o| state_language::json::to_string(&o));
+                rec.error = error;
+                rec.cause = cause;
+                rec.stop_ms = Some(now);
+                plan.closed = true;
+                notify_parent(rec, &mut plan, now)?;
             }
         }
-        let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.has_timer(**id)).copied().collect();
-        for id in gone {
-            if let Some(at) = rec.timers.remove(&id) {
-                plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));
-            }
-        }
-        let keep_until = match rec.stop_ms {
-            Some(stop) if rec.status != ExecutionStatus::Running => stop / 1000 + retention_s,
-            _ => running_until,
-        };
-        for (first, page) in pages(step.events) {
-            let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
-            plan.writes.push(page.expiring(running_until));
-        }
-        if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
-            let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
-            plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None).expiring(keep_until));
-        }
-        plan.writes.extend(consumed.into_iter().map(Write::delete));
-        let (pk, sk) = keys::execution(&rec.arn);
-        let puts = blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?;
-        plan.writes.extend(puts.into_iter().map(|w| w.expiring(keep_until)));
-        if plan.writes.len() > TRANSACT_WRITES_MAX {
-            return Err(Error::Limit(format!(
-                "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",
-                plan.writes.len()
-            )));
-        }
-        // New token records commit with the step while the transaction has room
-        // (keeping a few items for a caller's own writes): a step that loses a
-        // race then leaves no open token of a task that never was.
-        let room = TRANSACT_WRITES_MAX.saturating_sub(plan.writes.len() + DIRECT_WRITES_ROOM);
-        // Timer index items too: one written before a commit that then fails
-        // would stay behind for a timer that never was (found by `stepwise simulate`).
-        if plan.before.len() <= room {
-            plan.writes.append(&mut plan.before);
-            return Ok(plan);
-        }
-        let (tokens, rest): (Vec<Write>, Vec<Write>) =
-            plan.before.drain(..).partition(|w| matches!(w, Write::Put { pk, .. } if pk.starts_with("TOK#")));
-        plan.before = rest;
-        if tokens.len() <= room {
-            plan.writes.extend(tokens);
-        } else {
-            plan.before.extend(tokens);
-        }
-        Ok(plan)
     }
-
-    /// A closing child tells the parent that waits on it (`.sync`).
-    fn notify_parent(&self, rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
-        let Some(link) = &rec.parent else { return Ok(()) };
-        let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
-        let entry = if rec.status == ExecutionStatus::Succeeded {
-            InboxEntry::Succeeded { output: described }
-        } else {
-            InboxEntry::Failed { error: "States.TaskFailed".into(), cause: state_language::json::to_string(&described) }
-        };
-        let key = keys::inbox(&link.execution_arn, link.task_id, "3r");
-        plan.writes.push(Write::put(key, encode(&entry), Condition::None));
-        plan.outbox.push(wake(&link.execution_arn, None, 0));
-        Ok(())
+    // Tasks that ended (answered, timed out, cancelled): their tokens close.
+    let open = rec.open_tasks();
+    for (task_id, token) in &prev.tasks {
+        if !open.contains_key(task_id) {
+            let record = TokenRecord {
+                token: token.clone(),
+                execution_arn: rec.arn.clone(),
+                task_id: *task_id,
+                resource: String::new(),
+                input: Value::Null,
+                started: true,
+                closed: true,
+                closed_ms: Some(now),
+                scheduled_ms: None,
+                started_ms: None,
+            };
+            let (pk, sk) = keys::token(&super::hash_token(token));
+            let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
+            plan.after.extend(puts.into_iter().map(|w| w.expiring(running_until)));
+        }
     }
+    let gone: Vec<u64> = rec.timers.keys().filter(|id| !rec.has_timer(**id)).copied().collect();
+    for id in gone {
+        if let Some(at) = rec.timers.remove(&id) {
+            plan.after.push(Write::delete(keys::timer(at, &rec.arn, id)));
+        }
+    }
+    let keep_until = match rec.stop_ms {
+        Some(stop) if rec.status != ExecutionStatus::Running => stop / 1000 + retention_s,
+        _ => running_until,
+    };
+    for (first, page) in pages(step.events) {
+        let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
+        plan.writes.push(page.expiring(running_until));
+    }
+    if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
+        let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
+        plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None).expiring(keep_until));
+    }
+    plan.writes.extend(consumed.into_iter().map(Write::delete));
+    let (pk, sk) = keys::execution(&rec.arn);
+    let puts = blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?;
+    plan.writes.extend(puts.into_iter().map(|w| w.expiring(keep_until)));
+    if plan.writes.len() > TRANSACT_WRITES_MAX {
+        return Err(Error::Limit(format!(
+            "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",
+            plan.writes.len()
+        )));
+    }
+    // New token records commit with the step while the transaction has room
+    // (keeping a few items for a caller's own writes): a step that loses a
+    // race then leaves no open token of a task that never was.
+    let room = TRANSACT_WRITES_MAX.saturating_sub(plan.writes.len() + DIRECT_WRITES_ROOM);
+    // Timer index items too: one written before a commit that then fails
+    // would stay behind for a timer that never was (found by `stepwise simulate`).
+    if plan.before.len() <= room {
+        plan.writes.append(&mut plan.before);
+        return Ok(plan);
+    }
+    let (tokens, rest): (Vec<Write>, Vec<Write>) =
+        plan.before.drain(..).partition(|w| matches!(w, Write::Put { pk, .. } if pk.starts_with("TOK#")));
+    plan.before = rest;
+    if tokens.len() <= room {
+        plan.writes.extend(tokens);
+    } else {
+        plan.before.extend(tokens);
+    }
+    Ok(plan)
+}
 
+/// A closing child tells the parent that waits on it (`.sync`).
+fn notify_parent(rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
+    let Some(link) = &rec.parent else { return Ok(()) };
+    let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
+    let entry = if rec.status == ExecutionStatus::Succeeded {
+        InboxEntry::Succeeded { output: described }
+    } else {
+        InboxEntry::Failed { error: "States.TaskFailed".into(), cause: state_language::json::to_string(&described) }
+    };
+    let key = keys::inbox(&link.execution_arn, link.task_id, "3r");
+    plan.writes.push(Write::put(key, encode(&entry), Condition::None));
+    plan.outbox.push(wake(&link.execution_arn, None, 0));
+    Ok(())
+}
+
+impl Engine {
     #[allow(clippy::disallowed_methods)] // a commit's latency, for metrics only
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
         let start = std::time::Instant::now();

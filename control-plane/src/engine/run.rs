@@ -115,10 +115,10 @@ impl Engine {
             return Ok((existing, false));
         }
         let prev = || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: None };
-        let plan = match (self.plan(prev(), &mut rec, step, Vec::new(), now), fallback) {
+        let plan = match (super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days), fallback) {
             (Err(Error::Limit(why)), Some((def, context))) => {
                 let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
-                self.plan(prev(), &mut rec, step, Vec::new(), now)?
+                super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days)?
             }
             (plan, _) => plan?,
         };
@@ -184,7 +184,8 @@ impl Engine {
         let mut entries: Vec<(u64, InboxEntry)> = Vec::new();
         for item in page.items {
             let entry: InboxEntry = decode(&item.body)?;
-            let task_id = item.sk.get(2..12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+            let task_id =
+                keys::parse_inbox(&item.sk).ok_or_else(|| Error::Corrupt(format!("an inbox key {}", item.sk)))?;
             entries.push((task_id, entry));
             consumed.push((item.pk, item.sk));
         }
@@ -249,7 +250,7 @@ impl Engine {
             rec.redrive_count += 1;
             rec.redrive_ms = Some(now);
         }
-        let mut plan = match self.plan(prev, &mut rec, step, consumed.clone(), now) {
+        let mut plan = match super::commit::plan(prev, &mut rec, step, consumed.clone(), now, self.retention_days) {
             Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why, redriving).await,
             plan => plan?,
         };
@@ -314,7 +315,7 @@ impl Engine {
             let def = self.definition(&rec.definition_hash).await?;
             apply(&def, &mut rec.state, vec![Input::Fail { error, cause }], now, self.limits)?.into()
         };
-        let mut plan = self.plan(prev, &mut rec, step, consumed, now)?;
+        let mut plan = super::commit::plan(prev, &mut rec, step, consumed, now, self.retention_days)?;
         plan.writes.extend(direct_writes);
         let counts = plan.counts;
         match self.execute(plan).await {

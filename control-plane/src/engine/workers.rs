@@ -142,14 +142,14 @@ async fn sweep_timers(engine: &Engine, pk: String) -> Result<usize, crate::Error
     let now = engine.now_ms();
     let mut resent = 0;
     for item in page.items {
-        let mut parts = item.sk.splitn(2, '#');
-        let fire_ms: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        let Some((fire_ms, arn, id)) = keys::parse_timer(&item.sk) else {
+            tracing::warn!(key = %item.sk, "a timer index item that is not one; removed");
+            engine.store.transact(vec![Write::delete((item.pk, item.sk))], Vec::new()).await?;
+            continue;
+        };
         if fire_ms > now - TIMER_GRACE_MS {
             break; // in time order: the rest are not overdue
         }
-        let rest = parts.next().unwrap_or_default();
-        let Some((arn, id)) = rest.rsplit_once('#') else { continue };
-        let id: u64 = id.parse().unwrap_or(0);
         let live = engine
             .execution(arn)
             .await?

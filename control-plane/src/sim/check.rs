@@ -123,8 +123,8 @@ fn leftovers(sim: &Sim, violations: &mut Violations) {
                 orphan("an open task token", &t.execution_arn);
             }
         } else if i.pk.starts_with("TIMERS#") {
-            let arn = i.sk.split_once('#').and_then(|(_, rest)| rest.rsplit_once('#')).map(|(arn, _)| arn);
-            if let Some(arn) = arn.filter(|a| closed.contains(*a)) {
+            let (_, arn, _) = crate::model::keys::parse_timer(&i.sk).expect("timer index keys parse");
+            if closed.contains(arn) {
                 orphan("a timer", arn);
             }
         } else if let Some(arn) = i.pk.strip_prefix("EX#").filter(|_| i.sk.starts_with("I#"))
