@@ -1,5 +1,6 @@
 //! Names and ARNs in AWS's formats, and their validation.
 
+use crate::AwsError;
 use crate::Error;
 
 /// AWS's limit on state machine, execution, activity and alias names.
@@ -61,7 +62,7 @@ pub enum Arn {
 
 impl Arn {
     pub fn parse(s: &str) -> Result<Arn, Error> {
-        let bad = || Error::api("InvalidArn", format!("Invalid Arn: '{s}'"));
+        let bad = || Error::api(AwsError::InvalidArn, format!("Invalid Arn: '{s}'"));
         if s.len() > ARN_CHARS_MAX {
             return Err(bad());
         }
@@ -90,7 +91,10 @@ impl Arn {
     pub fn state_machine(s: &str) -> Result<String, Error> {
         match Arn::parse(s)? {
             Arn::StateMachine { machine } => Ok(machine),
-            _ => Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {s}'"))),
+            _ => Err(Error::api(
+                AwsError::InvalidArn,
+                format!("Invalid Arn: 'Resource type not valid in this context: {s}'"),
+            )),
         }
     }
 }
@@ -106,7 +110,7 @@ pub fn check_name(name: &str) -> Result<(), Error> {
             || (0x7f..=0x9f).contains(&(c as u32))
     });
     if n == 0 || n > NAME_CHARS_MAX || bad {
-        return Err(Error::api("InvalidName", format!("Invalid Name: '{name}'")));
+        return Err(Error::api(AwsError::InvalidName, format!("Invalid Name: '{name}'")));
     }
     Ok(())
 }

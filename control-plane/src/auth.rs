@@ -22,7 +22,7 @@ use scratchstack_aws_signature::{
     SignatureOptions, service_for_signing_key_fn, sigv4_validate_request,
 };
 
-use crate::Error;
+use crate::{AwsError, Error};
 
 /// The service name in a SigV4 credential scope for Step Functions.
 pub const SIGNING_SERVICE: &str = "states";
@@ -83,7 +83,7 @@ impl Auth {
     }
 
     /// Checks one request; on refusal, gives AWS's error type and message.
-    pub async fn check(&self, request: http::Request<Vec<u8>>) -> Result<(), (&'static str, String)> {
+    pub async fn check(&self, request: http::Request<Vec<u8>>) -> Result<(), (AwsError, String)> {
         let Auth::SigV4(keys) = self else { return Ok(()) };
         check_signed_headers(&request)?;
         let keys = keys.clone();
@@ -119,7 +119,7 @@ impl Auth {
         .map(|_| ())
         .map_err(|e| match e.downcast_ref::<SignatureError>() {
             Some(s) => refusal(s),
-            None => ("IncompleteSignatureException", e.to_string()),
+            None => (AwsError::IncompleteSignatureException, e.to_string()),
         })
     }
 
@@ -138,7 +138,7 @@ pub const HEADERS_SIGNED_ALWAYS: [&str; 3] = ["host", "x-amz-date", "x-amz-targe
 
 /// Refuses a signature that leaves out a header the request's meaning rests
 /// on: those above, and `content-type` when the request has one.
-fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (&'static str, String)> {
+fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (AwsError, String)> {
     let headers = request.headers();
     let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(()); // the verifier refuses a missing signature with AWS's own words
@@ -155,13 +155,13 @@ fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (&'static s
         return Ok(());
     }
     Err((
-        "IncompleteSignatureException",
+        AwsError::IncompleteSignatureException,
         format!("The request signature does not cover the header(s) {}: sign them too", missing.join(", ")),
     ))
 }
 
 /// The JSON protocol's names for SigV4 failures, as Step Functions answers them.
-fn refusal(e: &SignatureError) -> (&'static str, String) {
+fn refusal(e: &SignatureError) -> (AwsError, String) {
     let message = match e {
         SignatureError::SignatureDoesNotMatch(None) => "The request signature we calculated does not match the \
             signature you provided. Check your AWS Secret Access Key and signing method."
@@ -169,11 +169,11 @@ fn refusal(e: &SignatureError) -> (&'static str, String) {
         other => other.to_string(),
     };
     let kind = match e {
-        SignatureError::MissingAuthenticationToken(_) => "MissingAuthenticationTokenException",
-        SignatureError::InvalidClientTokenId(_) => "UnrecognizedClientException",
-        SignatureError::SignatureDoesNotMatch(_) => "InvalidSignatureException",
-        SignatureError::ExpiredToken(_) => "ExpiredTokenException",
-        _ => "IncompleteSignatureException",
+        SignatureError::MissingAuthenticationToken(_) => AwsError::MissingAuthenticationTokenException,
+        SignatureError::InvalidClientTokenId(_) => AwsError::UnrecognizedClientException,
+        SignatureError::SignatureDoesNotMatch(_) => AwsError::InvalidSignatureException,
+        SignatureError::ExpiredToken(_) => AwsError::ExpiredTokenException,
+        _ => AwsError::IncompleteSignatureException,
     };
     (kind, message)
 }

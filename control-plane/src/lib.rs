@@ -4,6 +4,7 @@
 pub mod api;
 pub mod arn;
 pub mod auth;
+pub mod aws_error;
 pub mod banner;
 pub mod bench;
 pub mod cli;
@@ -18,6 +19,8 @@ pub mod server;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+
+pub use aws_error::AwsError;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +39,7 @@ pub enum Error {
     Engine(#[from] state_language::Error),
     /// An error the API reports to its caller, with AWS's error type.
     #[error("{kind}: {message}")]
-    Api { kind: &'static str, message: String },
+    Api { kind: AwsError, message: String },
     #[error("the store failed: {0}")]
     Store(String),
     /// A conditional write lost a race or found the item in another state.
@@ -55,10 +58,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn api(kind: &'static str, message: impl Into<String>) -> Error {
+    pub fn api(kind: AwsError, message: impl Into<String>) -> Error {
         Error::Api { kind, message: message.into() }
     }
     pub fn validation(message: impl Into<String>) -> Error {
-        Error::api("ValidationException", message)
+        Error::api(AwsError::ValidationException, message)
     }
 }

@@ -1,5 +1,6 @@
 //! Activities and task tokens.
 
+use crate::AwsError;
 use serde_json::{Value, json};
 
 use super::{Req, decode_token, encode_token, ts};
@@ -13,7 +14,7 @@ use crate::store::{Condition, Query, Write};
 pub const OUTPUT_BYTES_MAX: usize = 256 * 1024;
 
 fn no_activity(arn: &str) -> Error {
-    Error::api("ActivityDoesNotExist", format!("Activity Does Not Exist: '{arn}'"))
+    Error::api(AwsError::ActivityDoesNotExist, format!("Activity Does Not Exist: '{arn}'"))
 }
 
 async fn load(engine: &Engine, arn: &str) -> Result<ActivityRecord, Error> {
@@ -21,7 +22,7 @@ async fn load(engine: &Engine, arn: &str) -> Result<ActivityRecord, Error> {
         Arn::Activity { .. } => {}
         _ => {
             return Err(Error::api(
-                "InvalidArn",
+                AwsError::InvalidArn,
                 format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
             ));
         }
@@ -61,7 +62,10 @@ pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error
 pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("activityArn")?;
     let Arn::Activity { name } = Arn::parse(arn)? else {
-        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+        return Err(Error::api(
+            AwsError::InvalidArn,
+            format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+        ));
     };
     let writes = vec![
         Write::delete(keys::activity(arn)),
@@ -111,8 +115,8 @@ pub(super) async fn send_success(engine: &Engine, r: Req<'_>) -> Result<Value, E
             "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to {OUTPUT_BYTES_MAX}"
         )));
     }
-    let output: Value =
-        serde_json::from_str(output).map_err(|e| Error::api("InvalidOutput", format!("Invalid Output: '{e}'")))?;
+    let output: Value = serde_json::from_str(output)
+        .map_err(|e| Error::api(AwsError::InvalidOutput, format!("Invalid Output: '{e}'")))?;
     engine.report(token, InboxEntry::Succeeded { output }).await?;
     Ok(json!({}))
 }

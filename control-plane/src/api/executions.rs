@@ -1,5 +1,6 @@
 //! Execution operations.
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ const SYNC_WAIT: Duration = Duration::from_secs(5 * 60);
 const LIST_PAGES_MAX: usize = 20;
 
 pub(super) fn no_execution(arn: &str) -> Error {
-    Error::api("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
+    Error::api(AwsError::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
 }
 
 pub(super) async fn load(engine: &Engine, arn: &str) -> Result<ExecutionRecord, Error> {
@@ -30,7 +31,7 @@ pub(super) async fn load(engine: &Engine, arn: &str) -> Result<ExecutionRecord, 
         Arn::Execution { .. } => {}
         _ => {
             return Err(Error::api(
-                "InvalidArn",
+                AwsError::InvalidArn,
                 format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
             ));
         }
@@ -45,9 +46,9 @@ pub(super) fn check_input(input: &str) -> Result<(), Error> {
             "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {INPUT_BYTES_MAX}"
         )));
     }
-    serde_json::from_str::<Value>(input)
-        .map(|_| ())
-        .map_err(|e| Error::api("InvalidExecutionInput", format!("Invalid State Machine Execution Input: '{e}'")))
+    serde_json::from_str::<Value>(input).map(|_| ()).map_err(|e| {
+        Error::api(AwsError::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
+    })
 }
 
 pub(super) async fn start(engine: &Engine, r: Req<'_>, sync: bool) -> Result<Value, Error> {
@@ -55,7 +56,7 @@ pub(super) async fn start(engine: &Engine, r: Req<'_>, sync: bool) -> Result<Val
     let mut req = engine.resolve_for_start(arn).await?;
     if sync && !req.express {
         return Err(Error::api(
-            "StateMachineTypeNotSupported",
+            AwsError::StateMachineTypeNotSupported,
             "This operation is not supported by this type of StateMachine",
         ));
     }
@@ -102,9 +103,10 @@ pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
     let arn = r.str("executionArn")?;
     r.bounded("clientToken", 64)?;
     let rec = load(engine, arn).await?;
-    rec.redrivable(engine.now_ms()).map_err(|why| Error::api("ExecutionNotRedrivable", why))?;
+    rec.redrivable(engine.now_ms()).map_err(|why| Error::api(AwsError::ExecutionNotRedrivable, why))?;
     let after = engine.advance(arn, None, &[Input::Redrive]).await?.ok_or_else(|| no_execution(arn))?;
-    let date = after.redrive_ms.ok_or_else(|| Error::api("ExecutionNotRedrivable", "Execution cannot be redriven"))?;
+    let date =
+        after.redrive_ms.ok_or_else(|| Error::api(AwsError::ExecutionNotRedrivable, "Execution cannot be redriven"))?;
     Ok(json!({"redriveDate": ts(date)}))
 }
 
@@ -151,7 +153,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         Arn::Version { machine, .. } | Arn::Alias { machine, .. } => (machine, Some(arn.to_string())),
         _ => {
             return Err(Error::api(
-                "InvalidArn",
+                AwsError::InvalidArn,
                 format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
             ));
         }

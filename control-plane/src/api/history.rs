@@ -1,5 +1,6 @@
 //! GetExecutionHistory: stored pages rendered in AWS's shape.
 
+use crate::AwsError;
 use serde_json::{Map, Value, json};
 
 use super::executions::load;
@@ -14,7 +15,9 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let reverse = r.bool("reverseOrder")?.unwrap_or(false);
     let include_data = r.bool("includeExecutionData")?.unwrap_or(true);
     let start = match super::decode_token(engine, r, "GetExecutionHistory").await? {
-        Some(t) => t.parse::<usize>().map_err(|_| Error::api("InvalidToken", format!("Invalid Token: '{t}'")))?,
+        Some(t) => {
+            t.parse::<usize>().map_err(|_| Error::api(AwsError::InvalidToken, format!("Invalid Token: '{t}'")))?
+        }
         None => 0,
     };
     let mut events = engine.history_events(arn, 1, rec.last_event_id()).await?;

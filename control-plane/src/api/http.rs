@@ -5,6 +5,7 @@
 // Request timings for metrics and request ids are the host's, not engine time.
 #![allow(clippy::disallowed_methods)]
 
+use crate::AwsError;
 use std::sync::Arc;
 
 use axum::Router;
@@ -59,22 +60,23 @@ pub struct Reply {
 
 /// A request that cannot be read at all.
 pub fn bad_request(why: &str) -> Reply {
-    error_reply(400, "SerializationException", why)
+    error_reply(AwsError::SerializationException, why)
 }
 
-fn error_reply(status: u16, kind: &str, message: &str) -> Reply {
-    let body = json!({"__type": kind, "message": message}).to_string().into_bytes();
-    Reply { status, error_type: Some(kind.to_string()), body, content_type: CONTENT_TYPE }
+fn error_reply(kind: AwsError, message: &str) -> Reply {
+    let status = kind.http_status();
+    let body = json!({"__type": kind.name(), "message": message}).to_string().into_bytes();
+    Reply { status, error_type: Some(kind.name().to_string()), body, content_type: CONTENT_TYPE }
 }
 
 /// Maps an error to AWS's status and type; internal detail stays in the log.
 pub fn reply_for(e: &Error) -> Reply {
     match e {
-        Error::Api { kind, message } => error_reply(400, kind, message),
-        Error::Limit(m) => error_reply(400, "ValidationException", m),
+        Error::Api { kind, message } => error_reply(*kind, message),
+        Error::Limit(m) => error_reply(AwsError::ValidationException, m),
         other => {
             tracing::error!(error = %other, "internal failure");
-            error_reply(500, "InternalFailure", "The request processing has failed because of an internal error")
+            error_reply(AwsError::InternalFailure, "The request processing has failed because of an internal error")
         }
     }
 }
@@ -82,10 +84,10 @@ pub fn reply_for(e: &Error) -> Reply {
 /// Serves one request: the target header's value and the raw body.
 pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8]) -> Reply {
     let Some(op) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
-        return error_reply(400, "UnknownOperationException", "Missing or unknown X-Amz-Target header");
+        return error_reply(AwsError::UnknownOperationException, "Missing or unknown X-Amz-Target header");
     };
     if body.len() > REQUEST_BYTES_MAX {
-        return error_reply(413, "RequestEntityTooLargeException", "The request body is too large");
+        return error_reply(AwsError::RequestEntityTooLargeException, "The request body is too large");
     }
     let request: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
@@ -93,7 +95,7 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
         match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
-                return error_reply(400, "SerializationException", &format!("The request is not valid JSON: {e}"));
+                return error_reply(AwsError::SerializationException, &format!("The request is not valid JSON: {e}"));
             }
         }
     };
@@ -107,7 +109,9 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
             Reply { status: 200, error_type: None, body: v.to_string().into_bytes(), content_type: CONTENT_TYPE }
         }
         Ok(Err(e)) => reply_for(&e),
-        Err(_) => error_reply(500, "InternalFailure", "The request processing has failed because of an internal error"),
+        Err(_) => {
+            error_reply(AwsError::InternalFailure, "The request processing has failed because of an internal error")
+        }
     }
 }
 
@@ -131,14 +135,14 @@ async fn serve_signed(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>
     // The verifier consumes the request; the body is kept for the operation.
     let body = request.body().clone();
     if let Err((kind, message)) = engine.auth.check(request).await {
-        return error_reply(400, kind, &message);
+        return error_reply(kind, &message);
     }
     serve_request(engine, target, &body).await
 }
 
 async fn handle(State(app): State<App>, request: axum::extract::Request) -> Response {
     let (parts, body) = request.into_parts();
-    let too_large = || respond(error_reply(413, "RequestEntityTooLargeException", "The request body is too large"));
+    let too_large = || respond(error_reply(AwsError::RequestEntityTooLargeException, "The request body is too large"));
     // A declared length over the limit is refused before a byte of the body is read.
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > app.body_bytes_max) {
@@ -148,7 +152,7 @@ async fn handle(State(app): State<App>, request: axum::extract::Request) -> Resp
     let declared = if parts.method == axum::http::Method::GET { Some(declared.unwrap_or(0)) } else { declared };
     let units = declared.unwrap_or(app.body_bytes_max).div_ceil(BODY_BUDGET_UNIT_BYTES).max(1) as u32;
     let Ok(_budget) = app.body_budget.clone().try_acquire_many_owned(units) else {
-        let r = error_reply(400, "ThrottlingException", "Rate exceeded: too many request bodies are being received");
+        let r = error_reply(AwsError::ThrottlingException, "Rate exceeded: too many request bodies are being received");
         return closing(respond(r));
     };
     let bytes: Bytes =
@@ -156,7 +160,7 @@ async fn handle(State(app): State<App>, request: axum::extract::Request) -> Resp
             Ok(Ok(b)) => b,
             Ok(Err(_)) => return closing(too_large()),
             Err(_) => {
-                let r = error_reply(408, "RequestTimeoutException", "The request body was not received in time");
+                let r = error_reply(AwsError::RequestTimeoutException, "The request body was not received in time");
                 return closing(respond(r));
             }
         };

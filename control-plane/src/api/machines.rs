@@ -1,5 +1,6 @@
 //! State machine operations.
 
+use crate::AwsError;
 use serde_json::{Value, json};
 
 use super::{Req, decode_token, encode_token, ts};
@@ -10,7 +11,7 @@ use crate::model::{MachineRecord, VersionRecord, keys};
 use crate::store::{Condition, Query, Write, blob};
 
 pub(super) fn no_machine(arn: &str) -> Error {
-    Error::api("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{arn}'"))
+    Error::api(AwsError::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{arn}'"))
 }
 
 /// Validates a definition for `kind`; `InvalidDefinition` with AWS's message otherwise.
@@ -18,12 +19,12 @@ pub(super) fn check_definition(text: &str, kind: &str) -> Result<(), Error> {
     // A code workflow type: a task queue that workers of its code poll.
     if let Some(checked) = crate::engine::code::check_definition(text) {
         if kind == "EXPRESS" {
-            return Err(Error::api("InvalidDefinition", "A code workflow's type must be STANDARD"));
+            return Err(Error::api(AwsError::InvalidDefinition, "A code workflow's type must be STANDARD"));
         }
         return checked;
     }
     let report = state_language::validate_text(text, state_language::Options { express: kind == "EXPRESS" });
-    if report.is_ok() { Ok(()) } else { Err(Error::api("InvalidDefinition", report.aws_message())) }
+    if report.is_ok() { Ok(()) } else { Err(Error::api(AwsError::InvalidDefinition, report.aws_message())) }
 }
 
 pub(super) fn machine_type(r: Req<'_>) -> Result<String, Error> {
@@ -62,7 +63,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         if m.definition == definition && m.role_arn == role_arn && m.kind == kind {
             return Ok(json!({"stateMachineArn": arn, "creationDate": ts(m.creation_ms)}));
         }
-        return Err(Error::api("StateMachineAlreadyExists", format!("State Machine Already Exists: '{arn}'")));
+        return Err(Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'")));
     }
     let mut m = MachineRecord {
         arn: arn.clone(),
@@ -94,7 +95,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     }
     match engine.store.transact(writes, Vec::new()).await {
         Err(Error::ConditionFailed(_)) => {
-            Err(Error::api("StateMachineAlreadyExists", format!("State Machine Already Exists: '{arn}'")))
+            Err(Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'")))
         }
         other => other.map(|()| out),
     }
@@ -133,7 +134,7 @@ pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error
         Arn::Version { machine, version } => (machine, Some(version)),
         _ => {
             return Err(Error::api(
-                "InvalidArn",
+                AwsError::InvalidArn,
                 format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
             ));
         }
@@ -174,7 +175,7 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     let publish = r.bool("publish")?.unwrap_or(false);
     if definition.is_none() && role.is_none() && log.is_none() && trace.is_none() && !publish {
         return Err(Error::api(
-            "MissingRequiredParameter",
+            AwsError::MissingRequiredParameter,
             "Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified",
         ));
     }
@@ -219,7 +220,7 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
             Err(e) => return Err(e),
         }
     }
-    Err(Error::api("ConflictException", "The state machine changed too often to update; retry"))
+    Err(Error::api(AwsError::ConflictException, "The state machine changed too often to update; retry"))
 }
 
 pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {

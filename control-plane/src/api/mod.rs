@@ -18,6 +18,7 @@ mod workflows;
 /// Stepwise's own operations (code workflows), beside AWS's.
 pub use workflows::OPERATIONS as STEPWISE_OPERATIONS;
 
+use crate::AwsError;
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -67,7 +68,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
 pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Value, Error> {
     let r = Req(match &request {
         Value::Object(m) => m,
-        _ => return Err(Error::api("SerializationException", "The request body must be a JSON object")),
+        _ => return Err(Error::api(AwsError::SerializationException, "The request body must be a JSON object")),
     });
     scope::check(&engine.scope, operation, r.0)?;
     match operation {
@@ -106,11 +107,11 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
         "ListTagsForResource" => tags::list(engine, r).await,
         "TestState" => testing::test(engine, r).await,
         "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(Error::api(
-            "UnsupportedOperation",
+            AwsError::UnsupportedOperation,
             format!("Stepwise does not support {operation} yet (see the README's operation table)"),
         )),
         op if workflows::OPERATIONS.contains(&op) => workflows::call(engine, op, r).await,
-        _ => Err(Error::api("UnknownOperationException", format!("Unknown operation: {operation}"))),
+        _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),
     }
 }
 
@@ -130,7 +131,7 @@ impl<'a> Req<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(Error::api("SerializationException", format!("'{field}' must be a string"))),
+            Some(_) => Err(Error::api(AwsError::SerializationException, format!("'{field}' must be a string"))),
         }
     }
     pub fn str(&self, field: &str) -> Result<&'a str, Error> {
@@ -152,7 +153,7 @@ impl<'a> Req<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                Error::api("SerializationException", format!("'{field}' must be a non-negative integer"))
+                Error::api(AwsError::SerializationException, format!("'{field}' must be a non-negative integer"))
             }),
         }
     }
@@ -160,7 +161,7 @@ impl<'a> Req<'a> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(Error::api("SerializationException", format!("'{field}' must be a boolean"))),
+            Some(_) => Err(Error::api(AwsError::SerializationException, format!("'{field}' must be a boolean"))),
         }
     }
     /// `maxResults`: 0 or absent means the default; AWS's range is 0–1000.

@@ -5,6 +5,7 @@
 //! made once and kept in the store, so every server process and Lambda of a
 //! deployment accepts the others' tokens, across restarts.
 
+use crate::AwsError;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -23,7 +24,7 @@ const MAC_BYTES: usize = 16;
 const UNBOUND_FIELDS: [&str; 3] = ["nextToken", "maxResults", "includeExecutionData"];
 
 fn invalid(t: &str) -> Error {
-    Error::api("InvalidToken", format!("Invalid Token: '{t}'"))
+    Error::api(AwsError::InvalidToken, format!("Invalid Token: '{t}'"))
 }
 
 /// What a token is bound to: the operation and every other field of the request, canonically.

@@ -2,6 +2,7 @@
 //! deployment's: they are answered as AWS answers for a resource that does
 //! not exist (never served as the local resource of the same name).
 
+use crate::AwsError;
 use serde_json::{Map, Value};
 
 use crate::Error;
@@ -44,15 +45,19 @@ fn not_found(operation: &str, resource: &str, arn: &str) -> Error {
     let tags = matches!(operation, "TagResource" | "UntagResource" | "ListTagsForResource");
     let qualified = arn.split(':').count() > 7;
     match resource {
-        _ if tags => Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")),
+        _ if tags => Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")),
         "stateMachine" if qualified && operation.contains("Alias") => {
-            Error::api("ResourceNotFound", format!("Resource not found: '{arn}'"))
+            Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'"))
         }
-        "stateMachine" => Error::api("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{arn}'")),
-        "execution" | "express" => Error::api("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'")),
-        "activity" => Error::api("ActivityDoesNotExist", format!("Activity Does Not Exist: '{arn}'")),
-        "mapRun" => Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")),
-        _ => Error::api("InvalidArn", format!("Invalid Arn: '{arn}'")),
+        "stateMachine" => {
+            Error::api(AwsError::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{arn}'"))
+        }
+        "execution" | "express" => {
+            Error::api(AwsError::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
+        }
+        "activity" => Error::api(AwsError::ActivityDoesNotExist, format!("Activity Does Not Exist: '{arn}'")),
+        "mapRun" => Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")),
+        _ => Error::api(AwsError::InvalidArn, format!("Invalid Arn: '{arn}'")),
     }
 }
 
@@ -79,7 +84,7 @@ mod tests {
         ];
         for (op, arn, want) in cases {
             match check_one(&scope, op, arn) {
-                Err(Error::Api { kind, .. }) => assert_eq!(kind, want, "{op} {arn}"),
+                Err(Error::Api { kind, .. }) => assert_eq!(kind.name(), want, "{op} {arn}"),
                 other => panic!("{op} {arn}: {other:?}"),
             }
         }

@@ -1,5 +1,6 @@
 //! Tags on state machines and activities.
 
+use crate::AwsError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -20,10 +21,10 @@ pub struct Tag {
 }
 
 pub(super) fn parse(v: &Value) -> Result<Vec<Tag>, Error> {
-    let tags: Vec<Tag> =
-        serde_json::from_value(v.clone()).map_err(|e| Error::api("SerializationException", format!("tags: {e}")))?;
+    let tags: Vec<Tag> = serde_json::from_value(v.clone())
+        .map_err(|e| Error::api(AwsError::SerializationException, format!("tags: {e}")))?;
     if tags.len() > TAGS_MAX {
-        return Err(Error::api("TooManyTags", format!("Too many tags: the limit is {TAGS_MAX}")));
+        return Err(Error::api(AwsError::TooManyTags, format!("Too many tags: the limit is {TAGS_MAX}")));
     }
     if tags.iter().any(|t| t.key.is_empty() || t.key.chars().count() > 128 || t.value.chars().count() > 256) {
         return Err(Error::validation("Tag keys must be 1–128 characters and values at most 256"));
@@ -38,7 +39,7 @@ async fn current(engine: &Engine, arn: &str) -> Result<Vec<Tag>, Error> {
         _ => false,
     };
     if !exists {
-        return Err(Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")));
+        return Err(Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")));
     }
     let (pk, sk) = keys::tags(arn);
     Ok(engine.store.get(&pk, &sk).await?.map(|i| decode(&i.body)).transpose()?.unwrap_or_default())
@@ -59,7 +60,7 @@ pub(super) async fn tag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         }
     }
     if tags.len() > TAGS_MAX {
-        return Err(Error::api("TooManyTags", format!("Too many tags: the limit is {TAGS_MAX}")));
+        return Err(Error::api(AwsError::TooManyTags, format!("Too many tags: the limit is {TAGS_MAX}")));
     }
     save(engine, arn, &tags).await?;
     Ok(json!({}))
@@ -68,7 +69,7 @@ pub(super) async fn tag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
 pub(super) async fn untag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("resourceArn")?;
     let keys: Vec<String> = serde_json::from_value(r.get("tagKeys").cloned().unwrap_or(json!([])))
-        .map_err(|e| Error::api("SerializationException", format!("tagKeys: {e}")))?;
+        .map_err(|e| Error::api(AwsError::SerializationException, format!("tagKeys: {e}")))?;
     let mut tags = current(engine, arn).await?;
     tags.retain(|t| !keys.contains(&t.key));
     save(engine, arn, &tags).await?;

@@ -1,5 +1,6 @@
 //! TestState: run one state on one input, with a mocked task outcome.
 
+use crate::AwsError;
 use serde_json::{Map, Value, json};
 use state_language::interpreter::StartContext;
 use state_language::interpreter::test_state::{Mock, TestError, TestRequest, test_state};
@@ -12,7 +13,7 @@ use crate::engine::Engine;
 const DEFAULT_STATE_NAME: &str = "TestState";
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::api("InvalidDefinition", message)
+    Error::api(AwsError::InvalidDefinition, message)
 }
 
 /// Wraps a single state into a machine, with terminal stand-ins for the

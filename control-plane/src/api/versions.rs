@@ -1,5 +1,6 @@
 //! Versions and aliases.
 
+use crate::AwsError;
 use serde_json::{Value, json};
 
 use super::machines::{no_machine, publish_writes};
@@ -23,7 +24,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
             && rev != m.revision_id
         {
             return Err(Error::api(
-                "ConflictException",
+                AwsError::ConflictException,
                 format!(
                     "Failed to publish the State Machine version for revision {rev}. The current State Machine revision is {}.",
                     m.revision_id
@@ -46,7 +47,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
             Err(e) => return Err(e),
         }
     }
-    Err(Error::api("ConflictException", "The state machine changed too often to publish; retry"))
+    Err(Error::api(AwsError::ConflictException, "The state machine changed too often to publish; retry"))
 }
 
 pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
@@ -84,7 +85,10 @@ async fn aliases_of(engine: &Engine, machine_arn: &str) -> Result<Vec<AliasRecor
 pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("stateMachineVersionArn")?;
     let Arn::Version { machine, version } = Arn::parse(arn)? else {
-        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+        return Err(Error::api(
+            AwsError::InvalidArn,
+            format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+        ));
     };
     let machine_arn = engine.scope.state_machine(&machine);
     if aliases_of(engine, &machine_arn)
@@ -93,7 +97,7 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         .any(|a| a.routing.iter().any(|x| x.state_machine_version_arn == arn))
     {
         return Err(Error::api(
-            "ConflictException",
+            AwsError::ConflictException,
             format!(
                 "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: {arn}"
             ),
@@ -111,7 +115,7 @@ fn alias_name(name: &str) -> Result<(), Error> {
         && name.len() <= 80
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && name.chars().any(|c| !c.is_ascii_digit());
-    if ok { Ok(()) } else { Err(Error::api("InvalidName", format!("Invalid Name: '{name}'"))) }
+    if ok { Ok(()) } else { Err(Error::api(AwsError::InvalidName, format!("Invalid Name: '{name}'"))) }
 }
 
 /// Parses and checks a routing configuration: one or two versions of one machine, weights summing to 100.
@@ -119,7 +123,7 @@ async fn routing(engine: &Engine, v: Option<&Value>) -> Result<(String, Vec<Rout
     let routes: Vec<Route> = v
         .map(|v| serde_json::from_value(v.clone()))
         .transpose()
-        .map_err(|e| Error::api("SerializationException", format!("routingConfiguration: {e}")))?
+        .map_err(|e| Error::api(AwsError::SerializationException, format!("routingConfiguration: {e}")))?
         .ok_or_else(|| Error::validation("1 validation error detected: Value null at 'routingConfiguration' failed to satisfy constraint: Member must not be null"))?;
     if routes.is_empty() || routes.len() > ROUTES_MAX {
         return Err(Error::validation("Routing configuration must contain one or two versions"));
@@ -140,7 +144,7 @@ async fn routing(engine: &Engine, v: Option<&Value>) -> Result<(String, Vec<Rout
         }
         let machine_arn = engine.scope.state_machine(&m);
         engine.version(&machine_arn, version).await?.ok_or_else(|| {
-            Error::api("ResourceNotFound", format!("Resource not found: '{}'", route.state_machine_version_arn))
+            Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{}'", route.state_machine_version_arn))
         })?;
         machine = Some(m);
     }
@@ -158,7 +162,7 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
         if existing.routing == routes && existing.description == description {
             return Ok(json!({"stateMachineAliasArn": arn, "creationDate": ts(existing.creation_ms)}));
         }
-        return Err(Error::api("ConflictException", format!("Alias already exists: '{arn}'")));
+        return Err(Error::api(AwsError::ConflictException, format!("Alias already exists: '{arn}'")));
     }
     let rec = AliasRecord {
         arn: arn.clone(),
@@ -171,7 +175,7 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
     let w = Write::put(keys::alias(&machine_arn, name), encode(&rec), Condition::NotExists);
     match engine.store.transact(vec![w], Vec::new()).await {
         Err(Error::ConditionFailed(_)) => {
-            Err(Error::api("ConflictException", format!("Alias already exists: '{arn}'")))
+            Err(Error::api(AwsError::ConflictException, format!("Alias already exists: '{arn}'")))
         }
         other => other.map(|()| json!({"stateMachineAliasArn": arn, "creationDate": ts(now)})),
     }
@@ -179,13 +183,16 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
 
 async fn load_alias(engine: &Engine, arn: &str) -> Result<(String, AliasRecord), Error> {
     let Arn::Alias { machine, alias } = Arn::parse(arn)? else {
-        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+        return Err(Error::api(
+            AwsError::InvalidArn,
+            format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+        ));
     };
     let machine_arn = engine.scope.state_machine(&machine);
     let rec = engine
         .alias(&machine_arn, &alias)
         .await?
-        .ok_or_else(|| Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")))?;
+        .ok_or_else(|| Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")))?;
     Ok((machine_arn, rec))
 }
 
@@ -231,7 +238,10 @@ pub(super) async fn update_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
 pub(super) async fn delete_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let arn = r.str("stateMachineAliasArn")?;
     let Arn::Alias { machine, alias } = Arn::parse(arn)? else {
-        return Err(Error::api("InvalidArn", format!("Invalid Arn: 'Resource type not valid in this context: {arn}'")));
+        return Err(Error::api(
+            AwsError::InvalidArn,
+            format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+        ));
     };
     let machine_arn = engine.scope.state_machine(&machine);
     engine.store.transact(vec![Write::delete(keys::alias(&machine_arn, &alias))], Vec::new()).await?;

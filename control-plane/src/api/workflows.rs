@@ -6,6 +6,7 @@
 //! These add what only code workflows have: workers' task polls and
 //! answers, signals, cancellation requests, queries and updates.
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use serde_json::{Value, json};
 
@@ -97,7 +98,7 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
             let rec = engine.code_execution(r.str("executionArn")?).await?;
             let answer = engine.ask(&rec, "QUERY", &name(r, "queryName")?, payload(r)?).await?;
             match answer.error {
-                Some(e) => Err(Error::api("QueryFailed", format!("{e}: {}", answer.cause.unwrap_or_default()))),
+                Some(e) => Err(Error::api(AwsError::QueryFailed, format!("{e}: {}", answer.cause.unwrap_or_default()))),
                 None => Ok(json!({"output": answer.output.unwrap_or(Value::Null)})),
             }
         }
@@ -121,7 +122,7 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
             }
             Ok(out)
         }
-        _ => Err(Error::api("UnknownOperationException", format!("Unknown operation: {operation}"))),
+        _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),
     }
 }
 
@@ -138,7 +139,7 @@ fn name(r: Req<'_>, field: &str) -> Result<String, Error> {
 fn payload(r: Req<'_>) -> Result<Value, Error> {
     let Some(text) = r.opt_str("input")? else { return Ok(Value::Null) };
     super::executions::check_input(text)?;
-    serde_json::from_str(text).map_err(|e| Error::api("InvalidExecutionInput", format!("Invalid input: '{e}'")))
+    serde_json::from_str(text).map_err(|e| Error::api(AwsError::InvalidExecutionInput, format!("Invalid input: '{e}'")))
 }
 
 fn check_size(field: &str, v: &Value) -> Result<(), Error> {
@@ -216,11 +217,11 @@ async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let input = payload(r)?;
     let rec = engine.code_execution(arn).await?;
     if rec.status != ExecutionStatus::Running {
-        return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
+        return Err(Error::api(AwsError::ExecutionNotRunning, format!("Execution is {}: '{arn}'", rec.status)));
     }
     let verdict = engine.ask(&rec, "VALIDATE_UPDATE", &name, input.clone()).await?;
     if let Some(error) = verdict.error {
-        return Err(Error::api("UpdateRejected", format!("{error}: {}", verdict.cause.unwrap_or_default())));
+        return Err(Error::api(AwsError::UpdateRejected, format!("{error}: {}", verdict.cause.unwrap_or_default())));
     }
     let id = format!("u-{:016x}", engine.random_u64());
     engine.deliver(arn, InboxEntry::Update { id: id.clone(), name, payload: input }).await?;

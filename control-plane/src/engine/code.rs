@@ -5,6 +5,7 @@
 //! token records, commits and outbox as ASL executions. Workers poll the
 //! task queue for workflow tasks (the history to replay) and activity tasks.
 
+use crate::AwsError;
 use serde::Deserialize;
 use serde_json::Value;
 use state_language::interpreter::{Input, StartContext};
@@ -51,7 +52,7 @@ pub fn check_definition(text: &str) -> Option<Result<(), Error>> {
     v.get("StepwiseWorkflow")?;
     Some(match serde_json::from_value::<CodeDefinitionText>(v) {
         Ok(d) => check_task_queue(&d.workflow.task_queue),
-        Err(e) => Err(Error::api("InvalidDefinition", format!("Invalid State Machine Definition: '{e}'"))),
+        Err(e) => Err(Error::api(AwsError::InvalidDefinition, format!("Invalid State Machine Definition: '{e}'"))),
     })
 }
 

@@ -8,6 +8,7 @@
 // for a real while; neither enters an execution's state.
 #![allow(clippy::disallowed_methods)]
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::time::Duration;
 
@@ -158,7 +159,7 @@ impl Engine {
     /// for a worker that got the message itself (an SQS event source).
     pub async fn take_code_task(&self, body: &str, worker: Option<String>) -> Result<Option<Polled>, Error> {
         let msg: QueueMessage = serde_json::from_str(body)
-            .map_err(|e| Error::api("InvalidParameterValue", format!("Not a task queue message: '{e}'")))?;
+            .map_err(|e| Error::api(AwsError::InvalidParameterValue, format!("Not a task queue message: '{e}'")))?;
         match (msg.token_hash, msg.query_id) {
             (Some(hash), _) => Ok(self.hand_out(&hash, worker).await?.map(Polled::Task)),
             (None, Some(id)) => self.open_query(&id).await,
@@ -179,13 +180,12 @@ impl Engine {
 
     /// A code execution, or the error a client gets for anything else.
     pub async fn code_execution(&self, arn: &str) -> Result<ExecutionRecord, Error> {
-        let rec = self
-            .execution(arn)
-            .await?
-            .map(|(r, _)| r)
-            .ok_or_else(|| Error::api("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'")))?;
+        let rec =
+            self.execution(arn).await?.map(|(r, _)| r).ok_or_else(|| {
+                Error::api(AwsError::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
+            })?;
         if rec.code.is_none() {
-            return Err(Error::api("InvalidArn", format!("'{arn}' is not an execution of a code workflow")));
+            return Err(Error::api(AwsError::InvalidArn, format!("'{arn}' is not an execution of a code workflow")));
         }
         Ok(rec)
     }
@@ -195,7 +195,7 @@ impl Engine {
     pub async fn deliver(&self, arn: &str, entry: InboxEntry) -> Result<(), Error> {
         let rec = self.code_execution(arn).await?;
         if rec.status != ExecutionStatus::Running {
-            return Err(Error::api("ExecutionNotRunning", format!("Execution is {}: '{arn}'", rec.status)));
+            return Err(Error::api(AwsError::ExecutionNotRunning, format!("Execution is {}: '{arn}'", rec.status)));
         }
         // Task id 0 never names a task; the time keeps arrivals in order.
         let kind = format!("4e#{:015}#{:016x}", self.now_ms(), self.random_u64());
@@ -230,7 +230,7 @@ impl Engine {
             if self.env.monotonic_ms() >= deadline {
                 let _ = self.store.transact(vec![Write::delete((pk, sk))], Vec::new()).await;
                 return Err(Error::api(
-                    "QueryTimedOut",
+                    AwsError::QueryTimedOut,
                     format!("No worker of task queue '{}' answered within {QUERY_WAIT:?}", run.task_queue),
                 ));
             }
@@ -244,7 +244,7 @@ impl Engine {
         let (pk, sk) = keys::query(id);
         let b = blob::get(&*self.store, &pk, &sk)
             .await?
-            .ok_or_else(|| Error::api("InvalidToken", format!("No query is waiting with id '{id}'")))?;
+            .ok_or_else(|| Error::api(AwsError::InvalidToken, format!("No query is waiting with id '{id}'")))?;
         let mut q: QueryRecord = decode(&b.bytes)?;
         if q.answer.is_some() {
             return Ok(());
@@ -270,13 +270,13 @@ impl Engine {
             }
             if rec.status != ExecutionStatus::Running {
                 return Err(Error::api(
-                    "ExecutionNotRunning",
+                    AwsError::ExecutionNotRunning,
                     format!("The execution closed ({}) before answering the update", rec.status),
                 ));
             }
             if self.env.monotonic_ms() >= deadline {
                 return Err(Error::api(
-                    "UpdateTimedOut",
+                    AwsError::UpdateTimedOut,
                     format!("The workflow did not answer update '{id}' within {QUERY_WAIT:?}"),
                 ));
             }

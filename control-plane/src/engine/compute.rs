@@ -10,6 +10,7 @@
 // Only its tests read the clock (a deadline to poll against).
 #![allow(clippy::disallowed_methods)]
 
+use crate::AwsError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -85,7 +86,10 @@ impl Compute {
         let admitted = self.admitted.fetch_add(1, Ordering::AcqRel);
         let _admission = Admission(&self.admitted);
         if admitted >= self.threads + self.queue_max && FROM_REQUEST.try_with(|_| ()).is_ok() {
-            return Err(Error::api("ThrottlingException", "Rate exceeded: the server's evaluation queue is full"));
+            return Err(Error::api(
+                AwsError::ThrottlingException,
+                "Rate exceeded: the server's evaluation queue is full",
+            ));
         }
         let permit = self.permits.clone().acquire_owned().await.expect("the compute semaphore is never closed");
         let done = tokio::task::spawn_blocking(move || {
@@ -126,7 +130,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let refused = FROM_REQUEST.scope((), c.run(|| ())).await;
-        assert!(matches!(refused, Err(Error::Api { kind: "ThrottlingException", .. })), "{refused:?}");
+        assert!(matches!(refused, Err(Error::Api { kind: AwsError::ThrottlingException, .. })), "{refused:?}");
         // The server's own loops are not refused: they wait their turn.
         let waiting = tokio::spawn({
             let c = c.clone();

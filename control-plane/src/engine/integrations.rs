@@ -2,6 +2,7 @@
 //! nested executions (`states:startExecution`, plain, `.sync`, `.sync:2`
 //! and `.waitForTaskToken`). Other resources fail with a clear error.
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use serde_json::{Map, Value, json};
 
@@ -132,7 +133,7 @@ impl Engine {
         };
         if serde_json::from_str::<Value>(&input).is_err() {
             return refused(Error::api(
-                "InvalidExecutionInput",
+                AwsError::InvalidExecutionInput,
                 "Invalid State Machine Execution Input: 'Input is not valid JSON'",
             ));
         }
@@ -150,9 +151,9 @@ impl Engine {
         let started = match self.start(StartRequest { name, ..req }).await {
             // A redelivered task message after the child it started has closed:
             // the same child (same name, same input), not a clash.
-            Err(Error::Api { kind: "ExecutionAlreadyExists", .. }) => match self.execution(&arn).await? {
+            Err(Error::Api { kind: AwsError::ExecutionAlreadyExists, .. }) => match self.execution(&arn).await? {
                 Some((existing, _)) if existing.input == input => Ok((existing, false)),
-                _ => Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'"))),
+                _ => Err(Error::api(AwsError::ExecutionAlreadyExists, format!("Execution Already Exists: '{arn}'"))),
             },
             other => other,
         };
@@ -205,7 +206,7 @@ fn parse_resource(resource: &str) -> Option<(&str, &str, bool, bool)> {
 
 fn ignore_closed(e: Error) -> Result<(), Error> {
     match e {
-        Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. } => Ok(()),
+        Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. } => Ok(()),
         other => Err(other),
     }
 }

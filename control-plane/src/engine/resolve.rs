@@ -2,13 +2,14 @@
 //! versions, or an alias that routes between two versions by weight.
 
 use super::{Engine, StartRequest, decode};
+use crate::AwsError;
 use crate::Error;
 use crate::arn::Arn;
 use crate::model::{AliasRecord, MachineRecord, VersionRecord, keys};
 use crate::store::blob;
 
 fn no_machine(arn: &str) -> Error {
-    Error::api("StateMachineDoesNotExist", format!("State Machine Does Not Exist: '{arn}'"))
+    Error::api(AwsError::StateMachineDoesNotExist, format!("State Machine Does Not Exist: '{arn}'"))
 }
 
 impl Engine {
@@ -38,7 +39,7 @@ impl Engine {
             Arn::Alias { machine, alias } => (machine, None, Some(alias)),
             _ => {
                 return Err(Error::api(
-                    "InvalidArn",
+                    AwsError::InvalidArn,
                     format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
                 ));
             }
@@ -63,7 +64,7 @@ impl Engine {
                 let rec = self
                     .alias(&machine_arn, &a)
                     .await?
-                    .ok_or_else(|| Error::api("ResourceNotFound", format!("Resource not found: '{arn}'")))?;
+                    .ok_or_else(|| Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")))?;
                 req.alias_arn = Some(rec.arn.clone());
                 Some(pick(&rec, self.random_u64()))
             }

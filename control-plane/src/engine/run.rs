@@ -1,6 +1,7 @@
 //! Starting executions and advancing them: load, apply inputs with the pure
 //! interpreter, commit with a version check, retry on a lost race.
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::collections::BTreeMap;
 
@@ -145,7 +146,7 @@ impl Engine {
         if existing.status == ExecutionStatus::Running && existing.input == input {
             return Ok(Some(existing));
         }
-        Err(Error::api("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'")))
+        Err(Error::api(AwsError::ExecutionAlreadyExists, format!("Execution Already Exists: '{arn}'")))
     }
 
     /// Applies a timer, extra inputs and the execution's inbox, and commits.
@@ -192,7 +193,10 @@ impl Engine {
         let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
         if rec.status != ExecutionStatus::Running && !redriving {
             if direct.is_some() {
-                return Err(Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'"));
+                return Err(Error::api(
+                    AwsError::TaskTimedOut,
+                    "Task Timed Out: 'Provided task does not exist anymore'",
+                ));
             }
             // Late results for a closed execution: drop them.
             if !consumed.is_empty() {
@@ -219,7 +223,10 @@ impl Engine {
         let now = self.now_ms();
         let step = if rec.code.is_some() {
             if redriving {
-                return Err(Error::api("ExecutionNotRedrivable", "A code workflow's execution cannot be redriven"));
+                return Err(Error::api(
+                    AwsError::ExecutionNotRedrivable,
+                    "A code workflow's execution cannot be redriven",
+                ));
             }
             super::code::apply(&mut rec, timer, extra, entries, now)?
         } else {
@@ -294,7 +301,7 @@ impl Engine {
         if rec.status != ExecutionStatus::Running && redriving {
             // The redrive itself is the step that cannot be committed: say so, change nothing.
             let why = format!("Execution cannot be redriven: its redriven step outgrows one commit ({why})");
-            return Err(Error::api("ExecutionNotRedrivable", why));
+            return Err(Error::api(AwsError::ExecutionNotRedrivable, why));
         }
         if rec.status != ExecutionStatus::Running {
             return Ok(Attempt::Raced); // closed meanwhile: the next attempt sees it

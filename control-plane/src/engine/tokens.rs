@@ -8,6 +8,7 @@
 // A long poll's deadline is real waiting time; it does not enter an execution's state.
 #![allow(clippy::disallowed_methods)]
 
+use crate::AwsError;
 use std::time::Duration;
 
 use super::commit::wake;
@@ -37,13 +38,13 @@ pub fn parse_token(token: &str) -> Result<(), Error> {
         ));
     }
     if token.len() != TOKEN_CHARS || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(Error::api("InvalidToken", "Invalid token"));
+        return Err(Error::api(AwsError::InvalidToken, "Invalid token"));
     }
     Ok(())
 }
 
 fn closed() -> Error {
-    Error::api("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+    Error::api(AwsError::TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
 }
 
 /// The wake-up a task's start needs. An ASL task's start is an event of
@@ -72,8 +73,9 @@ impl Engine {
         let (pk, sk) = keys::token(hash);
         let mut direct = true;
         for _ in 0..COMMIT_ATTEMPTS_MAX {
-            let b =
-                blob::get(&*self.store, &pk, &sk).await?.ok_or_else(|| Error::api("InvalidToken", "Invalid token"))?;
+            let b = blob::get(&*self.store, &pk, &sk)
+                .await?
+                .ok_or_else(|| Error::api(AwsError::InvalidToken, "Invalid token"))?;
             let mut rec: TokenRecord = decode(&b.bytes)?;
             if rec.closed {
                 return Err(closed());

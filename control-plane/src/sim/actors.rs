@@ -4,6 +4,7 @@
 //! start, stop, redrive and answer callbacks. Each operation is a future
 //! the executor polls; what it learns goes into [`Client`].
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -300,7 +301,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
             let req =
                 json!({"stateMachineArn": sim.machine_arn(&p.machine), "name": p.name, "input": p.input.to_string()});
             match call("StartExecution", req).await {
-                Ok(_) | Err(Error::Api { kind: "ExecutionAlreadyExists", .. }) => started(&sim, &p),
+                Ok(_) | Err(Error::Api { kind: AwsError::ExecutionAlreadyExists, .. }) => started(&sim, &p),
                 Err(e) => retry(&sim, "start", e, Action::Start { name }),
             }
         }
@@ -317,7 +318,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
         Action::Redrive { name } => {
             let arn = sim.client.borrow().acked[&name].clone();
             match call("RedriveExecution", json!({"executionArn": arn})).await {
-                Ok(_) | Err(Error::Api { kind: "ExecutionNotRedrivable", .. }) => {
+                Ok(_) | Err(Error::Api { kind: AwsError::ExecutionNotRedrivable, .. }) => {
                     sim.world.trace(|| format!("client: redrove {name}"));
                     sim.client.borrow_mut().redriven.insert(name);
                 }
@@ -329,7 +330,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
             let req = json!({"taskToken": token, "output": json!({"cb": x}).to_string()});
             match call("SendTaskSuccess", req).await {
                 Ok(_) => acked_result(&sim, &token),
-                Err(Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. }) => {}
+                Err(Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. }) => {}
                 Err(e) => retry(&sim, "callback", e, Action::Callback { token, x }),
             }
         }
@@ -340,7 +341,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
             };
             match call(op, req).await {
                 Ok(_) => acked_result(&sim, &token),
-                Err(Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. }) => {
+                Err(Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. }) => {
                     sim.world.trace(|| format!("worker: answer to {} refused", short(&token)));
                 }
                 Err(e) => retry(&sim, "answer", e, Action::Answer { token, answer }),
@@ -353,7 +354,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
             let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms});
             match call("RespondWorkflowTaskCompleted", req).await {
                 Ok(_) => acked_result(&sim, &token),
-                Err(Error::Api { kind: "TaskTimedOut" | "InvalidToken", .. }) => {
+                Err(Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. }) => {
                     sim.world.trace(|| format!("worker: workflow task answer {} refused", short(&token)));
                 }
                 Err(e) => retry(&sim, "respond", e, Action::Respond { token, commands, time_ms }),
@@ -423,8 +424,7 @@ fn started(sim: &Sim, p: &Planned) {
 /// again; one the API refused is not (an earlier try whose answer was lost
 /// may have done it: a cancellation of an execution that has since closed).
 fn retry(sim: &Sim, what: &str, e: Error, action: Action) {
-    let transient =
-        !matches!(&e, Error::Api { kind, .. } if !matches!(*kind, "ThrottlingException" | "InternalFailure"));
+    let transient = !matches!(&e, Error::Api { kind, .. } if !matches!(*kind, AwsError::ThrottlingException | AwsError::InternalFailure));
     sim.world.trace(|| format!("client: {what} failed ({e}); {}", if transient { "retried" } else { "given up" }));
     if transient {
         sim.later(RETRY_MS, action);

@@ -2,6 +2,7 @@
 //! step the executor until every execution has closed and everything has
 //! settled, or simulated time runs out.
 
+use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -111,7 +112,7 @@ fn setup(sim: &Sim) {
     let call = |op: &str, req: serde_json::Value| {
         for _ in 0..SETUP_ATTEMPTS_MAX {
             match run_now(crate::api::call(api, op, req.clone())) {
-                Ok(_) | Err(crate::Error::Api { kind: "StateMachineAlreadyExists", .. }) => return,
+                Ok(_) | Err(crate::Error::Api { kind: AwsError::StateMachineAlreadyExists, .. }) => return,
                 Err(_) => continue, // an injected fault
             }
         }

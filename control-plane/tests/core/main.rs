@@ -7,6 +7,7 @@ mod harness;
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
+use stepwise_control_plane::AwsError;
 
 use harness::{Host, host};
 use serde_json::{Value, json};
@@ -74,7 +75,7 @@ fn a_closed_token_refuses_answers_and_heartbeats() {
     let (token, _) = h.take_task().expect("a task");
     h.ok("SendTaskSuccess", json!({"taskToken": token, "output": "{}"}));
     let again = h.call("SendTaskFailure", json!({"taskToken": token, "error": "Late"}));
-    assert!(matches!(again, Err(Error::Api { kind: "TaskTimedOut", .. })), "{again:?}");
+    assert!(matches!(again, Err(Error::Api { kind: AwsError::TaskTimedOut, .. })), "{again:?}");
     h.settle(1_000);
     assert_eq!(h.status(&first), "SUCCEEDED");
     // Its execution stopped: the open task's token closes with it.
@@ -86,7 +87,7 @@ fn a_closed_token_refuses_answers_and_heartbeats() {
         ("SendTaskHeartbeat", json!({"taskToken": token})),
     ] {
         let refused = h.call(op, req);
-        assert!(matches!(refused, Err(Error::Api { kind: "TaskTimedOut", .. })), "{op}: {refused:?}");
+        assert!(matches!(refused, Err(Error::Api { kind: AwsError::TaskTimedOut, .. })), "{op}: {refused:?}");
     }
     assert_eq!(h.status(&second), "ABORTED");
 }
