@@ -150,7 +150,7 @@ pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
 /// adds them up into the cost per state transition.
 fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::time::Instant) {
     engine.telemetry.flush_emf(crate::clock::now_ms());
-    if let Some(u) = engine.store.take_usage() {
+    if let Some(u) = engine.take_usage() {
         let usage = serde_json::to_string(&u).unwrap_or_default();
         let ms = start.elapsed().as_millis() as u64;
         tracing::info!(target: "stepwise::usage", function, operation, ms, usage = %usage, "usage");

@@ -15,8 +15,10 @@ pub mod keys {
     }
     /// Every state machine, by name: the ListStateMachines partition.
     pub fn machines_index(name: &str) -> Key {
-        ("SM".into(), name.into())
+        (MACHINES_INDEX.into(), name.into())
     }
+    pub const MACHINES_INDEX: &str = "SM";
+    pub const ACTIVITIES_INDEX: &str = "ACT";
     pub fn version(machine_arn: &str, n: u64) -> Key {
         (format!("SM#{machine_arn}"), format!("V#{n:010}"))
     }
@@ -48,7 +50,7 @@ pub mod keys {
         (format!("ACT#{arn}"), "META".into())
     }
     pub fn activities_index(name: &str) -> Key {
-        ("ACT".into(), name.into())
+        (ACTIVITIES_INDEX.into(), name.into())
     }
     pub fn token(hash: &str) -> Key {
         (format!("TOK#{hash}"), "META".into())

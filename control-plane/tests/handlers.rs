@@ -9,8 +9,12 @@ use stepwise_control_plane::engine::Engine;
 use stepwise_control_plane::handlers;
 use stepwise_control_plane::server::{Backend, EngineConfig, open};
 
+fn data_dir(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("stepwise-handlers-{name}-{}", std::process::id()))
+}
+
 async fn engine(name: &str) -> Arc<Engine> {
-    let dir = std::env::temp_dir().join(format!("stepwise-handlers-{name}-{}", std::process::id()));
+    let dir = data_dir(name);
     let _ = std::fs::remove_dir_all(&dir);
     let opts = EngineConfig {
         backend: Backend::Embedded { data_dir: dir },
@@ -78,7 +82,10 @@ async fn scheduler_batches_report_only_their_failures() {
         b"\0\0\0\x01not json".to_vec(),
         stepwise_control_plane::store::Condition::None,
     );
-    e.store.transact(vec![w], Vec::new()).await.unwrap();
+    // Written beside the engine, as a damaged store would hold it: only the engine's steps write records.
+    let beside =
+        stepwise_control_plane::store::sqlite::Sqlite::open(&data_dir("scheduler").join("stepwise.db")).unwrap();
+    stepwise_control_plane::store::Store::transact(&beside, vec![w], Vec::new()).await.unwrap();
     let event = json!({"Records": [
         {"messageId": "a", "body": json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:none"}).to_string()},
         {"messageId": "b", "body": "not a message"},

@@ -28,7 +28,7 @@ async fn load(engine: &Engine, arn: &str) -> Result<ActivityRecord, Error> {
         }
     }
     let (pk, sk) = keys::activity(arn);
-    engine.store.get(&pk, &sk).await?.map(|i| decode(&i.body)).transpose()?.ok_or_else(|| no_activity(arn))
+    engine.get_record(&(pk, sk)).await?.ok_or_else(|| no_activity(arn))
 }
 
 pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
@@ -36,8 +36,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     check_name(name)?;
     let arn = engine.scope.activity(name);
     let (pk, sk) = keys::activity(&arn);
-    if let Some(i) = engine.store.get(&pk, &sk).await? {
-        let a: ActivityRecord = decode(&i.body)?;
+    if let Some(a) = engine.get_record::<ActivityRecord>(&(pk.clone(), sk.clone())).await? {
         return Ok(json!({"activityArn": a.arn, "creationDate": ts(a.creation_ms)}));
     }
     let a = ActivityRecord { arn: arn.clone(), name: name.into(), creation_ms: engine.now_ms() };
@@ -48,7 +47,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     if let Some(tags) = r.get("tags") {
         writes.push(Write::put(keys::tags(&arn), encode(&super::tags::parse(tags)?), Condition::None));
     }
-    match engine.store.transact(writes, Vec::new()).await {
+    match engine.write_catalog(writes).await {
         Ok(()) | Err(Error::ConditionFailed(_)) => Ok(json!({"activityArn": arn, "creationDate": ts(a.creation_ms)})),
         Err(e) => Err(e),
     }
@@ -72,19 +71,19 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         Write::delete(keys::activities_index(&name)),
         Write::delete(keys::tags(arn)),
     ];
-    engine.store.transact(writes, Vec::new()).await?;
+    engine.write_catalog(writes).await?;
     Ok(json!({}))
 }
 
 pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let q = Query {
-        pk: "ACT".into(),
+        pk: keys::ACTIVITIES_INDEX.into(),
         sk_prefix: String::new(),
         after: decode_token(engine, r, "ListActivities").await?,
         limit: r.max_results(100)?,
         descending: false,
     };
-    let page = engine.store.query(q).await?;
+    let page = engine.read_page(q).await?;
     let mut items = Vec::new();
     for i in &page.items {
         let a: ActivityRecord = decode(&i.body)?;

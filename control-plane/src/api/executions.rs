@@ -181,7 +181,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let mut next = None;
     'pages: for _ in 0..LIST_PAGES_MAX {
         let q = Query { pk: pk.clone(), sk_prefix: String::new(), after: after.clone(), limit, descending: true };
-        let page = engine.store.query(q).await?;
+        let page = engine.read_page(q).await?;
         for it in &page.items {
             let s: ExecutionSummary = decode(&it.body)?;
             let keep = status.is_none_or(|st| st == s.status.as_str())

@@ -93,7 +93,7 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     if let Some(tags) = r.get("tags") {
         writes.push(Write::put(keys::tags(&arn), encode(&super::tags::parse(tags)?), Condition::None));
     }
-    match engine.store.transact(writes, Vec::new()).await {
+    match engine.write_catalog(writes).await {
         Err(Error::ConditionFailed(_)) => {
             Err(Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'")))
         }
@@ -214,7 +214,7 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         }
         let (pk, sk) = keys::machine(arn);
         writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::Version(b.version), b.parts)?);
-        match engine.store.transact(writes, Vec::new()).await {
+        match engine.write_catalog(writes).await {
             Ok(()) => return Ok(out),
             Err(Error::ConditionFailed(_)) => continue,
             Err(e) => return Err(e),
@@ -232,7 +232,7 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     // on their own copy of the definition.
     loop {
         let q = Query { pk: pk.clone(), sk_prefix: String::new(), after: None, limit: 90, descending: false };
-        let page = engine.store.query(q).await?;
+        let page = engine.read_page(q).await?;
         let rest: Vec<Write> = page
             .items
             .iter()
@@ -242,25 +242,25 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         if rest.is_empty() {
             break;
         }
-        engine.store.transact(rest, Vec::new()).await?;
+        engine.write_catalog(rest).await?;
     }
     let mut writes = blob::deletes(&pk, &sk, b.parts);
     writes.push(Write::delete(keys::machines_index(&machine)));
     writes.push(Write::delete(keys::tags(arn)));
-    engine.store.transact(writes, Vec::new()).await?;
+    engine.write_catalog(writes).await?;
     Ok(json!({}))
 }
 
 pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let limit = r.max_results(100)?;
     let q = Query {
-        pk: "SM".into(),
+        pk: keys::MACHINES_INDEX.into(),
         sk_prefix: String::new(),
         after: decode_token(engine, r, "ListStateMachines").await?,
         limit,
         descending: false,
     };
-    let page = engine.store.query(q).await?;
+    let page = engine.read_page(q).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for i in &page.items {
         let v: Value = decode(&i.body)?;
@@ -282,8 +282,10 @@ pub(super) async fn for_execution(engine: &Engine, r: Req<'_>) -> Result<Value, 
     let arn = r.str("executionArn")?;
     let rec = super::executions::load(engine, arn).await?;
     let (pk, sk) = keys::definition(&rec.definition_hash);
-    let def =
-        blob::get(&*engine.store, &pk, &sk).await?.ok_or_else(|| Error::Corrupt("a missing definition".into()))?;
+    let def = engine
+        .get_blob(&(pk.clone(), sk.clone()))
+        .await?
+        .ok_or_else(|| Error::Corrupt("a missing definition".into()))?;
     let m = engine.machine(&rec.machine_arn).await?.map(|(m, _)| m);
     let mut out = json!({
         "stateMachineArn": rec.machine_arn,

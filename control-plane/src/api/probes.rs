@@ -32,7 +32,7 @@ pub async fn get(engine: &Engine, path: &str) -> Option<Reply> {
                 database_bytes: engine.database_bytes(),
             };
             // A scrape must answer even when the store cannot: the backlog is then left out.
-            if let Ok(Some(b)) = engine.queue.backlog().await {
+            if let Ok(Some(b)) = engine.backlog().await {
                 crate::telemetry::queue_backlog(b.messages, b.oldest_due_age_ms);
             }
             let text = engine.telemetry.render(&gauges)?;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::Req;
 use crate::Error;
 use crate::arn::Arn;
-use crate::engine::{Engine, decode, encode};
+use crate::engine::{Engine, encode};
 use crate::model::keys;
 use crate::store::{Condition, Write};
 
@@ -35,18 +35,18 @@ pub(super) fn parse(v: &Value) -> Result<Vec<Tag>, Error> {
 async fn current(engine: &Engine, arn: &str) -> Result<Vec<Tag>, Error> {
     let exists = match Arn::parse(arn)? {
         Arn::StateMachine { .. } => engine.machine(arn).await?.is_some(),
-        Arn::Activity { .. } => engine.store.get(&keys::activity(arn).0, "META").await?.is_some(),
+        Arn::Activity { .. } => engine.get_record::<serde_json::Value>(&keys::activity(arn)).await?.is_some(),
         _ => false,
     };
     if !exists {
         return Err(Error::api(AwsError::ResourceNotFound, format!("Resource not found: '{arn}'")));
     }
     let (pk, sk) = keys::tags(arn);
-    Ok(engine.store.get(&pk, &sk).await?.map(|i| decode(&i.body)).transpose()?.unwrap_or_default())
+    Ok(engine.get_record(&(pk, sk)).await?.unwrap_or_default())
 }
 
 async fn save(engine: &Engine, arn: &str, tags: &[Tag]) -> Result<(), Error> {
-    engine.store.transact(vec![Write::put(keys::tags(arn), encode(&tags), Condition::None)], Vec::new()).await
+    engine.write_catalog(vec![Write::put(keys::tags(arn), encode(&tags), Condition::None)]).await
 }
 
 pub(super) async fn tag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {

@@ -41,7 +41,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
         let v = publish_writes(&mut m, description, now, &mut writes)?;
         let (pk, sk) = keys::machine(arn);
         writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::Version(b.version), b.parts)?);
-        match engine.store.transact(writes, Vec::new()).await {
+        match engine.write_catalog(writes).await {
             Ok(()) => return Ok(json!({"creationDate": ts(now), "stateMachineVersionArn": v})),
             Err(Error::ConditionFailed(_)) => continue,
             Err(e) => return Err(e),
@@ -62,10 +62,10 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         limit: r.max_results(100)?,
         descending: true,
     };
-    let page = engine.store.query(q).await?;
+    let page = engine.read_page(q).await?;
     let mut out = Vec::new();
     for i in page.items.into_iter().filter(|i| !i.sk.contains('~')) {
-        let b = blob::assemble(&*engine.store, i).await?;
+        let b = engine.assemble(i).await?;
         let v: crate::model::VersionRecord = decode(&b.bytes)?;
         out.push(json!({"stateMachineVersionArn": v.arn, "creationDate": ts(v.creation_ms)}));
     }
@@ -79,7 +79,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
 async fn aliases_of(engine: &Engine, machine_arn: &str) -> Result<Vec<AliasRecord>, Error> {
     let (pk, _) = keys::machine(machine_arn);
     let q = Query { pk, sk_prefix: "A#".into(), after: None, limit: 100, descending: false };
-    engine.store.query(q).await?.items.iter().map(|i| decode(&i.body)).collect()
+    engine.read_page(q).await?.items.iter().map(|i| decode(&i.body)).collect()
 }
 
 pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
@@ -104,8 +104,8 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         ));
     }
     let (pk, sk) = keys::version(&machine_arn, version);
-    if let Some(b) = blob::get(&*engine.store, &pk, &sk).await? {
-        engine.store.transact(blob::deletes(&pk, &sk, b.parts), Vec::new()).await?;
+    if let Some(b) = engine.get_blob(&(pk.clone(), sk.clone())).await? {
+        engine.write_catalog(blob::deletes(&pk, &sk, b.parts)).await?;
     }
     Ok(json!({}))
 }
@@ -173,7 +173,7 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
         update_ms: now,
     };
     let w = Write::put(keys::alias(&machine_arn, name), encode(&rec), Condition::NotExists);
-    match engine.store.transact(vec![w], Vec::new()).await {
+    match engine.write_catalog(vec![w]).await {
         Err(Error::ConditionFailed(_)) => {
             Err(Error::api(AwsError::ConflictException, format!("Alias already exists: '{arn}'")))
         }
@@ -228,10 +228,7 @@ pub(super) async fn update_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
         a.description = d.into();
     }
     a.update_ms = engine.now_ms();
-    engine
-        .store
-        .transact(vec![Write::put(keys::alias(&machine_arn, &a.name), encode(&a), Condition::Exists)], Vec::new())
-        .await?;
+    engine.write_catalog(vec![Write::put(keys::alias(&machine_arn, &a.name), encode(&a), Condition::Exists)]).await?;
     Ok(json!({"updateDate": ts(a.update_ms)}))
 }
 
@@ -244,7 +241,7 @@ pub(super) async fn delete_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
         ));
     };
     let machine_arn = engine.scope.state_machine(&machine);
-    engine.store.transact(vec![Write::delete(keys::alias(&machine_arn, &alias))], Vec::new()).await?;
+    engine.write_catalog(vec![Write::delete(keys::alias(&machine_arn, &alias))]).await?;
     Ok(json!({}))
 }
 

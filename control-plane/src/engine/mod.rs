@@ -3,6 +3,7 @@
 //! it speaks only the [`Store`] and [`Queue`] interfaces.
 
 pub mod aws;
+mod catalog;
 pub mod code;
 pub mod code_tasks;
 mod commit;
@@ -55,8 +56,9 @@ const WAIT_POLL_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 pub struct Engine {
     /// The clock and randomness: the only way time and chance enter the engine.
     pub env: Arc<dyn crate::clock::Environment>,
-    pub store: Arc<dyn Store>,
-    pub queue: Arc<dyn Queue>,
+    /// Written only by the engine's steps and the catalog (`catalog.rs`).
+    store: Arc<dyn Store>,
+    queue: Arc<dyn Queue>,
     pub scope: Scope,
     pub limits: Limits,
     /// Days a closed execution is kept (AWS: 90); the AWS backend's TTL deletes it after.

@@ -28,6 +28,11 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 /// Due timers one sweep looks at.
 const SWEEP_TIMERS_MAX: usize = 1000;
 
+/// One batch from a loop's queue, at once (the simulator's loops, which decide when to look).
+pub async fn receive_now(engine: &Engine, queue: &str) -> Result<Vec<Received>, crate::Error> {
+    engine.queue.receive(queue, BATCH_MESSAGES_MAX, Duration::ZERO, VISIBILITY).await
+}
+
 async fn receive(engine: &Engine, queue: &str, stop: &mut watch::Receiver<bool>) -> Option<Vec<Received>> {
     tokio::select! {
         r = engine.queue.receive(queue, BATCH_MESSAGES_MAX, POLL, VISIBILITY) => match r {

@@ -160,8 +160,7 @@ impl Sim {
 /// A scheduler (or the integration worker) takes one batch and handles it.
 pub async fn drain(sim: Rc<Sim>, engine: usize, queue: &'static str) {
     let e = &sim.engines[engine];
-    let Ok(batch) = e.queue.receive(queue, workers::BATCH_MESSAGES_MAX, Default::default(), workers::VISIBILITY).await
-    else {
+    let Ok(batch) = workers::receive_now(e, queue).await else {
         return;
     };
     sim.world.trace(|| format!("actor {engine}: {} message(s) from {queue}", batch.len()));
