@@ -219,7 +219,7 @@ impl std::fmt::Display for ExecutionStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "StoredRecord")]
 pub struct ExecutionRecord {
     pub arn: String,
     pub name: String,
@@ -243,7 +243,6 @@ pub struct ExecutionRecord {
     pub error: Option<String>,
     #[serde(default)]
     pub cause: Option<String>,
-    pub state: Execution,
     /// Deadlines of the pending timers, by timer id (for the due-timer index).
     #[serde(default)]
     pub timers: std::collections::BTreeMap<u64, i64>,
@@ -255,9 +254,99 @@ pub struct ExecutionRecord {
     pub redrive_ms: Option<i64>,
     #[serde(default)]
     pub trace_header: Option<String>,
+    /// What runs: the ASL interpreter's state or a code workflow's run.
+    #[serde(flatten)]
+    pub program: Program,
+}
+
+/// An execution record as stored: records written before [`Program`] carry
+/// an (unused, empty) `state` beside a code run's `code`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredRecord {
+    arn: String,
+    name: String,
+    machine_arn: String,
+    machine_name: String,
+    #[serde(default)]
+    version_arn: Option<String>,
+    #[serde(default)]
+    alias_arn: Option<String>,
+    definition_hash: String,
+    express: bool,
+    status: ExecutionStatus,
+    start_ms: i64,
+    #[serde(default)]
+    stop_ms: Option<i64>,
+    /// The input exactly as given (AWS echoes it byte for byte).
+    input: String,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+    #[serde(default)]
+    state: Option<Execution>,
+    /// Deadlines of the pending timers, by timer id (for the due-timer index).
+    #[serde(default)]
+    timers: std::collections::BTreeMap<u64, i64>,
+    #[serde(default)]
+    parent: Option<ParentLink>,
+    #[serde(default)]
+    redrive_count: u64,
+    #[serde(default)]
+    redrive_ms: Option<i64>,
+    #[serde(default)]
+    trace_header: Option<String>,
     /// A code workflow's run (then `state` is unused); `None` for ASL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<stepwise_workflow_core::host::Run>,
+    code: Option<stepwise_workflow_core::host::Run>,
+}
+
+impl TryFrom<StoredRecord> for ExecutionRecord {
+    type Error = String;
+    fn try_from(r: StoredRecord) -> Result<ExecutionRecord, String> {
+        let program = match (r.code, r.state) {
+            (Some(code), _) => Program::Code { code },
+            (None, Some(state)) => Program::Asl { state },
+            (None, None) => return Err(format!("execution {} has neither a state nor a code run", r.arn)),
+        };
+        Ok(ExecutionRecord {
+            arn: r.arn,
+            name: r.name,
+            machine_arn: r.machine_arn,
+            machine_name: r.machine_name,
+            version_arn: r.version_arn,
+            alias_arn: r.alias_arn,
+            definition_hash: r.definition_hash,
+            express: r.express,
+            status: r.status,
+            start_ms: r.start_ms,
+            stop_ms: r.stop_ms,
+            input: r.input,
+            output: r.output,
+            error: r.error,
+            cause: r.cause,
+            timers: r.timers,
+            parent: r.parent,
+            redrive_count: r.redrive_count,
+            redrive_ms: r.redrive_ms,
+            trace_header: r.trace_header,
+            program,
+        })
+    }
+}
+
+/// What an execution runs.
+#[allow(clippy::large_enum_variant)] // one per record, moved rarely; boxing would cost an allocation per decode
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Program {
+    /// A code workflow's run (stored as `code`).
+    Code { code: stepwise_workflow_core::host::Run },
+    /// The ASL interpreter's state (stored as `state`).
+    Asl { state: Execution },
 }
 
 impl ExecutionRecord {
@@ -272,7 +361,7 @@ impl ExecutionRecord {
         if !self.status.is_redrivable() {
             return Err(format!("Execution is {} and cannot be redriven", self.status));
         }
-        if self.state.redrive_point.is_none() {
+        if self.asl().is_none_or(|s| s.redrive_point.is_none()) {
             return Err("Execution has no state to restart and cannot be redriven".into());
         }
         if self.stop_ms.is_some_and(|s| now - s > Self::REDRIVE_WINDOW_MS) {
@@ -283,23 +372,53 @@ impl ExecutionRecord {
 
     /// Open tasks and their tokens, of either kind of execution.
     pub fn open_tasks(&self) -> std::collections::BTreeMap<u64, String> {
-        match &self.code {
-            Some(run) => run.open_tasks().map(|(id, t)| (id, t.to_string())).collect(),
-            None => self.state.pending_tasks().map(|(id, t)| (id, t.token.clone())).collect(),
+        match &self.program {
+            Program::Code { code } => code.open_tasks().map(|(id, t)| (id, t.to_string())).collect(),
+            Program::Asl { state } => state.pending_tasks().map(|(id, t)| (id, t.token.clone())).collect(),
         }
     }
 
     pub fn has_timer(&self, id: u64) -> bool {
-        match &self.code {
-            Some(run) => run.timers.contains_key(&id),
-            None => self.state.timers.contains_key(&id),
+        match &self.program {
+            Program::Code { code } => code.timers.contains_key(&id),
+            Program::Asl { state } => state.timers.contains_key(&id),
         }
     }
 
     pub fn last_event_id(&self) -> u64 {
-        match &self.code {
-            Some(run) => run.events,
-            None => self.state.last_event_id,
+        match &self.program {
+            Program::Code { code } => code.events,
+            Program::Asl { state } => state.last_event_id,
+        }
+    }
+
+    /// The ASL interpreter's state; `None` for a code workflow.
+    pub fn asl(&self) -> Option<&Execution> {
+        match &self.program {
+            Program::Asl { state } => Some(state),
+            Program::Code { .. } => None,
+        }
+    }
+
+    pub fn asl_mut(&mut self) -> Option<&mut Execution> {
+        match &mut self.program {
+            Program::Asl { state } => Some(state),
+            Program::Code { .. } => None,
+        }
+    }
+
+    /// A code workflow's run; `None` for ASL.
+    pub fn code(&self) -> Option<&stepwise_workflow_core::host::Run> {
+        match &self.program {
+            Program::Code { code } => Some(code),
+            Program::Asl { .. } => None,
+        }
+    }
+
+    pub fn code_mut(&mut self) -> Option<&mut stepwise_workflow_core::host::Run> {
+        match &mut self.program {
+            Program::Code { code } => Some(code),
+            Program::Asl { .. } => None,
         }
     }
 }
@@ -439,5 +558,56 @@ mod tests {
         assert_eq!(keys::parse_inbox(&sk), Some(7));
         assert_eq!(keys::parse_timer("not-a-timer"), None);
         assert_eq!(keys::parse_inbox("H#0000000001"), None);
+    }
+}
+
+#[cfg(test)]
+mod record_format {
+    use super::*;
+
+    fn record(program: Program) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
+            name: "e".into(),
+            machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+            machine_name: "m".into(),
+            version_arn: None,
+            alias_arn: None,
+            definition_hash: "h".into(),
+            express: false,
+            status: ExecutionStatus::Running,
+            start_ms: 1,
+            stop_ms: None,
+            input: "{}".into(),
+            output: None,
+            error: None,
+            cause: None,
+            timers: Default::default(),
+            parent: None,
+            redrive_count: 0,
+            redrive_ms: None,
+            trace_header: None,
+            program,
+        }
+    }
+
+    #[test]
+    fn a_record_stores_its_program_under_state_or_code_and_reads_older_ones() {
+        let asl = record(Program::Asl { state: Execution::new() });
+        let v = serde_json::to_value(&asl).expect("encodes");
+        assert!(v.get("state").is_some() && v.get("code").is_none(), "{v}");
+        assert_eq!(serde_json::from_value::<ExecutionRecord>(v).expect("decodes"), asl);
+
+        let run = stepwise_workflow_core::host::Run::new("w", "q", "arn:", 7, "key");
+        let code = record(Program::Code { code: run });
+        let mut v = serde_json::to_value(&code).expect("encodes");
+        assert!(v.get("state").is_none() && v.get("code").is_some(), "{v}");
+        // Records written before `Program` carry an empty `state` beside `code`.
+        v["state"] = serde_json::to_value(Execution::new()).expect("encodes");
+        assert_eq!(serde_json::from_value::<ExecutionRecord>(v.clone()).expect("decodes"), code);
+        // Neither is corrupt, and says so.
+        v.as_object_mut().expect("an object").retain(|k, _| k != "state" && k != "code");
+        let e = serde_json::from_value::<ExecutionRecord>(v).expect_err("refused");
+        assert!(e.to_string().contains("neither a state nor a code run"), "{e}");
     }
 }

@@ -105,7 +105,7 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
         "UpdateExecution" => update(engine, r).await,
         "DescribeWorkflowExecution" => {
             let rec = engine.code_execution(r.str("executionArn")?).await?;
-            let run = rec.code.as_ref().ok_or_else(|| Error::Corrupt("not a code run".into()))?;
+            let run = rec.code().ok_or_else(|| Error::Corrupt("not a code run".into()))?;
             let mut out = json!({
                 "executionArn": rec.arn,
                 "status": rec.status,
@@ -193,7 +193,7 @@ async fn render(engine: &Engine, polled: Option<Polled>) -> Result<Value, Error>
             "attempt": t.input["attempt"],
         })),
         Some(Polled::Query { id, query, rec }) => {
-            let Some(run) = rec.code else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
+            let Some(run) = rec.code() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
             let history = engine.code_history(&rec.arn, run.run_first_event, run.events).await?;
             Ok(json!({
                 "kind": "QUERY",

@@ -119,7 +119,7 @@ pub fn apply(
     entries: Vec<(u64, InboxEntry)>,
     now: i64,
 ) -> Result<Changes, Error> {
-    let Some(run) = rec.code.as_mut() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
+    let Some(run) = rec.code_mut() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
     let mut inputs: Vec<HostInput> = Vec::new();
     if let Some(t) = timer {
         inputs.push(HostInput::TimerFired { timer_id: t.id });

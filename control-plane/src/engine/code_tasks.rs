@@ -184,7 +184,7 @@ impl Engine {
             self.execution(arn).await?.map(|(r, _)| r).ok_or_else(|| {
                 Error::api(AwsError::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
             })?;
-        if rec.code.is_none() {
+        if rec.code().is_none() {
             return Err(Error::api(AwsError::InvalidArn, format!("'{arn}' is not an execution of a code workflow")));
         }
         Ok(rec)
@@ -206,7 +206,7 @@ impl Engine {
     /// Asks a worker to run a query (or an update's validator) on the
     /// execution's replayed state; waits for its answer.
     pub async fn ask(&self, rec: &ExecutionRecord, kind: &str, name: &str, input: Value) -> Result<Answer, Error> {
-        let Some(run) = &rec.code else { return Err(Error::Corrupt("not a code run".into())) };
+        let Some(run) = rec.code() else { return Err(Error::Corrupt("not a code run".into())) };
         let id = format!("{:016x}{:016x}", self.random_u64(), self.random_u64());
         let query =
             QueryRecord { execution_arn: rec.arn.clone(), kind: kind.into(), name: name.into(), input, answer: None };
@@ -263,7 +263,7 @@ impl Engine {
         let mut poll = ANSWER_POLL_MIN;
         loop {
             let rec = self.code_execution(arn).await?;
-            let answered = rec.code.as_ref().and_then(|r| r.update_results.iter().find(|(u, _)| u == id));
+            let answered = rec.code().and_then(|r| r.update_results.iter().find(|(u, _)| u == id));
             if let Some((_, result)) = answered {
                 let result = result.clone();
                 return Ok(result);

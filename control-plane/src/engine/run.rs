@@ -11,7 +11,7 @@ use state_language::interpreter::{Execution, Input, StartContext, Step, step_wit
 use super::commit::{Previous, pending_tokens};
 use super::{COMMIT_ATTEMPTS_MAX, Engine, decode, sha256_hex};
 use crate::Error;
-use crate::model::{ExecutionRecord, InboxEntry, Key, ParentLink, TimerRef, keys};
+use crate::model::{ExecutionRecord, InboxEntry, Key, ParentLink, Program, TimerRef, keys};
 use crate::store::{Condition, Query, Write, blob};
 
 /// Inbox entries one step applies at most, so its commit stays within one transaction.
@@ -68,10 +68,10 @@ impl Engine {
         let mut state = Execution::new();
         // Kept for a start whose first step cannot be committed (see `fail_start`).
         let fallback = def.clone().map(|d| (d, context.clone()));
-        let (step, code) = match (code_def, def) {
+        let (step, program) = match (code_def, def) {
             (Some(d), _) => {
                 let (run, step) = super::code::start(&d, &self.scope, input, &context, now)?;
-                (step, Some(run))
+                (step, Program::Code { code: run })
             }
             (None, Some(def)) => {
                 let limits = self.limits;
@@ -82,8 +82,7 @@ impl Engine {
                         (state, step)
                     })
                     .await?;
-                state = s;
-                (step?.into(), None)
+                (step?.into(), Program::Asl { state: s })
             }
             (None, None) => return Err(Error::Corrupt(format!("definition {hash} is not parsed"))),
         };
@@ -103,13 +102,12 @@ impl Engine {
             output: None,
             error: None,
             cause: None,
-            state,
             timers: BTreeMap::new(),
             parent: req.parent,
             redrive_count: 0,
             redrive_ms: None,
             trace_header: req.trace_header,
-            code,
+            program,
         };
         // A name in use: decide before writing anything of ours.
         if let Some(existing) = self.idempotent(&arn, &rec.input).await? {
@@ -221,7 +219,7 @@ impl Engine {
             status: Some(rec.status),
         };
         let now = self.now_ms();
-        let step = if rec.code.is_some() {
+        let step = if rec.code().is_some() {
             if redriving {
                 return Err(Error::api(
                     AwsError::ExecutionNotRedrivable,
@@ -237,7 +235,8 @@ impl Engine {
             inputs.extend(extra.iter().cloned());
             inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
             let def = self.definition(&rec.definition_hash).await?;
-            let (limits, mut state) = (self.limits, std::mem::replace(&mut rec.state, Execution::new()));
+            let taken = std::mem::replace(rec.asl_mut().expect("not a code run, so an ASL one"), Execution::new());
+            let (limits, mut state) = (self.limits, taken);
             let (state, step) = self
                 .compute
                 .run(move || {
@@ -245,10 +244,11 @@ impl Engine {
                     (state, step)
                 })
                 .await?;
-            rec.state = state;
+            *rec.asl_mut().expect("an ASL run") = state;
             step?.into()
         };
-        if redriving && rec.state.status == state_language::Status::Running && rec.status != ExecutionStatus::Running {
+        let interpreter_running = rec.asl().is_some_and(|s| s.status == state_language::Status::Running);
+        if redriving && interpreter_running && rec.status != ExecutionStatus::Running {
             rec.status = ExecutionStatus::Running;
             rec.stop_ms = None;
             rec.output = None;
@@ -315,12 +315,13 @@ impl Engine {
         };
         let (error, cause) = oversized_failure(why);
         let now = self.now_ms();
-        let step = if rec.code.is_some() {
+        let step = if rec.code().is_some() {
             let stop = Input::Stop { error: Some(error), cause: Some(cause) };
             super::code::apply(&mut rec, None, &[stop], Vec::new(), now)?
         } else {
             let def = self.definition(&rec.definition_hash).await?;
-            apply(&def, &mut rec.state, vec![Input::Fail { error, cause }], now, self.limits)?.into()
+            let state = rec.asl_mut().expect("not a code run, so an ASL one");
+            apply(&def, state, vec![Input::Fail { error, cause }], now, self.limits)?.into()
         };
         let mut plan = super::commit::plan(prev, &mut rec, step, consumed, now, self.retention_days)?;
         plan.writes.extend(direct_writes);
@@ -354,13 +355,13 @@ fn fail_start(
 ) -> Result<super::commit::Changes, Error> {
     let input: Value = serde_json::from_str(&rec.input).map_err(|e| Error::Corrupt(e.to_string()))?;
     let (error, cause) = oversized_failure(why);
-    rec.state = Execution::new();
+    rec.program = Program::Asl { state: Execution::new() };
     rec.status = ExecutionStatus::Running;
     rec.stop_ms = None;
     rec.output = None;
     rec.timers.clear();
-    let step =
-        state_language::interpreter::start_failed(def, &mut rec.state, input, context, now, limits, error, cause)?;
+    let state = rec.asl_mut().expect("made an ASL run above");
+    let step = state_language::interpreter::start_failed(def, state, input, context, now, limits, error, cause)?;
     Ok(step.into())
 }
 
