@@ -216,3 +216,48 @@ fn bad_credentials_are_refused_at_start() {
         cmd.assert().code(2).stderr(predicates::str::contains(says));
     }
 }
+
+/// The client commands sign with a profile of the shared AWS files, as the AWS CLI does.
+#[test]
+fn the_cli_signs_with_a_profile_of_the_shared_files() {
+    let s = server("sigv4-cli-profile");
+    let dir = temp_dir("sigv4-cli-profile-files");
+    std::fs::create_dir_all(&dir).expect("a dir");
+    let credentials = dir.join("credentials");
+    let config = dir.join("config");
+    std::fs::write(
+        &credentials,
+        format!("[work]\naws_access_key_id = {}\naws_secret_access_key = {}\n", KEY_2.0, KEY_2.1),
+    )
+    .expect("write");
+    std::fs::write(&config, "[profile work]\nregion = us-east-1\n").expect("write");
+    let run = |profile: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"));
+        cmd.args(["machines", "list", "--endpoint", &s.endpoint]);
+        for k in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ENDPOINT_URL",
+            "STEPWISE_ENDPOINT",
+        ] {
+            cmd.env_remove(k);
+        }
+        cmd.env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_PROFILE", profile);
+        cmd.output().expect("the binary runs")
+    };
+    let out = run("work");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // A profile the files do not have: no credentials, so the server refuses the call.
+    let out = run("nobody");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("MissingAuthenticationToken"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
