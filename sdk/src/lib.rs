@@ -28,6 +28,9 @@ pub enum Error {
     /// recorded: the event (by id, from 1) and the command that disagree.
     #[error("non-determinism at event {event_id}: the history has {event}, the code gave {command}")]
     NonDeterminism { event_id: u64, event: String, command: String },
+    /// The code gave a command no host carries out (an activity without a timeout).
+    #[error("{0}")]
+    InvalidCommand(String),
     /// A history that cannot be replayed (not one a host wrote).
     #[error("a malformed history: {0}")]
     History(String),

@@ -220,3 +220,20 @@ fn continue_as_new_starts_a_fresh_history_in_the_same_execution() {
     let e = answer(&mut r, tasks(&e)[0].0, vec![Command::CompleteWorkflow { result: json!("done") }], T0 + 1);
     assert!(matches!(e.commands.last(), Some(HostCommand::Finish { status: Status::Succeeded, .. })));
 }
+
+#[test]
+fn an_activity_with_no_timeout_fails_the_workflow_task_naming_it() {
+    let (mut r, e) = run();
+    let unbounded = ActivityOptions { start_to_close_ms: None, schedule_to_close_ms: None, ..policy(0) };
+    let e = answer(&mut r, tasks(&e)[0].0, vec![schedule(1, unbounded)], T0);
+    assert_eq!(kinds(&e), ["WorkflowTaskFailed"], "nothing of the task is carried out");
+    let failed = serde_json::to_value(&e.events[0].event).expect("serializes");
+    assert_eq!(failed["error"], "Stepwise.ActivityTimeoutMissing");
+    assert!(failed["cause"].as_str().expect("a cause").contains("\"charge\""), "{failed}");
+    // The default options bound each attempt, so they are taken.
+    assert_eq!(ActivityOptions::default().start_to_close_ms, Some(10 * 60 * 1000));
+    let retry = timers(&e)[0];
+    let e = r.step(HostInput::TimerFired { timer_id: retry.0 }, retry.1).expect("open");
+    let e = answer(&mut r, tasks(&e)[0].0, vec![schedule(1, ActivityOptions::default())], retry.1);
+    assert!(kinds(&e).contains(&"ActivityScheduled".to_string()), "{:?}", kinds(&e));
+}

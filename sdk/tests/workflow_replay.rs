@@ -184,3 +184,18 @@ fn retry_policies_bound_attempts_and_respect_non_retryable_errors() {
         assert_eq!(env.now_ms() - start, waited, "{id}");
     }
 }
+
+/// The code learns of an unbounded activity where it runs (and in TestEnv), not only from the host.
+#[test]
+fn an_activity_without_a_timeout_is_refused_where_the_code_runs() {
+    async fn unbounded(ctx: WorkflowContext, _: serde_json::Value) -> Result<(), WorkflowError> {
+        let options = ActivityOptions { start_to_close_ms: None, ..ActivityOptions::default() };
+        let _: () = ctx.activity_with("charge", &0, options).await?;
+        Ok(())
+    }
+    let mut env = TestEnv::new();
+    env.register_workflow("unbounded", unbounded);
+    env.register_activity("charge", |_: u32| async move { Ok(()) });
+    let e = env.start("x", "unbounded", &json!({})).and_then(|()| env.run("x")).expect_err("refused");
+    assert!(matches!(&e, stepwise_sdk::Error::InvalidCommand(why) if why.contains("\"charge\"")), "{e}");
+}

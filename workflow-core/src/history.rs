@@ -38,12 +38,31 @@ impl RetryPolicy {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// How long one attempt of an activity may take when its options say nothing
+/// else: every activity is bounded, as Temporal requires, so one handed to a
+/// worker that died is retried instead of waited on for ever.
+pub const ACTIVITY_START_TO_CLOSE_MS_DEFAULT: u64 = 10 * 60 * 1000;
+
+/// Options of one activity. [`Default`] bounds each attempt by
+/// [`ACTIVITY_START_TO_CLOSE_MS_DEFAULT`]; options with neither a
+/// start-to-close nor a schedule-to-close timeout are refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityOptions {
     pub retry: RetryPolicy,
     pub start_to_close_ms: Option<u64>,
     pub schedule_to_close_ms: Option<u64>,
     pub heartbeat_ms: Option<u64>,
+}
+
+impl Default for ActivityOptions {
+    fn default() -> Self {
+        ActivityOptions {
+            retry: RetryPolicy::default(),
+            start_to_close_ms: Some(ACTIVITY_START_TO_CLOSE_MS_DEFAULT),
+            schedule_to_close_ms: None,
+            heartbeat_ms: None,
+        }
+    }
 }
 
 /// An activity's failure, by type, as ASL names errors.
@@ -210,7 +229,27 @@ pub enum Command {
     ContinueAsNew { input: Value },
 }
 
+/// The error of a workflow task whose commands schedule an unbounded activity.
+pub const ACTIVITY_TIMEOUT_MISSING: &str = "Stepwise.ActivityTimeoutMissing";
+
 impl Command {
+    /// Refuses what no host should carry out: an activity with neither a
+    /// start-to-close nor a schedule-to-close timeout (a worker that died
+    /// holding it would be waited on for ever). Names the activity.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Command::ScheduleActivity { seq, name, options, .. }
+                if options.start_to_close_ms.is_none() && options.schedule_to_close_ms.is_none() =>
+            {
+                Err(format!(
+                    "the activity {name:?} (seq {seq}) has neither a start-to-close nor a schedule-to-close timeout; give it one (ActivityOptions::default() bounds each attempt by {} s)",
+                    ACTIVITY_START_TO_CLOSE_MS_DEFAULT / 1000
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The event that records this command.
     pub fn event(&self) -> Event {
         match self.clone() {

@@ -216,3 +216,37 @@ async fn a_changed_deploy_is_caught_and_a_fixed_one_carries_on() {
         })
         .await;
 }
+
+async fn unbounded(ctx: WorkflowContext, who: String) -> Result<String, WorkflowError> {
+    let options = ActivityOptions { start_to_close_ms: None, schedule_to_close_ms: None, ..ActivityOptions::default() };
+    ctx.activity_with("hello", &who, options).await.map_err(WorkflowError::from)
+}
+
+/// An activity with no timeout would be waited on for ever if its worker died:
+/// the workflow task fails, naming it, and nothing is scheduled.
+#[tokio::test]
+async fn an_activity_without_a_timeout_fails_its_workflow_task() {
+    let server = Server::start(&temp_dir("code-unbounded"));
+    let client = Client::new(&server.endpoint);
+    let machine = client.register_workflow_type("unbounded", "unbounded").await.unwrap();
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let mut w = Worker::new(Client::new(&server.endpoint), "unbounded");
+            w.register_workflow("unbounded", unbounded);
+            w.register_activity("hello", |who: String| async move { Ok(format!("hello {who}")) });
+            let worker = spawn(w);
+            let arn = client.start(&machine, "u1", &"ada").await.unwrap();
+            let failure = eventually("the refused task", || async {
+                let d = client.call("DescribeWorkflowExecution", json!({"executionArn": arn})).await.unwrap();
+                d.get("lastWorkflowTaskFailure").cloned()
+            })
+            .await;
+            assert_eq!(failure["error"], "Stepwise.ActivityTimeoutMissing");
+            assert!(failure["cause"].as_str().unwrap().contains("\"hello\""), "{failure}");
+            let h = client.history(&arn).await.unwrap();
+            assert_eq!(count(&h, |e| matches!(e, Event::ActivityScheduled { .. })), 0);
+            worker.stop().await;
+        })
+        .await;
+}

@@ -103,7 +103,13 @@ pub async fn workflow_task_with_locals(
     let mut results = BTreeMap::new();
     for _ in 0..LOCAL_ROUNDS_MAX {
         match workflow_task_local(code, history, now_ms, &results)? {
-            TaskOutcome::Commands(c) => return Ok(c),
+            TaskOutcome::Commands(c) => {
+                // The host would refuse them; say so here, where the code runs (and in TestEnv).
+                if let Some(why) = c.iter().find_map(|c| c.check().err()) {
+                    return Err(Error::InvalidCommand(why));
+                }
+                return Ok(c);
+            }
             TaskOutcome::LocalActivities(requests) => {
                 for r in requests {
                     let outcome = run_local(activities, &r).await;

@@ -66,6 +66,9 @@ impl Run {
                 );
             }
         };
+        if let Some(why) = done.commands.iter().find_map(|c| c.check().err()) {
+            return self.workflow_task_failed(task_id, crate::history::ACTIVITY_TIMEOUT_MISSING.into(), why, now, out);
+        }
         self.task_failures = 0;
         self.last_task_failure = None;
         let time_ms = done.time_ms.clamp(self.last_time_ms.min(now), now);

@@ -74,6 +74,7 @@ impl Worker {
             Err(e) => {
                 let error = match e {
                     Error::NonDeterminism { .. } => "Stepwise.NonDeterminism",
+                    Error::InvalidCommand(_) => crate::workflow::history::ACTIVITY_TIMEOUT_MISSING,
                     _ => "Stepwise.WorkflowTaskFailed",
                 };
                 let body = json!({"taskToken": token, "error": error, "cause": e.to_string()});
