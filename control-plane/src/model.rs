@@ -78,6 +78,10 @@ pub mod keys {
     pub fn parse_inbox(sk: &str) -> Option<u64> {
         sk.strip_prefix("I#")?.get(..10)?.parse().ok()
     }
+    /// A delivered signal's request id: a retried SignalExecution is applied once.
+    pub fn signal_receipt(exec_arn: &str, request_id: &str) -> Key {
+        (format!("EX#{exec_arn}"), format!("R#{}", crate::store::sha256_hex(request_id.as_bytes())))
+    }
     /// A query (or update validation) waiting for a worker's answer.
     pub fn query(id: &str) -> Key {
         (format!("QRY#{id}"), "META".into())

@@ -19,6 +19,8 @@ use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
 use crate::model::InboxEntry;
 use stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE;
 
+/// A SignalExecution's `requestId` (a client's idempotency key), at most.
+const REQUEST_ID_CHARS_MAX: usize = 128;
 /// Names of signals, queries and updates: as long as a state name.
 const NAME_CHARS_MAX: usize = 80;
 
@@ -87,11 +89,12 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
         "SignalExecution" => {
             let name = name(r, "signalName")?;
             let payload = payload(r)?;
-            engine.deliver(r.str("executionArn")?, InboxEntry::Signal { name, payload }).await?;
+            let request_id = r.bounded("requestId", REQUEST_ID_CHARS_MAX)?;
+            engine.deliver(r.str("executionArn")?, InboxEntry::Signal { name, payload }, request_id).await?;
             Ok(json!({}))
         }
         "RequestCancelExecution" => {
-            engine.deliver(r.str("executionArn")?, InboxEntry::CancelRequest).await?;
+            engine.deliver(r.str("executionArn")?, InboxEntry::CancelRequest, None).await?;
             Ok(json!({}))
         }
         "QueryExecution" => {
@@ -224,7 +227,7 @@ async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         return Err(Error::api(AwsError::UpdateRejected, format!("{error}: {}", verdict.cause.unwrap_or_default())));
     }
     let id = format!("u-{:016x}", engine.random_u64());
-    engine.deliver(arn, InboxEntry::Update { id: id.clone(), name, payload: input }).await?;
+    engine.deliver(arn, InboxEntry::Update { id: id.clone(), name, payload: input }, None).await?;
     let output = engine.update_result(arn, &id).await?;
     Ok(json!({"updateId": id, "output": output}))
 }

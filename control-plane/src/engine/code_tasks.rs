@@ -28,6 +28,9 @@ const POLL_VISIBILITY: Duration = Duration::from_secs(30);
 pub const QUERY_WAIT: Duration = Duration::from_secs(30);
 /// Query records outlive their caller's wait by this much, then TTL removes them.
 const QUERY_TTL_S: i64 = 3_600;
+/// How long a signal's request id is remembered: a client's retries come
+/// within seconds; a week covers any outage the client waited out.
+pub const SIGNAL_RECEIPT_TTL_S: i64 = 7 * 86_400;
 const ANSWER_POLL_MIN: Duration = Duration::from_millis(5);
 const ANSWER_POLL_MAX: Duration = Duration::from_millis(500);
 
@@ -191,16 +194,32 @@ impl Engine {
     }
 
     /// Puts a signal, cancellation request or update in a running code
-    /// execution's inbox and wakes it.
-    pub async fn deliver(&self, arn: &str, entry: InboxEntry) -> Result<(), Error> {
+    /// execution's inbox and wakes it. With a `request_id`, a repeat of a
+    /// delivery that was made (its answer lost, the client retrying) is
+    /// acknowledged and applied no second time, for [`SIGNAL_RECEIPT_TTL_S`].
+    pub async fn deliver(&self, arn: &str, entry: InboxEntry, request_id: Option<&str>) -> Result<(), Error> {
+        let receipt = request_id.map(|id| keys::signal_receipt(arn, id));
+        if let Some((pk, sk)) = &receipt
+            && self.store.get(pk, sk).await?.is_some()
+        {
+            return Ok(()); // delivered before, perhaps before the execution closed
+        }
         let rec = self.code_execution(arn).await?;
         if rec.status != ExecutionStatus::Running {
             return Err(Error::api(AwsError::ExecutionNotRunning, format!("Execution is {}: '{arn}'", rec.status)));
         }
         // Task id 0 never names a task; the time keeps arrivals in order.
         let kind = format!("4e#{:015}#{:016x}", self.now_ms(), self.random_u64());
-        let write = Write::put(keys::inbox(arn, 0, &kind), encode(&entry), Condition::None);
-        self.store.transact(vec![write], vec![wake(arn, None, 0)]).await
+        let mut writes = vec![Write::put(keys::inbox(arn, 0, &kind), encode(&entry), Condition::None)];
+        if let Some(key) = receipt.clone() {
+            let expires = self.now_ms() / 1000 + SIGNAL_RECEIPT_TTL_S;
+            writes.push(Write::put(key, Vec::new(), Condition::NotExists).expiring(expires));
+        }
+        match self.store.transact(writes, vec![wake(arn, None, 0)]).await {
+            // A concurrent repeat of the same request got there first.
+            Err(Error::ConditionFailed(_)) if receipt.is_some() => Ok(()),
+            done => done,
+        }
     }
 
     /// Asks a worker to run a query (or an update's validator) on the

@@ -361,7 +361,9 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
         }
         Action::Signal { name } => {
             let arn = sim.client.borrow().acked[&name].clone();
-            let req = json!({"executionArn": arn, "signalName": super::code::SIGNAL, "input": "{\"by\":\"client\"}"});
+            // One request id for the signal and its retries: applied once however often it is sent.
+            let req = json!({"executionArn": arn, "signalName": super::code::SIGNAL, "input": "{\"by\":\"client\"}",
+                "requestId": format!("signal-{name}")});
             match call("SignalExecution", req).await {
                 Ok(_) => sim.world.trace(|| format!("client: signalled {name}")),
                 Err(e) => retry(&sim, "signal", e, Action::Signal { name }),

@@ -75,6 +75,11 @@ fn history(sim: &Sim, arn: &str, name: &str, violations: &mut Violations) -> BTr
         let why = format!("{name}: {scheduled} activities scheduled, {ended} ended");
         violations.push(("every task is answered exactly once".into(), why));
     }
+    let signals = count(&["SignalReceived"]);
+    if name.contains("sim-order") && signals != 1 {
+        let why = format!("{name}: its one signal was received {signals} times");
+        violations.push(("every acknowledged signal is applied exactly once".into(), why));
+    }
     let mut entered = BTreeMap::new();
     for e in &events {
         if e["type"].as_str().is_some_and(|t| t.ends_with("StateEntered")) {

@@ -186,3 +186,18 @@ fn two_schedulers_racing_on_one_execution_apply_its_answer_once() {
     let succeeded = events.iter().filter(|e| e["type"] == "ActivitySucceeded").count();
     assert_eq!(succeeded, 1, "the answer is applied once");
 }
+
+#[test]
+fn a_signal_sent_again_with_its_request_id_is_delivered_once() {
+    let h = host();
+    let machine = h.machine("code", json!({"StepwiseWorkflow": {"TaskQueue": "q"}}));
+    let arn = start(&h, &machine, "w1", json!({}));
+    let signal =
+        |request_id: &str| json!({"executionArn": arn, "signalName": "go", "input": "1", "requestId": request_id});
+    h.ok("SignalExecution", signal("client-1"));
+    h.ok("SignalExecution", signal("client-1")); // a retry whose first answer was lost
+    h.ok("SignalExecution", signal("client-2"));
+    let inbox =
+        h.store.inner.all_items().into_iter().filter(|i| i.pk == format!("EX#{arn}") && i.sk.starts_with("I#")).count();
+    assert_eq!(inbox, 2, "two distinct signals, the repeat dropped");
+}
