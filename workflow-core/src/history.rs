@@ -86,6 +86,33 @@ impl ActivityError {
     }
 }
 
+/// What a run knows about itself (`WorkflowContext::info`): recorded in its
+/// `WorkflowStarted`, so a replay sees the same.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    /// 1 for an execution's first run; each continue-as-new starts the next.
+    pub run: u32,
+    /// `<execution ARN>/run/<run>`.
+    pub run_id: String,
+    pub previous_run_id: Option<String>,
+    /// When the run started (ms since the epoch).
+    pub started_ms: i64,
+    /// Always 1: a run is not retried as a whole (its workflow tasks are).
+    pub attempt: u32,
+    /// The execution that started this one as its child.
+    pub parent_execution_arn: Option<String>,
+}
+
+impl RunInfo {
+    pub fn run_id(execution_arn: &str, run: u32) -> String {
+        format!("{execution_arn}/run/{run}")
+    }
+}
+
 /// One history event. Command events (the ones a workflow task's code
 /// gives) carry the `seq` the code numbered them with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +122,9 @@ pub enum Event {
         workflow_type: String,
         input: Value,
         seed: u64,
+        /// What the run knows about itself (absent from histories recorded before it was).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        info: Option<RunInfo>,
     },
     /// The server queued a workflow task (bookkeeping: replay skips it).
     WorkflowTaskScheduled {},

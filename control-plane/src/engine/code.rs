@@ -9,7 +9,7 @@ use crate::AwsError;
 use serde::Deserialize;
 use serde_json::Value;
 use state_language::interpreter::{Input, StartContext};
-use stepwise_workflow_core::host::{Effects, HostError, HostInput, Recorded, Run};
+use stepwise_workflow_core::host::{Effects, HostError, HostInput, Origin, Recorded, Run};
 
 use super::commit::Changes;
 
@@ -76,9 +76,15 @@ pub fn start(
     input: Value,
     context: &StartContext,
     now: i64,
+    parent: Option<&str>,
 ) -> Result<(Run, Changes), Error> {
     let prefix = scope.state_machine("");
     let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
+    run.origin = Some(Origin {
+        execution_arn: context.execution_arn.clone(),
+        execution_name: context.execution_name.clone(),
+        parent_execution_arn: parent.map(str::to_string),
+    });
     // Workers run in real time: under test-only scaled time, their 10 s is longer here.
     run.task_timeout_ms = stepwise_workflow_core::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
     let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;

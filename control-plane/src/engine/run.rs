@@ -70,7 +70,8 @@ impl Engine {
         let fallback = def.clone().map(|d| (d, context.clone()));
         let (step, program) = match (code_def, def) {
             (Some(d), _) => {
-                let (run, step) = super::code::start(&d, &self.scope, input, &context, now)?;
+                let parent = req.parent.as_ref().map(|p| p.execution_arn.as_str());
+                let (run, step) = super::code::start(&d, &self.scope, input, &context, now, parent)?;
                 (step, Program::Code { code: run })
             }
             (None, Some(def)) => {

@@ -18,6 +18,7 @@ use common::{Server, finished, temp_dir};
 use serde_json::json;
 use stepwise_sdk::client::Client;
 use stepwise_sdk::workflow::Event;
+use stepwise_sdk::workflow::history::RunInfo;
 use workflows::{Calls, Order, worker};
 
 const RESULT_WAIT: Duration = Duration::from_secs(30);
@@ -181,6 +182,30 @@ async fn retries_children_and_continue_as_new() {
         let all = client.history(&arn).await.unwrap();
         assert_eq!(count(&all, |e| matches!(e, Event::WorkflowStarted { .. })), 6);
         assert_eq!(count(&all, |e| matches!(e, Event::WorkflowContinuedAsNew { .. })), 5);
+    })
+    .await;
+}
+
+/// `ctx.info()` on the server: the execution, its run under continue-as-new,
+/// its type and task queue, and a child's parent.
+#[tokio::test]
+async fn a_run_knows_itself_on_the_server() {
+    let server = Server::start(&temp_dir("code-info"));
+    let client = Client::new(&server.endpoint);
+    let calls = Calls::default();
+    let curious = client.register_workflow_type("curious", "shop").await.unwrap();
+    client.register_workflow_type("introspect", "shop").await.unwrap();
+    with_worker(&server.endpoint, &calls, async {
+        let arn = client.start(&curious, "q1", &0u32).await.unwrap();
+        let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed").expect("succeeded");
+        let me: RunInfo = serde_json::from_value(r["me"].clone()).unwrap();
+        assert_eq!((me.execution_arn.as_str(), me.execution_name.as_str()), (arn.as_str(), "q1"));
+        assert_eq!((me.workflow_type.as_str(), me.task_queue.as_str(), me.run, me.attempt), ("curious", "shop", 2, 1));
+        assert_eq!(me.previous_run_id, Some(RunInfo::run_id(&arn, 1)));
+        assert!(me.started_ms > 0 && me.parent_execution_arn.is_none(), "{me:?}");
+        let child: RunInfo = serde_json::from_value(r["child"].clone()).unwrap();
+        assert_eq!((child.execution_name.as_str(), child.run), ("curious-kid", 1));
+        assert_eq!(child.parent_execution_arn.as_deref(), Some(arn.as_str()));
     })
     .await;
 }

@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
+use stepwise_sdk::workflow::history::RunInfo;
 
 use futures::future::{Either, select};
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,8 @@ pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     w.register_workflow("counter", counter);
     w.register_workflow("beats", beats);
     w.register_workflow("race", race);
+    w.register_workflow("curious", curious);
+    w.register_workflow("introspect", introspect);
     let c = calls.clone();
     w.register_activity("price", move |item: String| {
         c.add("price");
@@ -223,4 +226,17 @@ pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
         async move { if n < 3 { Err(ActivityError::new("Flaky", format!("attempt {n} failed"))) } else { Ok(n) } }
     });
     w
+}
+
+/// Continues as new once, then answers with its own info and its child's.
+async fn curious(ctx: WorkflowContext, round: u32) -> Result<serde_json::Value, WorkflowError> {
+    if round == 0 {
+        return Err(ctx.continue_as_new(&1));
+    }
+    let child: RunInfo = ctx.child_workflow("introspect", "curious-kid", &0u32).await?;
+    Ok(serde_json::json!({"me": ctx.info(), "child": child}))
+}
+
+async fn introspect(ctx: WorkflowContext, _: u32) -> Result<RunInfo, WorkflowError> {
+    Ok(ctx.info())
 }

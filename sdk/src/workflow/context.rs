@@ -16,7 +16,7 @@ use serde_json::Value;
 use state_language::entropy::Entropy;
 
 use super::WorkflowError;
-use super::history::{ActivityError, ActivityOptions, Command};
+use super::history::{ActivityError, ActivityOptions, Command, RunInfo};
 use super::local::LocalRequest;
 use super::scope::CancellationScope;
 pub use super::waits::Sleep;
@@ -24,6 +24,8 @@ use super::waits::{ActivityFuture, CancelFuture, ChildFuture, SignalFuture, Upda
 
 /// The replay state a context and its futures share (one thread, one task).
 pub(super) struct Inner {
+    /// From the history's `WorkflowStarted` (default values for histories recorded before it).
+    pub info: RunInfo,
     pub now_ms: i64,
     pub entropy: Entropy,
     pub next_seq: u64,
@@ -96,6 +98,13 @@ impl WorkflowContext {
         let mut i = self.inner.borrow_mut();
         i.next_seq += 1;
         i.next_seq
+    }
+
+    /// What the run knows about itself: its execution, run number (and the
+    /// previous run under continue-as-new), type, task queue, start time and
+    /// parent. Read from the history, so the same on replay.
+    pub fn info(&self) -> RunInfo {
+        self.inner.borrow().info.clone()
     }
 
     /// The time of the current workflow task, not the clock: the same on replay.

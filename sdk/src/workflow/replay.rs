@@ -16,7 +16,7 @@ use state_language::entropy::Entropy;
 
 use super::context::{Inner, WorkflowContext};
 use super::history::ActivityError;
-use super::history::{Command, Event};
+use super::history::{Command, Event, RunInfo};
 use super::local::LocalRequest;
 use super::scope::CancellationScope;
 use super::{WorkflowError, WorkflowFn};
@@ -171,7 +171,7 @@ pub fn workflow_validate(code: &WorkflowFn, history: &[Event], name: &str, paylo
 
 /// The code, replayed through every recorded workflow task.
 fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
-    let Some(Event::WorkflowStarted { input, seed, .. }) = history.first() else {
+    let Some(Event::WorkflowStarted { input, seed, info, workflow_type }) = history.first() else {
         return Err(Error::History("a history starts with WorkflowStarted".into()));
     };
     let markers: BTreeMap<u64, (String, Value)> = history
@@ -181,7 +181,9 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
             _ => None,
         })
         .collect();
+    let info = info.clone().unwrap_or_else(|| RunInfo { workflow_type: workflow_type.clone(), ..RunInfo::default() });
     let inner = Rc::new(RefCell::new(Inner {
+        info,
         now_ms: 0,
         entropy: Entropy::new(*seed),
         next_seq: 0,

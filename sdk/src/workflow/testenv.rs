@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::activity::{ActivityContext, ActivityFn, activity_fn};
-use super::history::{ActivityError, ActivityOptions, Command, Event};
+use super::history::{ActivityError, ActivityOptions, Command, Event, RunInfo};
 use super::pending::Pending;
 use super::{WorkflowContext, WorkflowError, WorkflowFn, workflow_fn, workflow_query, workflow_validate};
 use crate::Error;
@@ -111,12 +111,23 @@ impl TestEnv {
     }
 
     pub fn start<I: Serialize>(&mut self, id: &str, workflow_type: &str, input: &I) -> Result<(), Error> {
+        self.start_run(id, workflow_type, input, None)
+    }
+
+    fn start_run<I: Serialize>(
+        &mut self,
+        id: &str,
+        workflow_type: &str,
+        input: &I,
+        parent: Option<&str>,
+    ) -> Result<(), Error> {
         if !self.workflows.contains_key(workflow_type) {
             return Err(Error::Unknown(format!("workflow type {workflow_type:?}")));
         }
         let input = serde_json::to_value(input).map_err(|e| Error::History(e.to_string()))?;
         let seed = self.runs.len() as u64 + 1;
-        let history = vec![Event::WorkflowStarted { workflow_type: workflow_type.to_string(), input, seed }];
+        let info = Some(test_info(id, workflow_type, 1, self.now_ms, parent));
+        let history = vec![Event::WorkflowStarted { workflow_type: workflow_type.to_string(), input, seed, info }];
         self.runs
             .insert(id.to_string(), Run { workflow_type: workflow_type.to_string(), history, previous: Vec::new() });
         Ok(())
@@ -217,7 +228,7 @@ impl TestEnv {
             } else if let Some((seq, name, input, options)) = state.activities.into_iter().next() {
                 let event = self.perform(seq, &name, input, &options);
                 self.push(id, event)?;
-            } else if let Some(event) = self.advance_children(state.children, until_ms, depth)? {
+            } else if let Some(event) = self.advance_children(id, state.children, until_ms, depth)? {
                 self.push(id, event)?;
             } else if let Some((at, seq)) = state.timers.into_iter().min().filter(|(at, _)| *at <= until_ms) {
                 self.now_ms = self.now_ms.max(at);
@@ -241,13 +252,14 @@ impl TestEnv {
     /// Runs pending children; gives the first one's end, if one ended.
     fn advance_children(
         &mut self,
+        parent: &str,
         children: Vec<(u64, String, String, Value)>,
         until_ms: i64,
         depth: usize,
     ) -> Result<Option<Event>, Error> {
         for (seq, workflow_type, child, input) in children {
             if !self.runs.contains_key(&child) {
-                self.start(&child, &workflow_type, &input)?;
+                self.start_run(&child, &workflow_type, &input, Some(parent))?;
             }
             self.run_nested(&child, until_ms, depth + 1)?;
             match self.result(&child) {
@@ -271,8 +283,15 @@ impl TestEnv {
         // Continuing as new: this run's history closes and a fresh one starts.
         if let Some(Command::ContinueAsNew { input }) = commands.last() {
             let seed = run.previous.len() as u64 + 2;
-            let started =
-                Event::WorkflowStarted { workflow_type: run.workflow_type.clone(), input: input.clone(), seed };
+            let parent = match run.history.first() {
+                Some(Event::WorkflowStarted { info: Some(i), .. }) => i.parent_execution_arn.clone(),
+                _ => None,
+            };
+            let number = run.previous.len() as u32 + 2;
+            let mut info = test_info(id, &run.workflow_type, number, self.now_ms, None);
+            info.parent_execution_arn = parent;
+            let (workflow_type, input) = (run.workflow_type.clone(), input.clone());
+            let started = Event::WorkflowStarted { workflow_type, input, seed, info: Some(info) };
             let old = std::mem::replace(&mut run.history, vec![started]);
             run.previous.push(old);
         }
@@ -303,5 +322,23 @@ impl TestEnv {
                 }
             }
         }
+    }
+}
+
+/// What a run in the test environment knows about itself: its id is its
+/// execution name, under the ARN `testenv:<id>`.
+fn test_info(id: &str, workflow_type: &str, run: u32, now_ms: i64, parent: Option<&str>) -> RunInfo {
+    let execution_arn = format!("testenv:{id}");
+    RunInfo {
+        run_id: RunInfo::run_id(&execution_arn, run),
+        previous_run_id: (run > 1).then(|| RunInfo::run_id(&execution_arn, run - 1)),
+        execution_arn,
+        execution_name: id.to_string(),
+        workflow_type: workflow_type.to_string(),
+        task_queue: "testenv".into(),
+        run,
+        started_ms: now_ms,
+        attempt: 1,
+        parent_execution_arn: parent.map(|p| format!("testenv:{p}")),
     }
 }

@@ -72,7 +72,27 @@ impl Run {
             last_task_failure: None,
             closed: false,
             task_timeout_ms: WORKFLOW_TASK_TIMEOUT_MS,
+            origin: None,
         }
+    }
+
+    /// What the current run knows about itself, at its start (`now`).
+    pub(crate) fn info(&self, now: i64) -> Option<crate::history::RunInfo> {
+        use crate::history::RunInfo;
+        let o = self.origin.as_ref()?;
+        let run = self.continued + 1;
+        Some(RunInfo {
+            execution_arn: o.execution_arn.clone(),
+            execution_name: o.execution_name.clone(),
+            workflow_type: self.workflow_type.clone(),
+            task_queue: self.task_queue.clone(),
+            run,
+            run_id: RunInfo::run_id(&o.execution_arn, run),
+            previous_run_id: (run > 1).then(|| RunInfo::run_id(&o.execution_arn, run - 1)),
+            started_ms: now,
+            attempt: 1,
+            parent_execution_arn: o.parent_execution_arn.clone(),
+        })
     }
 
     /// Applies one input at `now` (ms); gives the events to record and the
@@ -88,9 +108,9 @@ impl Run {
         let mut out = Effects::default();
         match input {
             HostInput::Start { input } => {
-                let seed = self.seed;
+                let (seed, info) = (self.seed, self.info(now));
                 self.push(
-                    Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed },
+                    Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed, info },
                     now,
                     &mut out,
                 );

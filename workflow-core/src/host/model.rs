@@ -58,6 +58,9 @@ pub struct Run {
     /// whose clock runs faster than real time gives a longer one).
     #[serde(default = "default_task_timeout_ms")]
     pub task_timeout_ms: i64,
+    /// The execution this run belongs to, for [`RunInfo`](crate::history::RunInfo).
+    #[serde(default)]
+    pub origin: Option<Origin>,
 }
 
 fn first_format() -> u32 {
@@ -184,4 +187,12 @@ pub enum HostInput {
         error: Option<String>,
         cause: Option<String>,
     },
+}
+
+/// The execution a run belongs to (set by the host before the run starts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub parent_execution_arn: Option<String>,
 }

@@ -180,7 +180,8 @@ impl Run {
         self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.run_first_event = self.events + 1;
         let seed = self.seed;
-        self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed }, now, out);
+        let info = self.info(now);
+        self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed, info }, now, out);
         self.flush_buffer(now, out);
         self.schedule_workflow_task(now, out);
     }
