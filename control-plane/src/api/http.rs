@@ -127,6 +127,10 @@ pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8
     let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
     let reply = serve_signed(engine, request, target.as_deref()).await;
     let operation = target.as_deref().and_then(|t| t.strip_prefix(TARGET_PREFIX)).unwrap_or("other");
+    // Only known operations become label values: a client cannot grow the label set.
+    let known =
+        super::OPERATIONS.iter().any(|(o, _)| *o == operation) || super::STEPWISE_OPERATIONS.contains(&operation);
+    let operation = if known { operation } else { "other" };
     crate::telemetry::api_request(operation, reply.error_type.as_deref(), start.elapsed().as_secs_f64());
     reply
 }

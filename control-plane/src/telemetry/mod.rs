@@ -260,11 +260,10 @@ pub fn task_answered(resource: &str, succeeded: bool, run_ms: Option<i64>, total
     }
 }
 
-/// One API request: its operation (known ones only), error type and latency.
+/// One API request: its operation (the caller bounds it to the known ones,
+/// or `other`), error type and latency.
 pub fn api_request(operation: &str, error_type: Option<&str>, seconds: f64) {
-    let known = crate::api::OPERATIONS.iter().any(|(o, _)| *o == operation)
-        || crate::api::STEPWISE_OPERATIONS.contains(&operation);
-    let operation = if known { operation.to_string() } else { "other".to_string() };
+    let operation = operation.to_string();
     let error = error_type.unwrap_or("none").to_string();
     counter!("stepwise_api_requests_total", "operation" => operation.clone(), "error" => error).increment(1);
     histogram!("stepwise_api_request_duration_seconds", "operation" => operation).record(seconds);
