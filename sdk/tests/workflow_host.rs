@@ -237,3 +237,16 @@ fn an_activity_with_no_timeout_fails_the_workflow_task_naming_it() {
     let e = answer(&mut r, tasks(&e)[0].0, vec![schedule(1, ActivityOptions::default())], retry.1);
     assert!(kinds(&e).contains(&"ActivityScheduled".to_string()), "{:?}", kinds(&e));
 }
+
+/// Activity timeouts are the workers' (real) time: under the tests' scaled
+/// host time they stretch by the scale, as the workflow task timeout does.
+#[test]
+fn activity_deadlines_are_in_the_workers_time() {
+    let (mut r, e) = run();
+    r.worker_time_scale = 10;
+    let options = ActivityOptions { start_to_close_ms: Some(1_000), heartbeat_ms: Some(300), ..policy(1) };
+    let e = answer(&mut r, tasks(&e)[0].0, vec![schedule(1, options)], T0);
+    let a1 = tasks(&e)[0].0;
+    let started = r.step(HostInput::TaskStarted { task_id: a1, at_ms: T0 }, T0).unwrap();
+    assert_eq!(timers(&started).iter().map(|t| t.1).collect::<Vec<_>>(), [T0 + 10_000, T0 + 3_000]);
+}

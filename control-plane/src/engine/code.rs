@@ -87,6 +87,8 @@ pub fn start(
     });
     // Workers run in real time: under test-only scaled time, their 10 s is longer here.
     run.task_timeout_ms = stepwise_workflow_core::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
+    // So are their activities' timeouts (and the 10-minute default would be under a second).
+    run.worker_time_scale = crate::clock::time_scale() as i64;
     let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;
     Ok((run, changes(effects)))
 }

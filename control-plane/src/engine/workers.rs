@@ -77,10 +77,17 @@ pub async fn on_task_message(engine: &Engine, m: &Received) {
 }
 
 pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
-    if let Some(TimerRef { fire_ms, .. }) = w.timer {
+    if let Some(TimerRef { id, fire_ms }) = w.timer {
         let left = fire_ms - engine.now_ms();
         if left > 0 {
-            // Another hop of a timer longer than one queue delay.
+            // Another hop of a timer longer than one queue delay, if the timer
+            // still exists: a cancelled timer's chain ends here. (Without this, a
+            // queue that delivers twice doubled each dead chain at every hop.)
+            let live =
+                engine.execution(&w.execution_arn).await?.is_some_and(|(r, _)| r.timers.get(&id) == Some(&fire_ms));
+            if !live {
+                return Ok(());
+            }
             tracing::info!(execution = %w.execution_arn, left_ms = left, "timer hop");
             return engine.queue.send(vec![wake(&w.execution_arn, w.timer, left as u64)]).await;
         }

@@ -201,3 +201,18 @@ fn a_signal_sent_again_with_its_request_id_is_delivered_once() {
         h.store.inner.all_items().into_iter().filter(|i| i.pk == format!("EX#{arn}") && i.sk.starts_with("I#")).count();
     assert_eq!(inbox, 2, "two distinct signals, the repeat dropped");
 }
+
+#[test]
+fn a_cancelled_timer_hops_no_further() {
+    // Found under a queue that delivers twice: each hop of a dead timer's
+    // chain was sent again, doubling the chain at every 900 s hop.
+    let h = host();
+    let machine =
+        h.machine("sleepy", json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86_400, "End": true}}}));
+    let arn = start(&h, &machine, "s1", json!({}));
+    h.ok("StopExecution", json!({"executionArn": arn}));
+    // Time runs past several hops' worth: the dead chain ends at its first hop.
+    h.settle(3 * 3_600_000);
+    assert_eq!(h.status(&arn), "ABORTED");
+    assert_eq!(h.queue.next_visible_ms(None), None, "no wake-up circulates for the stopped execution");
+}

@@ -29,6 +29,11 @@ pub fn parse_failure(error: String, cause: &str) -> ActivityError {
 }
 
 impl Run {
+    /// An activity timeout (the workers' time) in the host's time.
+    fn worker_ms(&self, ms: u64) -> i64 {
+        i64::try_from(ms).unwrap_or(i64::MAX).saturating_mul(self.worker_time_scale.max(1))
+    }
+
     pub(super) fn schedule_activity(
         &mut self,
         seq: u64,
@@ -39,7 +44,8 @@ impl Run {
         out: &mut Effects,
     ) {
         if let Some(ms) = options.schedule_to_close_ms {
-            self.start_timer(now.saturating_add(ms as i64), TimerKind::ScheduleToClose { seq }, out);
+            let ms = self.worker_ms(ms);
+            self.start_timer(now.saturating_add(ms), TimerKind::ScheduleToClose { seq }, out);
         }
         self.activities.insert(seq, Activity { name, input, options, attempt: 0, started: false });
         self.next_attempt(seq, now, out);
@@ -60,7 +66,7 @@ impl Run {
         });
         // When the host must look at a started attempt: its first deadline.
         if let Some(ms) = [a.options.start_to_close_ms, a.options.heartbeat_ms].into_iter().flatten().min() {
-            payload["startTimeoutMs"] = json!(ms);
+            payload["startTimeoutMs"] = json!(ms.saturating_mul(self.worker_time_scale.max(1) as u64));
         }
         let heartbeat_ms = a.options.heartbeat_ms;
         let (id, token) = self.new_task(TaskKind::Activity { seq, attempt });
@@ -76,7 +82,7 @@ impl Run {
         let options = a.options.clone();
         let deadlines = [(options.start_to_close_ms, START_TO_CLOSE_ERROR), (options.heartbeat_ms, HEARTBEAT_ERROR)];
         for (ms, error) in deadlines.into_iter().filter_map(|(ms, e)| Some((ms?, e))) {
-            let at = started.saturating_add(ms as i64);
+            let at = started.saturating_add(self.worker_ms(ms));
             if at <= now {
                 return self.attempt_timed_out(task_id, error.to_string(), now, out);
             }
@@ -91,7 +97,8 @@ impl Run {
         let is_heartbeat = |k: &TimerKind| matches!(k, TimerKind::AttemptTimeout { task_id: t, error } if *t == task_id && error == HEARTBEAT_ERROR);
         self.drop_timers(is_heartbeat);
         let error = HEARTBEAT_ERROR.to_string();
-        self.start_timer(now.saturating_add(ms as i64), TimerKind::AttemptTimeout { task_id, error }, out);
+        let at = now.saturating_add(self.worker_ms(ms));
+        self.start_timer(at, TimerKind::AttemptTimeout { task_id, error }, out);
     }
 
     pub(super) fn drop_attempt_timers(&mut self, task_id: u64) {

@@ -72,6 +72,7 @@ impl Run {
             last_task_failure: None,
             closed: false,
             task_timeout_ms: WORKFLOW_TASK_TIMEOUT_MS,
+            worker_time_scale: 1,
             origin: None,
         }
     }

@@ -58,12 +58,21 @@ pub struct Run {
     /// whose clock runs faster than real time gives a longer one).
     #[serde(default = "default_task_timeout_ms")]
     pub task_timeout_ms: i64,
+    /// How many times faster than the workers' (real) time the host's time
+    /// runs: 1, except under the tests' scaled time. Activity timeouts are
+    /// the workers' time, so their deadlines are scaled by it.
+    #[serde(default = "default_worker_time_scale")]
+    pub worker_time_scale: i64,
     /// The execution this run belongs to, for [`RunInfo`](crate::history::RunInfo).
     #[serde(default)]
     pub origin: Option<Origin>,
 }
 
 fn first_format() -> u32 {
+    1
+}
+
+fn default_worker_time_scale() -> i64 {
     1
 }
 
