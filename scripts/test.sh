@@ -10,7 +10,7 @@ cargo --version
 echo "== shared corpora"
 test -d ../shared/conformance/cases || { echo "missing ../shared/conformance (the corpus lives beside the repo)"; exit 1; }
 
-echo "== tools the tests drive: boto3, the AWS CLI, cargo-lambda's local Lambda, LocalStack (locked, host mode), jsonata 2.0.6 on Node"
+echo "== tools the tests drive: boto3, the AWS CLI, cargo-lambda's local Lambda, LocalStack (locked, host mode), jsonata 2.0.6 on Node, Chromium and playwright-core"
 python3 -c "import boto3" 2>/dev/null || python3 -m pip install --quiet boto3
 command -v aws >/dev/null || python3 -m pip install --quiet awscli
 command -v cargo-lambda >/dev/null || python3 -m pip install --quiet cargo-lambda
@@ -21,6 +21,15 @@ cargo lambda --version
 command -v node >/dev/null || { echo "the JSONata differential test needs Node.js: apt-get install nodejs npm"; exit 1; }
 command -v terraform >/dev/null || { echo "the Terraform checks need terraform on PATH"; exit 1; }
 (cd state-language/tests/jsonata-differential && npm ci --silent --no-audit --no-fund)
+# The console is tested in Debian's Chromium (a driver's own browser download
+# cannot be fetched here), driven by playwright-core pinned by its lock file.
+if ! command -v chromium >/dev/null; then
+  echo "installing Debian's chromium for the console tests"
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get install -y -qq chromium >/dev/null || { as_root apt-get update -qq && as_root apt-get install -y -qq chromium >/dev/null; }
+fi
+chromium --version
+(cd control-plane/tests/console && npm ci --silent --no-audit --no-fund)
 
 echo "== format and lints"
 cargo fmt --all --check

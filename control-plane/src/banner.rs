@@ -11,19 +11,22 @@ pub fn print(listen: SocketAddr, engine: &EngineConfig) {
         Backend::Embedded { data_dir } => format!("{} (embedded)", data_dir.display()),
         Backend::Aws { table, .. } => format!("DynamoDB table {table}"),
     };
-    let (auth, keys) = match engine.auth {
+    let (auth, keys, console) = match engine.auth {
         crate::auth::Auth::None => (
             "none: the API is open to anyone who reaches this address",
             "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test",
+            "open: no sign-in, like the API",
         ),
         crate::auth::Auth::SigV4(_) => (
             "sigv4: requests must be signed with a key pair of STEPWISE_CREDENTIALS",
             "AWS_ACCESS_KEY_ID=<its key id> AWS_SECRET_ACCESS_KEY=<its secret>",
+            "asks for one of those key pairs and signs every call in the browser",
         ),
     };
     println!(
         "\
 Stepwise {version} is serving the AWS Step Functions API
+  console   {endpoint}/   ({console})
   endpoint  {endpoint}
   health    {endpoint}/healthz  {endpoint}/readyz  metrics {endpoint}/metrics
   data      {data}

@@ -74,6 +74,9 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
     };
     report_usage(&engine, "api", target.as_deref().unwrap_or_default(), start);
     let mut headers = json!({"content-type": reply.content_type});
+    for (name, value) in reply.headers {
+        headers[*name] = json!(value);
+    }
     if let Some(t) = &reply.error_type {
         headers["x-amzn-errortype"] = json!(t);
     }

@@ -131,3 +131,21 @@ async fn racing_schedulers_apply_a_result_once() {
     assert_eq!(types.iter().filter(|t| **t == "PassStateEntered").count(), 1, "{types:?}");
     assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
 }
+
+#[tokio::test]
+async fn the_function_url_serves_the_console() {
+    let e = engine("console").await;
+    let get = |path: &str| json!({"version": "2.0", "rawPath": path, "headers": {}, "requestContext": {"http": {"method": "GET", "path": path}}, "isBase64Encoded": false});
+    let page = handlers::api(e.clone(), get("/")).await;
+    assert_eq!(page["statusCode"], 200, "{page}");
+    assert_eq!(page["headers"]["content-type"], "text/html; charset=utf-8");
+    let policy = page["headers"]["content-security-policy"].as_str().expect("a security policy");
+    assert!(policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"), "{policy}");
+    assert!(page["body"].as_str().expect("the page").contains("/console/app.js"));
+    let module = handlers::api(e.clone(), get("/console/app.js")).await;
+    assert_eq!(module["headers"]["content-type"], "text/javascript; charset=utf-8");
+    // The console learns where to sign from here.
+    let health = handlers::api(e, get("/healthz")).await;
+    assert_eq!(body(&health)["auth"], "none");
+    assert_eq!(body(&health)["region"], "us-east-1");
+}

@@ -132,7 +132,15 @@ fn describe_record(rec: &ExecutionRecord, now: i64) -> Value {
         o.insert("output".into(), json!(out));
         o.insert("outputDetails".into(), json!({"included": true}));
     }
-    for (k, x) in [("error", &rec.error), ("cause", &rec.cause), ("traceHeader", &rec.trace_header)] {
+    // Stepwise's addition (SDKs ignore fields they do not know): the execution
+    // that started this one, so the console links a child to its parent.
+    let parent = rec.parent.as_ref().map(|p| p.execution_arn.clone());
+    for (k, x) in [
+        ("error", &rec.error),
+        ("cause", &rec.cause),
+        ("traceHeader", &rec.trace_header),
+        ("parentExecutionArn", &parent),
+    ] {
         if let Some(x) = x {
             o.insert(k.into(), json!(x));
         }

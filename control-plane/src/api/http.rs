@@ -56,6 +56,8 @@ pub struct Reply {
     pub error_type: Option<String>,
     pub body: Vec<u8>,
     pub content_type: &'static str,
+    /// Headers beyond the type: the console's security policy.
+    pub headers: &'static [(&'static str, &'static str)],
 }
 
 /// A request that cannot be read at all.
@@ -66,7 +68,7 @@ pub fn bad_request(why: &str) -> Reply {
 fn error_reply(kind: AwsError, message: &str) -> Reply {
     let status = kind.http_status();
     let body = json!({"__type": kind.name(), "message": message}).to_string().into_bytes();
-    Reply { status, error_type: Some(kind.name().to_string()), body, content_type: CONTENT_TYPE }
+    Reply { status, error_type: Some(kind.name().to_string()), body, content_type: CONTENT_TYPE, headers: &[] }
 }
 
 /// Maps an error to AWS's status and type; internal detail stays in the log.
@@ -106,7 +108,8 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
     );
     match run.await {
         Ok(Ok(v)) => {
-            Reply { status: 200, error_type: None, body: v.to_string().into_bytes(), content_type: CONTENT_TYPE }
+            let body = v.to_string().into_bytes();
+            Reply { status: 200, error_type: None, body, content_type: CONTENT_TYPE, headers: &[] }
         }
         Ok(Err(e)) => reply_for(&e),
         Err(_) => {
@@ -119,7 +122,10 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
 /// for one), then the operation its target header names.
 pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>) -> Reply {
     if request.method() == axum::http::Method::GET
-        && let Some(reply) = super::probes::get(&engine, request.uri().path()).await
+        && let Some(reply) = match super::console::get(request.uri().path()) {
+            Some(page) => Some(page),
+            None => super::probes::get(&engine, request.uri().path()).await,
+        }
     {
         return reply;
     }
@@ -182,6 +188,9 @@ fn respond(r: Reply) -> Response {
     let mut resp = (status, r.body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    for (name, value) in r.headers {
+        h.insert(*name, HeaderValue::from_static(value));
+    }
     if let Some(t) = r.error_type.and_then(|t| HeaderValue::from_str(&t).ok()) {
         h.insert("x-amzn-errortype", t);
     }

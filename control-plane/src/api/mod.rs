@@ -3,6 +3,7 @@
 //! error. The HTTP server and the Lambda `api` shim both route here.
 
 mod activities;
+mod console;
 pub(crate) mod executions;
 mod history;
 pub mod http;

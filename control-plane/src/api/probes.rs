@@ -18,7 +18,15 @@ const JSON_CONTENT_TYPE: &str = "application/json";
 pub async fn get(engine: &Engine, path: &str) -> Option<Reply> {
     let version = env!("CARGO_PKG_VERSION");
     match path {
-        "/healthz" => Some(json_reply(200, json!({"status": "ok", "version": version}))),
+        // The region and auth mode are what a client needs to sign (the console asks here).
+        "/healthz" => {
+            let auth = match engine.auth {
+                crate::auth::Auth::None => "none",
+                crate::auth::Auth::SigV4(_) => "sigv4",
+            };
+            let region = &engine.scope.region;
+            Some(json_reply(200, json!({"status": "ok", "version": version, "region": region, "auth": auth})))
+        }
         "/readyz" => {
             let ready = engine.telemetry.ready();
             let status = if ready { 200 } else { 503 };
@@ -41,6 +49,7 @@ pub async fn get(engine: &Engine, path: &str) -> Option<Reply> {
                 error_type: None,
                 body: text.into_bytes(),
                 content_type: PROMETHEUS_CONTENT_TYPE,
+                headers: &[],
             })
         }
         _ => None,
@@ -48,7 +57,13 @@ pub async fn get(engine: &Engine, path: &str) -> Option<Reply> {
 }
 
 fn json_reply(status: u16, body: serde_json::Value) -> Reply {
-    Reply { status, error_type: None, body: body.to_string().into_bytes(), content_type: JSON_CONTENT_TYPE }
+    Reply {
+        status,
+        error_type: None,
+        body: body.to_string().into_bytes(),
+        content_type: JSON_CONTENT_TYPE,
+        headers: &[],
+    }
 }
 
 /// This process's resident memory (Linux), for the scrape.

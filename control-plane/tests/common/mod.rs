@@ -4,6 +4,7 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(dead_code)]
 
+pub mod console;
 pub mod corpus;
 pub mod host_prefix;
 pub mod raw;

@@ -1,0 +1,124 @@
+//! The web console in a real Chromium against a real server: lists and
+//! filters, the graph with per-state input and output, Stop and Redrive
+//! (single and bulk), a 25,000-event history, SigV4 sign-in, escaping, and the
+//! lost-connection banner. Fixtures are made with aws-sdk-sfn; the browser
+//! side is `tests/console/scenarios.mjs`. Code workflows' Signal and Query are
+//! in `code_workflows/console.rs`.
+
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+use common::console::drive;
+use common::{Server, create_machine, finished, temp_dir};
+use serde_json::json;
+
+const ORDERS: &str = r#"{"StartAt": "Validate", "States": {
+  "Validate": {"Type": "Pass", "Parameters": {"order.$": "$.order", "checked": true}, "ResultPath": "$.validation", "Next": "Fanout"},
+  "Fanout": {"Type": "Parallel", "ResultPath": "$.parts", "Next": "Risky", "Branches": [
+    {"StartAt": "Price", "States": {"Price": {"Type": "Pass", "Result": {"price": 42}, "End": true}}},
+    {"StartAt": "Stock", "States": {"Stock": {"Type": "Pass", "Result": {"stock": 3}, "End": true}}}]},
+  "Risky": {"Type": "Parallel", "Next": "Decide", "Branches": [
+    {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Oops", "Cause": "the branch always fails"}}}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Decide"}]},
+  "Decide": {"Type": "Choice", "Choices": [{"Variable": "$.parts[0].price", "NumericGreaterThan": 10, "Next": "Approve"}], "Default": "Reject"},
+  "Approve": {"Type": "Pass", "Result": {"approved": true}, "ResultPath": "$.decision", "Next": "Done"},
+  "Reject": {"Type": "Fail", "Error": "Rejected"},
+  "Done": {"Type": "Succeed"}}}"#;
+
+const WAITER: &str = r#"{"StartAt": "Hold", "States": {
+  "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Done"}, "Done": {"Type": "Succeed"}}}"#;
+
+async fn start(c: &Client, machine: &str, name: &str, input: &str) -> String {
+    let out = c.start_execution().state_machine_arn(machine).name(name).input(input).send().await;
+    out.expect("StartExecution").execution_arn
+}
+
+#[tokio::test]
+async fn a_new_user_follows_an_execution_through_the_console() {
+    let server = Server::start(&temp_dir("console-tour"));
+    let c = server.client();
+    let machine = create_machine(&c, "orders", ORDERS).await;
+    let arn = start(&c, &machine, "order-1", r#"{"order": {"id": "o-1"}}"#).await;
+    finished(&c, &arn).await;
+    drive("tour", &server.endpoint, json!({"execution_name": "order-1"})).await;
+    drive("start_form", &server.endpoint, json!({"machine": machine})).await;
+}
+
+#[tokio::test]
+async fn stop_and_redrive_one_and_in_bulk() {
+    let server = Server::start(&temp_dir("console-stop"));
+    let c = server.client();
+    let machine = create_machine(&c, "waiter", WAITER).await;
+    let solo = start(&c, &machine, "solo", "{}").await;
+    for name in ["b1", "b2", "b3"] {
+        start(&c, &machine, name, "{}").await;
+    }
+    drive("stop_and_redrive", &server.endpoint, json!({"machine": machine, "solo": solo})).await;
+    let running = c.list_executions().state_machine_arn(&machine).status_filter("RUNNING".into()).send().await;
+    assert!(running.expect("ListExecutions").executions.is_empty(), "the bulk stop left none running");
+}
+
+#[tokio::test]
+async fn what_an_execution_carries_is_shown_as_text() {
+    let server = Server::start(&temp_dir("console-escaping"));
+    let c = server.client();
+    let definition = json!({"StartAt": "Explode", "States": {"Explode": {"Type": "Fail",
+        "Error": "<script>window.pwned = 1</script>", "Cause": "<img src=x onerror=\"window.pwned = 2\">"}}});
+    let machine = create_machine(&c, "markup", &definition.to_string()).await;
+    let input = json!({"html": "<b>bold?</b>", "script": "<script>window.pwned = 3</script>"}).to_string();
+    let arn = start(&c, &machine, "markup-1", &input).await;
+    finished(&c, &arn).await;
+    drive("escaping", &server.endpoint, json!({"execution": arn})).await;
+}
+
+/// Loops of a Pass and a Choice: four events a round, to near AWS's 25,000.
+const ROUNDS: u64 = 6240;
+
+#[tokio::test]
+async fn a_history_of_25000_events_scrolls() {
+    let server = Server::start(&temp_dir("console-history"));
+    let c = server.client();
+    let definition = json!({"StartAt": "Count", "States": {
+        "Count": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "More"},
+        "More": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": ROUNDS, "Next": "Count"}], "Default": "End"},
+        "End": {"Type": "Succeed"}}});
+    let machine = create_machine(&c, "counter", &definition.to_string()).await;
+    let arn = start(&c, &machine, "long", r#"{"n": 0}"#).await;
+    finished(&c, &arn).await;
+    let events = ROUNDS * 4 + 4;
+    drive("big_history", &server.endpoint, json!({"execution": arn, "events": events})).await;
+}
+
+#[tokio::test]
+async fn sigv4_asks_for_a_key_and_signs_in_the_browser() {
+    const KEY: (&str, &str) = ("AKIASTEPWISECONSOLE1", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYCONSOLE001");
+    let creds = format!("{}:{}", KEY.0, KEY.1);
+    let server =
+        Server::start_env(&temp_dir("console-sigv4"), &["--auth", "sigv4"], &[("STEPWISE_CREDENTIALS", &creds)]);
+    let config = aws_sdk_sfn::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(KEY.0, KEY.1, None, None, "tests"))
+        .endpoint_url(&server.endpoint)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .interceptor(common::NoHostPrefix)
+        .build();
+    let c = Client::from_conf(config);
+    let machine = create_machine(&c, "signed", WAITER).await;
+    start(&c, &machine, "signed-1", "{}").await;
+    let fixtures = json!({"key_id": KEY.0, "secret": KEY.1, "execution_name": "signed-1"});
+    drive("sign_in", &server.endpoint, fixtures).await;
+}
+
+#[tokio::test]
+async fn a_lost_server_shows_a_banner_with_retry() {
+    let server = Server::start(&temp_dir("console-lost"));
+    let c = server.client();
+    let machine = create_machine(&c, "waiter", WAITER).await;
+    let arn = start(&c, &machine, "w1", "{}").await;
+    drive("lost_connection", &server.endpoint, json!({"execution": arn, "server_pid": server.pid()})).await;
+}

@@ -1,0 +1,241 @@
+// The console's scenarios, each against a real server whose fixtures the
+// Rust side made with aws-sdk-sfn (control-plane/tests/console.rs).
+
+const FAILED_FETCH = [/Failed to load resource/];
+
+/** The href of the screen at `route` with `params`, as the console builds it. */
+function at(endpoint, route, params = {}) {
+  return `${endpoint}/#/${route}?${new URLSearchParams(params)}`;
+}
+
+/** A confirmation dialog's action button, then waits for the dialog to close. */
+async function confirm(t, label) {
+  const button = t.page.locator("dialog.confirm button.primary");
+  await button.waitFor();
+  const text = await button.innerText();
+  t.check(label.test(text), `the dialog's action reads ${JSON.stringify(text)}, expected ${label}`);
+  await button.click();
+  await t.page.locator("dialog.confirm").waitFor({ state: "detached" });
+}
+
+async function nodeStatus(t, state) {
+  return t.page.locator(`g.node[data-state="${state}"]`).getAttribute("class");
+}
+
+export const scenarios = {
+  tour: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(`${t.endpoint}/`);
+      await t.sees("State machines");
+      await page.getByRole("link", { name: "orders", exact: true }).waitFor();
+      await t.until("the running and failed counts", () => [...document.querySelectorAll("td.num")].every((c) => c.textContent !== "…"));
+      await t.shot("machines.png");
+      await page.getByRole("link", { name: "orders", exact: true }).click();
+      await page.locator('g.node[data-state="Fanout"]').waitFor();
+      await page.getByRole("link", { name: t.fixtures.execution_name }).waitFor();
+      await t.shot("machine.png");
+      await page.getByRole("link", { name: t.fixtures.execution_name }).click();
+      await t.until("the execution's status", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      const expect = { Validate: "gs-succeeded", Price: "gs-succeeded", Boom: "gs-failed", Risky: "gs-caught", Done: "gs-succeeded", Reject: "gs-not-run" };
+      for (const [state, cls] of Object.entries(expect)) {
+        const c = await nodeStatus(t, state);
+        t.check(c.includes(cls), `state ${state} is drawn ${c}, expected ${cls}`);
+      }
+      await page.locator('g.node[data-state="Validate"]').click();
+      const input = page.locator('.state-detail [data-part="input"] pre');
+      const output = page.locator('.state-detail [data-part="output"] pre');
+      t.check((await input.innerText()).includes('"o-1"'), "Validate's input shows the order");
+      t.check((await output.innerText()).includes('"checked": true'), "Validate's output shows its result");
+      t.check((await page.locator(".state-detail .transforms").innerText()).includes("ResultPath"), "the paths that shaped it");
+      await t.shot("execution-graph.png");
+      // The keyboard reaches a state too.
+      await page.locator('g.node[data-state="Boom"]').focus();
+      await page.keyboard.press("Enter");
+      await t.sees("Oops");
+      await page.getByRole("tab", { name: "Events" }).click();
+      await t.sees("events");
+      await page.getByLabel("Event type").selectOption("PassStateEntered");
+      await t.until("the type filter", () => [...document.querySelectorAll(".vrow:not(.head) .etype")].every((c) => c.textContent === "PassStateEntered"));
+      await page.getByLabel("Event type").selectOption("");
+      await page.getByLabel("Search event details").fill("o-1");
+      await t.until("the search", () => /^\d+ of \d+ events$/.test(document.querySelector(".events .muted")?.textContent) && document.querySelectorAll(".vrow:not(.head)").length > 0);
+      await page.locator(".vrow:not(.head)").first().click();
+      await page.locator(".side h3", { hasText: "Event 1: ExecutionStarted" }).waitFor();
+      await t.shot("execution-events.png");
+      await page.getByRole("tab", { name: "Timeline" }).click();
+      await page.locator(".tl-bar").first().waitFor();
+      await page.getByRole("tab", { name: "Input and output" }).click();
+      await t.sees('"approved": true');
+      // The address names the execution and tab: opening it again shows the same.
+      const url = page.url();
+      await page.goto("about:blank");
+      await page.goto(url);
+      await t.sees('"approved": true');
+      // Start again: a new execution with the same input, then its page.
+      await page.getByRole("button", { name: "Start again" }).click();
+      await confirm(t, /Start execution/);
+      await t.until("the new execution's page", (old) => location.href !== old && location.hash.startsWith("#/execution"), url);
+      await t.until("it ran to the end", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      // Times: UTC is remembered across reloads.
+      await page.locator("#time-format").selectOption("utc");
+      await page.reload();
+      await t.sees(" UTC");
+    },
+  },
+
+  start_form: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "machine", { arn: t.fixtures.machine }));
+      const input = page.locator("#start-input");
+      await input.fill("{not json");
+      await t.sees("The input is not valid JSON");
+      t.check(await page.getByRole("button", { name: "Start execution" }).isDisabled(), "an invalid input cannot be sent");
+      await input.fill('{"order": {"id": "o-2"}}');
+      await page.locator("#start-name").fill("from-the-form");
+      await page.getByRole("button", { name: "Start execution" }).click();
+      await t.until("the new execution's page", () => location.hash.includes("from-the-form"));
+      await t.until("it succeeded", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      // The name is taken now: the API's refusal is shown as it is.
+      await page.goto(at(t.endpoint, "machine", { arn: t.fixtures.machine }));
+      await page.locator("#start-name").fill("from-the-form");
+      await page.locator("#start-input").fill('{"other": 1}');
+      await page.getByRole("button", { name: "Start execution" }).click();
+      await t.sees("ExecutionAlreadyExists");
+    },
+    allowedConsoleErrors: FAILED_FETCH,
+  },
+
+  stop_and_redrive: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.solo }));
+      await t.until("the running execution", () => document.querySelector("h1 + span .badge")?.textContent === "RUNNING");
+      const hold = await nodeStatus(t, "Hold");
+      t.check(hold.includes("gs-running"), `the waiting state is drawn ${hold}`);
+      await page.getByRole("button", { name: "Stop", exact: true }).click();
+      await page.locator("#stop-cause").fill("stopped by the console test");
+      await confirm(t, /Stop execution/);
+      await t.until("it is aborted", () => document.querySelector("h1 + span .badge")?.textContent === "ABORTED");
+      await t.sees("stopped by the console test");
+      await page.getByRole("button", { name: "Redrive" }).click();
+      await confirm(t, /Redrive/);
+      await t.until("it runs again", () => document.querySelector("h1 + span .badge")?.textContent === "RUNNING");
+      await t.sees("1 · not redrivable");
+
+      // Bulk over a selection: two of the three.
+      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await page.getByLabel("Select b1").check();
+      await page.getByLabel("Select b2").check();
+      await t.sees("2 selected");
+      await page.getByRole("button", { name: "Stop selected" }).click();
+      await confirm(t, /Stop 2/);
+      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "ABORTED" }));
+      await page.getByRole("link", { name: "b1", exact: true }).waitFor();
+      await page.getByRole("link", { name: "b2", exact: true }).waitFor();
+      await t.shot("executions.png");
+      // Bulk over everything the filter matches: counted, confirmed, done.
+      await page.getByRole("button", { name: "Redrive all matching…" }).click();
+      await confirm(t, /Redrive 2/);
+      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "ABORTED" }));
+      await t.sees("No executions match.");
+      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await page.getByRole("button", { name: "Stop all matching…" }).click();
+      await confirm(t, /Stop 4/);
+      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await t.sees("No executions match.");
+    },
+  },
+
+  escaping: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
+      await t.until("the failed execution", () => document.querySelector("h1 + span .badge")?.textContent === "FAILED");
+      await t.sees("<script>window.pwned = 1</script>");
+      await t.sees('<img src=x onerror="window.pwned = 2">');
+      await page.getByRole("tab", { name: "Input and output" }).click();
+      await t.sees("<b>bold?</b>");
+      await page.getByRole("tab", { name: "Events" }).click();
+      await page.getByLabel("Search event details").fill("onerror");
+      await page.locator(".vrow:not(.head)").first().click();
+      await page.getByRole("tab", { name: "Graph" }).click();
+      await page.locator('g.node[data-state="Explode"]').click();
+      const pwned = await page.evaluate(() => window.pwned);
+      t.check(pwned === undefined, `script from an execution ran (window.pwned = ${pwned})`);
+      t.check((await page.locator("main img, main script, main b").count()) === 0, "markup from an execution became elements");
+      await t.shot("escaping.png");
+    },
+  },
+
+  big_history: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution, tab: "events" }));
+      await t.until("the whole history", (n) => new RegExp(`^${n} of ${n} events$`).test(document.querySelector(".events .muted")?.textContent), t.fixtures.events);
+      const rows = await page.locator(".vrow:not(.head)").count();
+      t.check(rows > 0 && rows < 200, `${rows} rows exist for ${t.fixtures.events} events: the list is not virtualised`);
+      await page.locator(".vlist").evaluate((el) => (el.scrollTop = el.scrollHeight));
+      await t.until("the last event in view", (n) => [...document.querySelectorAll(".vrow:not(.head) span:first-child")].some((c) => c.textContent === String(n)), t.fixtures.events);
+      await page.getByLabel("Search event details").fill("ExecutionSucceeded");
+      await t.until("the search over every event", () => /^1 of \d+ events$/.test(document.querySelector(".events .muted")?.textContent));
+      await t.shot("history-25k.png");
+    },
+  },
+
+  sign_in: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(`${t.endpoint}/`);
+      await page.locator("form.signin").waitFor();
+      t.check((await page.locator("table").count()) === 0, "nothing is shown before sign-in");
+      await page.locator("#key-id").fill(t.fixtures.key_id);
+      await page.locator("#secret").fill("x".repeat(40));
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await t.sees("InvalidSignatureException");
+      t.check((await page.locator("table").count()) === 0, "a wrong key shows nothing");
+      await page.locator("#secret").fill(t.fixtures.secret);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("link", { name: "signed", exact: true }).waitFor();
+      await page.getByRole("link", { name: "signed", exact: true }).click();
+      await page.getByRole("link", { name: t.fixtures.execution_name }).waitFor();
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.locator("form.signin").waitFor();
+    },
+    allowedConsoleErrors: FAILED_FETCH,
+  },
+
+  lost_connection: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
+      await t.until("the running execution", () => document.querySelector("h1 + span .badge")?.textContent === "RUNNING");
+      process.kill(Number(t.fixtures.server_pid), "SIGKILL");
+      await page.locator("#banner").getByText("Connection lost").waitFor();
+      await page.locator("#banner").getByRole("button", { name: "Retry" }).waitFor();
+      t.check((await page.locator("h1").innerText()).length > 0, "the page keeps what it showed");
+      await t.shot("lost-connection.png");
+    },
+    allowedConsoleErrors: [...FAILED_FETCH, /ERR_CONNECTION_REFUSED/],
+  },
+
+  code_workflow: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
+      await t.sees("Code workflow");
+      await page.getByRole("form", { name: "Query" }).getByRole("textbox").first().fill("status");
+      await page.getByRole("form", { name: "Query" }).getByRole("button").click();
+      await t.sees('"waiting"');
+      await page.getByRole("form", { name: "Signal" }).getByRole("textbox").first().fill("approve");
+      await page.getByRole("form", { name: "Signal" }).locator("textarea").fill('"ada"');
+      await page.getByRole("form", { name: "Signal" }).getByRole("button").click();
+      await t.until("the run ends", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      await page.getByRole("tab", { name: "Input and output" }).click();
+      await t.sees('"approved_by": "ada"');
+      await page.getByRole("tab", { name: "Events" }).click();
+      await t.shot("code-workflow.png");
+    },
+  },
+};
