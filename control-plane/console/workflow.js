@@ -3,6 +3,7 @@
 
 import { call } from "./api.js";
 import { confirmDialog, fill, h, pretty } from "./dom.js";
+import { formatTime } from "./time.js";
 
 /** The panel, built once so typed input survives refreshes; `update` refreshes what it shows. */
 export function codePanel(arn) {
@@ -38,6 +39,7 @@ export function codePanel(arn) {
           h("dt", {}, "History length"), h("dd", {}, String(d.historyLength ?? "—")),
         ),
         failure ? h("div", { class: "panel error", role: "alert" }, h("h3", {}, "Last workflow task failure: ", failure.error), h("pre", { class: "cause" }, failure.cause || "")) : null,
+        pending(d),
       );
     },
   };
@@ -93,4 +95,30 @@ async function attempt(answer, f) {
   } catch (e) {
     fill(answer, h("div", { class: "panel error", role: "alert" }, h("h3", {}, e.type || "Error"), h("p", {}, e.message)));
   }
+}
+
+/** What the run waits on: activities with their attempts and last failures, and its timers. */
+function pending(d) {
+  const acts = d.pendingActivityDetails || [];
+  const timers = d.pendingTimerDetails || [];
+  if (!acts.length && !timers.length) return null;
+  return h(
+    "table",
+    { class: "list pending", "aria-label": "Pending activities and timers" },
+    h("thead", {}, h("tr", {}, h("th", {}, "Waiting on"), h("th", {}, "State"), h("th", {}, "Last failure"))),
+    h(
+      "tbody",
+      {},
+      acts.map((a) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, `activity ${a.activityType} (#${a.seq})`),
+          h("td", {}, a.started ? `attempt ${a.attempt} running` : a.lastFailure ? `attempt ${a.attempt + 1} waiting to retry` : "scheduled"),
+          h("td", {}, a.lastFailure ? `${a.lastFailure.error_type || a.lastFailure.errorType || "Error"}: ${a.lastFailure.message || ""}` : "—"),
+        ),
+      ),
+      timers.map((t) => h("tr", {}, h("td", {}, `timer #${t.seq}`), h("td", {}, `fires ${formatTime(t.fireDate)}`), h("td", {}, "—"))),
+    ),
+  );
 }

@@ -122,3 +122,37 @@ async fn a_lost_server_shows_a_banner_with_retry() {
     let arn = start(&c, &machine, "w1", "{}").await;
     drive("lost_connection", &server.endpoint, json!({"execution": arn, "server_pid": server.pid()})).await;
 }
+
+#[tokio::test]
+async fn activities_show_waiting_tasks_and_their_workers() {
+    let server = Server::start(&temp_dir("console-activities"));
+    let c = server.client();
+    let activity = c.create_activity().name("approve").send().await.expect("CreateActivity").activity_arn;
+    let definition = json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": true}}});
+    let machine = create_machine(&c, "asks", &definition.to_string()).await;
+    for name in ["q1", "q2", "q3"] {
+        start(&c, &machine, name, "{}").await;
+    }
+    // One worker takes one task; two wait.
+    let task = c.get_activity_task().activity_arn(&activity).worker_name("clerk-7").send().await.expect("a task");
+    assert!(task.task_token.is_some());
+    drive("activities", &server.endpoint, json!({})).await;
+}
+
+#[tokio::test]
+async fn a_nested_execution_links_to_its_parent_and_back() {
+    let server = Server::start(&temp_dir("console-children"));
+    let c = server.client();
+    let child =
+        create_machine(&c, "child", r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#).await;
+    let definition = json!({"StartAt": "Call", "States": {"Call": {"Type": "Task",
+        "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": child, "Name": "the-child", "Input": {"from": "parent"}}, "End": true}}});
+    let parent = create_machine(&c, "parent", &definition.to_string()).await;
+    let arn = start(&c, &parent, "the-parent", "{}").await;
+    finished(&c, &arn).await;
+    let child_arn = arn.replace(":parent:the-parent", ":child:the-child");
+    let d = c.describe_execution().execution_arn(&child_arn).send().await.expect("the child ran");
+    assert_eq!(d.status, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+    drive("children", &server.endpoint, json!({"parent": arn, "child": child_arn})).await;
+}

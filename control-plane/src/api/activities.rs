@@ -55,7 +55,17 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
 
 pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let a = load(engine, r.str("activityArn")?).await?;
-    Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.creation_ms)}))
+    // Stepwise's additions for operators (SDKs ignore fields they do not know):
+    // tasks waiting for a worker, and the workers that polled last.
+    let pending = engine.activity_backlog(&a.arn).await?;
+    let pollers: Vec<Value> = engine
+        .pollers
+        .latest(&a.arn)
+        .into_iter()
+        .map(|p| json!({"workerName": p.worker, "lastPollDate": ts(p.at_ms)}))
+        .collect();
+    Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.creation_ms),
+        "pendingTaskCount": pending, "recentWorkers": pollers}))
 }
 
 pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
@@ -100,6 +110,7 @@ pub(super) async fn get_task(engine: &Engine, r: Req<'_>) -> Result<Value, Error
     let arn = r.str("activityArn")?;
     let worker = r.bounded("workerName", 80)?.map(str::to_string);
     load(engine, arn).await?;
+    engine.pollers.record(arn, worker.as_deref().unwrap_or("(unnamed)"), engine.now_ms());
     match engine.take_activity_task(arn, worker, engine.poll_wait).await? {
         Some(t) => Ok(json!({"taskToken": t.token, "input": state_language::json::to_string(&t.input)})),
         None => Ok(json!({})),

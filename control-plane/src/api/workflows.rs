@@ -120,6 +120,25 @@ pub(super) async fn call(engine: &Engine, operation: &str, r: Req<'_>) -> Result
                 "pendingTimers": run.timers.len(),
                 "startDate": ts(rec.start_ms),
             });
+            // Stepwise's additions for operators: what the run waits on.
+            out["pendingActivityDetails"] = run
+                .activities
+                .iter()
+                .map(|(seq, a)| {
+                    json!({"seq": seq, "activityType": a.name, "attempt": a.attempt, "started": a.started,
+                        "lastFailure": a.last_failure})
+                })
+                .collect();
+            out["pendingTimerDetails"] = run
+                .timers
+                .iter()
+                .filter_map(|(id, t)| match t.kind {
+                    stepwise_workflow_core::host::TimerKind::Workflow { seq } => {
+                        Some(json!({"timerId": id, "seq": seq, "fireDate": ts(t.fire_at_ms)}))
+                    }
+                    _ => None,
+                })
+                .collect();
             if let Some((error, cause)) = &run.last_task_failure {
                 out["lastWorkflowTaskFailure"] = json!({"error": error, "cause": cause});
             }

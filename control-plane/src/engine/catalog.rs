@@ -57,6 +57,12 @@ impl Engine {
         self.queue.backlog().await
     }
 
+    /// Messages waiting in an activity's task queue (approximate on SQS;
+    /// tasks that closed before a worker took them are counted until polled).
+    pub async fn activity_backlog(&self, activity_arn: &str) -> Result<u64, Error> {
+        self.queue.depth(&crate::model::queues::activity(activity_arn)).await
+    }
+
     /// What the store has spent since the last call (billed backends).
     pub fn take_usage(&self) -> Option<meter::Usage> {
         self.store.take_usage()

@@ -12,6 +12,7 @@ mod dynamodb_json;
 mod history;
 mod integrations;
 mod lambda;
+pub mod pollers;
 mod resolve;
 mod run;
 mod s3;
@@ -70,6 +71,8 @@ pub struct Engine {
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
+    /// Workers that polled each activity last (this process's view).
+    pub pollers: pollers::Pollers,
     /// Workers that said they are shutting down: their polls in this process end at once.
     pub(crate) shutdowns: code_tasks::Shutdowns,
     /// How long GetActivityTask and the workers' polls wait for a task
@@ -105,6 +108,7 @@ impl Engine {
             auth: crate::auth::Auth::None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
+            pollers: pollers::Pollers::default(),
             shutdowns: code_tasks::Shutdowns::default(),
             poll_wait: POLL_WAIT_DEFAULT,
             outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,

@@ -89,6 +89,12 @@ impl MemQueue {
 
 #[async_trait]
 impl Queue for MemQueue {
+    async fn depth(&self, queue: &str) -> Result<u64, Error> {
+        yield_now().await;
+        self.transient("depth")?;
+        Ok(self.messages.lock().expect("one thread").get(queue).map_or(0, |q| q.len() as u64))
+    }
+
     async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
         crate::store::check_messages(&messages)?;
         yield_now().await;

@@ -216,6 +216,9 @@ pub trait Queue: Send + Sync {
     async fn backlog(&self) -> Result<Option<Backlog>, Error> {
         Ok(None)
     }
+    /// Messages in one queue, visible or not (approximate on SQS), for the
+    /// console's pending-task counts.
+    async fn depth(&self, queue: &str) -> Result<u64, Error>;
 }
 
 /// Checks a transaction against the limits every backend shares.

@@ -220,11 +220,40 @@ export const scenarios = {
     allowedConsoleErrors: [...FAILED_FETCH, /ERR_CONNECTION_REFUSED/],
   },
 
+  children: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.parent }));
+      await t.until("the parent's end", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      await page.locator(".links a").first().click();
+      await t.until("the child's page", (child) => decodeURIComponent(location.hash).includes(child), t.fixtures.child);
+      await page.locator(".links", { hasText: "Started by" }).waitFor();
+      await page.locator(".links a").first().click();
+      await t.until("back at the parent", (parent) => decodeURIComponent(location.hash).includes(parent), t.fixtures.parent);
+    },
+  },
+
+  activities: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(`${t.endpoint}/#/activities`);
+      const row = page.locator("tr", { hasText: "approve" });
+      await t.until("the waiting task and its poller", () => {
+        const cells = [...document.querySelectorAll("tbody tr td")].map((c) => c.textContent);
+        return cells.includes("2") && cells.includes("clerk-7");
+      });
+      t.check((await row.count()) === 1, "the activity is listed");
+      await t.shot("activities.png");
+    },
+  },
+
   code_workflow: {
     async run(t) {
       const { page } = t;
       await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
       await t.sees("Code workflow");
+      // It waits on its approval timeout: the table of what it waits on says so.
+      await page.locator("table.pending").getByText(/^timer #/).waitFor();
       await page.getByRole("form", { name: "Query" }).getByRole("textbox").first().fill("status");
       await page.getByRole("form", { name: "Query" }).getByRole("button").click();
       await t.sees('"waiting"');

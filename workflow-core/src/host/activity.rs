@@ -47,7 +47,7 @@ impl Run {
             let ms = self.worker_ms(ms);
             self.start_timer(now.saturating_add(ms), TimerKind::ScheduleToClose { seq }, out);
         }
-        self.activities.insert(seq, Activity { name, input, options, attempt: 0, started: false });
+        self.activities.insert(seq, Activity { name, input, options, attempt: 0, started: false, last_failure: None });
         self.next_attempt(seq, now, out);
     }
 
@@ -134,6 +134,9 @@ impl Run {
             return;
         }
         let at = now.saturating_add(policy.delay_ms(a.attempt) as i64);
+        if let Some(a) = self.activities.get_mut(&seq) {
+            a.last_failure = Some(failure);
+        }
         self.start_timer(at, TimerKind::Retry { seq }, out);
     }
 

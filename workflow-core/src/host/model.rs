@@ -139,6 +139,10 @@ pub struct Activity {
     pub attempt: u32,
     /// A worker took the current attempt.
     pub started: bool,
+    /// Why the previous attempt failed, while a retry waits (for operators:
+    /// attempt failures that are retried leave no event in the history).
+    #[serde(default)]
+    pub last_failure: Option<crate::history::ActivityError>,
 }
 
 /// A history event as the host records it: its id (from 1) and time.

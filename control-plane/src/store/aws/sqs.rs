@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry};
 
 use super::{Aws, store_err};
 use crate::Error;
@@ -127,6 +127,26 @@ impl Queue for Aws {
                 receipt: m.receipt_handle.unwrap_or_default(),
             })
             .collect())
+    }
+
+    async fn depth(&self, queue: &str) -> Result<u64, Error> {
+        let url = self.url(queue).await?;
+        self.meter.sqs(0);
+        let names = [
+            QueueAttributeName::ApproximateNumberOfMessages,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        ];
+        let r = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .set_attribute_names(Some(names.to_vec()))
+            .send()
+            .await
+            .map_err(store_err)?;
+        let attrs = r.attributes.unwrap_or_default();
+        let count = |n: &QueueAttributeName| attrs.get(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        Ok(names.iter().map(count).sum())
     }
 
     async fn delete(&self, queue: &str, receipt: &str) -> Result<(), Error> {

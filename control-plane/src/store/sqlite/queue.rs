@@ -71,6 +71,16 @@ impl Queue for Sqlite {
         }))
     }
 
+    async fn depth(&self, queue: &str) -> Result<u64, Error> {
+        let queue = queue.to_string();
+        let n: i64 = self
+            .read(move |c| {
+                c.query_row("SELECT COUNT(*) FROM messages WHERE queue = ?1", params![queue], |r| r.get(0)).map_err(db)
+            })
+            .await?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn send(&self, messages: Vec<OutMessage>) -> Result<(), Error> {
         crate::store::check_messages(&messages)?;
         let wake = messages.clone();
