@@ -15,6 +15,10 @@ use crate::arn::Scope;
 use crate::engine::{Engine, decode, workers};
 use crate::model::{TaskMessage, Wake};
 
+/// OTLP traces of the executions this instance closed, sent before each
+/// invocation returns (a frozen Lambda sends nothing); `None` without `OTEL_*`.
+static TRACES: std::sync::OnceLock<Option<Arc<crate::server::TraceExporter>>> = std::sync::OnceLock::new();
+
 /// Builds the engine a Lambda runs, from its environment: `STEPWISE_TABLE`,
 /// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `STEPWISE_PAYLOAD_BUCKET` (the
 /// claim check's bucket; big payloads stay in DynamoDB parts without it),
@@ -56,6 +60,10 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
         },
     };
     let engine = crate::server::open_with(&config, Arc::new(crate::telemetry::Telemetry::emf()?)).await?;
+    let traces = crate::server::TraceExporter::install(&engine)?;
+    if TRACES.set(traces).is_err() {
+        return Err(Error::Config("a Lambda builds its engine once".into()));
+    }
     // A Lambda serves requests as soon as it exists: ready for /readyz.
     engine.telemetry.set_ready(true);
     Ok(engine)
@@ -72,7 +80,7 @@ pub async fn api(engine: Arc<Engine>, event: Value) -> Value {
         }
         Err(why) => (crate::api::http::bad_request(&why), None),
     };
-    report_usage(&engine, "api", target.as_deref().unwrap_or_default(), start);
+    finish(&engine, "api", target.as_deref().unwrap_or_default(), start).await;
     let mut headers = json!({"content-type": reply.content_type});
     for (name, value) in reply.headers {
         headers[*name] = json!(value);
@@ -133,7 +141,7 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
             failures.push(json!({"itemIdentifier": id}));
         }
     }
-    report_usage(&engine, "scheduler", "", start);
+    finish(&engine, "scheduler", "", start).await;
     json!({"batchItemFailures": failures})
 }
 
@@ -144,13 +152,20 @@ pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
         Ok(resent) => json!({"resent": resent}),
         Err(e) => json!({"error": e.to_string()}),
     };
-    report_usage(&engine, "sweeper", "", start);
+    finish(&engine, "sweeper", "", start).await;
     out
 }
 
 /// Logs what this invocation spent in billed requests (`store::meter`) and
 /// how long it took, one line per invocation; `scripts/bench-serverless.py`
 /// adds them up into the cost per state transition.
+async fn finish(engine: &Engine, function: &str, operation: &str, start: std::time::Instant) {
+    if let Some(Some(t)) = TRACES.get() {
+        t.drain(engine).await;
+    }
+    report_usage(engine, function, operation, start);
+}
+
 fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::time::Instant) {
     engine.telemetry.flush_emf(crate::clock::now_ms());
     if let Some(u) = engine.take_usage() {

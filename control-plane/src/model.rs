@@ -492,6 +492,10 @@ pub struct TokenRecord {
     pub scheduled_ms: Option<i64>,
     #[serde(default)]
     pub started_ms: Option<i64>,
+    /// The W3C `traceparent` the task carries to its worker or function, so
+    /// it can continue the execution's trace.
+    #[serde(default)]
+    pub traceparent: Option<String>,
 }
 
 /// Something for the scheduler to apply to an execution.

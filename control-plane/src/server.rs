@@ -160,6 +160,11 @@ pub fn spawn_workers(engine: &Arc<Engine>, stop: &watch::Receiver<bool>) -> Vec<
 pub async fn serve(opts: Options) -> Result<(), Error> {
     let telemetry = Arc::new(crate::telemetry::Telemetry::prometheus()?);
     let engine = open_with(&opts.engine, telemetry.clone()).await?;
+    let traces = TraceExporter::install(&engine)?;
+    let tracer = traces.clone().map(|t| {
+        let engine = engine.clone();
+        tokio::spawn(async move { t.run(&engine).await })
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let handles = spawn_workers(&engine, &stop_rx);
     let listener = tokio::net::TcpListener::bind(opts.listen).await.map_err(|e| {
@@ -193,8 +198,69 @@ pub async fn serve(opts: Options) -> Result<(), Error> {
     for h in handles {
         let _ = tokio::time::timeout(Duration::from_secs(5), h).await;
     }
+    if let (Some(task), Some(t)) = (tracer, traces) {
+        task.abort();
+        // The exporter's shutdown sends what is buffered.
+        t.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Builds the trace of each execution that closes, from its history: the
+/// server runs it as a task; a Lambda drains it before each invocation returns.
+/// A failure to read one is logged and that trace skipped: traces never hold up executions.
+pub struct TraceExporter {
+    traces: crate::telemetry::traces::Traces,
+    closed: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<String>>,
+}
+
+impl TraceExporter {
+    /// The exporter the environment asks for (`OTEL_*`), wired to the engine's closes.
+    pub fn install(engine: &Engine) -> Result<Option<Arc<TraceExporter>>, Error> {
+        let Some(traces) = crate::telemetry::traces::Traces::from_env(|k| std::env::var(k).ok())? else {
+            return Ok(None);
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(crate::telemetry::traces::CLOSED_QUEUE_MAX);
+        if engine.closed_for_traces.set(tx).is_err() {
+            return Err(Error::Config("traces were set up twice for one engine".into()));
+        }
+        Ok(Some(Arc::new(TraceExporter { traces, closed: tokio::sync::Mutex::new(rx) })))
+    }
+
+    /// Exports every close as it comes, until the engine is dropped.
+    pub async fn run(&self, engine: &Engine) {
+        while let Some(arn) = self.closed.lock().await.recv().await {
+            self.export(engine, &arn).await;
+        }
+    }
+
+    /// Exports the closes waiting now, and sends them before returning.
+    pub async fn drain(self: &Arc<Self>, engine: &Engine) {
+        loop {
+            let next = self.closed.lock().await.try_recv();
+            let Ok(arn) = next else { break };
+            self.export(engine, &arn).await;
+        }
+        let me = self.clone();
+        let _ = tokio::task::spawn_blocking(move || me.traces.flush()).await;
+    }
+
+    pub async fn shutdown(self: Arc<Self>) {
+        let _ = tokio::task::spawn_blocking(move || self.traces.shutdown()).await;
+    }
+
+    async fn export(&self, engine: &Engine, arn: &str) {
+        let rec = match engine.execution(arn).await {
+            Ok(Some((rec, _))) => rec,
+            Ok(None) => return,
+            Err(e) => return tracing::warn!(execution = %arn, error = %e, "no trace: the record could not be read"),
+        };
+        match engine.history_events(arn, 1, rec.last_event_id()).await {
+            Ok(events) => self.traces.export(&rec, &events),
+            Err(e) => tracing::warn!(execution = %arn, error = %e, "no trace: the history could not be read"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

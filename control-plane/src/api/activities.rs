@@ -112,7 +112,14 @@ pub(super) async fn get_task(engine: &Engine, r: Req<'_>) -> Result<Value, Error
     load(engine, arn).await?;
     engine.pollers.record(arn, worker.as_deref().unwrap_or("(unnamed)"), engine.now_ms());
     match engine.take_activity_task(arn, worker, engine.poll_wait).await? {
-        Some(t) => Ok(json!({"taskToken": t.token, "input": state_language::json::to_string(&t.input)})),
+        // `traceparent` is Stepwise's addition: the worker may continue the execution's trace.
+        Some(t) => {
+            let mut out = json!({"taskToken": t.token, "input": state_language::json::to_string(&t.input)});
+            if let Some(tp) = t.traceparent {
+                out["traceparent"] = json!(tp);
+            }
+            Ok(out)
+        }
         None => Ok(json!({})),
     }
 }

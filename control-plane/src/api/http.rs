@@ -84,7 +84,7 @@ pub fn reply_for(e: &Error) -> Reply {
 }
 
 /// Serves one request: the target header's value and the raw body.
-pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8]) -> Reply {
+pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8], traceparent: Option<&str>) -> Reply {
     let Some(op) = target.and_then(|t| t.strip_prefix(TARGET_PREFIX)) else {
         return error_reply(AwsError::UnknownOperationException, "Missing or unknown X-Amz-Target header");
     };
@@ -101,6 +101,15 @@ pub async fn serve_request(engine: Arc<Engine>, target: Option<&str>, body: &[u8
             }
         }
     };
+    let mut request = request;
+    // A W3C `traceparent` header starts the execution's trace under the
+    // caller's span, as AWS takes the X-Ray header (the field wins when both are given).
+    if let (Some(tp), Some(fields)) = (traceparent, request.as_object_mut())
+        && matches!(op, "StartExecution" | "StartSyncExecution")
+        && !fields.contains_key("traceHeader")
+    {
+        fields.insert("traceHeader".into(), json!(tp));
+    }
     let op = op.to_string();
     // A panic in one request must not take the server down or leave the client without an answer.
     let run = tokio::spawn(
@@ -144,10 +153,11 @@ pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8
 async fn serve_signed(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>, target: Option<&str>) -> Reply {
     // The verifier consumes the request; the body is kept for the operation.
     let body = request.body().clone();
+    let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string);
     if let Err((kind, message)) = engine.auth.check(request).await {
         return error_reply(kind, &message);
     }
-    serve_request(engine, target, &body).await
+    serve_request(engine, target, &body, traceparent.as_deref()).await
 }
 
 async fn handle(State(app): State<App>, request: axum::extract::Request) -> Response {

@@ -149,7 +149,7 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         let Some(params) = stages.0.or(stages.1).cloned() else {
             return Ok(reply(&dry, level)); // the input stages failed already
         };
-        req.mock = Some(match engine.call_service(&resource, &params).await.ok_or_else(unsupported)? {
+        req.mock = Some(match engine.call_service(&resource, &params, None).await.ok_or_else(unsupported)? {
             Ok(v) => Mock::Result(v),
             Err((error, cause)) => Mock::Error { error, cause },
         });

@@ -139,6 +139,7 @@ pub(super) fn plan(
                     closed_ms: None,
                     scheduled_ms: Some(now),
                     started_ms: None,
+                    traceparent: Some(crate::telemetry::traces::ExecutionIds::of(rec).traceparent()),
                 };
                 let (pk, sk) = keys::token(&hash);
                 let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
@@ -185,6 +186,7 @@ pub(super) fn plan(
                 closed_ms: Some(now),
                 scheduled_ms: None,
                 started_ms: None,
+                traceparent: None,
             };
             let (pk, sk) = keys::token(&super::hash_token(token));
             let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
@@ -277,6 +279,11 @@ impl Engine {
         if closed {
             tracing::info!(execution = %rec.arn, status = %rec.status, duration_ms, "execution closed");
             self.notify_closed(&rec.arn);
+            if let Some(traces) = self.closed_for_traces.get()
+                && traces.try_send(rec.arn.clone()).is_err()
+            {
+                tracing::warn!(execution = %rec.arn, "the trace queue is full: this execution's trace is dropped");
+            }
         }
     }
 }

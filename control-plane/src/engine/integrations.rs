@@ -84,7 +84,7 @@ impl Engine {
     /// Lambda, SQS and DynamoDB through the AWS SDK; anything else fails clearly.
     async fn service_call(&self, task: &TokenRecord) -> Result<Option<Value>, (String, String)> {
         let wait = task.resource.ends_with(".waitForTaskToken");
-        match self.call_service(&task.resource, &task.input).await {
+        match self.call_service(&task.resource, &task.input, task.traceparent.as_deref()).await {
             None => Err((
                 "Stepwise.IntegrationNotSupported".to_string(),
                 format!("This Stepwise server cannot perform the resource '{}'", task.resource),
@@ -96,14 +96,19 @@ impl Engine {
 
     /// Calls the AWS service a Task resource names with its parameters;
     /// `None` if this server cannot perform the resource.
-    pub async fn call_service(&self, resource: &str, input: &Value) -> Option<Result<Value, (String, String)>> {
+    pub async fn call_service(
+        &self,
+        resource: &str,
+        input: &Value,
+        traceparent: Option<&str>,
+    ) -> Option<Result<Value, (String, String)>> {
         let aws = self.aws.as_ref()?;
         if resource.contains(":lambda:") && resource.contains(":function:") {
-            return Some(aws.invoke_lambda(resource, input, false).await);
+            return Some(aws.invoke_lambda(resource, input, false, traceparent).await);
         }
         let (service, action, _, optimized) = parse_resource(resource)?;
         if service == "lambda" && action == "invoke" {
-            return Some(aws.invoke_lambda(resource, input, optimized).await);
+            return Some(aws.invoke_lambda(resource, input, optimized, traceparent).await);
         }
         aws.call(service, action, input, optimized).await
     }
@@ -146,7 +151,12 @@ impl Engine {
             task_id: task.task_id,
             output_as_json: as_json,
         });
-        let req = StartRequest { name: String::new(), input: input.clone(), trace_header: None, parent, ..target };
+        // The child's trace hangs from its parent's execution span (traces.rs).
+        let trace_header = self
+            .execution(&task.execution_arn)
+            .await?
+            .map(|(parent_rec, _)| crate::telemetry::traces::ExecutionIds::of(&parent_rec).traceparent());
+        let req = StartRequest { name: String::new(), input: input.clone(), trace_header, parent, ..target };
         let arn = self.scope.execution(&req.machine_name, &name, req.express);
         let started = match self.start(StartRequest { name, ..req }).await {
             // A redelivered task message after the child it started has closed:

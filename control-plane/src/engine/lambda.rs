@@ -14,7 +14,15 @@ use super::aws::{AwsClients, Failure, sdk_failure};
 
 impl AwsClients {
     /// `optimized`: the `lambda:invoke` form, whose parameters name the function.
-    pub async fn invoke_lambda(&self, resource: &str, input: &Value, optimized: bool) -> Result<Value, Failure> {
+    /// `traceparent` reaches the function in its client context
+    /// (`custom.traceparent`), unless the state gives a ClientContext of its own.
+    pub async fn invoke_lambda(
+        &self,
+        resource: &str,
+        input: &Value,
+        optimized: bool,
+        traceparent: Option<&str>,
+    ) -> Result<Value, Failure> {
         let (function, payload, p) = if optimized {
             let function = input.get("FunctionName").and_then(Value::as_str).unwrap_or_default().to_string();
             // As AWS does: a string Payload is the request body itself, and a
@@ -30,15 +38,24 @@ impl AwsClients {
         };
         let function = function.strip_prefix(&self.local_function_prefix).map(str::to_string).unwrap_or(function);
         let s = |k: &str| p.get(k).and_then(Value::as_str).map(str::to_string);
+        let xray = traceparent.and_then(xray_header);
         let r = self
             .lambda
             .invoke()
             .function_name(function)
             .set_payload(payload.map(|b| Blob::new(b.into_bytes())))
             .set_qualifier(s("Qualifier"))
-            .set_client_context(s("ClientContext"))
+            .set_client_context(s("ClientContext").or_else(|| traceparent.map(client_context)))
             .set_invocation_type(s("InvocationType").map(|t| InvocationType::from(t.as_str())))
             .set_log_type(s("LogType").map(|t| LogType::from(t.as_str())))
+            .customize()
+            .mutate_request(move |req| {
+                // As Step Functions carries X-Ray's header: the function's
+                // runtime sees it as its trace id (`_X_AMZN_TRACE_ID`).
+                if let Some(h) = &xray {
+                    req.headers_mut().insert("x-amzn-trace-id", h.clone());
+                }
+            })
             .send()
             .await
             .map_err(|e| function_error_of(&e).unwrap_or_else(|| sdk_failure("Lambda", "AWSLambda", &e)))?;
@@ -92,4 +109,19 @@ fn function_error_of<E>(
     let error = doc.get("errorType")?.as_str()?.to_string();
     doc.get("errorMessage")?;
     Some((error, text.to_string()))
+}
+
+/// A Lambda client context (base64 JSON) carrying the trace to the function.
+fn client_context(traceparent: &str) -> String {
+    use base64::Engine as _;
+    let context = serde_json::json!({"custom": {"traceparent": traceparent}});
+    base64::engine::general_purpose::STANDARD.encode(context.to_string())
+}
+
+/// A W3C `traceparent` as an X-Ray trace header (the same ids: X-Ray's root is
+/// `1-` and the trace id's first 8 hex digits, `-`, then the other 24).
+pub fn xray_header(traceparent: &str) -> Option<String> {
+    let (trace, span) = crate::telemetry::traces::parse_traceparent(traceparent)?;
+    let t = trace.to_string();
+    Some(format!("Root=1-{}-{};Parent={span};Sampled=1", &t[..8], &t[8..]))
 }

@@ -71,6 +71,8 @@ pub struct Engine {
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
     closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
+    /// Where closed executions go to have their trace built, when traces are on (the host sets it).
+    pub closed_for_traces: std::sync::OnceLock<tokio::sync::mpsc::Sender<String>>,
     /// Workers that polled each activity last (this process's view).
     pub pollers: pollers::Pollers,
     /// Workers that said they are shutting down: their polls in this process end at once.
@@ -109,6 +111,7 @@ impl Engine {
             definitions: Mutex::default(),
             closed: Mutex::default(),
             pollers: pollers::Pollers::default(),
+            closed_for_traces: std::sync::OnceLock::new(),
             shutdowns: code_tasks::Shutdowns::default(),
             poll_wait: POLL_WAIT_DEFAULT,
             outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,

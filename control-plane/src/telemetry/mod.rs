@@ -8,6 +8,7 @@
 //! with its executions; an API operation outside the known ones is `other`.
 
 pub mod emf;
+pub mod traces;
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 

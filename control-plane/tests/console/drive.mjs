@@ -7,8 +7,8 @@
 import { chromium } from "playwright-core";
 import { scenarios } from "./scenarios.mjs";
 
-/** How long one expectation waits for the page before failing. */
-const EXPECT_TIMEOUT_MS = 15000;
+/** How long one expectation waits for the page before failing (a scenario may ask for longer). */
+const EXPECT_TIMEOUT_MS_DEFAULT = 15000;
 /** Without these, Chromium reaches for Google's hosts, which this network refuses. */
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -18,6 +18,7 @@ if (!scenario) {
   console.error(`unknown scenario ${name}; known: ${Object.keys(scenarios).join(", ")}`);
   process.exit(2);
 }
+const EXPECT_TIMEOUT_MS = scenario.expectTimeoutMs || EXPECT_TIMEOUT_MS_DEFAULT;
 const endpoint = process.env.ENDPOINT;
 const fixtures = JSON.parse(process.env.FIXTURES || "{}");
 const shots = process.env.SCREENSHOTS;

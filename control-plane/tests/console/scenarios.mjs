@@ -182,6 +182,8 @@ export const scenarios = {
       await t.until("the search over every event", () => /^1 of \d+ events$/.test(document.querySelector(".events .muted")?.textContent));
       await t.shot("history-25k.png");
     },
+    // 25 pages of 1,000 events from a debug build, while the other tests run.
+    expectTimeoutMs: 90000,
   },
 
   sign_in: {
