@@ -7,78 +7,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-
+use common::otlp::{named, receiver};
 use common::{Server, create_machine, eventually, finished, temp_dir};
 use serde_json::{Value, json};
 
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
-/// What reached the receiver: spans, and the headers of Lambda invocations.
-#[derive(Default)]
-struct Received {
-    spans: Vec<Value>,
-    invocations: Vec<Vec<String>>,
-}
-
-/// An OTLP/HTTP JSON receiver, which also answers Lambda's Invoke (`{}`) so
-/// the test sees what Stepwise sends a function: what Lambda then does with
-/// it is AWS's (cargo-lambda's local Lambda passes neither header on).
-fn receiver() -> (String, Arc<Mutex<Received>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    let received = Arc::new(Mutex::new(Received::default()));
-    let seen = received.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().map_while(Result::ok) {
-            let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            let mut headers = Vec::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                headers.push(line.trim_end().to_string());
-            }
-            let mut body = vec![0; length];
-            if reader.read_exact(&mut body).is_err() {
-                continue;
-            }
-            if headers.first().is_some_and(|l| l.contains("/invocations")) {
-                seen.lock().expect("the receiver lives").invocations.push(headers);
-            }
-            let batch: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            for rs in batch["resourceSpans"].as_array().into_iter().flatten() {
-                for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
-                    let spans = ss["spans"].as_array().cloned().unwrap_or_default();
-                    seen.lock().expect("the receiver lives").spans.extend(spans);
-                }
-            }
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
-        }
-    });
-    (endpoint, received)
-}
-
-fn named<'a>(spans: &'a [Value], name: &str) -> &'a Value {
-    spans.iter().find(|s| s["name"] == name).unwrap_or_else(|| panic!("no span {name} in {spans:#?}"))
-}
-
 #[tokio::test]
 async fn an_execution_is_one_trace_with_its_states_tasks_and_child() {
     let (otlp, received) = receiver();
-    let env = [
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.as_str()),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
-    ];
+    let env = common::otlp::env(&otlp);
     let server = Server::start_env(&temp_dir("traces"), &["--lambda-endpoint", &otlp], &env);
     let c = server.client();
     let child =

@@ -204,8 +204,10 @@ async fn render(engine: &Engine, polled: Option<Polled>) -> Result<Value, Error>
                 "executionArn": t.execution_arn,
                 "workflowType": t.input["workflowType"],
                 "history": history,
+                "traceparent": t.traceparent,
             }))
         }
+        // `traceparent`: the execution's trace, for the worker to continue (null when unknown).
         Some(Polled::Task(t)) => Ok(json!({
             "kind": "ACTIVITY",
             "taskToken": t.token,
@@ -213,6 +215,7 @@ async fn render(engine: &Engine, polled: Option<Polled>) -> Result<Value, Error>
             "activityType": t.input["activity"],
             "input": t.input["input"],
             "attempt": t.input["attempt"],
+            "traceparent": t.traceparent,
         })),
         Some(Polled::Query { id, query, rec }) => {
             let Some(run) = rec.code() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };

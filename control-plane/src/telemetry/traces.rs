@@ -96,7 +96,12 @@ impl Traces {
         if rec.status != crate::model::ExecutionStatus::Succeeded {
             root.set_status(Status::error(rec.error.clone().unwrap_or_else(|| rec.status.to_string())));
         }
-        for s in spans_of(&rec.arn, events, stop_ms) {
+        let planned = if rec.code().is_some() {
+            code_spans_of(&rec.arn, events, stop_ms)
+        } else {
+            spans_of(&rec.arn, events, stop_ms)
+        };
+        for s in planned {
             let parent = s.parent.unwrap_or(ids.root);
             let cx = Context::new().with_remote_span_context(span_context(ids.trace, parent));
             plan_ids(ids.trace, s.id);
@@ -208,5 +213,7 @@ fn derive16(arn: &str) -> [u8; 16] {
     out
 }
 
+mod code_spans;
 mod spans;
+pub use code_spans::code_spans_of;
 pub use spans::{PlannedSpan, spans_of};

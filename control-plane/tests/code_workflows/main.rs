@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod console;
 mod crash;
+mod traces;
 mod workflows;
 
 use std::time::Duration;
@@ -25,13 +26,14 @@ use workflows::{Calls, Order, worker};
 const RESULT_WAIT: Duration = Duration::from_secs(30);
 
 /// Runs `body` with a worker serving `queue` beside it (same thread: workflow code is not `Send`).
-async fn with_worker<F: std::future::Future<Output = ()>>(endpoint: &str, calls: &Calls, body: F) {
+async fn with_worker<T, F: std::future::Future<Output = T>>(endpoint: &str, calls: &Calls, body: F) -> T {
     let local = tokio::task::LocalSet::new();
     let w = worker(endpoint, calls);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     local.spawn_local(async move { w.run_until(async move { stopped.await.unwrap_or(()) }).await });
-    local.run_until(body).await;
+    let out = local.run_until(body).await;
     let _ = stop.send(());
+    out
 }
 
 fn count(h: &[Event], f: impl Fn(&Event) -> bool) -> usize {

@@ -144,6 +144,11 @@ async fn race(ctx: WorkflowContext, deadline_ms: u64) -> Result<String, Workflow
     }
 }
 
+/// Gives back the trace context its activity was handed.
+async fn traced(ctx: WorkflowContext, _: u32) -> Result<Option<String>, WorkflowError> {
+    Ok(ctx.activity("trace_context", &()).await?)
+}
+
 pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     let mut w = Worker::new(Client::new(endpoint), "shop");
     w.register_workflow("order", order);
@@ -154,6 +159,11 @@ pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     w.register_workflow("race", race);
     w.register_workflow("curious", curious);
     w.register_workflow("introspect", introspect);
+    w.register_workflow("traced", traced);
+    w.register_activity_with_context(
+        "trace_context",
+        |ctx: ActivityContext, (): ()| async move { Ok(ctx.traceparent) },
+    );
     let c = calls.clone();
     w.register_activity("price", move |item: String| {
         c.add("price");

@@ -7,6 +7,7 @@
 pub mod console;
 pub mod corpus;
 pub mod host_prefix;
+pub mod otlp;
 pub mod raw;
 
 #[allow(unused_imports)]

@@ -23,18 +23,21 @@ type Beat = Rc<dyn Fn() -> LocalBoxFuture<'static, bool>>;
 pub struct ActivityContext {
     /// Which attempt this is, from 1.
     pub attempt: u32,
+    /// The execution's W3C trace context, when the server has one: an
+    /// activity that traces its own work makes its spans children of it.
+    pub traceparent: Option<String>,
     beat: Option<Beat>,
 }
 
 impl ActivityContext {
     /// A context with nowhere to send heartbeats (the test environment, local activities).
     pub fn detached(attempt: u32) -> ActivityContext {
-        ActivityContext { attempt, beat: None }
+        ActivityContext { attempt, traceparent: None, beat: None }
     }
 
     #[cfg_attr(not(feature = "worker"), allow(dead_code))]
-    pub(crate) fn with_heartbeat(attempt: u32, beat: Beat) -> ActivityContext {
-        ActivityContext { attempt, beat: Some(beat) }
+    pub(crate) fn with_heartbeat(attempt: u32, traceparent: Option<String>, beat: Beat) -> ActivityContext {
+        ActivityContext { attempt, traceparent, beat: Some(beat) }
     }
 
     /// Tells the server the attempt is alive (its heartbeat deadline moves).

@@ -117,7 +117,8 @@ impl Worker {
                     }
                     .boxed_local()
                 });
-                f(ActivityContext::with_heartbeat(attempt, beat), t["input"].clone()).await
+                let traceparent = t["traceparent"].as_str().map(str::to_string);
+                f(ActivityContext::with_heartbeat(attempt, traceparent, beat), t["input"].clone()).await
             }
             None => Err(ActivityError::non_retryable(
                 "Stepwise.ActivityNotRegistered",
