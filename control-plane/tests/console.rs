@@ -42,6 +42,14 @@ async fn a_new_user_follows_an_execution_through_the_console() {
     let server = Server::start(&temp_dir("console-tour"));
     let c = server.client();
     let machine = create_machine(&c, "orders", ORDERS).await;
+    let version = c.publish_state_machine_version().state_machine_arn(&machine).send().await;
+    let version = version.expect("PublishStateMachineVersion").state_machine_version_arn;
+    let route = aws_sdk_sfn::types::RoutingConfigurationListItem::builder()
+        .state_machine_version_arn(&version)
+        .weight(100)
+        .build()
+        .expect("a route");
+    c.create_state_machine_alias().name("live").routing_configuration(route).send().await.expect("an alias");
     let arn = start(&c, &machine, "order-1", r#"{"order": {"id": "o-1"}}"#).await;
     finished(&c, &arn).await;
     drive("tour", &server.endpoint, json!({"execution_name": "order-1"})).await;

@@ -34,7 +34,12 @@ export const scenarios = {
       await page.getByRole("link", { name: "orders", exact: true }).click();
       await page.locator('g.node[data-state="Fanout"]').waitFor();
       await page.getByRole("link", { name: t.fixtures.execution_name }).waitFor();
+      await t.sees("version 1: 100%");
       await t.shot("machine.png");
+      await page.getByRole("link", { name: "JSON", exact: true }).click();
+      await page.locator("pre.definition", { hasText: '"StartAt": "Validate"' }).waitFor();
+      await page.getByRole("link", { name: "Graph", exact: true }).click();
+      await page.locator('g.node[data-state="Fanout"]').waitFor();
       await page.getByRole("link", { name: t.fixtures.execution_name }).click();
       await t.until("the execution's status", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
       const expect = { Validate: "gs-succeeded", Price: "gs-succeeded", Boom: "gs-failed", Risky: "gs-caught", Done: "gs-succeeded", Reject: "gs-not-run" };
@@ -63,6 +68,9 @@ export const scenarios = {
       await page.locator(".vrow:not(.head)").first().click();
       await page.locator(".side h3", { hasText: "Event 1: ExecutionStarted" }).waitFor();
       await t.shot("execution-events.png");
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download history (JSON)" }).click()]);
+      const saved = JSON.parse(await (await download.createReadStream()).toArray().then((c) => Buffer.concat(c).toString()));
+      t.check(saved.events.length === 23 && saved.events[0].type === "ExecutionStarted", "the downloaded history is the whole history");
       await page.getByRole("tab", { name: "Timeline" }).click();
       await page.locator(".tl-bar").first().waitFor();
       await page.getByRole("tab", { name: "Input and output" }).click();
