@@ -8,8 +8,8 @@ import { analyse, eventDetail, eventTable, timeline } from "./history.js";
 import { duration, formatTime } from "./time.js";
 import { codePanel } from "./workflow.js";
 
-/** Pages of history read per load: GetExecutionHistory's own maximum page. */
-const HISTORY_PAGE_EVENTS = 1000;
+/** Events per history request: a page stays well under 200 KB of JSON. */
+const HISTORY_PAGE_EVENTS = 500;
 /** A history past this is shown in part (AWS's maximum is 25,000). */
 const HISTORY_EVENTS_MAX = 30000;
 const TABS = [
