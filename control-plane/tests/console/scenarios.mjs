@@ -118,6 +118,16 @@ export const scenarios = {
   stop_and_redrive: {
     async run(t) {
       const { page } = t;
+      // Live: a page of a running execution follows it without a reload.
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.b3 }));
+      await t.until("the running execution", () => document.querySelector("h1 + span .badge")?.textContent === "RUNNING");
+      await page.evaluate(() => (window.sameDocument = true));
+      await page.evaluate(async (arn) => {
+        const headers = { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AWSStepFunctions.StopExecution" };
+        await fetch("/", { method: "POST", headers, body: JSON.stringify({ executionArn: arn }) });
+      }, t.fixtures.b3);
+      await t.until("the page follows the stop", () => window.sameDocument && document.querySelector("h1 + span .badge")?.textContent === "ABORTED");
+
       await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.solo }));
       await t.until("the running execution", () => document.querySelector("h1 + span .badge")?.textContent === "RUNNING");
       const hold = await nodeStatus(t, "Hold");
@@ -145,7 +155,7 @@ export const scenarios = {
       await t.shot("executions.png");
       // Bulk over everything the filter matches: counted, confirmed, done.
       await page.getByRole("button", { name: "Redrive all matching…" }).click();
-      await confirm(t, /Redrive 2/);
+      await confirm(t, /Redrive 3/);
       await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "ABORTED" }));
       await t.sees("No executions match.");
       await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
