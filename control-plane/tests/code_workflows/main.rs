@@ -159,7 +159,8 @@ async fn retries_children_and_continue_as_new() {
     let server = Server::start(&temp_dir("code-children"));
     let client = Client::new(&server.endpoint);
     let calls = Calls::default();
-    client.register_workflow_type("order", "shop").await.unwrap();
+    // The children's type, `order`, is not registered here: the worker
+    // registers the types it serves when it starts.
     let batch = client.register_workflow_type("batch", "shop").await.unwrap();
     let counter = client.register_workflow_type("counter", "shop").await.unwrap();
     with_worker(&server.endpoint, &calls, async {

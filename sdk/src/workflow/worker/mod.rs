@@ -113,6 +113,13 @@ impl Worker {
     /// runtime or a `LocalSet`. Dropping it instead is a crash: its tasks are
     /// handed out again after their timeouts.
     pub async fn run_until(&self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        // The types this worker serves exist before it takes a task, so a
+        // workflow may start a child of any of them without a separate call.
+        tokio::select! {
+            () = self.register_types() => {}
+            () = &mut stop => return,
+        }
         let stopping = Cell::new(false);
         let pollers = (0..self.workflow_pollers).map(|_| self.serve_workflows(&stopping));
         let both = futures::future::join(futures::future::join_all(pollers), self.serve_activities(&stopping));
@@ -124,6 +131,28 @@ impl Worker {
         stopping.set(true);
         let _ = self.client.call("ShutdownWorker", json!({"workerName": self.name})).await;
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, both).await;
+    }
+
+    /// Registers every workflow type this worker serves on its task queue
+    /// (idempotent), retrying while the API cannot be reached. A type the API
+    /// refuses (registered on another queue, say) is left as it is: starting
+    /// it then fails with the API's error, where the caller sees it.
+    pub async fn register_types(&self) {
+        let mut names: Vec<&String> = self.workflows.keys().collect();
+        names.sort();
+        for name in names {
+            let mut pause = RETRY_MIN;
+            loop {
+                match self.client.register_workflow_type(name, &self.task_queue).await {
+                    Ok(_) => break,
+                    Err(Error::Service { .. }) => break,
+                    Err(_) => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(RETRY_MAX);
+                    }
+                }
+            }
+        }
     }
 
     async fn serve_workflows(&self, stopping: &Cell<bool>) {
