@@ -144,9 +144,14 @@ async fn race(ctx: WorkflowContext, deadline_ms: u64) -> Result<String, Workflow
     }
 }
 
+stepwise_sdk::activity!(
+    /// What trace context the activity was handed (a typed stub: checked at compile time).
+    TraceContext, "trace_context", () => Option<String>
+);
+
 /// Gives back the trace context its activity was handed.
 async fn traced(ctx: WorkflowContext, _: u32) -> Result<Option<String>, WorkflowError> {
-    Ok(ctx.activity("trace_context", &()).await?)
+    Ok(ctx.call::<TraceContext>(&()).await?)
 }
 
 pub fn worker(endpoint: &str, calls: &Calls) -> Worker {

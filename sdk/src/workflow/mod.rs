@@ -32,6 +32,7 @@ mod replay;
 mod saga;
 mod scope;
 mod testenv;
+mod typed;
 mod waits;
 #[cfg(feature = "worker")]
 mod worker;
@@ -46,6 +47,7 @@ pub use replay::{
 pub use saga::Saga;
 pub use scope::{CANCELLED, CancellationScope};
 pub use testenv::TestEnv;
+pub use typed::ActivityType;
 #[cfg(feature = "worker")]
 pub use worker::Worker;
 
