@@ -68,7 +68,9 @@ fn continue_as_new_keeps_each_history_short() {
     assert_eq!(timers, 3, "the last run's history holds only its own timers");
 }
 
-/// Works until told to stop, then undoes its work and fails as cancelled.
+/// Works until told to stop, then undoes its work (detached: work started
+/// after a cancellation request is otherwise cancelled with the run) and
+/// fails with its own error.
 async fn cancellable(ctx: WorkflowContext, _: ()) -> Result<String, WorkflowError> {
     let progress = Rc::new(RefCell::new(0u32));
     let p = progress.clone();
@@ -80,7 +82,7 @@ async fn cancellable(ctx: WorkflowContext, _: ()) -> Result<String, WorkflowErro
     match futures::future::select(work, stop).await {
         futures::future::Either::Left(_) => Ok("done".into()),
         futures::future::Either::Right(_) => {
-            let _: () = ctx.activity("undo", &1).await?;
+            let _: () = ctx.detached(|| ctx.activity("undo", &1)).await?;
             Err(WorkflowError::new("Cancelled", "stopped on request"))
         }
     }

@@ -236,6 +236,11 @@ pub enum Event {
     WorkflowContinuedAsNew {
         input: Value,
     },
+    /// The run ended on a cancellation request (RequestCancelExecution): the
+    /// code let the cancellation end it. The execution closes ABORTED.
+    WorkflowCancelled {
+        cause: String,
+    },
     /// Someone stopped the run from outside (StopExecution); the code had no say.
     WorkflowTerminated {
         error: String,
@@ -247,16 +252,51 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Command {
-    ScheduleActivity { seq: u64, name: String, input: Value, options: ActivityOptions },
-    CancelActivity { seq: u64 },
-    StartTimer { seq: u64, fire_at_ms: i64 },
-    CancelTimer { seq: u64 },
-    RecordMarker { seq: u64, name: String, value: Value },
-    StartChild { seq: u64, workflow_type: String, id: String, input: Value },
-    CompleteUpdate { id: String, result: Value },
-    CompleteWorkflow { result: Value },
-    FailWorkflow { error: String, cause: String },
-    ContinueAsNew { input: Value },
+    ScheduleActivity {
+        seq: u64,
+        name: String,
+        input: Value,
+        options: ActivityOptions,
+    },
+    CancelActivity {
+        seq: u64,
+    },
+    StartTimer {
+        seq: u64,
+        fire_at_ms: i64,
+    },
+    CancelTimer {
+        seq: u64,
+    },
+    RecordMarker {
+        seq: u64,
+        name: String,
+        value: Value,
+    },
+    StartChild {
+        seq: u64,
+        workflow_type: String,
+        id: String,
+        input: Value,
+    },
+    CompleteUpdate {
+        id: String,
+        result: Value,
+    },
+    CompleteWorkflow {
+        result: Value,
+    },
+    FailWorkflow {
+        error: String,
+        cause: String,
+    },
+    /// Ends the run as cancelled by request (the execution closes ABORTED).
+    CancelWorkflow {
+        cause: String,
+    },
+    ContinueAsNew {
+        input: Value,
+    },
 }
 
 /// The error of a workflow task whose commands schedule an unbounded activity.
@@ -297,6 +337,7 @@ impl Command {
             Command::CompleteUpdate { id, result } => Event::UpdateCompleted { id, result },
             Command::CompleteWorkflow { result } => Event::WorkflowCompleted { result },
             Command::FailWorkflow { error, cause } => Event::WorkflowFailed { error, cause },
+            Command::CancelWorkflow { cause } => Event::WorkflowCancelled { cause },
         }
     }
 
@@ -321,6 +362,7 @@ impl Command {
             (Command::CompleteUpdate { id, .. }, Event::UpdateCompleted { id: i, .. }) => id == i,
             (Command::CompleteWorkflow { .. }, Event::WorkflowCompleted { .. }) => true,
             (Command::FailWorkflow { .. }, Event::WorkflowFailed { .. }) => true,
+            (Command::CancelWorkflow { .. }, Event::WorkflowCancelled { .. }) => true,
             _ => false,
         }
     }
@@ -340,6 +382,7 @@ impl Event {
                 | Event::UpdateCompleted { .. }
                 | Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
+                | Event::WorkflowCancelled { .. }
                 | Event::WorkflowContinuedAsNew { .. }
         )
     }

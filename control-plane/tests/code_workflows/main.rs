@@ -5,6 +5,7 @@
 // Tests are hosts: they wait on the real clock.
 #![allow(clippy::disallowed_methods)]
 
+mod cancellation;
 mod cli;
 #[path = "../common/mod.rs"]
 mod common;

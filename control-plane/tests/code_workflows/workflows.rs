@@ -154,6 +154,24 @@ async fn traced(ctx: WorkflowContext, _: u32) -> Result<Option<String>, Workflow
     Ok(ctx.call::<TraceContext>(&()).await?)
 }
 
+/// Sleeps ten minutes, with no cancellation handling.
+async fn sleeper(ctx: WorkflowContext, (): ()) -> Result<String, WorkflowError> {
+    ctx.sleep(Duration::from_secs(600)).await;
+    Ok("woke".into())
+}
+
+/// Uploads (heartbeating); when cancelled, prices the cleanup detached and
+/// lets the cancellation through.
+async fn patient(ctx: WorkflowContext, (): ()) -> Result<String, WorkflowError> {
+    match ctx.activity_with::<_, String>("slow_upload", &(), beating(500, 1)).await {
+        Err(e) if e.error_type == stepwise_sdk::workflow::CANCELLED => {
+            let _: u64 = ctx.detached(|| ctx.activity("price", &"cleanup".to_string())).await?;
+            Err(e.into())
+        }
+        other => Ok(other?),
+    }
+}
+
 pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     let mut w = Worker::new(Client::new(endpoint), "shop");
     w.register_workflow("order", order);
@@ -165,6 +183,8 @@ pub fn worker(endpoint: &str, calls: &Calls) -> Worker {
     w.register_workflow("curious", curious);
     w.register_workflow("introspect", introspect);
     w.register_workflow("traced", traced);
+    w.register_workflow("sleeper", sleeper);
+    w.register_workflow("patient", patient);
     w.register_activity_with_context(
         "trace_context",
         |ctx: ActivityContext, (): ()| async move { Ok(ctx.traceparent) },

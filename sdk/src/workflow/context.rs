@@ -18,7 +18,7 @@ use state_language::entropy::Entropy;
 use super::WorkflowError;
 use super::history::{ActivityError, ActivityOptions, Command, RunInfo};
 use super::local::LocalRequest;
-use super::scope::CancellationScope;
+use super::scope::{CANCELLED, CANCELLED_BY_REQUEST, CancellationScope, until_cancelled};
 pub use super::waits::Sleep;
 use super::waits::{ActivityFuture, CancelFuture, ChildFuture, SignalFuture, UpdateFuture};
 
@@ -54,6 +54,10 @@ pub(super) struct Inner {
     /// Local activities the code waits on that the worker has yet to run.
     pub local_requests: Vec<LocalRequest>,
     pub locals: BTreeMap<u64, Slot<Result<Value, ActivityError>>>,
+    /// Inside a detached scope's poll: work started now ignores cancellation.
+    pub detached_polling: u32,
+    /// Detached work still running: a cancelled run waits for it.
+    pub detached_live: u32,
 }
 
 /// Decides whether an update's payload is accepted; the reason if not.
@@ -146,11 +150,42 @@ impl WorkflowContext {
         i.commands.push(Command::ScheduleActivity { seq, name: name.to_string(), input, options });
         i.activities.entry(seq).or_default();
         drop(i);
+        let root = self.watched_root();
         let fut = ActivityFuture { inner: self.inner.clone(), seq, done: false };
         async move {
-            let v = fut.await?;
+            let v = until_cancelled(root, fut, || ActivityError::new(CANCELLED, CANCELLED_BY_REQUEST)).await?;
             serde_json::from_value(v).map_err(|e| ActivityError::non_retryable("Stepwise.DecodeError", e.to_string()))
         }
+    }
+
+    /// The root scope work started now answers to: none inside a detached scope.
+    fn watched_root(&self) -> Option<CancellationScope> {
+        let i = self.inner.borrow();
+        (i.detached_polling == 0).then(|| i.root.clone())
+    }
+
+    /// Runs `work` detached from cancellation: activities, children and
+    /// timers it starts are not cancelled by a cancellation request, and a
+    /// cancelled run waits for it. For cleanup after a cancellation:
+    ///
+    /// ```ignore
+    /// match ctx.activity::<_, ()>("work", &job).await {
+    ///     Err(e) if e.error_type == CANCELLED => {
+    ///         ctx.detached(|| ctx.activity::<_, ()>("undo", &job)).await?; // runs to its end
+    ///         Err(e.into())                                             // the run ends ABORTED
+    ///     }
+    ///     other => other.map_err(Into::into),
+    /// }
+    /// ```
+    /// `start` is called at once, detached, and what it gives is polled detached.
+    pub fn detached<'a, T: 'a, Fut: Future<Output = T> + 'a>(
+        &self,
+        start: impl FnOnce() -> Fut,
+    ) -> impl Future<Output = T> + 'a {
+        self.inner.borrow_mut().detached_polling += 1;
+        let work = start();
+        self.inner.borrow_mut().detached_polling -= 1;
+        super::scope::Detached::new(self.inner.clone(), work)
     }
 
     /// The workflow's root cancellation scope: cancelled by a cancellation
@@ -219,9 +254,10 @@ impl WorkflowContext {
         i.commands.push(Command::StartChild { seq, workflow_type, id, input });
         i.children.entry(seq).or_default();
         drop(i);
+        let root = self.watched_root();
         let fut = ChildFuture { inner: self.inner.clone(), seq };
         async move {
-            let v = fut.await?;
+            let v = until_cancelled(root, fut, || WorkflowError::new(CANCELLED, CANCELLED_BY_REQUEST)).await?;
             serde_json::from_value(v).map_err(|e| WorkflowError::new("Stepwise.DecodeError", e.to_string()))
         }
     }

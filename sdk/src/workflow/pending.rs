@@ -68,6 +68,7 @@ impl Pending {
                 Event::UpdateCompleted { .. } => {}
                 Event::WorkflowCompleted { .. }
                 | Event::WorkflowFailed { .. }
+                | Event::WorkflowCancelled { .. }
                 | Event::WorkflowContinuedAsNew { .. }
                 | Event::WorkflowTerminated { .. } => {
                     p.closed = true;

@@ -18,7 +18,7 @@ use super::context::{Inner, WorkflowContext};
 use super::history::ActivityError;
 use super::history::{Command, Event, RunInfo};
 use super::local::LocalRequest;
-use super::scope::CancellationScope;
+use super::scope::{CANCELLED, CancellationScope};
 use super::{WorkflowError, WorkflowFn};
 use crate::Error;
 
@@ -56,11 +56,16 @@ impl Machine {
                     Ok(result) => inner.commands.push(Command::CompleteWorkflow { result }),
                     // The run already closed by continuing as new.
                     Err(e) if continued && e.error == super::CONTINUE_AS_NEW => {}
+                    // The code let a cancellation request end it: ABORTED, not FAILED.
+                    Err(e) if inner.cancel_requested && e.error == CANCELLED => {
+                        inner.commands.push(Command::CancelWorkflow { cause: e.cause })
+                    }
                     Err(e) => inner.commands.push(Command::FailWorkflow { error: e.error, cause: e.cause }),
                 }
                 break;
             }
             if !self.flag.0.load(Ordering::SeqCst) {
+                self.cancel_if_blocked();
                 return Ok(std::mem::take(&mut self.inner.borrow_mut().commands));
             }
         }
@@ -68,6 +73,22 @@ impl Machine {
             return Err(Error::Spinning(ACTIVATION_POLLS_MAX));
         }
         Ok(std::mem::take(&mut self.inner.borrow_mut().commands))
+    }
+
+    /// A run asked to cancel whose code waits on nothing but cancelled work
+    /// (a timer, a signal: what has no error to give) ends now, as Temporal's
+    /// ends when its code lets the cancellation error through. Dropping the
+    /// code cancels its timers and activities. Detached work, and local
+    /// activities the worker is about to run, keep it going.
+    fn cancel_if_blocked(&mut self) {
+        let blocked = {
+            let i = self.inner.borrow();
+            i.cancel_requested && i.detached_live == 0 && i.local_requests.is_empty()
+        };
+        if blocked && self.code.take().is_some() {
+            let cause = super::scope::CANCELLED_BY_REQUEST.to_string();
+            self.inner.borrow_mut().commands.push(Command::CancelWorkflow { cause });
+        }
     }
 
     /// Applies an event from the outside world.
@@ -204,6 +225,8 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
         local_results: BTreeMap::new(),
         local_requests: Vec::new(),
         locals: BTreeMap::new(),
+        detached_polling: 0,
+        detached_live: 0,
     }));
     let ctx = WorkflowContext { inner: inner.clone() };
     let flag = Arc::new(Flag(AtomicBool::new(false)));

@@ -23,8 +23,11 @@ use std::task::{Context, Poll, Waker};
 
 use super::WorkflowError;
 
-/// The error a scope's work ends with when the scope is cancelled.
-pub const CANCELLED: &str = "Stepwise.Cancelled";
+/// The error a scope's work ends with when the scope is cancelled, and a
+/// run's when a cancellation request ends it (the execution closes ABORTED).
+pub const CANCELLED: &str = stepwise_workflow_core::host::WORKFLOW_CANCELLED_ERROR;
+/// The cause an awaited activity or child gives when a cancellation request stops it.
+pub const CANCELLED_BY_REQUEST: &str = "the workflow was cancelled by request";
 /// Live child scopes one scope tracks; dead ones are pruned as it grows.
 const CHILDREN_MAX: usize = 4_096;
 
@@ -129,5 +132,72 @@ impl Future for Cancelled {
             waiters.push(cx.waker().clone());
         }
         Poll::Pending
+    }
+}
+
+/// Awaits `work`, or, once `root` is cancelled, drops it (cancelling what it
+/// started) and gives the error `cancelled` makes. `None`: not watched.
+pub(super) async fn until_cancelled<T, E>(
+    root: Option<CancellationScope>,
+    work: impl Future<Output = Result<T, E>>,
+    cancelled: impl FnOnce() -> E,
+) -> Result<T, E> {
+    let Some(root) = root else { return work.await };
+    let work = std::pin::pin!(work);
+    match futures::future::select(work, root.cancelled()).await {
+        futures::future::Either::Left((v, _)) => v,
+        futures::future::Either::Right(((), _)) => Err(cancelled()),
+    }
+}
+
+/// Work run with [`WorkflowContext::detached`](super::WorkflowContext::detached):
+/// what it starts while polled ignores cancellation, and while it runs, a
+/// cancelled run waits for it.
+pub(super) struct Detached<'a, T> {
+    inner: Rc<std::cell::RefCell<super::context::Inner>>,
+    work: futures::future::LocalBoxFuture<'a, T>,
+    live: bool,
+}
+
+impl<'a, T> Detached<'a, T> {
+    pub(super) fn new(
+        inner: Rc<std::cell::RefCell<super::context::Inner>>,
+        work: impl Future<Output = T> + 'a,
+    ) -> Self {
+        Detached { inner, work: Box::pin(work), live: false }
+    }
+}
+
+impl<T> Future for Detached<'_, T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        {
+            let mut i = self.inner.borrow_mut();
+            i.detached_polling += 1;
+            if !self.live {
+                i.detached_live += 1;
+            }
+        }
+        self.live = true;
+        let out = self.work.as_mut().poll(cx);
+        let mut i = self.inner.borrow_mut();
+        i.detached_polling -= 1;
+        if out.is_ready() {
+            i.detached_live -= 1;
+            drop(i);
+            self.live = false;
+        }
+        out
+    }
+}
+
+impl<T> Drop for Detached<'_, T> {
+    fn drop(&mut self) {
+        if self.live
+            && let Ok(mut i) = self.inner.try_borrow_mut()
+        {
+            i.detached_live -= 1;
+        }
     }
 }

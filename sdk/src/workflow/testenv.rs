@@ -197,6 +197,7 @@ impl TestEnv {
         self.runs.get(id)?.history.iter().rev().find_map(|e| match e {
             Event::WorkflowCompleted { result } => Some(Ok(result.clone())),
             Event::WorkflowFailed { error, cause } => Some(Err(WorkflowError::new(error, cause.clone()))),
+            Event::WorkflowCancelled { cause } => Some(Err(WorkflowError::new(super::CANCELLED, cause.clone()))),
             _ => None,
         })
     }

@@ -40,6 +40,9 @@ pub const TASK_COMMANDS_MAX: usize = 1_000;
 /// The stored format of a [`Run`]: raised whenever its serialized shape
 /// changes in a way an older server could misread.
 pub const RUN_FORMAT_VERSION: u32 = 1;
+/// The error of an execution whose code let a cancellation request end it
+/// (it closes ABORTED, as a stopped execution does).
+pub const WORKFLOW_CANCELLED_ERROR: &str = "Stepwise.Cancelled";
 pub const WORKFLOW_TASK_RESOURCE: &str = "stepwise:workflow-task:";
 /// The resource of activity tasks, followed by the task queue's name.
 pub const ACTIVITY_TASK_RESOURCE: &str = "stepwise:activity-task:";

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use state_language::interpreter::{Command as HostCommand, Status};
 
 use super::{
-    CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_TASK_RESOURCE,
-    WORKFLOW_TASK_RETRY_MS_MAX,
+    CHILD_RESOURCE, Effects, Run, TASK_COMMANDS_MAX, TaskKind, TimerKind, UPDATE_RESULTS_MAX, WORKFLOW_CANCELLED_ERROR,
+    WORKFLOW_TASK_RESOURCE, WORKFLOW_TASK_RETRY_MS_MAX,
 };
 use crate::history::{Command, Event};
 
@@ -162,6 +162,9 @@ impl Run {
             }
             Command::CompleteWorkflow { result } => self.close(Status::Succeeded, Some(result), None, None, out),
             Command::FailWorkflow { error, cause } => self.close(Status::Failed, None, Some(error), Some(cause), out),
+            Command::CancelWorkflow { cause } => {
+                self.close(Status::Aborted, None, Some(WORKFLOW_CANCELLED_ERROR.into()), Some(cause), out)
+            }
             Command::ContinueAsNew { input } => self.continue_as_new(input, now, out),
         }
     }
