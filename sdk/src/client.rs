@@ -96,6 +96,20 @@ impl Client {
         serde_json::from_value(out["output"].clone()).map_err(|e| Error::History(e.to_string()))
     }
 
+    /// Asks the typed query `Q`; its answer decoded as `Q::Output`.
+    pub async fn query_as<Q: crate::workflow::QueryType>(&self, execution_arn: &str) -> Result<Q::Output, Error> {
+        self.query(execution_arn, Q::NAME).await
+    }
+
+    /// Sends the typed update `U`; its answer decoded as `U::Output`.
+    pub async fn update_as<U: crate::workflow::UpdateType>(
+        &self,
+        execution_arn: &str,
+        payload: &U::Input,
+    ) -> Result<U::Output, Error> {
+        self.update(execution_arn, U::NAME, payload).await
+    }
+
     /// Sends an update; gives the workflow's answer, or `UpdateRejected`.
     pub async fn update<I: Serialize, O: DeserializeOwned>(
         &self,

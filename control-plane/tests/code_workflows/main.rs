@@ -124,11 +124,13 @@ async fn signals_queries_updates_timers_and_stops() {
             client.query::<String>(&arn, "status").await.ok().filter(|s| s == "waiting")
         })
         .await;
-        // The validator refuses; nothing is recorded.
+        // The validator refuses; nothing is recorded. (The string-named form.)
         let e = client.update::<_, u32>(&arn, "raise", &1000).await.unwrap_err();
         assert!(e.to_string().contains("UpdateRejected"), "{e}");
-        let limit: u32 = client.update(&arn, "raise", &150).await.unwrap();
+        // The typed form: the payload and answer types come from the declaration.
+        let limit = client.update_as::<workflows::Raise>(&arn, &150).await.unwrap();
         assert_eq!(limit, 150);
+        assert_eq!(client.query_as::<workflows::Status>(&arn).await.unwrap(), "waiting");
         client.signal(&arn, "approve", &"ada").await.unwrap();
         let r = client.result(&arn, RESULT_WAIT).await.unwrap().expect("closed");
         assert_eq!(r, Ok(json!({"approved_by": "ada", "limit": 150})));

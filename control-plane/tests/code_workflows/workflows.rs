@@ -1,6 +1,6 @@
 //! The workflows and activities the server tests run on their workers.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -63,23 +63,34 @@ async fn order(ctx: WorkflowContext, order: Order) -> Result<String, WorkflowErr
     Ok(format!("order {id} confirmed"))
 }
 
+stepwise_sdk::query!(
+    /// What an approval waits for.
+    pub Status, "status" => String
+);
+stepwise_sdk::update!(
+    /// Raises an approval's limit (up to 500); answers the new limit.
+    pub Raise, "raise", u64 => u64
+);
+
 /// Waits for an approval signal, answering a status query and taking
-/// validated updates of its limit meanwhile; gives up after a timeout.
+/// validated updates of its limit meanwhile; gives up after a timeout. Its
+/// handlers read state the workflow owns (`ctx.state`), with typed queries
+/// and updates.
 async fn approval(ctx: WorkflowContext, p: Value) -> Result<Value, WorkflowError> {
-    let limit = Rc::new(Cell::new(p["limit"].as_u64().unwrap_or(0)));
-    ctx.on_query("status", || json!("waiting"));
-    ctx.on_update("raise", |v| if v.as_u64().unwrap_or(0) > 500 { Err("over 500".into()) } else { Ok(()) });
+    let limit = ctx.state(p["limit"].as_u64().unwrap_or(0));
+    ctx.answer::<Status, _>(&limit, |_| "waiting".to_string());
+    ctx.validate::<Raise, _>(&limit, |_, v| if *v > 500 { Err("over 500".into()) } else { Ok(()) });
     let timeout = Duration::from_millis(p["timeout_ms"].as_u64().unwrap_or(86_400_000));
     let mut timer = Box::pin(ctx.sleep(timeout));
     let mut cancelled = Box::pin(ctx.cancelled());
     loop {
-        let update = Box::pin(ctx.update::<u64>("raise"));
+        let update = Box::pin(ctx.next_update::<Raise>());
         let signal = Box::pin(ctx.signal::<String>("approve"));
         match select(select(update, signal), select(&mut timer, &mut cancelled)).await {
             Either::Left((Either::Left((u, _)), _)) => {
                 let u = u?;
                 limit.set(u.payload);
-                ctx.respond(&u, &u.payload);
+                ctx.reply::<Raise>(&u, &u.payload);
             }
             Either::Left((Either::Right((who, _)), _)) => {
                 return Ok(json!({"approved_by": who?, "limit": limit.get()}));

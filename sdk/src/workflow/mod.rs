@@ -47,7 +47,7 @@ pub use replay::{
 pub use saga::Saga;
 pub use scope::{CANCELLED, CancellationScope};
 pub use testenv::TestEnv;
-pub use typed::ActivityType;
+pub use typed::{ActivityType, QueryType, UpdateType, WorkflowState};
 #[cfg(feature = "worker")]
 pub use worker::Worker;
 

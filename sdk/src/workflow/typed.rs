@@ -92,3 +92,120 @@ impl TestEnv {
         self.register_activity(A::NAME, f);
     }
 }
+
+/// A query's name and answer type. Declare one with [`query!`](crate::query).
+pub trait QueryType {
+    const NAME: &'static str;
+    type Output: Serialize + DeserializeOwned + 'static;
+}
+
+/// An update's name, payload and answer types. Declare one with [`update!`](crate::update).
+pub trait UpdateType {
+    const NAME: &'static str;
+    type Input: Serialize + DeserializeOwned + 'static;
+    type Output: Serialize + DeserializeOwned + 'static;
+}
+
+/// Declares a typed query: `query!(Name, "wire-name" => Output);`.
+#[macro_export]
+macro_rules! query {
+    ($(#[$meta:meta])* $vis:vis $stub:ident, $name:literal => $output:ty) => {
+        $(#[$meta])*
+        $vis struct $stub;
+        impl $crate::workflow::QueryType for $stub {
+            const NAME: &'static str = $name;
+            type Output = $output;
+        }
+    };
+}
+
+/// Declares a typed update: `update!(Name, "wire-name", Input => Output);`.
+#[macro_export]
+macro_rules! update {
+    ($(#[$meta:meta])* $vis:vis $stub:ident, $name:literal, $input:ty => $output:ty) => {
+        $(#[$meta])*
+        $vis struct $stub;
+        impl $crate::workflow::UpdateType for $stub {
+            const NAME: &'static str = $name;
+            type Input = $input;
+            type Output = $output;
+        }
+    };
+}
+
+/// Workflow state that query and update handlers read: the workflow owns it
+/// and changes it, handlers see it, and no `Rc<RefCell<_>>` shows in the
+/// workflow's code. Clones are the same state.
+pub struct WorkflowState<T> {
+    cell: std::rc::Rc<std::cell::RefCell<T>>,
+}
+
+impl<T> Clone for WorkflowState<T> {
+    fn clone(&self) -> Self {
+        WorkflowState { cell: self.cell.clone() }
+    }
+}
+
+impl<T> WorkflowState<T> {
+    pub fn new(value: T) -> WorkflowState<T> {
+        WorkflowState { cell: std::rc::Rc::new(std::cell::RefCell::new(value)) }
+    }
+
+    /// Reads the state.
+    pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.cell.borrow())
+    }
+
+    /// Changes the state.
+    pub fn write<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.cell.borrow_mut())
+    }
+
+    pub fn set(&self, value: T) {
+        *self.cell.borrow_mut() = value;
+    }
+
+    pub fn get(&self) -> T
+    where
+        T: Clone,
+    {
+        self.cell.borrow().clone()
+    }
+}
+
+impl WorkflowContext {
+    /// State the workflow owns and its handlers read ([`WorkflowState`]).
+    pub fn state<T: 'static>(&self, value: T) -> WorkflowState<T> {
+        WorkflowState::new(value)
+    }
+
+    /// Answers the typed query `Q` from `state`.
+    pub fn answer<Q: QueryType, T: 'static>(&self, state: &WorkflowState<T>, f: impl Fn(&T) -> Q::Output + 'static) {
+        let state = state.clone();
+        self.on_query(Q::NAME, move || serde_json::to_value(state.read(&f)).unwrap_or(serde_json::Value::Null));
+    }
+
+    /// Checks updates `U` against `state` before they are accepted; a
+    /// payload that does not decode is refused too.
+    pub fn validate<U: UpdateType, T: 'static>(
+        &self,
+        state: &WorkflowState<T>,
+        f: impl Fn(&T, &U::Input) -> Result<(), String> + 'static,
+    ) {
+        let state = state.clone();
+        self.on_update(U::NAME, move |v| {
+            let input: U::Input = serde_json::from_value(v.clone()).map_err(|e| format!("the payload: {e}"))?;
+            state.read(|s| f(s, &input))
+        });
+    }
+
+    /// The next accepted update `U`, decoded.
+    pub async fn next_update<U: UpdateType>(&self) -> Result<super::Update<U::Input>, super::WorkflowError> {
+        self.update::<U::Input>(U::NAME).await
+    }
+
+    /// Answers an update `U`.
+    pub fn reply<U: UpdateType>(&self, update: &super::Update<U::Input>, result: &U::Output) {
+        self.respond(update, result);
+    }
+}
