@@ -152,3 +152,19 @@ async fn versions_aliases_and_tags() {
     let e = c.list_tags_for_resource().resource_arn(format!("{arn}x")).send().await.unwrap_err();
     assert_eq!(error_code(&e), "ResourceNotFound");
 }
+
+#[tokio::test]
+async fn identical_creates_at_once_all_get_the_machine() {
+    let server = Server::start(&temp_dir("machines-race"));
+    let c = server.client();
+    let def = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let creates = (0..8).map(|_| {
+        let c = c.clone();
+        async move { c.create_state_machine().name("raced").definition(def).role_arn(ROLE).send().await }
+    });
+    let answers = futures::future::join_all(creates).await;
+    for a in answers {
+        let arn = a.expect("an identical create is idempotent, even when they race").state_machine_arn;
+        assert!(arn.ends_with(":stateMachine:raced"), "{arn}");
+    }
+}

@@ -58,12 +58,8 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     check_definition(definition, &kind)?;
     let arn = engine.scope.state_machine(name);
     let now = engine.now_ms();
-    if let Some((m, _)) = engine.machine(&arn).await? {
-        // AWS's CreateStateMachine is idempotent for an identical request.
-        if m.definition == definition && m.role_arn == role_arn && m.kind == kind {
-            return Ok(json!({"stateMachineArn": arn, "creationDate": ts(m.creation_ms)}));
-        }
-        return Err(Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'")));
+    if let Some(answer) = identical(engine, &arn, definition, role_arn, &kind).await? {
+        return answer;
     }
     let mut m = MachineRecord {
         arn: arn.clone(),
@@ -94,11 +90,34 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         writes.push(Write::put(keys::tags(&arn), encode(&super::tags::parse(tags)?), Condition::None));
     }
     match engine.write_catalog(writes).await {
-        Err(Error::ConditionFailed(_)) => {
-            Err(Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'")))
-        }
+        // Created meanwhile by another request (two workers registering
+        // their type at once): the same answer as if it had come first.
+        Err(Error::ConditionFailed(_)) => match identical(engine, &arn, definition, role_arn, &m.kind).await? {
+            Some(answer) => answer,
+            None => Err(already_exists(&arn)),
+        },
         other => other.map(|()| out),
     }
+}
+
+/// AWS's CreateStateMachine is idempotent for an identical request: the
+/// answer to a create of an existing machine (`None` if there is none).
+async fn identical(
+    engine: &Engine,
+    arn: &str,
+    definition: &str,
+    role_arn: &str,
+    kind: &str,
+) -> Result<Option<Result<Value, Error>>, Error> {
+    let Some((m, _)) = engine.machine(arn).await? else { return Ok(None) };
+    if m.definition == definition && m.role_arn == role_arn && m.kind == kind {
+        return Ok(Some(Ok(json!({"stateMachineArn": arn, "creationDate": ts(m.creation_ms)}))));
+    }
+    Ok(Some(Err(already_exists(arn))))
+}
+
+fn already_exists(arn: &str) -> Error {
+    Error::api(AwsError::StateMachineAlreadyExists, format!("State Machine Already Exists: '{arn}'"))
 }
 
 /// Publishes the machine's current revision as its next version.

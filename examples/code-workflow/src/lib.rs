@@ -1,8 +1,6 @@
 //! A greeter: waits (up to a day) for someone to say who to greet, answers
 //! "what is it waiting for?" meanwhile, then greets through an activity.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
 
 use stepwise_sdk::client::Client;
@@ -13,15 +11,23 @@ pub const TASK_QUEUE: &str = "greetings";
 /// The workflow type's name (a state machine on the server).
 pub const WORKFLOW: &str = "greeter";
 
+stepwise_sdk::query!(
+    /// What the greeter is doing.
+    pub Status, "status" => String
+);
+stepwise_sdk::activity!(
+    /// Puts a greeting and a name together.
+    pub Compose, "compose", (String, String) => String
+);
+
 async fn greeter(ctx: WorkflowContext, greeting: String) -> Result<String, WorkflowError> {
-    let status = Rc::new(RefCell::new("waiting for a name".to_string()));
-    let shown = status.clone();
-    ctx.on_query("status", move || serde_json::json!(*shown.borrow()));
+    let status = ctx.state("waiting for a name".to_string());
+    ctx.answer::<Status, _>(&status, |s| s.clone());
     let name: Option<String> = ctx.signal_or_timeout("name", Duration::from_secs(86_400)).await?;
     let name = name.ok_or_else(|| WorkflowError::new("NoName", "nobody said who to greet within a day"))?;
-    *status.borrow_mut() = format!("greeting {name}");
+    status.set(format!("greeting {name}"));
     let options = ActivityOptions { start_to_close_ms: Some(10_000), ..ActivityOptions::default() };
-    let greeting: String = ctx.activity_with("compose", &(greeting, name), options).await?;
+    let greeting = ctx.call_with::<Compose>(&(greeting, name), options).await?;
     Ok(greeting)
 }
 
@@ -29,9 +35,6 @@ async fn greeter(ctx: WorkflowContext, greeting: String) -> Result<String, Workf
 pub fn worker(client: Client) -> Worker {
     let mut w = Worker::new(client, TASK_QUEUE);
     w.register_workflow(WORKFLOW, greeter);
-    w.register_activity(
-        "compose",
-        |(greeting, name): (String, String)| async move { Ok(format!("{greeting}, {name}!")) },
-    );
+    w.register::<Compose, _, _>(|(greeting, name)| async move { Ok(format!("{greeting}, {name}!")) });
     w
 }

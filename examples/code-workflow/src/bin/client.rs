@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use stepwise_example_greeter::{TASK_QUEUE, WORKFLOW};
+use stepwise_example_greeter::{Status, TASK_QUEUE, WORKFLOW};
 use stepwise_sdk::client::Client;
 
 #[tokio::main(flavor = "current_thread")]
@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     println!("started {run}");
     // The query is answered by the worker from the run's replayed state.
     let status = loop {
-        match client.query::<String>(&run, "status").await {
+        match client.query_as::<Status>(&run).await {
             Ok(s) => break s,
             Err(_) => tokio::time::sleep(Duration::from_millis(50)).await, // the first workflow task is not done yet
         }
