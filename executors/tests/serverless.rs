@@ -38,11 +38,16 @@ async fn scenarios(stack: &Stack) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workflows_and_the_corpus_through_the_lambda_binaries() {
     let key = format!("{}:{}", STACK_KEY.0, STACK_KEY.1);
-    let stack = Stack::up("plain", &[("STEPWISE_CREDENTIALS", &key)]);
+    // The Lambdas send their traces here before each invocation returns.
+    let (otlp, received) = stepwise_tests::otlp::receiver();
+    let mut env = vec![("STEPWISE_CREDENTIALS", key.as_str())];
+    env.extend(stepwise_tests::otlp::env(&otlp));
+    let stack = Stack::up("plain", &env);
     callers::refusals(&stack).await;
     callers::caller(&stack, &stack.sfn()).await;
     scenarios(&stack).await;
     telemetry::check(&stack);
+    telemetry::traces(&received).await;
     let cases = corpus::cases(CORPUS_SAMPLE_EVERY);
     let (ran, failed) = corpus::run_all(&stack.sfn(), cases, CORPUS_CONCURRENCY).await;
     println!("corpus sample through the Lambda binaries: {} of {ran} cases match AWS", ran - failed.len());

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod engine;
 pub mod history;
 pub mod known;
+pub mod otlp;
 
 use std::path::PathBuf;
 

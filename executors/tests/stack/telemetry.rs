@@ -44,3 +44,27 @@ fn get(endpoint: &str, path: &str) -> (u16, String) {
     let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status line");
     (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
 }
+
+/// The Lambdas' OTLP traces: executions the scheduler closed arrived, each
+/// one trace with its states under the execution's span.
+pub async fn traces(received: &std::sync::Arc<std::sync::Mutex<stepwise_tests::otlp::Received>>) {
+    let spans = super::eventually("the Lambdas' traces", || {
+        let spans = received.lock().expect("the receiver lives").spans.clone();
+        async move {
+            let roots =
+                spans.iter().filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("execution "))).count();
+            if roots >= 3 { Ok(spans) } else { Err(format!("{roots} execution spans so far")) }
+        }
+    })
+    .await;
+    let root = spans
+        .iter()
+        .find(|s| {
+            s["name"].as_str().is_some_and(|n| n.starts_with("execution "))
+                && s["parentSpanId"].as_str().unwrap_or("").is_empty()
+        })
+        .expect("an execution's span with no caller");
+    let states: Vec<&Value> =
+        spans.iter().filter(|s| s["traceId"] == root["traceId"] && s["parentSpanId"] == root["spanId"]).collect();
+    assert!(!states.is_empty(), "the execution's states hang from its span: {root:#}");
+}
