@@ -28,10 +28,18 @@ pub trait ActivityType {
 /// Declares a typed activity stub: `activity!(Name, "wire-name", Input => Output);`.
 #[macro_export]
 macro_rules! activity {
-    ($(#[$meta:meta])* $vis:vis $stub:ident, $name:literal, $input:ty => $output:ty) => {
+    ($($t:tt)*) => { $crate::__typed_call!($crate::workflow::ActivityType; $($t)*); };
+}
+
+/// What [`activity!`](crate::activity) and [`update!`](crate::update) expand to:
+/// a unit struct with a name, an input type and an output type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __typed_call {
+    ($tr:path; $(#[$meta:meta])* $vis:vis $stub:ident, $name:literal, $input:ty => $output:ty) => {
         $(#[$meta])*
         $vis struct $stub;
-        impl $crate::workflow::ActivityType for $stub {
+        impl $tr for $stub {
             const NAME: &'static str = $name;
             type Input = $input;
             type Output = $output;
@@ -122,15 +130,7 @@ macro_rules! query {
 /// Declares a typed update: `update!(Name, "wire-name", Input => Output);`.
 #[macro_export]
 macro_rules! update {
-    ($(#[$meta:meta])* $vis:vis $stub:ident, $name:literal, $input:ty => $output:ty) => {
-        $(#[$meta])*
-        $vis struct $stub;
-        impl $crate::workflow::UpdateType for $stub {
-            const NAME: &'static str = $name;
-            type Input = $input;
-            type Output = $output;
-        }
-    };
+    ($($t:tt)*) => { $crate::__typed_call!($crate::workflow::UpdateType; $($t)*); };
 }
 
 /// Workflow state that query and update handlers read: the workflow owns it
