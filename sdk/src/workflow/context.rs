@@ -270,8 +270,10 @@ impl WorkflowContext {
         WorkflowError::new(super::CONTINUE_AS_NEW, "the run continues as a new run")
     }
 
-    /// Resolves once someone asks this workflow to stop (StopExecution);
-    /// the code decides what stopping means (say, compensate, then fail).
+    /// Resolves once someone asks this workflow to cancel (RequestCancelExecution;
+    /// StopExecution ends a run without telling its code). Racing it lets
+    /// the code decide what stopping means; cleanup it then starts must run
+    /// in [`detached`](Self::detached), or it is cancelled with the run.
     pub fn cancelled(&self) -> impl Future<Output = ()> + use<> {
         CancelFuture { inner: self.inner.clone() }
     }
