@@ -53,3 +53,20 @@ fn layers_import_one_way() {
     }
     assert!(broken.is_empty(), "imports against the layering:\n{}", broken.join("\n"));
 }
+
+/// Handlers take a typed request shape (`api/shapes/requests.rs`), never the raw JSON body.
+#[test]
+fn api_handlers_take_typed_requests() {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut untyped = Vec::new();
+    for file in rust_files(&api) {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for (n, line) in text.lines().enumerate() {
+            let is_handler = line.contains("fn ") && line.contains("(engine: &Engine, r: ");
+            if is_handler && !line.contains("r: rq::") && !line.contains("r: &impl Paged") {
+                untyped.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(untyped.is_empty(), "handlers taking an untyped request:\n{}", untyped.join("\n"));
+}

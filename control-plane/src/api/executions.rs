@@ -4,11 +4,16 @@ use crate::AwsError;
 use crate::model::ExecutionStatus;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use state_language::interpreter::Input;
 
+use super::activities::{CAUSE_CHARS_MAX, ERROR_CHARS_MAX};
 use super::machines::no_machine;
-use super::{Req, decode_token, encode_token, ts};
+use super::shapes::responses::{
+    BillingDetails, DescribeExecution, ExecutionItem, Included, ListExecutions, Redriven, Started, Stopped,
+};
+use super::shapes::{Ts, bounded, max_results, one_of, requests as rq, too_long};
+use super::{decode_token, encode_token};
 use crate::Error;
 use crate::arn::{Arn, check_name};
 use crate::engine::{Engine, decode};
@@ -42,119 +47,118 @@ pub(super) async fn load(engine: &Engine, arn: &str) -> Result<ExecutionRecord, 
 /// Checks an input: at most [`INPUT_BYTES_MAX`] and valid JSON.
 pub(super) fn check_input(input: &str) -> Result<(), Error> {
     if input.len() > INPUT_BYTES_MAX {
-        return Err(Error::validation(format!(
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {INPUT_BYTES_MAX}"
-        )));
+        return Err(too_long("input", INPUT_BYTES_MAX));
     }
     serde_json::from_str::<Value>(input).map(|_| ()).map_err(|e| {
         Error::api(AwsError::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
     })
 }
 
-pub(super) async fn start(engine: &Engine, r: Req<'_>, sync: bool) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
-    let mut req = engine.resolve_for_start(arn).await?;
+/// AWS's bound on `traceHeader`, in characters.
+const TRACE_HEADER_CHARS_MAX: usize = 256;
+
+/// Starts an execution; `sync` runs an Express machine's to its end.
+async fn begin(engine: &Engine, r: rq::StartExecution, sync: bool) -> Result<ExecutionRecord, Error> {
+    let mut req = engine.resolve_for_start(&r.state_machine_arn).await?;
     if sync && !req.express {
         return Err(Error::api(
             AwsError::StateMachineTypeNotSupported,
             "This operation is not supported by this type of StateMachine",
         ));
     }
-    req.name = match r.opt_str("name")? {
+    req.name = match r.name {
         Some(n) => {
-            check_name(n)?;
-            n.to_string()
+            check_name(&n)?;
+            n
         }
         None => engine.uuid(),
     };
-    req.input = r.opt_str("input")?.unwrap_or("{}").to_string();
+    req.input = r.input.unwrap_or_else(|| "{}".into());
     check_input(&req.input)?;
-    req.trace_header = r.bounded("traceHeader", 256)?.map(str::to_string);
-    let (rec, _) = engine.start(req).await?;
-    if !sync {
-        return Ok(json!({"executionArn": rec.arn, "startDate": ts(rec.start_ms)}));
-    }
+    req.trace_header = bounded("traceHeader", r.trace_header.as_deref(), TRACE_HEADER_CHARS_MAX)?.map(str::to_string);
+    Ok(engine.start(req).await?.0)
+}
+
+pub(super) async fn start(engine: &Engine, r: rq::StartExecution) -> Result<Started, Error> {
+    let rec = begin(engine, r, false).await?;
+    Ok(Started { execution_arn: rec.arn, start_date: Ts(rec.start_ms) })
+}
+
+/// StartSyncExecution: DescribeExecution's answer at the end, without the
+/// redrive and version members, with `billingDetails`.
+pub(super) async fn start_sync(engine: &Engine, r: rq::StartExecution) -> Result<DescribeExecution, Error> {
+    let rec = begin(engine, r, true).await?;
     let done = engine.wait_closed(&rec.arn, SYNC_WAIT).await?.unwrap_or(rec);
     let mut out = describe_record(&done, engine.now_ms());
-    if let Some(o) = out.as_object_mut() {
-        for k in
-            ["redriveCount", "redriveStatus", "redriveStatusReason", "stateMachineVersionArn", "stateMachineAliasArn"]
-        {
-            o.remove(k);
-        }
-        o.insert("billingDetails".into(), json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": 100}));
-    }
+    out.redrive_count = None;
+    out.redrive_status = None;
+    out.redrive_status_reason = None;
+    out.item.state_machine_version_arn = None;
+    out.item.state_machine_alias_arn = None;
+    out.billing_details = Some(BillingDetails { billed_memory_used_in_m_b: 64, billed_duration_in_milliseconds: 100 });
     Ok(out)
 }
 
-pub(super) async fn stop(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("executionArn")?;
-    let error = r.bounded("error", 256)?.map(str::to_string);
-    let cause = r.bounded("cause", 32768)?.map(str::to_string);
+pub(super) async fn stop(engine: &Engine, r: rq::StopExecution) -> Result<Stopped, Error> {
+    let arn = r.execution_arn.as_str();
+    let error = bounded("error", r.error.as_deref(), ERROR_CHARS_MAX)?.map(str::to_string);
+    let cause = bounded("cause", r.cause.as_deref(), CAUSE_CHARS_MAX)?.map(str::to_string);
     let rec = load(engine, arn).await?;
     if rec.status != ExecutionStatus::Running {
-        return Ok(json!({"stopDate": ts(rec.stop_ms.unwrap_or(rec.start_ms))}));
+        return Ok(Stopped { stop_date: Ts(rec.stop_ms.unwrap_or(rec.start_ms)) });
     }
     let after = engine.advance(arn, None, &[Input::Stop { error, cause }]).await?.ok_or_else(|| no_execution(arn))?;
-    Ok(json!({"stopDate": ts(after.stop_ms.unwrap_or(after.start_ms))}))
+    Ok(Stopped { stop_date: Ts(after.stop_ms.unwrap_or(after.start_ms)) })
 }
 
-pub(super) async fn redrive(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("executionArn")?;
-    r.bounded("clientToken", 64)?;
+/// AWS's bound on RedriveExecution's `clientToken`, in characters.
+const CLIENT_TOKEN_CHARS_MAX: usize = 64;
+
+pub(super) async fn redrive(engine: &Engine, r: rq::RedriveExecution) -> Result<Redriven, Error> {
+    let arn = r.execution_arn.as_str();
+    bounded("clientToken", r.client_token.as_deref(), CLIENT_TOKEN_CHARS_MAX)?;
     let rec = load(engine, arn).await?;
     rec.redrivable(engine.now_ms()).map_err(|why| Error::api(AwsError::ExecutionNotRedrivable, why))?;
     let after = engine.advance(arn, None, &[Input::Redrive]).await?.ok_or_else(|| no_execution(arn))?;
     let date =
         after.redrive_ms.ok_or_else(|| Error::api(AwsError::ExecutionNotRedrivable, "Execution cannot be redriven"))?;
-    Ok(json!({"redriveDate": ts(date)}))
+    Ok(Redriven { redrive_date: Ts(date) })
 }
 
-fn describe_record(rec: &ExecutionRecord, now: i64) -> Value {
-    let mut v = summary(&rec.summary());
-    let o = v.as_object_mut().expect("summary builds an object");
-    o.insert("input".into(), json!(rec.input));
-    o.insert("inputDetails".into(), json!({"included": true}));
-    o.insert("redriveCount".into(), json!(rec.redrive_count));
-    match rec.redrivable(now) {
-        Ok(()) => {
-            o.insert("redriveStatus".into(), json!("REDRIVABLE"));
-        }
-        Err(why) => {
-            o.insert("redriveStatus".into(), json!("NOT_REDRIVABLE"));
-            o.insert("redriveStatusReason".into(), json!(why));
-        }
+fn describe_record(rec: &ExecutionRecord, now: i64) -> DescribeExecution {
+    let (redrive_status, redrive_status_reason) = match rec.redrivable(now) {
+        Ok(()) => ("REDRIVABLE", None),
+        Err(why) => ("NOT_REDRIVABLE", Some(why)),
+    };
+    DescribeExecution {
+        item: item(&rec.summary()),
+        input: rec.input.clone(),
+        input_details: Included { included: true },
+        output: rec.output.clone(),
+        output_details: rec.output.as_ref().map(|_| Included { included: true }),
+        redrive_count: Some(rec.redrive_count),
+        redrive_status: Some(redrive_status),
+        redrive_status_reason,
+        redrive_date: rec.redrive_ms.map(Ts),
+        error: rec.error.clone(),
+        cause: rec.cause.clone(),
+        trace_header: rec.trace_header.clone(),
+        parent_execution_arn: rec.parent.as_ref().map(|p| p.execution_arn.clone()),
+        billing_details: None,
     }
-    if let Some(d) = rec.redrive_ms {
-        o.insert("redriveDate".into(), ts(d));
-    }
-    if let Some(out) = &rec.output {
-        o.insert("output".into(), json!(out));
-        o.insert("outputDetails".into(), json!({"included": true}));
-    }
-    // Stepwise's addition (SDKs ignore fields they do not know): the execution
-    // that started this one, so the console links a child to its parent.
-    let parent = rec.parent.as_ref().map(|p| p.execution_arn.clone());
-    for (k, x) in [
-        ("error", &rec.error),
-        ("cause", &rec.cause),
-        ("traceHeader", &rec.trace_header),
-        ("parentExecutionArn", &parent),
-    ] {
-        if let Some(x) = x {
-            o.insert(k.into(), json!(x));
-        }
-    }
-    v
 }
 
-pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    Ok(describe_record(&load(engine, r.str("executionArn")?).await?, engine.now_ms()))
+pub(super) async fn describe(engine: &Engine, r: rq::ExecutionArn) -> Result<DescribeExecution, Error> {
+    Ok(describe_record(&load(engine, &r.execution_arn).await?, engine.now_ms()))
 }
 
-pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
+/// The statuses ListExecutions filters on, in AWS's order.
+const STATUS_FILTERS: [&str; 6] = ["SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"];
+
+pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListExecutions, Error> {
     let arn = r
-        .opt_str("stateMachineArn")?
+        .state_machine_arn
+        .as_deref()
         .ok_or_else(|| Error::validation("Must provide a StateMachine ARN or MapRun ARN"))?;
     let (base, qualifier) = match Arn::parse(arn)? {
         Arn::StateMachine { machine } => (machine, None),
@@ -168,23 +172,15 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     };
     let machine_arn = engine.scope.state_machine(&base);
     engine.machine(&machine_arn).await?.ok_or_else(|| no_machine(arn))?;
-    let status = match r.opt_str("statusFilter")? {
-        None => None,
-        Some(s @ ("RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED" | "PENDING_REDRIVE")) => Some(s),
-        Some(s) => {
-            return Err(Error::validation(format!(
-                "1 validation error detected: Value '{s}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]"
-            )));
-        }
-    };
-    let redrive = match r.opt_str("redriveFilter")? {
+    let status = r.status_filter.as_deref().map(|s| one_of("statusFilter", s, &STATUS_FILTERS)).transpose()?;
+    let redrive = match r.redrive_filter.as_deref() {
         None => None,
         Some(f @ ("REDRIVEN" | "NOT_REDRIVEN")) => Some(f == "REDRIVEN"),
         Some(f) => return Err(Error::validation(format!("Invalid redriveFilter '{f}'"))),
     };
-    let limit = r.max_results(100)?;
+    let limit = max_results(r.max_results, 100)?;
     let (pk, _) = keys::execution_index(&machine_arn, 0, "");
-    let mut after = decode_token(engine, r, "ListExecutions").await?;
+    let mut after = decode_token(engine, &r, "ListExecutions").await?;
     let mut items = Vec::new();
     let mut next = None;
     'pages: for _ in 0..LIST_PAGES_MAX {
@@ -198,7 +194,7 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
                     .as_ref()
                     .is_none_or(|q| s.version_arn.as_ref() == Some(q) || s.alias_arn.as_ref() == Some(q));
             if keep {
-                items.push(summary(&s));
+                items.push(item(&s));
             }
             if items.len() == limit {
                 next = Some(it.sk.clone());
@@ -216,29 +212,22 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
             }
         }
     }
-    let mut out = json!({"executions": items});
-    if let Some(n) = next {
-        out["nextToken"] = json!(encode_token(engine, r, "ListExecutions", &n).await?);
-    }
-    Ok(out)
+    let next_token = match next {
+        Some(n) => Some(encode_token(engine, &r, "ListExecutions", &n).await?),
+        None => None,
+    };
+    Ok(ListExecutions { executions: items, next_token })
 }
 
-fn summary(s: &ExecutionSummary) -> Value {
-    let mut v = json!({
-        "executionArn": s.arn,
-        "stateMachineArn": s.version_arn.as_ref().unwrap_or(&s.machine_arn),
-        "name": s.name,
-        "status": s.status,
-        "startDate": ts(s.start_ms),
-    });
-    if let Some(t) = s.stop_ms {
-        v["stopDate"] = ts(t);
+fn item(s: &ExecutionSummary) -> ExecutionItem {
+    ExecutionItem {
+        execution_arn: s.arn.clone(),
+        state_machine_arn: s.version_arn.as_ref().unwrap_or(&s.machine_arn).clone(),
+        name: s.name.clone(),
+        status: s.status,
+        start_date: Ts(s.start_ms),
+        stop_date: s.stop_ms.map(Ts),
+        state_machine_version_arn: s.version_arn.clone(),
+        state_machine_alias_arn: s.alias_arn.clone(),
     }
-    if let Some(a) = &s.version_arn {
-        v["stateMachineVersionArn"] = json!(a);
-    }
-    if let Some(a) = &s.alias_arn {
-        v["stateMachineAliasArn"] = json!(a);
-    }
-    v
 }

@@ -4,17 +4,18 @@ use crate::AwsError;
 use serde_json::{Map, Value, json};
 
 use super::executions::load;
-use super::{Req, ts};
+use super::shapes::responses::History;
+use super::shapes::{Ts, max_results, requests as rq};
 use crate::Error;
 use crate::engine::Engine;
 
-pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("executionArn")?;
+pub(super) async fn get(engine: &Engine, r: rq::GetExecutionHistory) -> Result<History, Error> {
+    let arn = r.execution_arn.as_str();
     let rec = load(engine, arn).await?;
-    let limit = r.max_results(100)?;
-    let reverse = r.bool("reverseOrder")?.unwrap_or(false);
-    let include_data = r.bool("includeExecutionData")?.unwrap_or(true);
-    let start = match super::decode_token(engine, r, "GetExecutionHistory").await? {
+    let limit = max_results(r.max_results, 100)?;
+    let reverse = r.reverse_order.unwrap_or(false);
+    let include_data = r.include_execution_data.unwrap_or(true);
+    let start = match super::decode_token(engine, &r, "GetExecutionHistory").await? {
         Some(t) => {
             t.parse::<usize>().map_err(|_| Error::api(AwsError::InvalidToken, format!("Invalid Token: '{t}'")))?
         }
@@ -27,19 +28,19 @@ pub(super) async fn get(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let total = events.len();
     let shown: Vec<Value> =
         events.into_iter().skip(start).take(limit).map(|e| render(engine, e, include_data)).collect();
-    let mut out = json!({"events": shown});
-    if start + limit < total {
-        out["nextToken"] =
-            json!(super::encode_token(engine, r, "GetExecutionHistory", &(start + limit).to_string()).await?);
-    }
-    Ok(out)
+    let next_token = if start + limit < total {
+        Some(super::encode_token(engine, &r, "GetExecutionHistory", &(start + limit).to_string()).await?)
+    } else {
+        None
+    };
+    Ok(History { events: shown, next_token })
 }
 
 /// Timestamps in seconds; activity tasks under AWS's Activity* names; payloads
 /// dropped when `includeExecutionData` is false.
 fn render(engine: &Engine, mut e: Value, include_data: bool) -> Value {
     if let Some(t) = e["timestamp"].as_i64() {
-        e["timestamp"] = ts(t);
+        e["timestamp"] = json!(Ts(t));
     }
     let Some(obj) = e.as_object_mut() else { return e };
     let detail_key = obj.keys().find(|k| k.ends_with("EventDetails")).cloned();

@@ -3,7 +3,12 @@
 use crate::AwsError;
 use serde_json::{Value, json};
 
-use super::{Req, decode_token, encode_token, ts};
+use super::shapes::responses::{
+    Created, DescribeStateMachine, Diagnostic, Empty, ListStateMachines, StateMachineForExecution, StateMachineItem,
+    UpdateStateMachine, Validated,
+};
+use super::shapes::{Ts, bounded, max_results, one_of, requests as rq};
+use super::{decode_token, encode_token};
 use crate::Error;
 use crate::arn::{Arn, check_name};
 use crate::engine::{Engine, decode, encode};
@@ -27,34 +32,26 @@ pub(super) fn check_definition(text: &str, kind: &str) -> Result<(), Error> {
     if report.is_ok() { Ok(()) } else { Err(Error::api(AwsError::InvalidDefinition, report.aws_message())) }
 }
 
-pub(super) fn machine_type(r: Req<'_>) -> Result<String, Error> {
-    match r.opt_str("type")? {
-        None => Ok("STANDARD".into()),
-        Some(t @ ("STANDARD" | "EXPRESS")) => Ok(t.into()),
-        Some(t) => Err(Error::validation(format!(
-            "1 validation error detected: Value '{t}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
-        ))),
-    }
+/// A machine's `type`: STANDARD when absent.
+pub(super) fn machine_type(t: Option<&str>) -> Result<String, Error> {
+    Ok(one_of("type", t.unwrap_or("STANDARD"), &["STANDARD", "EXPRESS"])?.to_string())
 }
 
-fn logging(r: Req<'_>) -> Value {
-    r.get("loggingConfiguration").cloned().unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false}))
-}
+/// AWS's bound on a version's description, in characters.
+const DESCRIPTION_CHARS_MAX: usize = 256;
 
-fn tracing_config(r: Req<'_>) -> Value {
-    r.get("tracingConfiguration").cloned().unwrap_or_else(|| json!({"enabled": false}))
+fn logging_off() -> Value {
+    json!({"level": "OFF", "includeExecutionData": false})
 }
 
 pub(super) fn revision(engine: &Engine) -> String {
     engine.uuid()
 }
 
-pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let name = r.str("name")?;
+pub(super) async fn create(engine: &Engine, r: rq::CreateStateMachine) -> Result<Created, Error> {
+    let (name, definition, role_arn) = (r.name.as_str(), r.definition.as_str(), r.role_arn.as_str());
     check_name(name)?;
-    let definition = r.str("definition")?;
-    let role_arn = r.str("roleArn")?;
-    let kind = machine_type(r)?;
+    let kind = machine_type(r.r#type.as_deref())?;
     check_definition(definition, &kind)?;
     let arn = engine.scope.state_machine(name);
     let now = engine.now_ms();
@@ -71,23 +68,24 @@ pub(super) async fn create(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         update_ms: now,
         revision_id: revision(engine),
         description: String::new(),
-        logging_configuration: logging(r),
-        tracing_configuration: tracing_config(r),
+        logging_configuration: r.logging_configuration.clone().unwrap_or_else(logging_off),
+        tracing_configuration: r.tracing_configuration.clone().unwrap_or_else(|| json!({"enabled": false})),
         next_version: 1,
         published: None,
     };
     let mut writes = Vec::new();
-    let mut out = json!({"stateMachineArn": arn, "creationDate": ts(now)});
-    if r.bool("publish")?.unwrap_or(false) {
-        let v = publish_writes(&mut m, r.bounded("versionDescription", 256)?.unwrap_or(""), now, &mut writes)?;
-        out["stateMachineVersionArn"] = json!(v);
+    let mut out = Created { state_machine_arn: arn.clone(), creation_date: Ts(now), state_machine_version_arn: None };
+    if r.publish.unwrap_or(false) {
+        let description = bounded("versionDescription", r.version_description.as_deref(), DESCRIPTION_CHARS_MAX)?;
+        out.state_machine_version_arn = Some(publish_writes(&mut m, description.unwrap_or(""), now, &mut writes)?);
     }
     let (pk, sk) = keys::machine(&arn);
     writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::NotExists, 0)?);
     let index = json!({"stateMachineArn": arn, "name": name, "type": m.kind, "creationDate": now});
     writes.push(Write::put(keys::machines_index(name), encode(&index), Condition::None));
-    if let Some(tags) = r.get("tags") {
-        writes.push(Write::put(keys::tags(&arn), encode(&super::tags::parse(tags)?), Condition::None));
+    if let Some(tags) = &r.tags {
+        super::tags::check(tags)?;
+        writes.push(Write::put(keys::tags(&arn), encode(tags), Condition::None));
     }
     match engine.write_catalog(writes).await {
         // Created meanwhile by another request (two workers registering
@@ -108,10 +106,15 @@ async fn identical(
     definition: &str,
     role_arn: &str,
     kind: &str,
-) -> Result<Option<Result<Value, Error>>, Error> {
+) -> Result<Option<Result<Created, Error>>, Error> {
     let Some((m, _)) = engine.machine(arn).await? else { return Ok(None) };
     if m.definition == definition && m.role_arn == role_arn && m.kind == kind {
-        return Ok(Some(Ok(json!({"stateMachineArn": arn, "creationDate": ts(m.creation_ms)}))));
+        let created = Created {
+            state_machine_arn: arn.into(),
+            creation_date: Ts(m.creation_ms),
+            state_machine_version_arn: None,
+        };
+        return Ok(Some(Ok(created)));
     }
     Ok(Some(Err(already_exists(arn))))
 }
@@ -146,8 +149,8 @@ pub(super) fn publish_writes(
     Ok(v.arn)
 }
 
-pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn describe(engine: &Engine, r: rq::StateMachineArn) -> Result<DescribeStateMachine, Error> {
+    let arn = r.state_machine_arn.as_str();
     let (base, version) = match Arn::parse(arn)? {
         Arn::StateMachine { machine } => (machine, None),
         Arn::Version { machine, version } => (machine, Some(version)),
@@ -160,38 +163,37 @@ pub(super) async fn describe(engine: &Engine, r: Req<'_>) -> Result<Value, Error
     };
     let base_arn = engine.scope.state_machine(&base);
     let (m, _) = engine.machine(&base_arn).await?.ok_or_else(|| no_machine(arn))?;
-    let mut out = json!({
-        "stateMachineArn": arn,
-        "name": m.name,
-        "status": "ACTIVE",
-        "definition": m.definition,
-        "roleArn": m.role_arn,
-        "type": m.kind,
-        "creationDate": ts(m.creation_ms),
-        "loggingConfiguration": m.logging_configuration,
-        "tracingConfiguration": m.tracing_configuration,
-        "revisionId": m.revision_id,
-    });
+    let mut out = DescribeStateMachine {
+        state_machine_arn: arn.into(),
+        name: m.name,
+        status: "ACTIVE",
+        definition: m.definition,
+        role_arn: m.role_arn,
+        r#type: m.kind,
+        creation_date: Ts(m.creation_ms),
+        logging_configuration: m.logging_configuration,
+        tracing_configuration: m.tracing_configuration,
+        revision_id: m.revision_id,
+        description: None,
+    };
     if let Some(n) = version {
         let v = engine.version(&base_arn, n).await?.ok_or_else(|| no_machine(arn))?;
-        out["definition"] = json!(v.definition);
-        out["roleArn"] = json!(v.role_arn);
-        out["revisionId"] = json!(v.revision_id);
-        out["creationDate"] = ts(v.creation_ms);
-        if !v.description.is_empty() {
-            out["description"] = json!(v.description);
-        }
+        out.definition = v.definition;
+        out.role_arn = v.role_arn;
+        out.revision_id = v.revision_id;
+        out.creation_date = Ts(v.creation_ms);
+        out.description = Some(v.description).filter(|d| !d.is_empty());
     }
     Ok(out)
 }
 
-pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn update(engine: &Engine, r: rq::UpdateStateMachine) -> Result<UpdateStateMachine, Error> {
+    let arn = r.state_machine_arn.as_str();
     Arn::state_machine(arn)?;
-    let definition = r.opt_str("definition")?;
-    let role = r.opt_str("roleArn")?;
-    let (log, trace) = (r.get("loggingConfiguration"), r.get("tracingConfiguration"));
-    let publish = r.bool("publish")?.unwrap_or(false);
+    let definition = r.definition.as_deref();
+    let role = r.role_arn.as_deref();
+    let (log, trace) = (r.logging_configuration.as_ref(), r.tracing_configuration.as_ref());
+    let publish = r.publish.unwrap_or(false);
     if definition.is_none() && role.is_none() && log.is_none() && trace.is_none() && !publish {
         return Err(Error::api(
             AwsError::MissingRequiredParameter,
@@ -223,13 +225,17 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
         }
         m.update_ms = now;
         let mut writes = Vec::new();
-        let mut out = json!({"updateDate": ts(now), "revisionId": m.revision_id});
+        let mut out = UpdateStateMachine {
+            update_date: Ts(now),
+            revision_id: m.revision_id.clone(),
+            state_machine_version_arn: None,
+        };
         if publish {
-            let v = match m.published {
+            let description = bounded("versionDescription", r.version_description.as_deref(), DESCRIPTION_CHARS_MAX)?;
+            out.state_machine_version_arn = Some(match m.published {
                 Some(n) => format!("{}:{n}", m.arn),
-                None => publish_writes(&mut m, r.bounded("versionDescription", 256)?.unwrap_or(""), now, &mut writes)?,
-            };
-            out["stateMachineVersionArn"] = json!(v);
+                None => publish_writes(&mut m, description.unwrap_or(""), now, &mut writes)?,
+            });
         }
         let (pk, sk) = keys::machine(arn);
         writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::Version(b.version), b.parts)?);
@@ -242,10 +248,10 @@ pub(super) async fn update(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     Err(Error::api(AwsError::ConflictException, "The state machine changed too often to update; retry"))
 }
 
-pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn delete(engine: &Engine, r: rq::StateMachineArn) -> Result<Empty, Error> {
+    let arn = r.state_machine_arn.as_str();
     let machine = Arn::state_machine(arn)?;
-    let Some((_, b)) = engine.machine(arn).await? else { return Ok(json!({})) };
+    let Some((_, b)) = engine.machine(arn).await? else { return Ok(Empty {}) };
     let (pk, sk) = keys::machine(arn);
     // Versions and aliases go with it, page by page; executions keep running
     // on their own copy of the definition.
@@ -267,15 +273,15 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     writes.push(Write::delete(keys::machines_index(&machine)));
     writes.push(Write::delete(keys::tags(arn)));
     engine.write_catalog(writes).await?;
-    Ok(json!({}))
+    Ok(Empty {})
 }
 
-pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let limit = r.max_results(100)?;
+pub(super) async fn list(engine: &Engine, r: rq::Page) -> Result<ListStateMachines, Error> {
+    let limit = max_results(r.max_results, 100)?;
     let q = Query {
         pk: keys::MACHINES_INDEX.into(),
         sk_prefix: String::new(),
-        after: decode_token(engine, r, "ListStateMachines").await?,
+        after: decode_token(engine, &r, "ListStateMachines").await?,
         limit,
         descending: false,
     };
@@ -283,61 +289,62 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     let mut items = Vec::with_capacity(page.items.len());
     for i in &page.items {
         let v: Value = decode(&i.body)?;
-        items.push(json!({
-            "stateMachineArn": v["stateMachineArn"],
-            "name": v["name"],
-            "type": v["type"],
-            "creationDate": ts(v["creationDate"].as_i64().unwrap_or(0)),
-        }));
+        items.push(StateMachineItem {
+            creation_date: Ts(v["creationDate"]
+                .as_i64()
+                .ok_or_else(|| Error::Corrupt("an index entry without a creation date".into()))?),
+            state_machine_arn: v["stateMachineArn"].clone(),
+            name: v["name"].clone(),
+            r#type: v["type"].clone(),
+        });
     }
-    let mut out = json!({"stateMachines": items});
-    if let Some(last) = page.last {
-        out["nextToken"] = json!(encode_token(engine, r, "ListStateMachines", &last).await?);
-    }
-    Ok(out)
+    let next_token = match page.last {
+        Some(last) => Some(encode_token(engine, &r, "ListStateMachines", &last).await?),
+        None => None,
+    };
+    Ok(ListStateMachines { state_machines: items, next_token })
 }
 
-pub(super) async fn for_execution(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("executionArn")?;
-    let rec = super::executions::load(engine, arn).await?;
+pub(super) async fn for_execution(engine: &Engine, r: rq::ExecutionArn) -> Result<StateMachineForExecution, Error> {
+    let rec = super::executions::load(engine, &r.execution_arn).await?;
     let (pk, sk) = keys::definition(&rec.definition_hash);
     let def = engine
         .get_blob(&(pk.clone(), sk.clone()))
         .await?
         .ok_or_else(|| Error::Corrupt("a missing definition".into()))?;
     let m = engine.machine(&rec.machine_arn).await?.map(|(m, _)| m);
-    let mut out = json!({
-        "stateMachineArn": rec.machine_arn,
-        "name": rec.machine_name,
-        "definition": String::from_utf8_lossy(&def.bytes),
-        "roleArn": rec.asl().and_then(|s| s.context.as_ref()).map(|c| c.role_arn.clone()).unwrap_or_default(),
-        "updateDate": ts(m.as_ref().map_or(rec.start_ms, |m| m.update_ms)),
-        "loggingConfiguration": m.as_ref().map_or(json!({"level": "OFF", "includeExecutionData": false}), |m| m.logging_configuration.clone()),
-        "tracingConfiguration": json!({"enabled": false}),
-    });
-    if let Some(v) = &rec.version_arn {
-        out["stateMachineVersionArn"] = json!(v);
-    }
-    if let Some(a) = &rec.alias_arn {
-        out["stateMachineAliasArn"] = json!(a);
-    }
-    Ok(out)
+    Ok(StateMachineForExecution {
+        definition: String::from_utf8_lossy(&def.bytes).into_owned(),
+        // A code run has no ASL context, and so no role.
+        role_arn: rec.asl().and_then(|s| s.context.as_ref()).map(|c| c.role_arn.clone()).unwrap_or_default(),
+        update_date: Ts(m.as_ref().map_or(rec.start_ms, |m| m.update_ms)),
+        logging_configuration: m.as_ref().map_or_else(logging_off, |m| m.logging_configuration.clone()),
+        tracing_configuration: json!({"enabled": false}),
+        state_machine_arn: rec.machine_arn,
+        name: rec.machine_name,
+        state_machine_version_arn: rec.version_arn,
+        state_machine_alias_arn: rec.alias_arn,
+    })
 }
 
-pub(super) fn validate(r: Req<'_>) -> Result<Value, Error> {
-    let definition = r.str("definition")?;
-    let kind = machine_type(r)?;
-    let report = state_language::validate_text(definition, state_language::Options { express: kind == "EXPRESS" });
-    let max = r.max_results(100)?;
-    let diagnostics: Vec<Value> = report
+pub(super) fn validate(r: rq::ValidateStateMachineDefinition) -> Result<Validated, Error> {
+    let kind = machine_type(r.r#type.as_deref())?;
+    let report = state_language::validate_text(&r.definition, state_language::Options { express: kind == "EXPRESS" });
+    let max = max_results(r.max_results, 100)?;
+    let diagnostics = report
         .diagnostics
         .iter()
         .take(max)
-        .map(|d| json!({"severity": d.severity, "code": d.code, "message": d.message, "location": d.location}))
+        .map(|d| Diagnostic {
+            severity: d.severity,
+            code: d.code,
+            message: d.message.clone(),
+            location: d.location.clone(),
+        })
         .collect();
-    Ok(json!({
-        "result": if report.is_ok() { "OK" } else { "FAIL" },
-        "diagnostics": diagnostics,
-        "truncated": report.diagnostics.len() > max,
-    }))
+    Ok(Validated {
+        result: if report.is_ok() { "OK" } else { "FAIL" },
+        diagnostics,
+        truncated: report.diagnostics.len() > max,
+    })
 }

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 
-use super::Req;
+use super::shapes::{Paged, bounded};
 use crate::Error;
 use crate::engine::Engine;
 
@@ -27,10 +27,14 @@ fn invalid(t: &str) -> Error {
     Error::api(AwsError::InvalidToken, format!("Invalid Token: '{t}'"))
 }
 
-/// What a token is bound to: the operation and every other field of the request, canonically.
-fn binding(operation: &str, r: Req<'_>) -> Vec<u8> {
+/// What a token is bound to: the operation and every other field of the
+/// typed request (so members the shape does not know bind nothing), canonically.
+fn binding(operation: &str, r: &impl Paged) -> Vec<u8> {
+    let Value::Object(request) = serde_json::to_value(r).expect("a request shape serializes") else {
+        unreachable!("request shapes are structs")
+    };
     let fields: std::collections::BTreeMap<&String, &Value> =
-        r.0.iter().filter(|(k, v)| !UNBOUND_FIELDS.contains(&k.as_str()) && !v.is_null()).collect();
+        request.iter().filter(|(k, v)| !UNBOUND_FIELDS.contains(&k.as_str()) && !v.is_null()).collect();
     let mut out = operation.as_bytes().to_vec();
     out.push(0);
     out.extend(serde_json::to_vec(&fields).expect("a map of JSON values serializes"));
@@ -38,7 +42,7 @@ fn binding(operation: &str, r: Req<'_>) -> Vec<u8> {
     out
 }
 
-fn mac(key: &[u8; 32], operation: &str, r: Req<'_>, sk: &str) -> Vec<u8> {
+fn mac(key: &[u8; 32], operation: &str, r: &impl Paged, sk: &str) -> Vec<u8> {
     let mut m = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     m.update(&binding(operation, r));
     m.update(sk.as_bytes());
@@ -46,7 +50,7 @@ fn mac(key: &[u8; 32], operation: &str, r: Req<'_>, sk: &str) -> Vec<u8> {
 }
 
 /// The token to resume `operation` after `sk`.
-pub(crate) async fn encode_token(engine: &Engine, r: Req<'_>, operation: &str, sk: &str) -> Result<String, Error> {
+pub(crate) async fn encode_token(engine: &Engine, r: &impl Paged, operation: &str, sk: &str) -> Result<String, Error> {
     let key = engine.paging_key().await?;
     let token = format!("{}.{}", URL_SAFE_NO_PAD.encode(sk), URL_SAFE_NO_PAD.encode(mac(&key, operation, r, sk)));
     if token.len() > TOKEN_CHARS_MAX {
@@ -56,8 +60,8 @@ pub(crate) async fn encode_token(engine: &Engine, r: Req<'_>, operation: &str, s
 }
 
 /// The sort key a request's `nextToken` resumes after, if it has one.
-pub(crate) async fn decode_token(engine: &Engine, r: Req<'_>, operation: &str) -> Result<Option<String>, Error> {
-    let Some(t) = r.bounded("nextToken", TOKEN_CHARS_MAX)? else { return Ok(None) };
+pub(crate) async fn decode_token(engine: &Engine, r: &impl Paged, operation: &str) -> Result<Option<String>, Error> {
+    let Some(t) = bounded("nextToken", r.next_token(), TOKEN_CHARS_MAX)? else { return Ok(None) };
     let (sk, tag) = t.split_once('.').ok_or_else(|| invalid(t))?;
     let sk = URL_SAFE_NO_PAD.decode(sk).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| invalid(t))?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid(t))?;

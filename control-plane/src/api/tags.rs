@@ -1,15 +1,14 @@
 //! Tags on state machines and activities.
 
+use super::shapes::requests as rq;
+use super::shapes::responses::{Empty, Tags};
 use crate::AwsError;
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
-use super::Req;
 use crate::Error;
 use crate::arn::Arn;
 use crate::engine::{Engine, encode};
 use crate::model::keys;
 use crate::store::{Condition, Write};
+use serde::{Deserialize, Serialize};
 
 /// AWS's limit on tags per resource.
 pub const TAGS_MAX: usize = 50;
@@ -20,16 +19,15 @@ pub struct Tag {
     pub value: String,
 }
 
-pub(super) fn parse(v: &Value) -> Result<Vec<Tag>, Error> {
-    let tags: Vec<Tag> = serde_json::from_value(v.clone())
-        .map_err(|e| Error::api(AwsError::SerializationException, format!("tags: {e}")))?;
+/// Checks tags against AWS's limits.
+pub(super) fn check(tags: &[Tag]) -> Result<(), Error> {
     if tags.len() > TAGS_MAX {
         return Err(Error::api(AwsError::TooManyTags, format!("Too many tags: the limit is {TAGS_MAX}")));
     }
     if tags.iter().any(|t| t.key.is_empty() || t.key.chars().count() > 128 || t.value.chars().count() > 256) {
         return Err(Error::validation("Tag keys must be 1–128 characters and values at most 256"));
     }
-    Ok(tags)
+    Ok(())
 }
 
 async fn current(engine: &Engine, arn: &str) -> Result<Vec<Tag>, Error> {
@@ -49,11 +47,11 @@ async fn save(engine: &Engine, arn: &str, tags: &[Tag]) -> Result<(), Error> {
     engine.write_catalog(vec![Write::put(keys::tags(arn), encode(&tags), Condition::None)]).await
 }
 
-pub(super) async fn tag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("resourceArn")?;
-    let new = parse(r.get("tags").unwrap_or(&Value::Array(Vec::new())))?;
+pub(super) async fn tag(engine: &Engine, r: rq::TagResource) -> Result<Empty, Error> {
+    let arn = r.resource_arn.as_str();
+    check(&r.tags)?;
     let mut tags = current(engine, arn).await?;
-    for t in new {
+    for t in r.tags {
         match tags.iter_mut().find(|x| x.key == t.key) {
             Some(x) => x.value = t.value,
             None => tags.push(t),
@@ -63,20 +61,16 @@ pub(super) async fn tag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         return Err(Error::api(AwsError::TooManyTags, format!("Too many tags: the limit is {TAGS_MAX}")));
     }
     save(engine, arn, &tags).await?;
-    Ok(json!({}))
+    Ok(Empty {})
 }
 
-pub(super) async fn untag(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("resourceArn")?;
-    let keys: Vec<String> = serde_json::from_value(r.get("tagKeys").cloned().unwrap_or(json!([])))
-        .map_err(|e| Error::api(AwsError::SerializationException, format!("tagKeys: {e}")))?;
-    let mut tags = current(engine, arn).await?;
-    tags.retain(|t| !keys.contains(&t.key));
-    save(engine, arn, &tags).await?;
-    Ok(json!({}))
+pub(super) async fn untag(engine: &Engine, r: rq::UntagResource) -> Result<Empty, Error> {
+    let mut tags = current(engine, &r.resource_arn).await?;
+    tags.retain(|t| !r.tag_keys.contains(&t.key));
+    save(engine, &r.resource_arn, &tags).await?;
+    Ok(Empty {})
 }
 
-pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let tags = current(engine, r.str("resourceArn")?).await?;
-    Ok(json!({"tags": tags}))
+pub(super) async fn list(engine: &Engine, r: rq::ResourceArn) -> Result<Tags, Error> {
+    Ok(Tags { tags: current(engine, &r.resource_arn).await? })
 }

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 use state_language::interpreter::StartContext;
 use state_language::interpreter::test_state::{Mock, TestError, TestRequest, test_state};
 
-use super::Req;
+use super::shapes::requests as rq;
+use super::shapes::responses::Tested;
 use crate::Error;
 use crate::engine::Engine;
 
@@ -43,46 +44,45 @@ fn machine_for(def: &Value, state_name: Option<&str>) -> Result<(Value, String),
     Ok((json!({"StartAt": name, "States": states}), name))
 }
 
-fn json_field(r: Req<'_>, field: &str) -> Result<Option<Value>, Error> {
-    r.opt_str(field)?
-        .map(|s| serde_json::from_str(s).map_err(|e| Error::validation(format!("'{field}' is not valid JSON: {e}"))))
+/// A member that carries JSON text.
+fn json_field(field: &str, text: Option<&str>) -> Result<Option<Value>, Error> {
+    text.map(|s| serde_json::from_str(s).map_err(|e| Error::validation(format!("'{field}' is not valid JSON: {e}"))))
         .transpose()
 }
 
-pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let text = r.str("definition")?;
+fn mock(m: Option<rq::TestMock>) -> Result<Option<Mock>, Error> {
+    let Some(m) = m else { return Ok(None) };
+    match (m.result, m.error_output) {
+        (Some(res), _) => Ok(Some(Mock::Result(
+            serde_json::from_str(&res).map_err(|e| Error::validation(format!("mock.result is not valid JSON: {e}")))?,
+        ))),
+        (None, Some(e)) => {
+            Ok(Some(Mock::Error { error: e.error.unwrap_or_default(), cause: e.cause.unwrap_or_default() }))
+        }
+        (None, None) => Err(Error::validation("mock needs a result or an errorOutput")),
+    }
+}
+
+pub(super) async fn test(engine: &Engine, r: rq::TestState) -> Result<Tested, Error> {
     let def: Value =
-        serde_json::from_str(text).map_err(|e| invalid(format!("Invalid State Machine Definition: '{e}'")))?;
-    let (machine, name) = machine_for(&def, r.opt_str("stateName")?)?;
+        serde_json::from_str(&r.definition).map_err(|e| invalid(format!("Invalid State Machine Definition: '{e}'")))?;
+    let (machine, name) = machine_for(&def, r.state_name.as_deref())?;
     let report = state_language::validate(&machine, state_language::Options::default());
     let Some(parsed) = report.definition.clone().filter(|_| report.is_ok()) else {
         return Err(invalid(report.aws_message()));
     };
     let state = parsed.machines[0].find(&name).ok_or_else(|| Error::validation(format!("State '{name}' not found")))?;
-    let input = json_field(r, "input")?.unwrap_or_else(|| json!({}));
-    let variables = match json_field(r, "variables")? {
+    let input = json_field("input", r.input.as_deref())?.unwrap_or_else(|| json!({}));
+    let variables = match json_field("variables", r.variables.as_deref())? {
         None => Map::new(),
         Some(Value::Object(m)) => m,
         Some(_) => return Err(Error::validation("'variables' must be a JSON object")),
     };
-    let level = r.opt_str("inspectionLevel")?.unwrap_or("INFO");
+    let level = r.inspection_level.as_deref().unwrap_or("INFO");
     if !matches!(level, "INFO" | "DEBUG" | "TRACE") {
         return Err(Error::validation(format!("Invalid inspectionLevel '{level}'")));
     }
-    let mock = match r.get("mock") {
-        None => None,
-        Some(m) => match (m.get("result").and_then(Value::as_str), m.get("errorOutput")) {
-            (Some(res), _) => Some(Mock::Result(
-                serde_json::from_str(res)
-                    .map_err(|e| Error::validation(format!("mock.result is not valid JSON: {e}")))?,
-            )),
-            (None, Some(e)) => Some(Mock::Error {
-                error: e.get("error").and_then(Value::as_str).unwrap_or_default().to_string(),
-                cause: e.get("cause").and_then(Value::as_str).unwrap_or_default().to_string(),
-            }),
-            (None, None) => return Err(Error::validation("mock needs a result or an errorOutput")),
-        },
-    };
+    let mock = mock(r.mock.clone())?;
     let kind = &parsed.machines[0].states[state].kind;
     let needs_mock = matches!(
         kind,
@@ -94,14 +94,14 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         state_language::definition::Kind::Task(t) => Some(t.resource.clone()),
         _ => None,
     };
-    let retries = r.get("stateConfiguration").and_then(|c| c.get("retrierRetryCount")).and_then(Value::as_u64);
+    let config = r.state_configuration.clone().unwrap_or_default();
     let id = engine.uuid();
     let context = StartContext {
         execution_arn: engine.scope.execution("TestStateMachine", &id, true),
         execution_name: id.clone(),
         state_machine_arn: engine.scope.state_machine("TestStateMachine"),
         state_machine_name: "TestStateMachine".into(),
-        role_arn: r.opt_str("roleArn")?.unwrap_or_default().to_string(),
+        role_arn: r.role_arn.clone().unwrap_or_default(),
         seed: engine.random_u64(),
         redrive_count: 0,
         redrive_count_in_context: false,
@@ -113,19 +113,13 @@ pub(super) async fn test(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
         variables,
         context,
         mock,
-        retrier_retry_count: retries.unwrap_or(0),
-        context_override: json_field(r, "context")?,
-        map_iteration_failure_count: r
-            .get("stateConfiguration")
-            .and_then(|c| c.get("mapIterationFailureCount"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
-        map_item_reader_data: match r.get("stateConfiguration").and_then(|c| c.get("mapItemReaderData")) {
-            Some(Value::String(s)) => Some(serde_json::from_str(s).map_err(|e| {
-                Error::validation(format!("stateConfiguration.mapItemReaderData is not valid JSON: {e}"))
-            })?),
-            _ => None,
-        },
+        retrier_retry_count: config.retrier_retry_count.unwrap_or(0),
+        context_override: json_field("context", r.context.as_deref())?,
+        map_iteration_failure_count: config.map_iteration_failure_count.unwrap_or(0),
+        map_item_reader_data: json_field(
+            "stateConfiguration.mapItemReaderData",
+            config.map_item_reader_data.as_deref(),
+        )?,
         now_ms: engine.now_ms(),
     };
     let fail = |e: TestError| match e {
@@ -168,20 +162,9 @@ async fn run_test(
 }
 
 /// The TestState response: stages as JSON text except the numeric ones.
-fn reply(out: &state_language::interpreter::test_state::TestOutcome, level: &str) -> Value {
-    let mut resp = json!({"status": out.status});
-    let o = resp.as_object_mut().expect("built as an object");
-    if let Some(v) = &out.output {
-        o.insert("output".into(), json!(state_language::json::to_string(v)));
-    }
-    for (k, v) in [("error", &out.error), ("cause", &out.cause), ("nextState", &out.next_state)] {
-        if let Some(v) = v {
-            o.insert(k.into(), json!(v));
-        }
-    }
-    if level != "INFO" {
-        let data: Map<String, Value> = out
-            .inspection
+fn reply(out: &state_language::interpreter::test_state::TestOutcome, level: &str) -> Tested {
+    let inspection_data = (level != "INFO").then(|| {
+        out.inspection
             .iter()
             .map(|(k, v)| match k.as_str() {
                 // Numbers on the wire; every other stage is JSON text.
@@ -190,8 +173,14 @@ fn reply(out: &state_language::interpreter::test_state::TestOutcome, level: &str
                 }
                 _ => (k.clone(), json!(state_language::json::to_string(v))),
             })
-            .collect();
-        o.insert("inspectionData".into(), Value::Object(data));
+            .collect()
+    });
+    Tested {
+        status: out.status,
+        output: out.output.as_ref().map(state_language::json::to_string),
+        error: out.error.clone(),
+        cause: out.cause.clone(),
+        next_state: out.next_state.clone(),
+        inspection_data,
     }
-    resp
 }

@@ -1,10 +1,12 @@
 //! Versions and aliases.
 
-use crate::AwsError;
-use serde_json::{Value, json};
-
 use super::machines::{no_machine, publish_writes};
-use super::{Req, decode_token, encode_token, ts};
+use super::shapes::responses::{
+    AliasCreated, DescribeAlias, Empty, ListAliases, ListVersions, Published, Updated, VersionItem,
+};
+use super::shapes::{Ts, bounded, max_results, requests as rq};
+use super::{decode_token, encode_token};
+use crate::AwsError;
 use crate::Error;
 use crate::arn::Arn;
 use crate::engine::{COMMIT_ATTEMPTS_MAX, Engine, decode, encode};
@@ -13,15 +15,17 @@ use crate::store::{Condition, Query, Write, blob};
 
 /// AWS allows an alias to route to one or two versions.
 const ROUTES_MAX: usize = 2;
+/// AWS's bound on a version's or an alias's description, in characters.
+const DESCRIPTION_CHARS_MAX: usize = 256;
 
-pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn publish(engine: &Engine, r: rq::PublishStateMachineVersion) -> Result<Published, Error> {
+    let arn = r.state_machine_arn.as_str();
     Arn::state_machine(arn)?;
-    let description = r.bounded("description", 256)?.unwrap_or("");
+    let description = bounded("description", r.description.as_deref(), DESCRIPTION_CHARS_MAX)?.unwrap_or("");
     for _ in 0..COMMIT_ATTEMPTS_MAX {
         let (mut m, b) = engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
-        if let Some(rev) = r.opt_str("revisionId")?
-            && rev != m.revision_id
+        if let Some(rev) = &r.revision_id
+            && *rev != m.revision_id
         {
             return Err(Error::api(
                 AwsError::ConflictException,
@@ -34,7 +38,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
         if let Some(n) = m.published
             && let Some(v) = engine.version(arn, n).await?
         {
-            return Ok(json!({"creationDate": ts(v.creation_ms), "stateMachineVersionArn": v.arn}));
+            return Ok(Published { creation_date: Ts(v.creation_ms), state_machine_version_arn: v.arn });
         }
         let now = engine.now_ms();
         let mut writes = Vec::new();
@@ -42,7 +46,7 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
         let (pk, sk) = keys::machine(arn);
         writes.extend(blob::puts(&pk, &sk, &encode(&m), Condition::Version(b.version), b.parts)?);
         match engine.write_catalog(writes).await {
-            Ok(()) => return Ok(json!({"creationDate": ts(now), "stateMachineVersionArn": v})),
+            Ok(()) => return Ok(Published { creation_date: Ts(now), state_machine_version_arn: v }),
             Err(Error::ConditionFailed(_)) => continue,
             Err(e) => return Err(e),
         }
@@ -50,16 +54,16 @@ pub(super) async fn publish(engine: &Engine, r: Req<'_>) -> Result<Value, Error>
     Err(Error::api(AwsError::ConflictException, "The state machine changed too often to publish; retry"))
 }
 
-pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn list(engine: &Engine, r: rq::MachinePage) -> Result<ListVersions, Error> {
+    let arn = r.state_machine_arn.as_str();
     Arn::state_machine(arn)?;
     engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
     let (pk, _) = keys::machine(arn);
     let q = Query {
         pk,
         sk_prefix: "V#".into(),
-        after: decode_token(engine, r, "ListStateMachineVersions").await?,
-        limit: r.max_results(100)?,
+        after: decode_token(engine, &r, "ListStateMachineVersions").await?,
+        limit: max_results(r.max_results, 100)?,
         descending: true,
     };
     let page = engine.read_page(q).await?;
@@ -67,13 +71,13 @@ pub(super) async fn list(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
     for i in page.items.into_iter().filter(|i| !i.sk.contains('~')) {
         let b = engine.assemble(i).await?;
         let v: crate::model::VersionRecord = decode(&b.bytes)?;
-        out.push(json!({"stateMachineVersionArn": v.arn, "creationDate": ts(v.creation_ms)}));
+        out.push(VersionItem { state_machine_version_arn: v.arn, creation_date: Ts(v.creation_ms) });
     }
-    let mut resp = json!({"stateMachineVersions": out});
-    if let Some(last) = page.last {
-        resp["nextToken"] = json!(encode_token(engine, r, "ListStateMachineVersions", &last).await?);
-    }
-    Ok(resp)
+    let next_token = match page.last {
+        Some(last) => Some(encode_token(engine, &r, "ListStateMachineVersions", &last).await?),
+        None => None,
+    };
+    Ok(ListVersions { state_machine_versions: out, next_token })
 }
 
 async fn aliases_of(engine: &Engine, machine_arn: &str) -> Result<Vec<AliasRecord>, Error> {
@@ -82,8 +86,8 @@ async fn aliases_of(engine: &Engine, machine_arn: &str) -> Result<Vec<AliasRecor
     engine.read_page(q).await?.items.iter().map(|i| decode(&i.body)).collect()
 }
 
-pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineVersionArn")?;
+pub(super) async fn delete(engine: &Engine, r: rq::StateMachineVersionArn) -> Result<Empty, Error> {
+    let arn = r.state_machine_version_arn.as_str();
     let Arn::Version { machine, version } = Arn::parse(arn)? else {
         return Err(Error::api(
             AwsError::InvalidArn,
@@ -107,7 +111,7 @@ pub(super) async fn delete(engine: &Engine, r: Req<'_>) -> Result<Value, Error> 
     if let Some(b) = engine.get_blob(&(pk.clone(), sk.clone())).await? {
         engine.write_catalog(blob::deletes(&pk, &sk, b.parts)).await?;
     }
-    Ok(json!({}))
+    Ok(Empty {})
 }
 
 fn alias_name(name: &str) -> Result<(), Error> {
@@ -119,12 +123,7 @@ fn alias_name(name: &str) -> Result<(), Error> {
 }
 
 /// Parses and checks a routing configuration: one or two versions of one machine, weights summing to 100.
-async fn routing(engine: &Engine, v: Option<&Value>) -> Result<(String, Vec<Route>), Error> {
-    let routes: Vec<Route> = v
-        .map(|v| serde_json::from_value(v.clone()))
-        .transpose()
-        .map_err(|e| Error::api(AwsError::SerializationException, format!("routingConfiguration: {e}")))?
-        .ok_or_else(|| Error::validation("1 validation error detected: Value null at 'routingConfiguration' failed to satisfy constraint: Member must not be null"))?;
+async fn routing(engine: &Engine, routes: Vec<Route>) -> Result<(String, Vec<Route>), Error> {
     if routes.is_empty() || routes.len() > ROUTES_MAX {
         return Err(Error::validation("Routing configuration must contain one or two versions"));
     }
@@ -148,19 +147,21 @@ async fn routing(engine: &Engine, v: Option<&Value>) -> Result<(String, Vec<Rout
         })?;
         machine = Some(m);
     }
-    Ok((engine.scope.state_machine(&machine.unwrap_or_default()), routes))
+    let machine = machine.expect("a routing configuration of one or two versions names a machine");
+    Ok((engine.scope.state_machine(&machine), routes))
 }
 
-pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let name = r.str("name")?;
+pub(super) async fn create_alias(engine: &Engine, r: rq::CreateStateMachineAlias) -> Result<AliasCreated, Error> {
+    let name = r.name.as_str();
     alias_name(name)?;
-    let (machine_arn, routes) = routing(engine, r.get("routingConfiguration")).await?;
+    let description =
+        bounded("description", r.description.as_deref(), DESCRIPTION_CHARS_MAX)?.unwrap_or("").to_string();
+    let (machine_arn, routes) = routing(engine, r.routing_configuration).await?;
     let arn = format!("{machine_arn}:{name}");
     let now = engine.now_ms();
-    let description = r.bounded("description", 256)?.unwrap_or("").to_string();
     if let Some(existing) = engine.alias(&machine_arn, name).await? {
         if existing.routing == routes && existing.description == description {
-            return Ok(json!({"stateMachineAliasArn": arn, "creationDate": ts(existing.creation_ms)}));
+            return Ok(AliasCreated { state_machine_alias_arn: arn, creation_date: Ts(existing.creation_ms) });
         }
         return Err(Error::api(AwsError::ConflictException, format!("Alias already exists: '{arn}'")));
     }
@@ -177,7 +178,7 @@ pub(super) async fn create_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
         Err(Error::ConditionFailed(_)) => {
             Err(Error::api(AwsError::ConflictException, format!("Alias already exists: '{arn}'")))
         }
-        other => other.map(|()| json!({"stateMachineAliasArn": arn, "creationDate": ts(now)})),
+        other => other.map(|()| AliasCreated { state_machine_alias_arn: arn, creation_date: Ts(now) }),
     }
 }
 
@@ -196,44 +197,38 @@ async fn load_alias(engine: &Engine, arn: &str) -> Result<(String, AliasRecord),
     Ok((machine_arn, rec))
 }
 
-fn show(a: &AliasRecord) -> Value {
-    let mut v = json!({
-        "stateMachineAliasArn": a.arn,
-        "name": a.name,
-        "routingConfiguration": a.routing,
-        "creationDate": ts(a.creation_ms),
-        "updateDate": ts(a.update_ms),
-    });
-    if !a.description.is_empty() {
-        v["description"] = json!(a.description);
-    }
-    v
+pub(super) async fn describe_alias(engine: &Engine, r: rq::StateMachineAliasArn) -> Result<DescribeAlias, Error> {
+    let (_, a) = load_alias(engine, &r.state_machine_alias_arn).await?;
+    Ok(DescribeAlias {
+        state_machine_alias_arn: a.arn,
+        name: a.name,
+        routing_configuration: a.routing,
+        creation_date: Ts(a.creation_ms),
+        update_date: Ts(a.update_ms),
+        description: Some(a.description).filter(|d| !d.is_empty()),
+    })
 }
 
-pub(super) async fn describe_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let (_, a) = load_alias(engine, r.str("stateMachineAliasArn")?).await?;
-    Ok(show(&a))
-}
-
-pub(super) async fn update_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let (machine_arn, mut a) = load_alias(engine, r.str("stateMachineAliasArn")?).await?;
-    if r.get("routingConfiguration").is_some() {
-        let (m, routes) = routing(engine, r.get("routingConfiguration")).await?;
+pub(super) async fn update_alias(engine: &Engine, r: rq::UpdateStateMachineAlias) -> Result<Updated, Error> {
+    let (machine_arn, mut a) = load_alias(engine, &r.state_machine_alias_arn).await?;
+    let description = bounded("description", r.description.as_deref(), DESCRIPTION_CHARS_MAX)?;
+    if let Some(routes) = r.routing_configuration {
+        let (m, routes) = routing(engine, routes).await?;
         if m != machine_arn {
             return Err(Error::validation("Routing configuration versions must belong to the alias's state machine"));
         }
         a.routing = routes;
     }
-    if let Some(d) = r.bounded("description", 256)? {
+    if let Some(d) = description {
         a.description = d.into();
     }
     a.update_ms = engine.now_ms();
     engine.write_catalog(vec![Write::put(keys::alias(&machine_arn, &a.name), encode(&a), Condition::Exists)]).await?;
-    Ok(json!({"updateDate": ts(a.update_ms)}))
+    Ok(Updated { update_date: Ts(a.update_ms) })
 }
 
-pub(super) async fn delete_alias(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineAliasArn")?;
+pub(super) async fn delete_alias(engine: &Engine, r: rq::StateMachineAliasArn) -> Result<Empty, Error> {
+    let arn = r.state_machine_alias_arn.as_str();
     let Arn::Alias { machine, alias } = Arn::parse(arn)? else {
         return Err(Error::api(
             AwsError::InvalidArn,
@@ -242,17 +237,17 @@ pub(super) async fn delete_alias(engine: &Engine, r: Req<'_>) -> Result<Value, E
     };
     let machine_arn = engine.scope.state_machine(&machine);
     engine.write_catalog(vec![Write::delete(keys::alias(&machine_arn, &alias))]).await?;
-    Ok(json!({}))
+    Ok(Empty {})
 }
 
-pub(super) async fn list_aliases(engine: &Engine, r: Req<'_>) -> Result<Value, Error> {
-    let arn = r.str("stateMachineArn")?;
+pub(super) async fn list_aliases(engine: &Engine, r: rq::MachinePage) -> Result<ListAliases, Error> {
+    let arn = r.state_machine_arn.as_str();
     Arn::state_machine(arn)?;
     engine.machine(arn).await?.ok_or_else(|| no_machine(arn))?;
-    let list: Vec<Value> = aliases_of(engine, arn)
+    let aliases = aliases_of(engine, arn)
         .await?
-        .iter()
-        .map(|a| json!({"stateMachineAliasArn": a.arn, "creationDate": ts(a.creation_ms)}))
+        .into_iter()
+        .map(|a| AliasCreated { state_machine_alias_arn: a.arn, creation_date: Ts(a.creation_ms) })
         .collect();
-    Ok(json!({"stateMachineAliases": list}))
+    Ok(ListAliases { state_machine_aliases: aliases })
 }
