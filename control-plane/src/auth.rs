@@ -83,9 +83,11 @@ impl Auth {
     }
 
     /// Checks one request; on refusal, gives AWS's error type and message.
-    pub async fn check(&self, request: http::Request<Vec<u8>>) -> Result<(), (AwsError, String)> {
+    /// `service` is the signing name the request must be signed for:
+    /// [`SIGNING_SERVICE`], or the Scheduler API's `scheduler`.
+    pub async fn check(&self, request: http::Request<Vec<u8>>, service: &str) -> Result<(), (AwsError, String)> {
         let Auth::SigV4(keys) = self else { return Ok(()) };
-        check_signed_headers(&request)?;
+        check_signed_headers(&request, service == SIGNING_SERVICE)?;
         let keys = keys.clone();
         // Bound first: passed straight to the function, whose bound says FnOnce,
         // the closure would be inferred FnOnce, and a tower Service needs FnMut.
@@ -109,7 +111,7 @@ impl Auth {
         sigv4_validate_request(
             request,
             &region,
-            SIGNING_SERVICE,
+            service,
             &mut lookup,
             now,
             &NO_ADDITIONAL_SIGNED_HEADERS,
@@ -138,7 +140,7 @@ pub const HEADERS_SIGNED_ALWAYS: [&str; 3] = ["host", "x-amz-date", "x-amz-targe
 
 /// Refuses a signature that leaves out a header the request's meaning rests
 /// on: those above, and `content-type` when the request has one.
-fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (AwsError, String)> {
+fn check_signed_headers<B>(request: &http::Request<B>, targeted: bool) -> Result<(), (AwsError, String)> {
     let headers = request.headers();
     let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Ok(()); // the verifier refuses a missing signature with AWS's own words
@@ -149,8 +151,9 @@ fn check_signed_headers<B>(request: &http::Request<B>) -> Result<(), (AwsError, 
         .flat_map(|list| list.split(';').map(str::to_ascii_lowercase).collect::<Vec<_>>())
         .collect();
     let content_type = headers.contains_key(http::header::CONTENT_TYPE).then_some("content-type");
-    let missing: Vec<&str> =
-        HEADERS_SIGNED_ALWAYS.iter().copied().chain(content_type).filter(|h| !signed.iter().any(|s| s == h)).collect();
+    // A REST request (the Scheduler API) has no target header: its path is signed instead.
+    let always = HEADERS_SIGNED_ALWAYS.iter().copied().filter(|h| targeted || *h != "x-amz-target");
+    let missing: Vec<&str> = always.chain(content_type).filter(|h| !signed.iter().any(|s| s == h)).collect();
     if missing.is_empty() {
         return Ok(());
     }

@@ -3,8 +3,10 @@
 //! site cannot misspell one and a status is decided in one place.
 
 macro_rules! aws_errors {
-    ($($name:ident => $status:literal),* $(,)?) => {
-        /// An AWS Step Functions error, by its wire name.
+    (@wire $name:ident $wire:literal) => { $wire };
+    (@wire $name:ident) => { stringify!($name) };
+    ($($name:ident $(($wire:literal))? => $status:literal),* $(,)?) => {
+        /// An AWS Step Functions (or EventBridge Scheduler) error, by its wire name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum AwsError {
             $($name,)*
@@ -17,7 +19,7 @@ macro_rules! aws_errors {
             /// The name on the wire (`__type`, and the AWS SDKs' error code).
             pub fn name(self) -> &'static str {
                 match self {
-                    $(AwsError::$name => stringify!($name),)*
+                    $(AwsError::$name => aws_errors!(@wire $name $($wire)?),)*
                 }
             }
 
@@ -56,6 +58,10 @@ aws_errors! {
     RequestEntityTooLargeException => 413,
     RequestTimeoutException => 408,
     ResourceNotFound => 400,
+    // EventBridge Scheduler's errors (REST-JSON, with their own statuses).
+    SchedulerConflict("ConflictException") => 409,
+    SchedulerResourceNotFound("ResourceNotFoundException") => 404,
+    ServiceQuotaExceededException => 402,
     SerializationException => 400,
     StateMachineAlreadyExists => 400,
     StateMachineDoesNotExist => 400,

@@ -15,6 +15,7 @@ pub mod handlers;
 pub mod listener;
 pub mod local;
 pub mod model;
+pub mod schedules;
 pub mod server;
 pub mod sim;
 pub mod store;

@@ -89,6 +89,20 @@ pub mod keys {
     pub fn tags(arn: &str) -> Key {
         (format!("TAG#{arn}"), "META".into())
     }
+    /// A schedule's record.
+    pub fn schedule(group: &str, name: &str) -> Key {
+        (format!("SCH#{group}/{name}"), "META".into())
+    }
+    /// Every schedule, by group and name: the ListSchedules partition.
+    pub const SCHEDULES_INDEX: &str = "SCHIDX";
+    pub fn schedules_index(group: &str, name: &str) -> Key {
+        (SCHEDULES_INDEX.into(), format!("{group}/{name}"))
+    }
+    /// Schedule groups by name, with their schedule counts: ListScheduleGroups' partition.
+    pub const SCHEDULE_GROUPS: &str = "SCHGRP";
+    pub fn schedule_group(name: &str) -> Key {
+        (SCHEDULE_GROUPS.into(), name.into())
+    }
 }
 
 /// Queue names.

@@ -1,5 +1,6 @@
-//! The pure cores, `state-language` (with its JSONata engine) and
-//! `workflow-core` (code workflows' server side), do no I/O and read no
+//! The pure cores, `state-language` (with its JSONata engine),
+//! `workflow-core` (code workflows' server side) and the control plane's
+//! `model` and `schedules` (source check only: the crate itself does I/O), do no I/O and read no
 //! clock, randomness or environment. Two checks: their sources use none of
 //! std's effectful APIs, and their dependency closures hold no async
 //! runtime, network or AWS crate.
@@ -42,6 +43,8 @@ const FORBIDDEN_APIS: &[&str] = &[
     "println!",
     "eprintln!",
     "OffsetDateTime::now",
+    "Utc::now",
+    "Local::now",
     "getrandom",
 ];
 
@@ -64,6 +67,9 @@ fn source_uses_no_effectful_api() {
     // The JSONata engine is part of the pure core too.
     rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../state-language/jsonata/src"), &mut files);
     rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../workflow-core/src"), &mut files);
+    // The control plane's pure modules: its records and keys, and schedules' rules.
+    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../control-plane/src/schedules"), &mut files);
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../control-plane/src/model.rs"));
     assert!(files.len() > 10, "expected the engine's sources under {}", src.display());
     let mut hits = Vec::new();
     for f in files {

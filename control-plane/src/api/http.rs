@@ -22,6 +22,8 @@ use crate::engine::Engine;
 pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// The Scheduler API's (REST-JSON) content type.
+const REST_CONTENT_TYPE: &str = "application/json";
 
 /// Body bytes buffered at once across all requests: with `REQUEST_BYTES_MAX`
 /// each, 16 whole bodies. A request that finds no room is refused with
@@ -67,7 +69,8 @@ pub fn bad_request(why: &str) -> Reply {
 
 fn error_reply(kind: AwsError, message: &str) -> Reply {
     let status = kind.http_status();
-    let body = json!({"__type": kind.name(), "message": message}).to_string().into_bytes();
+    // `message` for AWS JSON 1.0, `Message` for REST-JSON (EventBridge Scheduler).
+    let body = json!({"__type": kind.name(), "message": message, "Message": message}).to_string().into_bytes();
     Reply { status, error_type: Some(kind.name().to_string()), body, content_type: CONTENT_TYPE, headers: &[] }
 }
 
@@ -139,12 +142,18 @@ pub async fn serve_http(engine: Arc<Engine>, request: axum::http::Request<Vec<u8
         return reply;
     }
     let start = std::time::Instant::now();
+    if super::scheduler::is_scheduler_path(request.uri().path()) {
+        let reply = serve_scheduler(engine, request).await;
+        crate::telemetry::api_request("scheduler", reply.error_type.as_deref(), start.elapsed().as_secs_f64());
+        return reply;
+    }
     let target = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
     let reply = serve_signed(engine, request, target.as_deref()).await;
     let operation = target.as_deref().and_then(|t| t.strip_prefix(TARGET_PREFIX)).unwrap_or("other");
     // Only known operations become label values: a client cannot grow the label set.
-    let known =
-        super::OPERATIONS.iter().any(|(o, _)| *o == operation) || super::STEPWISE_OPERATIONS.contains(&operation);
+    let known = super::OPERATIONS.iter().any(|(o, _)| *o == operation)
+        || super::STEPWISE_OPERATIONS.contains(&operation)
+        || super::SCHEDULE_OPERATIONS.contains(&operation);
     let operation = if known { operation } else { "other" };
     crate::telemetry::api_request(operation, reply.error_type.as_deref(), start.elapsed().as_secs_f64());
     reply
@@ -154,10 +163,40 @@ async fn serve_signed(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>
     // The verifier consumes the request; the body is kept for the operation.
     let body = request.body().clone();
     let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok()).map(str::to_string);
-    if let Err((kind, message)) = engine.auth.check(request).await {
+    if let Err((kind, message)) = engine.auth.check(request, crate::auth::SIGNING_SERVICE).await {
         return error_reply(kind, &message);
     }
     serve_request(engine, target, &body, traceparent.as_deref()).await
+}
+
+/// A Scheduler API request (REST-JSON, signed for `scheduler`).
+async fn serve_scheduler(engine: Arc<Engine>, request: axum::http::Request<Vec<u8>>) -> Reply {
+    let body = request.body().clone();
+    let (method, path) = (request.method().as_str().to_string(), request.uri().path().to_string());
+    let query = request.uri().query().map(str::to_string);
+    if let Err((kind, message)) = engine.auth.check(request, super::scheduler::SIGNING_SERVICE).await {
+        return error_reply(kind, &message);
+    }
+    if body.len() > REQUEST_BYTES_MAX {
+        return error_reply(AwsError::RequestEntityTooLargeException, "The request body is too large");
+    }
+    let run = tokio::spawn(
+        crate::engine::compute::FROM_REQUEST
+            .scope((), async move { super::scheduler::call(&engine, &method, &path, query.as_deref(), &body).await }),
+    );
+    match run.await {
+        Ok(Ok(v)) => Reply {
+            status: 200,
+            error_type: None,
+            body: v.to_string().into_bytes(),
+            content_type: REST_CONTENT_TYPE,
+            headers: &[],
+        },
+        Ok(Err(e)) => reply_for(&e),
+        Err(_) => {
+            error_reply(AwsError::InternalFailure, "The request processing has failed because of an internal error")
+        }
+    }
 }
 
 async fn handle(State(app): State<App>, request: axum::extract::Request) -> Response {

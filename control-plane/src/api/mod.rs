@@ -10,13 +10,17 @@ pub mod http;
 mod machines;
 mod pagination;
 mod probes;
+mod schedule_ops;
+pub mod scheduler;
 mod scope;
-mod shapes;
+pub(crate) mod shapes;
 pub(crate) mod tags;
 mod testing;
 mod versions;
 mod workflows;
 
+/// Stepwise's schedule operations (Temporal's policies), beside the Scheduler API.
+pub use schedule_ops::OPERATIONS as SCHEDULE_OPERATIONS;
 /// Stepwise's own operations (code workflows), beside AWS's.
 pub use workflows::OPERATIONS as STEPWISE_OPERATIONS;
 
@@ -120,6 +124,7 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
             format!("Stepwise does not support {operation} yet (see the README's operation table)"),
         )),
         op if workflows::OPERATIONS.contains(&op) => workflows::call(engine, op, request).await,
+        op if schedule_ops::OPERATIONS.contains(&op) => schedule_ops::call(engine, op, request).await,
         _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),
     }
 }

@@ -16,6 +16,7 @@ pub mod pollers;
 mod resolve;
 mod run;
 mod s3;
+pub mod schedules;
 mod tokens;
 pub mod workers;
 

@@ -58,10 +58,12 @@ pub async fn scheduler(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// One received scheduler message: applied, then deleted or left to come back.
+/// One received scheduler message (an execution's wake-up or a schedule's
+/// fire): applied, then deleted or left to come back.
 pub async fn on_scheduler_message(engine: &Engine, m: &Received) {
-    let done = match decode::<Wake>(m.body.as_bytes()) {
-        Ok(w) => on_wake(engine, w).await,
+    let done = match decode::<SchedulerMessage>(m.body.as_bytes()) {
+        Ok(SchedulerMessage::Fire(f)) => engine.on_fire(f).await,
+        Ok(SchedulerMessage::Wake(w)) => on_wake(engine, w).await,
         Err(e) => Err(e),
     };
     settle(engine, queues::SCHEDULER, m, done).await;
@@ -74,6 +76,14 @@ pub async fn on_task_message(engine: &Engine, m: &Received) {
         Err(e) => Err(e),
     };
     settle(engine, queues::TASKS, m, done).await;
+}
+
+/// The scheduler queue carries two kinds of message; a fire names its schedule.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum SchedulerMessage {
+    Fire(crate::schedules::FireMessage),
+    Wake(Wake),
 }
 
 pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
@@ -161,6 +171,16 @@ async fn sweep_timers(engine: &Engine, pk: String) -> Result<usize, crate::Error
         };
         if fire_ms > now - TIMER_GRACE_MS {
             break; // in time order: the rest are not overdue
+        }
+        if crate::schedules::is_schedule_arn(arn) {
+            match engine.schedule_fire_is_live(arn, id, fire_ms).await? {
+                Some(fire) => {
+                    engine.resend_fire(&fire).await?;
+                    resent += 1;
+                }
+                None => engine.store.transact(vec![Write::delete((item.pk, item.sk))], Vec::new()).await?,
+            }
+            continue;
         }
         let live = engine
             .execution(arn)

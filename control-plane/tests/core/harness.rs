@@ -75,6 +75,16 @@ impl Host {
         run_now(stepwise_control_plane::api::call(&self.engine, op, req))
     }
 
+    /// A Scheduler API request (REST-JSON): method, path with query, and body.
+    pub fn sched(&self, method: &str, path_and_query: &str, body: Value) -> Result<Value, Error> {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let body = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+        run_now(stepwise_control_plane::api::scheduler::call(&self.engine, method, path, query, &body))
+    }
+
     pub fn ok(&self, op: &str, req: Value) -> Value {
         self.call(op, req).unwrap_or_else(|e| panic!("{op}: {e}"))
     }
@@ -116,6 +126,11 @@ impl Host {
             }
         }
         panic!("{SETTLE_MESSAGES_MAX} messages did not settle");
+    }
+
+    /// Deletes a received message unhandled (a lost message).
+    pub async fn queue_delete(&self, m: &stepwise_control_plane::store::Received) -> Result<(), Error> {
+        self.queue.delete(stepwise_control_plane::model::queues::SCHEDULER, &m.receipt).await
     }
 
     pub fn status(&self, arn: &str) -> String {

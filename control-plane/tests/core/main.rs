@@ -4,6 +4,7 @@
 //! tested against spawned servers elsewhere.)
 
 mod harness;
+mod schedules;
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
