@@ -88,6 +88,7 @@ impl Auth {
     pub async fn check(&self, request: http::Request<Vec<u8>>, service: &str) -> Result<(), (AwsError, String)> {
         let Auth::SigV4(keys) = self else { return Ok(()) };
         check_signed_headers(&request, service == SIGNING_SERVICE)?;
+        let request = double_encoded_path(request);
         let keys = keys.clone();
         // Bound first: passed straight to the function, whose bound says FnOnce,
         // the closure would be inferred FnOnce, and a tower Service needs FnMut.
@@ -140,6 +141,31 @@ pub const HEADERS_SIGNED_ALWAYS: [&str; 3] = ["host", "x-amz-date", "x-amz-targe
 
 /// Refuses a signature that leaves out a header the request's meaning rests
 /// on: those above, and `content-type` when the request has one.
+/// AWS's signers encode a REST path's segments twice for every service but
+/// S3 (`:` in a tag's ARN is `%3A` on the wire and `%253A` in the canonical
+/// request); the verifier normalizes the path as it arrives, so its `%`s are
+/// escaped once more first. A path with no `%` (every Step Functions
+/// request is `/`) is unchanged.
+fn double_encoded_path(request: http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
+    if !request.uri().path().contains('%') {
+        return request;
+    }
+    let (mut parts, body) = request.into_parts();
+    let path = parts.uri.path().replace('%', "%25");
+    let path_and_query = match parts.uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut uri = http::uri::Parts::from(parts.uri.clone());
+    if let Ok(pq) = path_and_query.parse() {
+        uri.path_and_query = Some(pq);
+        if let Ok(u) = http::Uri::from_parts(uri) {
+            parts.uri = u;
+        }
+    }
+    http::Request::from_parts(parts, body)
+}
+
 fn check_signed_headers<B>(request: &http::Request<B>, targeted: bool) -> Result<(), (AwsError, String)> {
     let headers = request.headers();
     let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {

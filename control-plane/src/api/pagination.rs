@@ -21,7 +21,8 @@ pub const TOKEN_CHARS_MAX: usize = 1024;
 const MAC_BYTES: usize = 16;
 /// Fields that may change from page to page without a new token: they shape
 /// a page, not which items come after the token.
-const UNBOUND_FIELDS: [&str; 3] = ["nextToken", "maxResults", "includeExecutionData"];
+/// (The Scheduler API's REST-JSON members are PascalCase.)
+const UNBOUND_FIELDS: [&str; 5] = ["nextToken", "maxResults", "includeExecutionData", "NextToken", "MaxResults"];
 
 fn invalid(t: &str) -> Error {
     Error::api(AwsError::InvalidToken, format!("Invalid Token: '{t}'"))
