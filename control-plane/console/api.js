@@ -1,5 +1,5 @@
-// The console's only way to the server: the public API (AWS JSON 1.0), the
-// same operations the AWS CLI sends. No cookies, so no other site can act
+// The console's only way to the server: the public API (AWS JSON 1.0, and
+// the EventBridge Scheduler API's REST-JSON), the same operations the AWS CLI sends. No cookies, so no other site can act
 // through a visitor's browser.
 
 import { sign } from "./sigv4.js";
@@ -51,18 +51,30 @@ export function setCredentials(c) {
 
 /** Calls an operation; resolves to its answer or throws ApiError / ConnectionError. */
 export async function call(operation, request = {}) {
+  const headers = { "content-type": CONTENT_TYPE, "x-amz-target": `AWSStepFunctions.${operation}` };
+  return send({ method: "POST", path: "/", query: {}, headers, body: JSON.stringify(request), service: "states" });
+}
+
+/** A Scheduler API call (REST-JSON, signed for `scheduler`): a GET of `path` with `query`. */
+export async function rest(path, query = {}) {
+  const q = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ""));
+  return send({ method: "GET", path, query: q, headers: {}, body: "", service: "scheduler" });
+}
+
+async function send({ method, path, query, headers, body, service }) {
   const info = await serverInfo();
-  const body = JSON.stringify(request);
-  let headers = { "content-type": CONTENT_TYPE, "x-amz-target": `AWSStepFunctions.${operation}` };
   const keys = credentials();
   if (info.auth === "sigv4" || keys) {
     if (!keys) throw new ApiError("MissingAuthenticationTokenException", "Sign in to call the API", 403);
-    const signed = await sign({ ...keys, region: info.region, service: "states", host: location.host, headers, body });
+    const signed = await sign({ ...keys, region: info.region, service, host: location.host, headers, body, method, path, query });
     headers = { ...headers, ...signed };
   }
+  const qs = new URLSearchParams(query).toString();
   let res;
   try {
-    res = await fetch("/", { method: "POST", headers, body, cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const init = { method, headers, cache: "no-store", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+    if (method !== "GET") init.body = body;
+    res = await fetch(qs ? `${path}?${qs}` : path, init);
   } catch (e) {
     throw new ConnectionError(`The server cannot be reached (${e.message})`);
   }

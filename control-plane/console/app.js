@@ -9,6 +9,7 @@ import { machineView } from "./machine.js";
 import { executionsView } from "./executions.js";
 import { executionView } from "./execution.js";
 import { activitiesView } from "./activities.js";
+import { scheduleView, schedulesView } from "./schedules.js";
 
 /** Live screens refresh at this interval: the floor is once a second. */
 const REFRESH_MS = 2000;
@@ -20,6 +21,8 @@ const VIEWS = {
   executions: executionsView,
   execution: executionView,
   activities: activitiesView,
+  schedules: schedulesView,
+  schedule: scheduleView,
 };
 
 const main = document.getElementById("main");
@@ -38,7 +41,7 @@ async function show() {
   clearTimeout(timer);
   const route = parseRoute();
   for (const a of document.querySelectorAll("nav a")) {
-    const on = a.dataset.section === route.name || (route.name === "machine" && a.dataset.section === "machines") || (route.name === "execution" && a.dataset.section === "executions");
+    const on = a.dataset.section === route.name || (route.name === "machine" && a.dataset.section === "machines") || (route.name === "execution" && a.dataset.section === "executions") || (route.name === "schedule" && a.dataset.section === "schedules");
     if (on) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }

@@ -109,3 +109,13 @@ export function confirmDialog(title, body, action, extra) {
     d.showModal();
   });
 }
+
+/** Runs an action; its error is shown as the API gave it, then the page reloads. */
+export async function act(f) {
+  try {
+    await f();
+  } catch (e) {
+    await confirmDialog(e.type || "Error", e.message, "OK");
+  }
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}

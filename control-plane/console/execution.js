@@ -2,7 +2,7 @@
 // event history, timeline, input and output, and code workflows' controls.
 
 import { call } from "./api.js";
-import { arnName, badge, confirmDialog, fill, h, jsonBlock, link, machineOf, pretty } from "./dom.js";
+import { act, arnName, badge, confirmDialog, fill, h, jsonBlock, link, machineOf, pretty } from "./dom.js";
 import { graph, findState } from "./graph.js";
 import { analyse, eventDetail, eventTable, timeline } from "./history.js";
 import { duration, formatTime } from "./time.js";
@@ -193,15 +193,6 @@ async function startAgain(d) {
   });
 }
 
-/** Runs an action; its error is shown as the API gave it, then the page reloads. */
-async function act(f) {
-  try {
-    await f();
-  } catch (e) {
-    await confirmDialog(e.type || "Error", e.message, "OK");
-  }
-  window.dispatchEvent(new HashChangeEvent("hashchange"));
-}
 
 function stateDetail(name, def, st) {
   const transforms = TRANSFORMS.filter((k) => k in def).map((k) => h("div", { class: "transform" }, h("span", { class: "tkey" }, k), h("code", {}, JSON.stringify(def[k]))));

@@ -22,19 +22,36 @@ export function amzDate(d) {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
+/** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
+function encode(s) {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+}
+
+/** A query string in SigV4's canonical form: encoded, sorted by name. */
+function canonicalQuery(query) {
+  return Object.entries(query || {})
+    .map(([k, v]) => [encode(k), encode(String(v))])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+}
+
 /**
- * The headers that sign a POST of `body` to `/` on `host`: `headers` are the
- * ones to send (every one of them is signed, with `host`).
+ * The headers that sign a request of `body` on `host` (a POST to `/` unless
+ * `method`, `path` and `query` say otherwise; a REST path's segments are
+ * encoded twice, as AWS's signers do for every service but S3): `headers`
+ * are the ones to send (every one of them is signed, with `host`).
  */
-export async function sign({ keyId, secret, region, service, host, headers, body, now = new Date() }) {
+export async function sign({ keyId, secret, region, service, host, headers, body, method = "POST", path = "/", query = {}, now = new Date() }) {
   const date = amzDate(now);
   const day = date.slice(0, 8);
   const all = { ...Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v).trim()])), host, "x-amz-date": date };
   const names = Object.keys(all).sort();
+  const canonicalPath = path.split("/").map((seg) => encode(encode(decodeURIComponent(seg)))).join("/");
   const canonical = [
-    "POST",
-    "/",
-    "",
+    method,
+    canonicalPath,
+    canonicalQuery(query),
     ...names.map((n) => `${n}:${all[n]}`),
     "",
     names.join(";"),

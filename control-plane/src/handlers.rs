@@ -127,10 +127,13 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
     for record in event.get("Records").and_then(Value::as_array).into_iter().flatten() {
         let id = record.get("messageId").and_then(Value::as_str).unwrap_or_default();
         let body = record.get("body").and_then(Value::as_str).unwrap_or_default();
-        let done = match (decode::<Wake>(body.as_bytes()), decode::<TaskMessage>(body.as_bytes())) {
-            (Ok(w), _) => workers::on_wake(&engine, w).await,
-            (_, Ok(t)) => engine.perform(&t.token_hash).await,
-            (Err(e), _) => {
+        // A schedule's fire names its schedule; a wake-up its execution; a task its token.
+        let fire = decode::<crate::schedules::FireMessage>(body.as_bytes());
+        let done = match (fire, decode::<Wake>(body.as_bytes()), decode::<TaskMessage>(body.as_bytes())) {
+            (Ok(f), _, _) => engine.on_fire(f).await,
+            (_, Ok(w), _) => workers::on_wake(&engine, w).await,
+            (_, _, Ok(t)) => engine.perform(&t.token_hash).await,
+            (_, Err(e), _) => {
                 // A message nobody can read would fail forever: drop it loudly.
                 tracing::error!(error = %e, body, "an unreadable message was dropped");
                 Ok(())

@@ -115,6 +115,13 @@ enum Command {
         #[command(flatten)]
         connection: client_cli::Connection,
     },
+    /// Schedules: list, describe (last and next fires), pause, trigger, backfill, policies.
+    Schedules {
+        #[command(subcommand)]
+        command: client_cli::Schedules,
+        #[command(flatten)]
+        connection: client_cli::Connection,
+    },
 }
 
 fn main() -> ExitCode {
@@ -153,6 +160,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
         Command::Machines { command, connection } => client(&connection, client_cli::Group::Machines(command)),
         Command::Executions { command, connection } => client(&connection, client_cli::Group::Executions(command)),
         Command::Activities { command, connection } => client(&connection, client_cli::Group::Activities(command)),
+        Command::Schedules { command, connection } => client(&connection, client_cli::Group::Schedules(command)),
         Command::Server(args) => {
             let (log_level, log_json) = (args.log_level.clone(), args.log_json);
             let credentials = std::env::var("STEPWISE_CREDENTIALS").ok();

@@ -149,3 +149,50 @@ fn common_wait(e: &str, arn: &str) -> Value {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// `stepwise schedules`: list, trigger, pause, backfill, options and describe,
+/// against a schedule made with the AWS CLI.
+#[test]
+fn schedule_commands_work_against_a_server() {
+    let dir = temp_dir("client-cli-schedules");
+    let s = Server::start(&dir);
+    let e = s.endpoint.as_str();
+    let pass = write(&dir, "pass.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    ok(e, &["machines", "create", "--name", "tick", "--definition", &pass]);
+    let target = r#"{"Arn":"arn:aws:states:us-east-1:123456789012:stateMachine:tick","RoleArn":"arn:aws:iam::123456789012:role/r"}"#;
+    common::aws_cli(
+        e,
+        &[
+            "scheduler",
+            "create-schedule",
+            "--name",
+            "hourly",
+            "--schedule-expression",
+            "cron(0 * * * ? *)",
+            "--flexible-time-window",
+            "Mode=OFF",
+            "--target",
+            target,
+        ],
+    );
+    assert!(ok(e, &["schedules", "list"]).contains("hourly  default  ENABLED"));
+    assert!(
+        ok(e, &["schedules", "trigger", "hourly"])
+            .contains("started arn:aws:states:us-east-1:123456789012:execution:tick:hourly-")
+    );
+    ok(e, &["schedules", "pause", "hourly", "--note", "migration"]);
+    let back =
+        ok(e, &["schedules", "backfill", "hourly", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T03:00:00Z"]);
+    assert!(back.starts_with("3 fire times") && back.contains("hourly-20260101T020000Z"), "{back}");
+    ok(e, &["schedules", "options", "hourly", "--overlap", "BUFFER_ONE", "--remaining-actions", "5"]);
+    let d = json(e, &["schedules", "describe", "hourly"]);
+    assert_eq!(d["state"]["overlapPolicy"], "BUFFER_ONE");
+    assert_eq!(d["state"]["note"], "migration");
+    assert_eq!(d["state"]["remainingActions"], 5);
+    assert_eq!(d["state"]["recentActions"].as_array().map(Vec::len), Some(4));
+    let text = ok(e, &["schedules", "describe", "hourly"]);
+    assert!(text.contains("paused             yes: migration") && text.contains("next fires"), "{text}");
+    let missing = stepwise(e, &["schedules", "describe", "nope"]);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(!missing.status.success() && err.contains("ResourceNotFoundException"), "{err}");
+}

@@ -119,8 +119,31 @@ async fn sigv4_asks_for_a_key_and_signs_in_the_browser() {
     let c = Client::from_conf(config);
     let machine = create_machine(&c, "signed", WAITER).await;
     start(&c, &machine, "signed-1", "{}").await;
+    // The Schedules screen's REST calls are signed in the browser too.
+    let args = schedule_args(&machine);
+    common::aws_cli_as(&server.endpoint, KEY, &args.iter().map(String::as_str).collect::<Vec<_>>());
     let fixtures = json!({"key_id": KEY.0, "secret": KEY.1, "execution_name": "signed-1"});
     drive("sign_in", &server.endpoint, fixtures).await;
+}
+
+/// `aws scheduler create-schedule` of an hourly schedule `hourly` starting `machine`.
+fn schedule_args(machine: &str) -> Vec<String> {
+    let target = json!({"Arn": machine, "RoleArn": "arn:aws:iam::123456789012:role/r"}).to_string();
+    ["scheduler", "create-schedule", "--name", "hourly", "--schedule-expression", "cron(0 * * * ? *)"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(["--flexible-time-window".into(), "Mode=OFF".into(), "--target".into(), target])
+        .collect()
+}
+
+#[tokio::test]
+async fn schedules_are_listed_paused_and_triggered() {
+    let server = Server::start(&temp_dir("console-schedules"));
+    let c = server.client();
+    let machine = create_machine(&c, "tick", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#).await;
+    let args = schedule_args(&machine);
+    common::aws_cli(&server.endpoint, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    drive("schedules", &server.endpoint, json!({"machine": machine})).await;
 }
 
 #[tokio::test]

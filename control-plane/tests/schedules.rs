@@ -3,12 +3,15 @@
 //! plain and signed; and a fire time that passes while the server is
 //! killed starts its execution once after the restart, and never twice.
 
+// Tests are hosts: they wait on the real clock.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{Server, create_machine, eventually, temp_dir};
+use common::{LocalStack, Server, aws_cli as aws, create_machine, eventually, temp_dir};
 
 fn run(program: &str, script: &str, endpoint: &str, env: &[(&str, &str)]) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smoke").join(script);
@@ -44,20 +47,6 @@ fn now_s() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
-fn aws(endpoint: &str, args: &[&str]) -> String {
-    let out = Command::new("aws")
-        .args(["--endpoint-url", endpoint])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_PAGER", "")
-        .output()
-        .expect("aws runs");
-    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[tokio::test]
 async fn a_fire_time_passed_during_a_kill_starts_once_after_the_restart() {
     let server = Server::start(&temp_dir("sched-kill"));
@@ -66,10 +55,23 @@ async fn a_fire_time_passed_during_a_kill_starts_once_after_the_restart() {
     // Every hour from three seconds ahead: the first fire falls while the server is down.
     let first_s = now_s() + 3;
     let target = format!(r#"{{"Arn":"{machine}","RoleArn":"arn:aws:iam::123456789012:role/r"}}"#);
-    aws(&server.endpoint, &[
-        "scheduler", "create-schedule", "--name", "hourly", "--schedule-expression", "rate(1 hour)",
-        "--start-date", &first_s.to_string(), "--flexible-time-window", "Mode=OFF", "--target", &target,
-    ]);
+    aws(
+        &server.endpoint,
+        &[
+            "scheduler",
+            "create-schedule",
+            "--name",
+            "hourly",
+            "--schedule-expression",
+            "rate(1 hour)",
+            "--start-date",
+            &first_s.to_string(),
+            "--flexible-time-window",
+            "Mode=OFF",
+            "--target",
+            &target,
+        ],
+    );
     let dir = server.kill9();
     eventually("the fire time to pass", || async { (now_s() > first_s).then_some(()) }).await;
     let server = Server::start(&dir);
@@ -92,4 +94,36 @@ async fn a_fire_time_passed_during_a_kill_starts_once_after_the_restart() {
     let c = server.client();
     let after = list(c).await;
     assert_eq!(after.len(), 1, "{after:?}");
+}
+
+/// An SQS target: each fire sends the target's `Input` to the queue, through
+/// the server's SQS integration (a real LocalStack).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_sends_its_input_to_an_sqs_queue() {
+    let ls = LocalStack::start("sched-sqs");
+    let sqs = aws_sdk_sqs::Client::new(&ls.sdk_config().await);
+    let queue = sqs.create_queue().queue_name("ticks").send().await.expect("a queue").queue_url.expect("a URL");
+    let server = Server::start_with(&temp_dir("sched-sqs"), &["--aws-endpoint", &ls.endpoint]);
+    let target = r#"{"Arn":"arn:aws:sqs:us-east-1:000000000000:ticks","RoleArn":"arn:aws:iam::123456789012:role/r","Input":"{\"tick\":1}"}"#;
+    aws(
+        &server.endpoint,
+        &[
+            "scheduler",
+            "create-schedule",
+            "--name",
+            "to-sqs",
+            "--schedule-expression",
+            "rate(1 hour)",
+            "--flexible-time-window",
+            "Mode=OFF",
+            "--target",
+            target,
+        ],
+    );
+    let msg = eventually("the fire's message", || async {
+        let r = sqs.receive_message().queue_url(&queue).wait_time_seconds(1).send().await.expect("a receive");
+        r.messages.and_then(|m| m.into_iter().next())
+    })
+    .await;
+    assert_eq!(msg.body.as_deref(), Some(r#"{"tick":1}"#));
 }

@@ -6,7 +6,7 @@
 
 mod stack;
 
-use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, code, corpus, eventually, scenarios, telemetry};
+use stack::{STACK_KEY, Stack, TIME_SCALE, audit, callers, code, corpus, eventually, scenarios, schedules, telemetry};
 
 /// One corpus case in this many runs through the Lambdas.
 const CORPUS_SAMPLE_EVERY: usize = 8;
@@ -45,6 +45,7 @@ async fn workflows_and_the_corpus_through_the_lambda_binaries() {
     let stack = Stack::up("plain", &env);
     callers::refusals(&stack).await;
     callers::caller(&stack, &stack.sfn()).await;
+    schedules::boto3(&stack);
     scenarios(&stack).await;
     telemetry::check(&stack);
     telemetry::traces(&received).await;
@@ -64,6 +65,7 @@ async fn duplicate_deliveries_are_harmless() {
     let hops = scenarios::long_wait(&stack, &stack.sfn()).await;
     // Each hop covers 900 s and the time its delivery takes (1.6 s at most here for a third hop).
     assert!(hops >= 3, "a two hours' wait took {hops} hops of at most 900 s");
+    schedules::fires(&stack, "hourly-twice");
     scenarios(&stack).await;
 }
 
@@ -81,6 +83,7 @@ async fn the_sweeper_recovers_crashes_after_commit() {
     // Fewer hops: the sweeper sends the lost wake-ups, and once the timer is overdue, wakes it itself.
     let hops = scenarios::long_wait(&stack, &stack.sfn()).await;
     assert!(hops >= 1, "a two hours' wait took {hops} hops of at most 900 s");
+    schedules::fires(&stack, "hourly-after-commit");
     scenarios(&stack).await;
 }
 
@@ -99,5 +102,6 @@ async fn the_sweeper_resends_harmlessly_after_send_and_fires_lost_timers() {
     let hops = scenarios::long_wait(&stack, &stack.sfn()).await;
     assert_eq!(hops, 0, "every hop's message was lost");
     assert!(stack.log("sweeper").contains("re-sent the wake-ups of overdue timers"), "the sweeper fired the timer");
+    schedules::fires(&stack, "hourly-after-send");
     scenarios(&stack).await;
 }

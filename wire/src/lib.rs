@@ -1,7 +1,8 @@
 //! The wire under Stepwise's clients: one AWS JSON 1.0 call over HTTP/1.1
 //! (`POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`), signed with
 //! AWS Signature Version 4 for the service `states` when credentials are
-//! given. `stepwise-sdk`'s client and the `stepwise` CLI share it; it knows no
+//! given; or one REST-JSON call of the EventBridge Scheduler API, signed for
+//! `scheduler`. `stepwise-sdk`'s client and the `stepwise` CLI share it; it knows no
 //! operation, so the server side never depends on a client's model.
 
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(75);
 /// The service name Step Functions' signatures are scoped to.
 pub const SIGNING_SERVICE: &str = "states";
+/// The service name the Scheduler API's signatures are scoped to.
+pub const SCHEDULER_SIGNING_SERVICE: &str = "scheduler";
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
@@ -74,17 +77,37 @@ impl Wire {
     }
 
     async fn call_once(&self, operation: &str, body: &Value) -> Result<Value, Error> {
+        let target = format!("AWSStepFunctions.{operation}");
+        let headers = [("content-type", "application/x-amz-json-1.0"), ("x-amz-target", target.as_str())];
+        self.send("POST", "/", &headers, Bytes::from(body.to_string()), SIGNING_SERVICE, operation).await
+    }
+
+    /// A Scheduler API call: `method` on `path_and_query` (already escaped),
+    /// with a JSON body for POST and PUT.
+    pub async fn rest(&self, method: &str, path_and_query: &str, body: Option<&Value>) -> Result<Value, Error> {
+        let bytes = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let headers: &[(&str, &str)] = if body.is_some() { &[("content-type", "application/json")] } else { &[] };
+        self.send(method, path_and_query, headers, bytes, SCHEDULER_SIGNING_SERVICE, path_and_query).await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        bytes: Bytes,
+        service: &str,
+        operation: &str,
+    ) -> Result<Value, Error> {
         let transport = |e: &dyn std::fmt::Display| Error::Transport(e.to_string());
-        let uri: hyper::Uri = format!("{}/", self.endpoint).parse().map_err(|e| transport(&e))?;
+        let uri: hyper::Uri = format!("{}{path_and_query}", self.endpoint).parse().map_err(|e| transport(&e))?;
         let host = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-        let bytes = Bytes::from(body.to_string());
-        let mut request = hyper::Request::post(uri)
-            .header("host", host)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{operation}"))
-            .body(Full::new(bytes.clone()))
-            .map_err(|e| transport(&e))?;
-        self.sign(&mut request, &bytes)?;
+        let mut builder = hyper::Request::builder().method(method).uri(uri).header("host", host);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut request = builder.body(Full::new(bytes.clone())).map_err(|e| transport(&e))?;
+        self.sign(&mut request, &bytes, service)?;
         let response = tokio::time::timeout(CALL_TIMEOUT, self.http.request(request))
             .await
             .map_err(|_| Error::Transport(format!("{operation} took longer than {CALL_TIMEOUT:?}")))?
@@ -107,7 +130,7 @@ impl Wire {
     }
 
     /// Adds the request's SigV4 signature headers.
-    fn sign(&self, request: &mut hyper::Request<Full<Bytes>>, body: &[u8]) -> Result<(), Error> {
+    fn sign(&self, request: &mut hyper::Request<Full<Bytes>>, body: &[u8], service: &str) -> Result<(), Error> {
         use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
         let Some(s) = &self.signer else { return Ok(()) };
         let signing = |e: &dyn std::fmt::Display| Error::Transport(format!("signing: {e}"));
@@ -122,7 +145,7 @@ impl Wire {
         let params = aws_sigv4::sign::v4::SigningParams::builder()
             .identity(&identity)
             .region(&s.region)
-            .name(SIGNING_SERVICE)
+            .name(service)
             .time(std::time::SystemTime::now())
             .settings(SigningSettings::default())
             .build()
@@ -131,7 +154,8 @@ impl Wire {
         let headers: Vec<(&str, &str)> =
             request.headers().iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))).collect();
         let uri = request.uri().to_string();
-        let signable = SignableRequest::new("POST", &uri, headers.into_iter(), SignableBody::Bytes(body))
+        let method = request.method().as_str().to_string();
+        let signable = SignableRequest::new(&method, &uri, headers.into_iter(), SignableBody::Bytes(body))
             .map_err(|e| signing(&e))?;
         let (instructions, _) = sign(signable, &params).map_err(|e| signing(&e))?.into_parts();
         instructions.apply_to_request_http1x(request);

@@ -31,7 +31,7 @@ macro_rules! asset {
 }
 
 /// Every file of the console: its URL path, content type and bytes.
-const ASSETS: [(&str, &str, &[u8]); 17] = [
+const ASSETS: [(&str, &str, &[u8]); 18] = [
     asset!("index.html", HTML),
     asset!("style.css", CSS),
     asset!("logo.svg", SVG),
@@ -47,6 +47,7 @@ const ASSETS: [(&str, &str, &[u8]); 17] = [
     asset!("executions.js", JS),
     asset!("execution.js", JS),
     asset!("activities.js", JS),
+    asset!("schedules.js", JS),
     asset!("bulk.js", JS),
     asset!("workflow.js", JS),
 ];

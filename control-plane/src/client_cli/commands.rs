@@ -142,11 +142,12 @@ pub enum Activities {
     },
 }
 
-/// One of the three command groups.
+/// One of the command groups.
 pub enum Group {
     Machines(Machines),
     Executions(Executions),
     Activities(Activities),
+    Schedules(super::Schedules),
 }
 
 /// What a command prints, and whether it succeeded (its exit code: 0 or 1).
@@ -172,11 +173,15 @@ impl Ctx {
 }
 
 pub async fn run(conn: &Connection, group: Group) -> Result<Outcome, CliError> {
+    if let Group::Schedules(s) = group {
+        return super::schedules::run(conn, s).await;
+    }
     let ctx = Ctx { wire: conn.wire().await, json: conn.json };
     match group {
         Group::Machines(m) => machines(&ctx, m).await,
         Group::Executions(e) => executions(&ctx, e).await,
         Group::Activities(a) => activities(&ctx, a).await,
+        Group::Schedules(_) => unreachable!("schedules are run above"),
     }
 }
 

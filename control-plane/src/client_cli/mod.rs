@@ -1,4 +1,4 @@
-//! `stepwise machines|executions|activities …`: a client of any Stepwise API
+//! `stepwise machines|executions|activities|schedules …`: a client of any Stepwise API
 //! (or AWS Step Functions itself) from a shell, in the manner of the
 //! `temporal` CLI. Every command is one or a few API calls through
 //! `stepwise-wire`, signed with the usual AWS credentials.
@@ -6,9 +6,11 @@
 mod commands;
 mod connect;
 mod render;
+mod schedules;
 
 pub use commands::{Activities, Executions, Group, Machines, Outcome, run};
 pub use connect::Connection;
+pub use schedules::Schedules;
 
 /// How a client command ended.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,9 @@ fn hint_line(kind: &str) -> String {
 fn hint(kind: &str) -> Option<&'static str> {
     Some(match kind {
         "StateMachineDoesNotExist" => "`stepwise machines list` shows the machines there are",
+        "ResourceNotFoundException" => {
+            "`stepwise schedules list` shows the schedules there are (--group for another group)"
+        }
         "ExecutionDoesNotExist" => "`stepwise executions list --machine NAME` shows a machine's executions",
         "ActivityDoesNotExist" => "`stepwise activities list` shows the activities there are",
         "StateMachineAlreadyExists" => "`stepwise machines update NAME --definition FILE` changes it",

@@ -309,7 +309,8 @@ impl Engine {
         now: i64,
         action: FireAction,
     ) -> Result<RecentAction, Error> {
-        let mut done = RecentAction { scheduled_ms, actual_ms: now, execution_arn: None, skipped: None };
+        let mut done =
+            RecentAction { scheduled_ms, actual_ms: now, execution_arn: None, skipped: None, delivered: None };
         match action {
             FireAction::Skip(why) => done.skipped = Some(why),
             FireAction::Buffer => {
@@ -344,7 +345,8 @@ impl Engine {
     ) -> Result<(), Error> {
         match self.start_target(r, scheduled_ms).await {
             Ok(arn) => {
-                done.execution_arn = Some(arn);
+                done.delivered = arn.is_none().then(|| r.target.arn.clone());
+                done.execution_arn = arn;
                 r.remaining_actions = r.remaining_actions.map(|n| n.saturating_sub(1));
             }
             Err(Error::Api { kind, message }) => {
@@ -388,7 +390,8 @@ impl Engine {
             return self.queue.send(vec![message(&r.drain_message(now + DRAIN_POLL_MS), now)]).await;
         }
         let scheduled_ms = r.buffered.remove(0);
-        let mut done = RecentAction { scheduled_ms, actual_ms: now, execution_arn: None, skipped: None };
+        let mut done =
+            RecentAction { scheduled_ms, actual_ms: now, execution_arn: None, skipped: None, delivered: None };
         if r.remaining_actions == Some(0) {
             done.skipped = Some("no remaining actions".into());
         } else {
@@ -404,10 +407,15 @@ impl Engine {
         }
     }
 
-    /// Starts a fire's execution: a state machine (or version or alias) ARN,
-    /// or the universal target `aws-sdk:sfn:startExecution`.
-    async fn start_target(&self, r: &ScheduleRecord, scheduled_ms: i64) -> Result<String, Error> {
+    /// Performs a fire's target: starts a state machine's (or version's or
+    /// alias's) execution, or the universal `aws-sdk:sfn:startExecution`'s,
+    /// giving its ARN; or invokes a Lambda function or sends to an SQS queue
+    /// through the server's integrations (at least once, as EventBridge does).
+    async fn start_target(&self, r: &ScheduleRecord, scheduled_ms: i64) -> Result<Option<String>, Error> {
         let input = r.target.input.clone().unwrap_or_else(|| "{}".into());
+        if let Some(kind) = crate::schedules::service_target(&r.target.arn) {
+            return self.send_to_service(r, kind, &input).await.map(|()| None);
+        }
         let (machine, input) = if r.target.arn.ends_with(":aws-sdk:sfn:startExecution") {
             let p: serde_json::Value = serde_json::from_str(&input)
                 .map_err(|e| Error::validation(format!("the universal target's Input is not JSON: {e}")))?;
@@ -432,6 +440,38 @@ impl Engine {
             Error::api(AwsError::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
         })?;
         req.input = input;
-        Ok(self.start(req).await?.0.arn)
+        Ok(Some(self.start(req).await?.0.arn))
+    }
+
+    /// A Lambda or SQS target, through the integrations Task states use.
+    async fn send_to_service(
+        &self,
+        r: &ScheduleRecord,
+        kind: crate::schedules::ServiceTarget,
+        input: &str,
+    ) -> Result<(), Error> {
+        // The payload is the Input's JSON, or its text when it is not JSON.
+        let payload = serde_json::from_str(input).unwrap_or_else(|_| serde_json::Value::String(input.to_string()));
+        let (resource, params) = match kind {
+            crate::schedules::ServiceTarget::Lambda => (
+                "arn:aws:states:::lambda:invoke",
+                serde_json::json!({"FunctionName": r.target.arn, "Payload": payload}),
+            ),
+            crate::schedules::ServiceTarget::Sqs { queue_url } => {
+                let mut p = serde_json::json!({"QueueUrl": queue_url, "MessageBody": input});
+                if let Some(g) = r.target.sqs_parameters.as_ref().and_then(|s| s.get("MessageGroupId")) {
+                    p["MessageGroupId"] = g.clone();
+                }
+                ("arn:aws:states:::sqs:sendMessage", p)
+            }
+        };
+        match self.call_service(resource, &params, None).await {
+            Some(Ok(_)) => Ok(()),
+            Some(Err((error, cause))) => Err(Error::api(AwsError::ValidationException, format!("{error}: {cause}"))),
+            None => Err(Error::api(
+                AwsError::ValidationException,
+                "this server reaches no AWS services (start it with --aws-endpoint or AWS credentials)",
+            )),
+        }
     }
 }

@@ -55,6 +55,26 @@ pub fn is_schedule_arn(arn: &str) -> bool {
     arn.starts_with("arn:aws:scheduler:") && arn.contains(":schedule/")
 }
 
+/// A target that is not a Step Functions one: delivered through the
+/// server's service integrations, with no execution to overlap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceTarget {
+    Lambda,
+    Sqs { queue_url: String },
+}
+
+/// What kind of service target an ARN names, if it is one.
+pub fn service_target(arn: &str) -> Option<ServiceTarget> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts[..] {
+        ["arn", _, "lambda", _, _, rest] if rest.starts_with("function:") => Some(ServiceTarget::Lambda),
+        ["arn", _, "sqs", region, account, queue] if !queue.is_empty() => {
+            Some(ServiceTarget::Sqs { queue_url: format!("https://sqs.{region}.amazonaws.com/{account}/{queue}") })
+        }
+        _ => None,
+    }
+}
+
 /// The execution a fire starts is named after the schedule and the
 /// scheduled time, so StartExecution's idempotency makes a second start of
 /// the same fire (a duplicate delivery, a crash before the commit) the same

@@ -82,6 +82,9 @@ pub struct RecentAction {
     /// Why no execution started (overlap, outside the catch-up window, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// A Lambda or SQS target the fire delivered to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -37,6 +37,7 @@ pub fn inspect(sim: &Sim, violations: &mut Violations) -> BTreeMap<String, Outco
         );
     }
     exactly_once(sim, &acked, violations);
+    schedule_fires(sim, violations);
     leftovers(sim, violations);
     let ledger = sim.world.ledger();
     for id in ledger.outbox_committed.difference(&ledger.outbox_sent) {
@@ -170,4 +171,34 @@ pub fn compare(reference: &RunResult, faulty: &RunResult) -> Violations {
         }
     }
     found
+}
+
+/// The seed's schedule started one execution per fire time: none missing,
+/// none twice (their names are the fire times, so a second start of a fire
+/// could only show as an extra name).
+fn schedule_fires(sim: &Sim, violations: &mut Violations) {
+    use super::workload::{SCHEDULE_NAME, SCHEDULED_MACHINE, schedule_fires};
+    let machine = crate::arn::Scope::default().state_machine(SCHEDULED_MACHINE);
+    let req = json!({"stateMachineArn": machine, "maxResults": 1000});
+    let list = run_now(crate::api::call(sim.api(), "ListExecutions", req)).expect("listing reads");
+    let got: BTreeSet<String> = list["executions"]
+        .as_array()
+        .expect("executions")
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect();
+    let want: BTreeSet<String> = schedule_fires()
+        .into_iter()
+        .map(|t| {
+            crate::schedules::execution_name(crate::schedules::DEFAULT_GROUP, SCHEDULE_NAME, super::world::EPOCH_MS + t)
+        })
+        .collect();
+    if got != want {
+        let why = format!(
+            "missing {:?}, extra {:?}",
+            want.difference(&got).collect::<Vec<_>>(),
+            got.difference(&want).collect::<Vec<_>>()
+        );
+        violations.push(("a schedule starts one execution per fire time".into(), why));
+    }
 }

@@ -124,6 +124,28 @@ fn setup(sim: &Sim) {
         let req = json!({"name": name, "definition": def.to_string(), "roleArn": "arn:aws:iam::123456789012:role/sim"});
         call("CreateStateMachine", req);
     }
+    schedule(api);
+}
+
+/// The seed's schedule, created through the Scheduler API (a retried create
+/// is answered by its `ClientToken`).
+fn schedule(api: &Engine) {
+    let body = json!({
+        "ScheduleExpression": "rate(1 minute)",
+        "StartDate": (EPOCH_MS + workload::SCHEDULE_START_MS) / 1000,
+        "EndDate": (EPOCH_MS + workload::SCHEDULE_END_MS) / 1000,
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "ClientToken": "sim",
+        "Target": {"Arn": Scope::default().state_machine(workload::SCHEDULED_MACHINE), "RoleArn": "arn:aws:iam::123456789012:role/sim"},
+    })
+    .to_string();
+    let path = format!("/schedules/{}", workload::SCHEDULE_NAME);
+    for _ in 0..SETUP_ATTEMPTS_MAX {
+        if run_now(crate::api::scheduler::call(api, "POST", &path, None, body.as_bytes())).is_ok() {
+            return;
+        }
+    }
+    panic!("CreateSchedule failed {SETUP_ATTEMPTS_MAX} times in the setup");
 }
 
 /// The clients' executions: from a stream of the seed's own, so that the
@@ -251,7 +273,15 @@ fn spawn_engine_loops(sim: &Rc<Sim>, exec: &mut Executor, activity_queue: &str, 
 /// Every planned execution was acknowledged and has closed, and no client waits on anything.
 fn finished(sim: &Sim) -> bool {
     let c = sim.client.borrow();
-    c.idle() && c.acked.len() == c.planned.len() && unfinished_in(sim, &c).is_empty()
+    c.idle() && c.acked.len() == c.planned.len() && unfinished_in(sim, &c).is_empty() && schedule_done(sim)
+}
+
+/// The seed's schedule has no fire to come.
+fn schedule_done(sim: &Sim) -> bool {
+    run_now(sim.api().schedule(crate::schedules::DEFAULT_GROUP, workload::SCHEDULE_NAME))
+        .ok()
+        .flatten()
+        .is_some_and(|(r, _)| r.next_ms.is_none() && r.buffered.is_empty())
 }
 
 fn unfinished(sim: &Sim) -> String {

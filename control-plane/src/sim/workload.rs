@@ -24,6 +24,19 @@ pub const FAULTY_ATTEMPTS_MAX: u64 = 2;
 pub const STARTED: [&str; 9] =
     ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", "sim-order", "sim-cancel"];
 
+/// Every seed also runs a schedule: `rate(1 minute)` from `SCHEDULE_START_MS`
+/// after the epoch to `SCHEDULE_END_MS`, starting the `tick` machine; the
+/// invariant is one execution per fire time, none missing, none twice.
+pub const SCHEDULED_MACHINE: &str = "tick";
+pub const SCHEDULE_NAME: &str = "sim-tick";
+pub const SCHEDULE_START_MS: i64 = 30_000;
+pub const SCHEDULE_END_MS: i64 = SCHEDULE_START_MS + 4 * 60_000;
+
+/// The schedule's fire times, as offsets from the epoch.
+pub fn schedule_fires() -> Vec<i64> {
+    (0..=4).map(|k| SCHEDULE_START_MS + k * 60_000).collect()
+}
+
 pub fn task_timeout_ms() -> i64 {
     TASK_TIMEOUT_S as i64 * 1000
 }
@@ -107,6 +120,7 @@ pub fn definitions(activity: &str, arn: impl Fn(&str) -> String) -> Vec<(&'stati
                 "TimeoutSeconds": 7200, "End": true}}}),
         ),
         ("cb-child", json!({"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}})),
+        (SCHEDULED_MACHINE, json!({"StartAt": "Tick", "States": {"Tick": {"Type": "Pass", "End": true}}})),
         (
             "sleeper",
             json!({"StartAt": "Sleep", "States": {"Sleep": {"Type": "Wait", "Seconds": SLEEP_S, "End": true}}}),

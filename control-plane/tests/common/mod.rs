@@ -139,6 +139,26 @@ pub fn client(endpoint: &str) -> Client {
     Client::from_conf(conf)
 }
 
+/// The AWS CLI against `endpoint` (test credentials, us-east-1): its output, trimmed.
+pub fn aws_cli(endpoint: &str, args: &[&str]) -> String {
+    aws_cli_as(endpoint, ("test", "test"), args)
+}
+
+/// The AWS CLI signing with `key` (an access key ID and its secret).
+pub fn aws_cli_as(endpoint: &str, key: (&str, &str), args: &[&str]) -> String {
+    let out = Command::new("aws")
+        .args(["--endpoint-url", endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", key.0)
+        .env("AWS_SECRET_ACCESS_KEY", key.1)
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_PAGER", "")
+        .output()
+        .expect("aws runs");
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 pub fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("stepwise-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

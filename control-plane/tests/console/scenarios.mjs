@@ -220,10 +220,41 @@ export const scenarios = {
       await page.getByRole("link", { name: "signed", exact: true }).waitFor();
       await page.getByRole("link", { name: "signed", exact: true }).click();
       await page.getByRole("link", { name: t.fixtures.execution_name }).waitFor();
+      // The Scheduler API's REST calls, signed in the browser for `scheduler`.
+      await page.getByRole("link", { name: "Schedules", exact: true }).click();
+      await page.getByRole("link", { name: "hourly", exact: true }).click();
+      await t.sees("Next fires");
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.locator("form.signin").waitFor();
     },
     allowedConsoleErrors: FAILED_FETCH,
+  },
+
+  schedules: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(`${t.endpoint}/`);
+      await page.getByRole("link", { name: "Schedules", exact: true }).click();
+      await page.getByRole("link", { name: "hourly", exact: true }).click();
+      await t.sees("cron(0 * * * ? *)");
+      await t.until("five next fires", () => document.querySelectorAll('ul[aria-label="Next fires"] li').length === 5);
+      await page.getByRole("button", { name: "Trigger now" }).click();
+      await confirm(t, /Trigger/);
+      const started = page.locator('table[aria-label="Recent fires"] a', { hasText: "hourly-" });
+      await started.waitFor();
+      await page.getByRole("button", { name: "Pause" }).click();
+      await page.locator("#pause-note").fill("maintenance window");
+      await confirm(t, /Pause/);
+      await t.until("the paused badge", () => document.querySelector("h1 .badge")?.textContent === "PAUSED");
+      await t.sees("maintenance window");
+      await t.shot("schedule.png");
+      await page.getByRole("button", { name: "Unpause" }).click();
+      await t.until("the enabled badge", () => document.querySelector("h1 .badge")?.textContent === "ENABLED");
+      await started.click();
+      await t.until("the started execution", () => document.querySelector("h1 + span .badge")?.textContent === "SUCCEEDED");
+      await page.getByRole("link", { name: "Schedules", exact: true }).click();
+      await page.getByRole("link", { name: "tick", exact: true }).waitFor();
+    },
   },
 
   lost_connection: {

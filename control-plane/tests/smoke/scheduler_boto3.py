@@ -61,7 +61,10 @@ while time.monotonic() < deadline and not executions:
     time.sleep(0.05)
 assert len(executions) == 1, executions
 late = (executions[0]["startDate"] - at).total_seconds()
-assert 0 <= late < 2, f"started {late} s after its time"
+# The embedded server's bound; the serverless home states its own (SQS delays are whole seconds).
+late_max = float(os.environ.get("SCHEDULE_LATE_S_MAX", "2"))
+print(f"a one-time schedule started its execution {late:.3f} s after its time")
+assert 0 <= late < late_max, f"started {late} s after its time"
 assert executions[0]["name"] == "soon-" + at.strftime("%Y%m%dT%H%M%SZ"), executions[0]["name"]
 described = sfn.describe_execution(executionArn=executions[0]["executionArn"])
 assert json.loads(described["input"]) == {"report": "daily"}, described

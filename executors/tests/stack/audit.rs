@@ -149,9 +149,14 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
     if let Some((arn, _)) = indexed.first_key_value() {
         return Err(format!("{arn} is listed but has no record: a lost execution"));
     }
+    // A live schedule's next fire is indexed too (`…#arn:aws:scheduler:…:schedule/group/name#generation`).
+    let schedule_of =
+        |sk: &str| sk.split_once(":schedule/").and_then(|(_, r)| r.rsplit_once('#')).map(|(s, _)| format!("SCH#{s}"));
     let timers = partitions.iter().filter(|(pk, _)| pk.starts_with("TIMERS#"));
-    if let Some(t) = timers.flat_map(|(_, p)| p.keys()).next() {
-        return Err(format!("timer {t} outlived its execution"));
+    let stale =
+        timers.flat_map(|(_, p)| p.keys()).find(|sk| schedule_of(sk).is_none_or(|s| !partitions.contains_key(&s)));
+    if let Some(t) = stale {
+        return Err(format!("timer {t} outlived its execution or schedule"));
     }
     for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with("TOK#")) {
         if blob(items, "META")?["closed"] != Value::Bool(true) {

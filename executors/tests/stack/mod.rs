@@ -9,6 +9,7 @@ pub mod corpus;
 #[path = "../../../control-plane/tests/common/host_prefix.rs"]
 mod host_prefix;
 pub mod scenarios;
+pub mod schedules;
 pub mod telemetry;
 
 use std::io::{BufRead, BufReader};

@@ -122,15 +122,16 @@ fn first_fire(r: &ScheduleRecord, now: i64) -> Option<i64> {
     r.next_after(now - 1)
 }
 
-/// A Step Functions target must exist (a state machine, version or alias,
-/// or the universal `aws-sdk:sfn:startExecution`, checked at its fire).
+/// A Step Functions target must exist (a state machine, version or alias);
+/// the universal `aws-sdk:sfn:startExecution`, Lambda and SQS targets are
+/// checked at each fire.
 async fn check_target(engine: &Engine, arn: &str) -> Result<(), Error> {
-    if arn.starts_with("arn:aws:scheduler:::aws-sdk:sfn:startExecution") {
-        return Ok(());
+    if arn == "arn:aws:scheduler:::aws-sdk:sfn:startExecution" || crate::schedules::service_target(arn).is_some() {
+        return Ok(()); // checked at each fire (a Lambda function or queue is not the server's)
     }
     if !arn.starts_with("arn:aws:states:") {
         return Err(invalid(format!(
-            "Stepwise's schedules start Step Functions executions: {arn} is not a state machine ARN or arn:aws:scheduler:::aws-sdk:sfn:startExecution"
+            "Stepwise's schedules target a state machine, the universal target arn:aws:scheduler:::aws-sdk:sfn:startExecution, a Lambda function or an SQS queue, not {arn}"
         )));
     }
     match engine.resolve_for_start(arn).await {
