@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Cost per million state transitions of serverless Stepwise, measured.
+"""Cost per million state transitions of serverless Stepwise, measured; and
+the cost of a schedule's fire.
 
 Runs each workload on a fresh `localstack/stack up` (the real api, scheduler
 and sweeper Lambda binaries against LocalStack's DynamoDB, SQS and S3), then
@@ -8,7 +9,12 @@ DynamoDB units by AWS's size rules, SQS requests, S3 requests) and what the
 local Lambda host logged (invocations with their milliseconds, and its event
 source mappings' SQS requests). Prices are AWS's us-east-1 list prices.
 
-Usage: scripts/bench-serverless.py [--executions N] [--bin-dir DIR]
+The `schedule` workload runs a `rate(1 minute)` schedule on a stack whose
+clock runs 60 times faster (a fire a second), starting a one-Pass-state
+machine, and gives the cost per fire: the fire's handling and its
+execution's start and close, everything the schedule makes the Lambdas do.
+
+Usage: scripts/bench-serverless.py [--executions N] [--fires N] [--only WORKLOAD] [--bin-dir DIR]
 """
 import argparse, concurrent.futures as cf, json, os, pathlib, subprocess, tempfile, time
 
@@ -53,9 +59,9 @@ def task_machine(activity_arn, tasks=4):
     return {"StartAt": "T0", "States": s}, tasks + 1
 
 
-def stack_up(tag, bin_dir):
+def stack_up(tag, bin_dir, extra_env=None):
     d = pathlib.Path(tempfile.mkdtemp(prefix=f"stepwise-bench-{tag}-"))
-    env = dict(os.environ, STEPWISE_STACK_DIR=str(d), LOCALSTACK_PORT=str(free_port()))
+    env = dict(os.environ, STEPWISE_STACK_DIR=str(d), LOCALSTACK_PORT=str(free_port()), **(extra_env or {}))
     if bin_dir:
         env["STEPWISE_BIN_DIR"] = bin_dir
     p = subprocess.Popen(["bash", str(ROOT / "localstack/stack"), "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -126,6 +132,38 @@ def run(workload, n, bin_dir):
         stack_down(p, d)
 
 
+# EventBridge Scheduler's list price (after its free tier), for comparison.
+EVENTBRIDGE_SCHEDULER_PER_MILLION = 1.0
+# The schedule workload's clock: 60 times faster, so rate(1 minute) fires every second.
+SCHEDULE_TIME_SCALE = "60"
+
+
+def run_schedule(fires, bin_dir):
+    p, d, endpoint = stack_up("schedule", bin_dir, {"STEPWISE_TIME_SCALE": SCHEDULE_TIME_SCALE})
+    try:
+        sfn = client(endpoint)
+        sch = boto3.client("scheduler", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        definition = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+        m = sfn.create_state_machine(name="scheduled", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+        start = time.monotonic()
+        sch.create_schedule(Name="bench", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow={"Mode": "OFF"},
+                            Target={"Arn": m, "RoleArn": "arn:aws:iam::123456789012:role/r"})
+        pages = sfn.get_paginator("list_executions")
+        count = lambda: sum(len(p["executions"]) for p in pages.paginate(stateMachineArn=m))
+        for _ in range(7200):  # at most an hour
+            if count() >= fires:
+                break
+            time.sleep(0.5)
+        sch.delete_schedule(Name="bench")
+        elapsed = time.monotonic() - start
+        done = count()
+        assert done >= fires, f"{done} of {fires} fires started"
+        time.sleep(1)  # the last invocations' log lines
+        return tally(d, done, elapsed)
+    finally:
+        stack_down(p, d)
+
+
 def tally(d, transitions, elapsed):
     t = {"transitions": transitions, "seconds": round(elapsed, 1), "dynamodb_read_unit": 0, "dynamodb_write_unit": 0, "sqs_request": 0, "s3_put": 0, "s3_get": 0, "lambda_request": 0, "lambda_ms": 0.0, "activity_poll_ms": 0, "sweeper_invocations": 0}
     for f in ("api", "scheduler", "sweeper"):
@@ -174,9 +212,20 @@ def cost_per_million(t):
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--executions", type=int, default=200)
+    a.add_argument("--fires", type=int, default=50)
+    a.add_argument("--only", choices=("internal", "tasks", "schedule"))
     a.add_argument("--bin-dir", default=os.environ.get("STEPWISE_BIN_DIR"))
     args = a.parse_args()
+    if args.only in (None, "schedule"):
+        t = run_schedule(args.fires, args.bin_dir)
+        parts = cost_per_million(t)
+        print(json.dumps({"workload": "schedule", "fires": t["transitions"], **t}))
+        total = sum(parts.values())
+        print(f"schedule: ${total:.3f} per million fires, the started execution included ({', '.join(f'{k} ${v:.3f}' for k, v in parts.items())}); "
+              f"EventBridge Scheduler alone: ${EVENTBRIDGE_SCHEDULER_PER_MILLION:.2f}, plus Step Functions Standard's two transitions: ${2 * SFN_STANDARD_PER_MILLION:.2f}")
     for workload, n in (("internal", args.executions), ("tasks", max(args.executions // 4, 1))):
+        if args.only not in (None, workload):
+            continue
         t = run(workload, n, args.bin_dir)
         parts = cost_per_million(t)
         per = {k: round(v / t["transitions"], 3) for k, v in t.items() if k not in ("transitions", "seconds")}

@@ -412,7 +412,9 @@ impl Engine {
     /// giving its ARN; or invokes a Lambda function or sends to an SQS queue
     /// through the server's integrations (at least once, as EventBridge does).
     async fn start_target(&self, r: &ScheduleRecord, scheduled_ms: i64) -> Result<Option<String>, Error> {
-        let input = r.target.input.clone().unwrap_or_else(|| "{}".into());
+        let name = execution_name(&r.group, &r.name, scheduled_ms);
+        let input = r.target.input.as_deref().unwrap_or("{}");
+        let input = crate::schedules::with_context(input, &r.arn, scheduled_ms, &name);
         if let Some(kind) = crate::schedules::service_target(&r.target.arn) {
             return self.send_to_service(r, kind, &input).await.map(|()| None);
         }
@@ -435,7 +437,7 @@ impl Engine {
             (r.target.arn.clone(), input)
         };
         let mut req = self.resolve_for_start(&machine).await?;
-        req.name = execution_name(&r.group, &r.name, scheduled_ms);
+        req.name = name;
         serde_json::from_str::<serde_json::Value>(&input).map_err(|e| {
             Error::api(AwsError::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
         })?;

@@ -96,6 +96,25 @@ fn hash_hex(s: &str) -> String {
     sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// EventBridge Scheduler's context attributes in a target's `Input`, filled in
+/// for one fire: the schedule's ARN, the scheduled time (ISO 8601, UTC), the
+/// invocation's id (the execution's name) and the attempt (always 1: a retry
+/// is the same execution).
+pub fn with_context(input: &str, schedule_arn: &str, scheduled_ms: i64, execution_id: &str) -> String {
+    if !input.contains("<aws.scheduler.") {
+        return input.to_string();
+    }
+    let when = chrono::DateTime::from_timestamp_millis(scheduled_ms)
+        .expect("a fire time is within chrono's range")
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    input
+        .replace("<aws.scheduler.schedule-arn>", schedule_arn)
+        .replace("<aws.scheduler.scheduled-time>", &when)
+        .replace("<aws.scheduler.execution-id>", execution_id)
+        .replace("<aws.scheduler.attempt-number>", "1")
+}
+
 /// A flexible window's offset for one fire: derived from the schedule and
 /// the scheduled time, so a crash or a second delivery picks the same one.
 pub fn flexible_offset_ms(arn: &str, scheduled_ms: i64, window_minutes: u32) -> i64 {

@@ -138,3 +138,11 @@ fn a_flexible_offset_is_stable_and_within_the_window() {
     }
     assert_eq!(flexible_offset_ms("arn:s", 0, 0), 0);
 }
+
+#[test]
+fn context_attributes_are_filled_in_for_each_fire() {
+    let input = r#"{"schedule":"<aws.scheduler.schedule-arn>","at":"<aws.scheduler.scheduled-time>","id":"<aws.scheduler.execution-id>","n":"<aws.scheduler.attempt-number>"}"#;
+    let got = with_context(input, "arn:s", ms("2026-12-06T10:00:00Z"), "nightly-20261206T100000Z");
+    assert_eq!(got, r#"{"schedule":"arn:s","at":"2026-12-06T10:00:00Z","id":"nightly-20261206T100000Z","n":"1"}"#);
+    assert_eq!(with_context("{}", "arn:s", 0, "x"), "{}");
+}

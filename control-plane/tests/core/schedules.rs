@@ -26,7 +26,7 @@ fn waiting_machine(h: &Host) -> String {
 
 fn create(h: &Host, name: &str, expression: &str, target: &str, extra: Value) -> String {
     let mut body = json!({"ScheduleExpression": expression, "FlexibleTimeWindow": {"Mode": "OFF"},
-        "Target": {"Arn": target, "RoleArn": ROLE, "Input": "{\"from\":\"schedule\"}"}});
+        "Target": {"Arn": target, "RoleArn": ROLE, "Input": "{\"from\":\"<aws.scheduler.schedule-arn>\",\"at\":\"<aws.scheduler.scheduled-time>\"}"}});
     body.as_object_mut().expect("an object").extend(extra.as_object().expect("an object").clone());
     let out = h.sched("POST", &format!("/schedules/{name}"), body).unwrap_or_else(|e| panic!("{name}: {e}"));
     out["ScheduleArn"].as_str().expect("an ARN").to_string()
@@ -68,7 +68,9 @@ fn a_rate_schedule_starts_one_named_execution_per_fire() {
     );
     let input =
         h.ok("DescribeExecution", json!({"executionArn": Scope::default().execution("tick", &names[0], false)}));
-    assert_eq!(input["input"], "{\"from\":\"schedule\"}");
+    // EventBridge's context attributes are filled in: which schedule, which fire.
+    let want = r#"{"from":"arn:aws:scheduler:us-east-1:123456789012:schedule/default/every-ten","at":"2026-01-01T00:00:00Z"}"#;
+    assert_eq!(input["input"], want);
 }
 
 use stepwise_control_plane::arn::Scope;

@@ -87,7 +87,7 @@ variable "api_credentials" {
 }
 
 variable "task_policy_json" {
-  description = "An IAM policy document (JSON) for what workflows' Task states and distributed Map readers and writers call: Lambda functions, SQS queues, DynamoDB tables, S3 buckets. The scheduler performs those calls, so it is attached to the scheduler's role; without it the scheduler may reach only Stepwise's own resources."
+  description = "An IAM policy document (JSON) for what workflows' Task states, distributed Map readers and writers, and schedules' Lambda and SQS targets call: Lambda functions, SQS queues, DynamoDB tables, S3 buckets. The scheduler performs those calls, so it is attached to the scheduler's role; without it the scheduler may reach only Stepwise's own resources."
   type        = string
   default     = null
 }
