@@ -2,17 +2,20 @@
 //! second, and how long a 3-activity workflow takes from start to end.
 //!
 //! `cargo run --release -p stepwise-sdk --features worker --example code-bench -- \
-//!     http://127.0.0.1:8083 [EXECUTIONS] [CONCURRENCY]`
+//!     http://127.0.0.1:8083 [EXECUTIONS] [CONCURRENCY] [remote|local]`
 //!
 //! One process runs the worker (its activities return at once) and the
 //! load: CONCURRENCY executions in flight, each started, then awaited.
 //! Latency is the server's own: DescribeExecution's stopDate − startDate.
+//! `remote` (the default) runs the three steps as activities through the
+//! task queue; `local` runs them as local activities inside the workflow
+//! task, recorded as markers: the like-for-like shape of Restate's `ctx.run`.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use stepwise_sdk::client::Client;
-use stepwise_sdk::workflow::{ActivityError, Worker, WorkflowContext, WorkflowError};
+use stepwise_sdk::workflow::{ActivityError, ActivityOptions, Worker, WorkflowContext, WorkflowError};
 
 /// How long one execution may take before the run is called off.
 const EXECUTION_WAIT: Duration = Duration::from_secs(60);
@@ -23,21 +26,51 @@ async fn three_steps(ctx: WorkflowContext, n: u64) -> Result<u64, WorkflowError>
     Ok(ctx.activity("add", &b).await?)
 }
 
+async fn three_local_steps(ctx: WorkflowContext, n: u64) -> Result<u64, WorkflowError> {
+    let a: u64 = ctx.local_activity("add", &n, ActivityOptions::default()).await?;
+    let b: u64 = ctx.local_activity("add", &a, ActivityOptions::default()).await?;
+    Ok(ctx.local_activity("add", &b, ActivityOptions::default()).await?)
+}
+
+/// Where the three steps run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Steps {
+    Remote,
+    Local,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let endpoint = args.get(1).cloned().unwrap_or_else(|| "http://127.0.0.1:8083".into());
     let executions: usize = args.get(2).map_or(Ok(1000), |s| s.parse())?;
     let concurrency: usize = args.get(3).map_or(Ok(16), |s| s.parse())?;
+    let steps = match args.get(4).map(String::as_str) {
+        None | Some("remote") => Steps::Remote,
+        Some("local") => Steps::Local,
+        Some(other) => return Err(format!("the fourth argument is remote or local, not {other}").into()),
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(endpoint, executions, concurrency))
+    local.block_on(&rt, run(endpoint, executions, concurrency, steps))
 }
 
-async fn run(endpoint: String, executions: usize, concurrency: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(
+    endpoint: String,
+    executions: usize,
+    concurrency: usize,
+    steps: Steps,
+) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(&endpoint);
-    let machine = client.register_workflow_type("bench3", "bench").await?;
-    let mut worker = Worker::new(Client::new(&endpoint), "bench").workflow_pollers(8);
-    worker.register_workflow("bench3", three_steps);
+    let (kind, queue) = match steps {
+        Steps::Remote => ("bench3", "bench"),
+        Steps::Local => ("bench3-local", "bench-local"),
+    };
+    let machine = client.register_workflow_type(kind, queue).await?;
+    let mut worker = Worker::new(Client::new(&endpoint), queue).workflow_pollers(8);
+    match steps {
+        Steps::Remote => worker.register_workflow(kind, three_steps),
+        Steps::Local => worker.register_workflow(kind, three_local_steps),
+    }
     worker.register_activity("add", |n: u64| async move { Ok::<_, ActivityError>(n + 1) });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving =
@@ -73,13 +106,15 @@ async fn run(endpoint: String, executions: usize, concurrency: usize) -> Result<
     let _ = serving.await;
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    // Remote: four workflow tasks (the start and one per activity's result); local: one.
+    let tasks_per_execution = if steps == Steps::Local { 1.0 } else { 4.0 };
     let report = json!({
         "executions": executions,
         "concurrency": concurrency,
+        "activities": if steps == Steps::Local { "local" } else { "remote" },
         "seconds": secs,
         "executions_per_s": executions as f64 / secs,
-        // Four workflow tasks each: the start and one per activity's result.
-        "workflow_tasks_per_s": 4.0 * executions as f64 / secs,
+        "workflow_tasks_per_s": tasks_per_execution * executions as f64 / secs,
         "p50_ms": at(0.5),
         "p99_ms": at(0.99),
     });
