@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::{LocalStack, Server, aws_cli as aws, create_machine, eventually, temp_dir};
+use serde_json::json;
 
 fn run(program: &str, script: &str, endpoint: &str, env: &[(&str, &str)]) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smoke").join(script);
@@ -126,4 +127,41 @@ async fn a_schedule_sends_its_input_to_an_sqs_queue() {
     })
     .await;
     assert_eq!(msg.body.as_deref(), Some(r#"{"tick":1}"#));
+
+    // A fire its target refuses, with no retries left, goes to the dead-letter
+    // queue: the target's input, with EventBridge's attributes saying why.
+    let dlq = sqs.create_queue().queue_name("dead").send().await.expect("a queue").queue_url.expect("a URL");
+    let c = server.client();
+    let gone = create_machine(&c, "gone", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#).await;
+    let target = json!({"Arn": gone, "RoleArn": "arn:aws:iam::123456789012:role/r", "Input": "{\"n\":7}",
+        "RetryPolicy": {"MaximumRetryAttempts": 0}, "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:000000000000:dead"}});
+    aws(
+        &server.endpoint,
+        &[
+            "scheduler",
+            "create-schedule",
+            "--name",
+            "doomed",
+            "--schedule-expression",
+            "rate(1 hour)",
+            "--start-date",
+            &(now_s() + 2).to_string(),
+            "--flexible-time-window",
+            "Mode=OFF",
+            "--target",
+            &target.to_string(),
+        ],
+    );
+    c.delete_state_machine().state_machine_arn(&gone).send().await.expect("deleted");
+    let dead = eventually("the dead-letter event", || async {
+        let r = sqs.receive_message().queue_url(&dlq).message_attribute_names("All").wait_time_seconds(1).send().await;
+        r.expect("a receive").messages.and_then(|m| m.into_iter().next())
+    })
+    .await;
+    assert_eq!(dead.body.as_deref(), Some(r#"{"n":7}"#));
+    let attrs = dead.message_attributes.expect("attributes");
+    let attr = |k: &str| attrs.get(k).and_then(|v| v.string_value.clone()).unwrap_or_default();
+    assert_eq!(attr("ERROR_CODE"), "StateMachineDoesNotExist");
+    assert_eq!(attr("EXHAUSTED_RETRY_CONDITION"), "MaximumRetryAttemptsExhausted");
+    assert!(attr("SCHEDULE_ARN").ends_with(":schedule/default/doomed"));
 }

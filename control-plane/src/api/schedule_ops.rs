@@ -169,7 +169,7 @@ async fn trigger(engine: &Engine, req: &Request) -> Result<Value, Error> {
         let now = engine.now_ms();
         let busy = engine.schedule_busy(&r).await?;
         let action = r.overlap_action(given.unwrap_or(r.overlap), busy);
-        let done = engine.act(&mut r, now, now, action).await?;
+        let (done, _) = engine.act(&mut r, now, now, action).await?;
         match engine.save_schedule(&old, version, &r).await {
             Err(Error::ConditionFailed(_)) => continue,
             other => return other.map(|()| serde_json::to_value(action_out(done)).expect("an action serializes")),
@@ -206,7 +206,7 @@ async fn backfill(engine: &Engine, req: &Request) -> Result<Value, Error> {
             let mut r = old.clone();
             let busy = engine.schedule_busy(&r).await?;
             let action = r.overlap_action(policy, busy);
-            let done = engine.act(&mut r, t, engine.now_ms(), action).await?;
+            let (done, _) = engine.act(&mut r, t, engine.now_ms(), action).await?;
             if !matches!(engine.save_schedule(&old, version, &r).await, Err(Error::ConditionFailed(_))) {
                 actions.push(action_out(done));
                 saved = true;

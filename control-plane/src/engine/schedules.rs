@@ -8,8 +8,8 @@
 
 use crate::model::{ExecutionStatus, keys, queues};
 use crate::schedules::{
-    DEFAULT_GROUP, FireAction, FireMessage, GroupRecord, RecentAction, SCHEDULES_PER_GROUP_MAX, ScheduleRecord,
-    execution_name, group_arn,
+    AfterRefusal, DEFAULT_GROUP, FireAction, FireMessage, GroupRecord, RecentAction, SCHEDULES_PER_GROUP_MAX,
+    ScheduleRecord, execution_name, group_arn,
 };
 use crate::store::{Condition, OutMessage, Write};
 use crate::{AwsError, Error};
@@ -61,6 +61,24 @@ fn arm(r: &ScheduleRecord, now_ms: i64) -> (Vec<Write>, Vec<OutMessage>) {
 /// The write that disarms a record's pending fire, if it has one.
 fn disarm(r: &ScheduleRecord) -> Option<Write> {
     r.next_message().map(|m| Write::delete(keys::timer(m.due_ms, &r.arn, r.generation)))
+}
+
+/// A target's refusal of a fire: its error code and message.
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+/// Adds to the last recent action's note (what followed a refusal).
+fn note(r: &mut ScheduleRecord, more: String) {
+    if let Some(last) = r.recent.last_mut() {
+        let skipped = last.skipped.get_or_insert_with(String::new);
+        skipped.push_str(&more);
+    }
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// How often buffered fires look whether the running execution has closed.
@@ -258,6 +276,9 @@ impl Engine {
         if m.drain {
             return self.drain(r, version, &m).await;
         }
+        if m.attempt > 0 {
+            return self.retry(r, version, &m).await;
+        }
         if r.generation != m.generation || r.next_ms != Some(m.scheduled_ms) {
             return Ok(()); // changed, deleted and re-created, or this fire is done
         }
@@ -269,7 +290,11 @@ impl Engine {
         let was_buffering = !r.buffered.is_empty();
         let running = self.last_running(&r).await?;
         let action = r.action(m.scheduled_ms, now, running);
-        self.act(&mut r, m.scheduled_ms, now, action).await?;
+        let (_, refusal) = self.act(&mut r, m.scheduled_ms, now, action).await?;
+        let retry = match refusal {
+            Some(refusal) => self.after_refusal(&mut r, m.scheduled_ms, 0, refusal, now).await?,
+            None => None,
+        };
         let disarmed = disarm(&r);
         // Fires missed by more than the catch-up window are passed over at once.
         r.next_ms = r.next_after(m.scheduled_ms.max(now - r.catchup_window_ms));
@@ -281,6 +306,7 @@ impl Engine {
         }
         let (mut writes, mut out) = arm(&r, now);
         writes.extend(disarmed);
+        out.extend(retry);
         if !was_buffering && !r.buffered.is_empty() {
             out.push(message(&r.drain_message(now + DRAIN_POLL_MS), now));
         }
@@ -308,9 +334,10 @@ impl Engine {
         scheduled_ms: i64,
         now: i64,
         action: FireAction,
-    ) -> Result<RecentAction, Error> {
+    ) -> Result<(RecentAction, Option<Refusal>), Error> {
         let mut done =
             RecentAction { scheduled_ms, actual_ms: now, execution_arn: None, skipped: None, delivered: None };
+        let mut refusal = None;
         match action {
             FireAction::Skip(why) => done.skipped = Some(why),
             FireAction::Buffer => {
@@ -328,33 +355,107 @@ impl Engine {
                 if let Some(other) = r.last_execution().map(str::to_string) {
                     self.stop_other(&other).await?;
                 }
-                self.start_into(r, scheduled_ms, &mut done).await?;
+                refusal = self.start_into(r, scheduled_ms, &mut done).await?;
             }
-            FireAction::Start => self.start_into(r, scheduled_ms, &mut done).await?,
+            FireAction::Start => refusal = self.start_into(r, scheduled_ms, &mut done).await?,
         }
         tracing::info!(schedule = %r.arn, scheduled_ms, execution = ?done.execution_arn, skipped = ?done.skipped, "schedule fired");
         r.remember(done.clone());
-        Ok(done)
+        Ok((done, refusal))
     }
 
+    /// Starts (or delivers to) the target; a refusal is given back, for a retry.
     async fn start_into(
         &self,
         r: &mut ScheduleRecord,
         scheduled_ms: i64,
         done: &mut RecentAction,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<Refusal>, Error> {
         match self.start_target(r, scheduled_ms).await {
             Ok(arn) => {
                 done.delivered = arn.is_none().then(|| r.target.arn.clone());
                 done.execution_arn = arn;
                 r.remaining_actions = r.remaining_actions.map(|n| n.saturating_sub(1));
+                Ok(None)
             }
             Err(Error::Api { kind, message }) => {
                 done.skipped = Some(format!("the target refused: {}: {message}", kind.name()));
+                Ok(Some(Refusal { code: kind.name().to_string(), message }))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-        Ok(())
+    }
+
+    /// What follows a refused try of a fire: its retry's message (after the
+    /// backoff), or, once the retry policy gives up, the dead-letter queue's
+    /// event (the target's input, with EventBridge's attributes saying why).
+    async fn after_refusal(
+        &self,
+        r: &mut ScheduleRecord,
+        scheduled_ms: i64,
+        attempts_done: u32,
+        refusal: Refusal,
+        now: i64,
+    ) -> Result<Option<OutMessage>, Error> {
+        let condition = match r.after_refusal(scheduled_ms, attempts_done, now) {
+            AfterRefusal::Retry { attempt, due_ms } => {
+                note(r, format!("; retry {attempt} at {}", iso(due_ms)));
+                return Ok(Some(message(&r.retry_message(scheduled_ms, attempt, due_ms), now)));
+            }
+            AfterRefusal::DeadLetter { condition } => condition,
+        };
+        let Some(dlq) = r.dead_letter_queue().map(str::to_string) else {
+            note(r, format!("; given up ({condition})"));
+            return Ok(None);
+        };
+        let Some(crate::schedules::ServiceTarget::Sqs { queue_url }) = crate::schedules::service_target(&dlq) else {
+            return Err(Error::Corrupt(format!("a dead-letter queue that is not an SQS ARN: {dlq}")));
+        };
+        let name = execution_name(&r.group, &r.name, scheduled_ms);
+        let input =
+            crate::schedules::with_context(r.target.input.as_deref().unwrap_or("{}"), &r.arn, scheduled_ms, &name);
+        let attr = |v: &str| serde_json::json!({"DataType": "String", "StringValue": v});
+        let params = serde_json::json!({"QueueUrl": queue_url, "MessageBody": input, "MessageAttributes": {
+            "ERROR_CODE": attr(&refusal.code), "ERROR_MESSAGE": attr(&refusal.message),
+            "EXHAUSTED_RETRY_CONDITION": attr(condition),
+            "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": attempts_done.to_string()},
+            "SCHEDULE_ARN": attr(&r.arn), "TARGET_ARN": attr(&r.target.arn), "INVOCATION_ID": attr(&name),
+        }});
+        match self.call_service("arn:aws:states:::sqs:sendMessage", &params, None).await {
+            Some(Ok(_)) => note(r, format!("; given up ({condition}), sent to {dlq}")),
+            Some(Err((error, cause))) => {
+                note(r, format!("; given up ({condition}), and {dlq} refused it: {error}: {cause}"))
+            }
+            None => note(r, format!("; given up ({condition}); {dlq} is out of reach (no AWS endpoint)")),
+        }
+        Ok(None)
+    }
+
+    /// A retry of a refused fire: tried again, and retried or given up again.
+    async fn retry(&self, mut r: ScheduleRecord, version: u64, m: &FireMessage) -> Result<(), Error> {
+        if r.generation != m.generation {
+            return Ok(()); // the schedule changed: its old fires are over
+        }
+        let now = self.now_ms();
+        if m.due_ms > now {
+            return self.queue.send(vec![message(m, now)]).await;
+        }
+        let mut done = RecentAction {
+            scheduled_ms: m.scheduled_ms,
+            actual_ms: now,
+            execution_arn: None,
+            skipped: None,
+            delivered: None,
+        };
+        let refusal = self.start_into(&mut r, m.scheduled_ms, &mut done).await?;
+        r.remember(done);
+        let out = match refusal {
+            Some(refusal) => self.after_refusal(&mut r, m.scheduled_ms, m.attempt, refusal, now).await?,
+            None => None,
+        };
+        let w = Write::put(keys::schedule(&r.group, &r.name), encode(&r), Condition::Version(version));
+        // Changed meanwhile: delivered again, the retry reads the change.
+        self.store.transact(vec![w], out.into_iter().collect()).await
     }
 
     /// TERMINATE_OTHER: the running execution is stopped, as StopExecution does.

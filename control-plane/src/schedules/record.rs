@@ -281,6 +281,78 @@ pub struct FireMessage {
     /// running execution has closed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub drain: bool,
+    /// A retry of a fire its target refused (not a fire): the attempt it is, from 1.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// EventBridge's defaults and bounds for a target's `RetryPolicy`.
+pub const RETRY_ATTEMPTS_DEFAULT: u32 = 185;
+pub const RETRY_ATTEMPTS_MAX: u32 = 185;
+pub const EVENT_AGE_S_DEFAULT: u32 = 86_400;
+pub const EVENT_AGE_S_MIN: u32 = 60;
+pub const EVENT_AGE_S_MAX: u32 = 86_400;
+/// A retry's first delay, doubling per attempt up to the longest.
+const RETRY_DELAY_MS_FIRST: i64 = 1_000;
+const RETRY_DELAY_MS_MAX: i64 = 300_000;
+
+/// What happens to a fire its target refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterRefusal {
+    /// Try again at `due_ms`, as attempt `attempt`.
+    Retry { attempt: u32, due_ms: i64 },
+    /// Give up: the dead-letter queue gets it, if there is one, with why.
+    DeadLetter { condition: &'static str },
+}
+
+impl ScheduleRecord {
+    /// The target's retry policy: (maximum retries, maximum event age in ms).
+    pub fn retry_policy(&self) -> (u32, i64) {
+        let p = self.target.retry_policy.as_ref();
+        let get =
+            |k: &str, default: u32| p.and_then(|p| p.get(k)).and_then(Value::as_u64).map_or(default, |v| v as u32);
+        let attempts = get("MaximumRetryAttempts", RETRY_ATTEMPTS_DEFAULT);
+        let age_s = get("MaximumEventAgeInSeconds", EVENT_AGE_S_DEFAULT);
+        (attempts, i64::from(age_s) * 1000)
+    }
+
+    /// After the `attempts_done`-th try of the fire scheduled for
+    /// `scheduled_ms` was refused at `now_ms`: retry (backing off,
+    /// doubling from 1 s to 5 minutes) while the policy allows, else give up.
+    pub fn after_refusal(&self, scheduled_ms: i64, attempts_done: u32, now_ms: i64) -> AfterRefusal {
+        let (attempts_max, age_ms_max) = self.retry_policy();
+        if attempts_done >= attempts_max {
+            return AfterRefusal::DeadLetter { condition: "MaximumRetryAttemptsExhausted" };
+        }
+        let delay = (RETRY_DELAY_MS_FIRST << attempts_done.min(16)).min(RETRY_DELAY_MS_MAX);
+        if now_ms + delay - scheduled_ms > age_ms_max {
+            return AfterRefusal::DeadLetter { condition: "MaximumEventAgeExhausted" };
+        }
+        AfterRefusal::Retry { attempt: attempts_done + 1, due_ms: now_ms + delay }
+    }
+
+    /// The message of a retry.
+    pub fn retry_message(&self, scheduled_ms: i64, attempt: u32, due_ms: i64) -> FireMessage {
+        FireMessage {
+            schedule_arn: self.arn.clone(),
+            group: self.group.clone(),
+            name: self.name.clone(),
+            generation: self.generation,
+            scheduled_ms,
+            due_ms,
+            drain: false,
+            attempt,
+        }
+    }
+
+    /// The dead-letter queue's ARN, if the target has one.
+    pub fn dead_letter_queue(&self) -> Option<&str> {
+        self.target.dead_letter_config.as_ref()?.get("Arn")?.as_str()
+    }
 }
 
 impl ScheduleRecord {
@@ -294,6 +366,7 @@ impl ScheduleRecord {
             scheduled_ms: due_ms,
             due_ms,
             drain: true,
+            attempt: 0,
         }
     }
 
@@ -308,6 +381,7 @@ impl ScheduleRecord {
             scheduled_ms: fire.scheduled_ms,
             due_ms: fire.due_ms,
             drain: false,
+            attempt: 0,
         })
     }
 }

@@ -146,3 +146,29 @@ fn context_attributes_are_filled_in_for_each_fire() {
     assert_eq!(got, r#"{"schedule":"arn:s","at":"2026-12-06T10:00:00Z","id":"nightly-20261206T100000Z","n":"1"}"#);
     assert_eq!(with_context("{}", "arn:s", 0, "x"), "{}");
 }
+
+#[test]
+fn a_refused_fire_is_retried_with_backoff_until_its_policy_gives_up() {
+    let rec = |policy: serde_json::Value| -> ScheduleRecord {
+        serde_json::from_value(serde_json::json!({
+            "arn": "arn:s", "name": "n", "group": "default", "expression": "rate(1 hour)", "state": "ENABLED",
+            "flexibleTimeWindow": {"Mode": "OFF"}, "creationMs": 0, "modifiedMs": 0, "anchorMs": 0, "generation": 1,
+            "target": {"Arn": "arn:t", "RoleArn": "arn:r", "RetryPolicy": policy},
+        }))
+        .expect("a record")
+    };
+    let default = rec(serde_json::Value::Null);
+    assert_eq!(default.retry_policy(), (185, 86_400_000));
+    assert_eq!(default.after_refusal(0, 0, 0), AfterRefusal::Retry { attempt: 1, due_ms: 1_000 });
+    assert_eq!(default.after_refusal(0, 3, 10_000), AfterRefusal::Retry { attempt: 4, due_ms: 18_000 });
+    assert_eq!(
+        default.after_refusal(0, 12, 0),
+        AfterRefusal::Retry { attempt: 13, due_ms: 300_000 },
+        "at most 5 minutes apart"
+    );
+    let two = rec(serde_json::json!({"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 60}));
+    assert_eq!(two.after_refusal(0, 2, 0), AfterRefusal::DeadLetter { condition: "MaximumRetryAttemptsExhausted" });
+    assert_eq!(two.after_refusal(0, 1, 59_000), AfterRefusal::DeadLetter { condition: "MaximumEventAgeExhausted" });
+    let none = rec(serde_json::json!({"MaximumRetryAttempts": 0}));
+    assert_eq!(none.after_refusal(0, 0, 0), AfterRefusal::DeadLetter { condition: "MaximumRetryAttemptsExhausted" });
+}

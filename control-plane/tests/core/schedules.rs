@@ -45,6 +45,13 @@ fn executions(h: &Host, machine: &str) -> Vec<(String, String)> {
     out
 }
 
+fn arn_of(h: &Host, name: &str) -> String {
+    h.sched("GET", &format!("/schedules/{name}"), Value::Null).expect("the schedule")["Arn"]
+        .as_str()
+        .expect("an ARN")
+        .to_string()
+}
+
 fn state(h: &Host, arn: &str) -> Value {
     h.ok("DescribeScheduleState", json!({"scheduleArn": arn}))
 }
@@ -69,7 +76,8 @@ fn a_rate_schedule_starts_one_named_execution_per_fire() {
     let input =
         h.ok("DescribeExecution", json!({"executionArn": Scope::default().execution("tick", &names[0], false)}));
     // EventBridge's context attributes are filled in: which schedule, which fire.
-    let want = r#"{"from":"arn:aws:scheduler:us-east-1:123456789012:schedule/default/every-ten","at":"2026-01-01T00:00:00Z"}"#;
+    let want =
+        r#"{"from":"arn:aws:scheduler:us-east-1:123456789012:schedule/default/every-ten","at":"2026-01-01T00:00:00Z"}"#;
     assert_eq!(input["input"], want);
 }
 
@@ -276,4 +284,44 @@ fn a_flexible_window_delays_a_fire_within_it_and_keeps_the_scheduled_name() {
     let started_ms = (e["startDate"].as_f64().expect("a date") * 1000.0) as i64;
     let scheduled_ms = stepwise_control_plane::sim::world::EPOCH_MS + 60 * MINUTE_MS;
     assert!((scheduled_ms..scheduled_ms + 30 * MINUTE_MS).contains(&started_ms), "started {started_ms}");
+}
+
+#[test]
+fn a_refused_fire_is_retried_and_then_given_up_as_its_retry_policy_says() {
+    let h = host();
+    let machine = pass_machine(&h);
+    let body = json!({"ScheduleExpression": "cron(0 1 * * ? *)", "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": machine, "RoleArn": ROLE, "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}}});
+    let arn = h.sched("POST", "/schedules/refused", body).expect("created")["ScheduleArn"]
+        .as_str()
+        .expect("an ARN")
+        .to_string();
+    // The target goes away before the fire: refused, retried after 1 s and 2 s, then given up.
+    h.ok("DeleteStateMachine", json!({"stateMachineArn": machine}));
+    h.settle(61 * MINUTE_MS);
+    let recent = state(&h, &arn)["recentActions"].as_array().expect("a list").clone();
+    let notes: Vec<&str> = recent.iter().map(|a| a["skipped"].as_str().unwrap_or("")).collect();
+    assert_eq!(notes.len(), 3, "{notes:?}");
+    assert!(
+        notes[0].contains("StateMachineDoesNotExist") && notes[0].ends_with("retry 1 at 2026-01-01T01:00:01Z"),
+        "{notes:?}"
+    );
+    assert!(notes[1].ends_with("retry 2 at 2026-01-01T01:00:03Z"), "{notes:?}");
+    assert!(notes[2].ends_with("given up (MaximumRetryAttemptsExhausted)"), "{notes:?}");
+    // A target back within the policy's retries: the retry starts the fire's execution.
+    let machine = pass_machine(&h);
+    let body = json!({"ScheduleExpression": "cron(0 3 * * ? *)", "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": machine, "RoleArn": ROLE}});
+    h.sched("POST", "/schedules/back", body).expect("created");
+    h.ok("DeleteStateMachine", json!({"stateMachineArn": machine}));
+    // Just past the 3:00 fire, refused; its first retry is due a second later.
+    let past_three = stepwise_control_plane::sim::world::EPOCH_MS + 3 * 60 * MINUTE_MS + 500;
+    h.settle(past_three - h.world.now_ms());
+    assert!(
+        state(&h, &arn_of(&h, "back"))["recentActions"][0]["skipped"].as_str().is_some_and(|s| s.contains("retry 1"))
+    );
+    let machine = pass_machine(&h);
+    h.settle(10 * MINUTE_MS);
+    let names: Vec<String> = executions(&h, &machine).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["back-20260101T030000Z"], "the retry started the 3:00 fire, named for it");
 }

@@ -68,6 +68,7 @@ async fn record(engine: &Engine, r: rq::PutSchedule, now: i64) -> Result<Schedul
         return Err(invalid(format!("Target.Input is over {TARGET_INPUT_BYTES_MAX} bytes")));
     }
     check_target(engine, &r.target.arn).await?;
+    check_retries(&r.target)?;
     let ms = |s: Option<f64>| s.map(|s| (s * 1000.0).round() as i64);
     let (start_ms, end_ms) = (ms(r.start_date), ms(r.end_date));
     if let (Some(s), Some(e)) = (start_ms, end_ms)
@@ -120,6 +121,36 @@ fn first_fire(r: &ScheduleRecord, now: i64) -> Option<i64> {
         return None;
     }
     r.next_after(now - 1)
+}
+
+/// A target's `RetryPolicy` within EventBridge's bounds, and a dead-letter
+/// queue that is an SQS queue.
+fn check_retries(t: &crate::schedules::Target) -> Result<(), Error> {
+    use crate::schedules::{EVENT_AGE_S_MAX, EVENT_AGE_S_MIN, RETRY_ATTEMPTS_MAX};
+    if let Some(p) = &t.retry_policy {
+        let get = |k: &str| p.get(k).filter(|v| !v.is_null());
+        if let Some(v) = get("MaximumRetryAttempts") {
+            v.as_u64().filter(|n| *n <= u64::from(RETRY_ATTEMPTS_MAX)).ok_or_else(|| {
+                invalid(format!("RetryPolicy.MaximumRetryAttempts is a whole number from 0 to {RETRY_ATTEMPTS_MAX}"))
+            })?;
+        }
+        if let Some(v) = get("MaximumEventAgeInSeconds") {
+            v.as_u64().filter(|n| (u64::from(EVENT_AGE_S_MIN)..=u64::from(EVENT_AGE_S_MAX)).contains(n)).ok_or_else(
+                || {
+                    invalid(format!(
+                        "RetryPolicy.MaximumEventAgeInSeconds is from {EVENT_AGE_S_MIN} to {EVENT_AGE_S_MAX}"
+                    ))
+                },
+            )?;
+        }
+    }
+    if let Some(d) = &t.dead_letter_config {
+        let arn = d.get("Arn").and_then(Value::as_str).unwrap_or_default();
+        if !matches!(crate::schedules::service_target(arn), Some(crate::schedules::ServiceTarget::Sqs { .. })) {
+            return Err(invalid(format!("DeadLetterConfig.Arn is an SQS queue's ARN, not '{arn}'")));
+        }
+    }
+    Ok(())
 }
 
 /// A Step Functions target must exist (a state machine, version or alias);
