@@ -47,7 +47,7 @@ restate_run() {  # conc executions run
 stepwise_run() {  # conc executions run steps
   local port; port="$(free_port)"
   rm -rf "$out/data"
-  ./target/release/stepwise server --listen "127.0.0.1:$port" --data-dir "$out/data" --log-level warn 2>"$out/server.log" &
+  ./target/release/stepwise server --listen "127.0.0.1:$port" --data-dir "$out/data" --log-level warn >"$out/server.log" 2>&1 &
   local server=$!
   pids+=("$server")
   wait_port "$port"

@@ -78,6 +78,8 @@ async fn run(
     let run_id = std::process::id();
     let started = Instant::now();
     let mut latencies = Vec::with_capacity(executions);
+    // The client's own time: StartExecution's round trip, and start to result seen.
+    let mut client_ms = (0.0, 0.0, 0.0);
     let mut next = 0usize;
     let mut running = futures::stream::FuturesUnordered::new();
     use futures::StreamExt;
@@ -86,19 +88,31 @@ async fn run(
             let c = client.clone();
             let (m, name) = (machine.clone(), format!("b{run_id}-{next}"));
             running.push(async move {
+                let t0 = Instant::now();
                 let arn = c.start(&m, &name, &next).await?;
+                let t1 = Instant::now();
                 match c.result(&arn, EXECUTION_WAIT).await? {
                     Some(Ok(_)) => {}
                     other => return Err(format!("{arn}: {other:?}").into()),
                 }
+                let t2 = Instant::now();
                 let d: Value = c.describe(&arn).await?;
                 let ms = (d["stopDate"].as_f64().unwrap_or(0.0) - d["startDate"].as_f64().unwrap_or(0.0)) * 1000.0;
-                Ok::<f64, Box<dyn std::error::Error>>(ms)
+                let client = (
+                    (t1 - t0).as_secs_f64() * 1000.0,
+                    (t2 - t1).as_secs_f64() * 1000.0,
+                    t2.elapsed().as_secs_f64() * 1000.0,
+                );
+                Ok::<(f64, (f64, f64, f64)), Box<dyn std::error::Error>>((ms, client))
             });
             next += 1;
         }
         if let Some(r) = running.next().await {
-            latencies.push(r?);
+            let (ms, (start_ms, wait_ms, describe_ms)) = r?;
+            latencies.push(ms);
+            client_ms.0 += start_ms;
+            client_ms.1 += wait_ms;
+            client_ms.2 += describe_ms;
         }
     }
     let secs = started.elapsed().as_secs_f64();
@@ -117,6 +131,9 @@ async fn run(
         "workflow_tasks_per_s": tasks_per_execution * executions as f64 / secs,
         "p50_ms": at(0.5),
         "p99_ms": at(0.99),
+        "client_start_ms_avg": client_ms.0 / executions as f64,
+        "client_wait_ms_avg": client_ms.1 / executions as f64,
+        "client_describe_ms_avg": client_ms.2 / executions as f64,
     });
     println!("{report}");
     Ok(())

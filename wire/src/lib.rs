@@ -53,7 +53,11 @@ pub struct Wire {
 impl Wire {
     /// Unsigned calls to `endpoint` (`http://127.0.0.1:8083`).
     pub fn new(endpoint: &str) -> Wire {
-        let http = HttpClient::builder(TokioExecutor::new()).build_http();
+        // Small requests on kept-alive connections: without TCP_NODELAY, Nagle's
+        // algorithm can hold a request's last segment for the peer's delayed ACK.
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = HttpClient::builder(TokioExecutor::new()).build(connector);
         Wire { endpoint: endpoint.trim_end_matches('/').to_string(), http, signer: None }
     }
 

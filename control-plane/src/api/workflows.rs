@@ -50,8 +50,8 @@ pub const OPERATIONS: [&str; 12] = [
 
 pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Value, Error> {
     match operation {
-        "PollWorkflowTask" => Ok(reply(poll(engine, parse(request)?, workflow_queue).await?)),
-        "PollActivityTask" => Ok(reply(poll(engine, parse(request)?, activity_queue).await?)),
+        "PollWorkflowTask" => Ok(task_reply(poll(engine, parse(request)?, workflow_queue).await?)),
+        "PollActivityTask" => Ok(task_reply(poll(engine, parse(request)?, activity_queue).await?)),
         "RespondWorkflowTaskCompleted" => {
             let r: rq::RespondWorkflowTaskCompleted = parse(request)?;
             let output = json!({"commands": r.commands.unwrap_or_else(|| json!([])), "timeMs": r.time_ms.unwrap_or(0)});
@@ -83,7 +83,7 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
             let worker = bounded("workerName", r.worker_name.as_deref(), WORKER_NAME_CHARS_MAX)?.map(str::to_string);
             let message = bounded_required("message", Some(&r.message), TAKE_MESSAGE_CHARS_MAX)?;
             let polled = engine.take_code_task(message, worker).await?;
-            Ok(reply(render(engine, polled).await?))
+            Ok(task_reply(render(engine, polled).await?))
         }
         "ShutdownWorker" => {
             let r: rq::ShutdownWorker = parse(request)?;
@@ -116,6 +116,15 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
         "UpdateExecution" => Ok(reply(update(engine, parse(request)?).await?)),
         "DescribeWorkflowExecution" => Ok(reply(describe(engine, parse(request)?).await?)),
         _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),
+    }
+}
+
+/// A poll's answer: the task, or `{}` when the poll found none (never `null`,
+/// which a worker would read as a malformed answer).
+fn task_reply(task: Option<CodeTask>) -> Value {
+    match task {
+        Some(t) => reply(t),
+        None => reply(Empty {}),
     }
 }
 
