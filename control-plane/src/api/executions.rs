@@ -24,8 +24,6 @@ use crate::store::Query;
 pub const INPUT_BYTES_MAX: usize = 256 * 1024;
 /// How long StartSyncExecution waits: an Express execution's limit.
 const SYNC_WAIT: Duration = Duration::from_secs(5 * 60);
-/// Index pages one filtered ListExecutions call reads at most.
-const LIST_PAGES_MAX: usize = 20;
 
 pub(super) fn no_execution(arn: &str) -> Error {
     Error::api(AwsError::ExecutionDoesNotExist, format!("Execution Does Not Exist: '{arn}'"))
@@ -180,38 +178,16 @@ pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListE
     };
     let limit = max_results(r.max_results, 100)?;
     let (pk, _) = keys::execution_index(&machine_arn, 0, "");
-    let mut after = decode_token(engine, &r, "ListExecutions").await?;
-    let mut items = Vec::new();
-    let mut next = None;
-    'pages: for _ in 0..LIST_PAGES_MAX {
-        let q = Query { pk: pk.clone(), sk_prefix: String::new(), after: after.clone(), limit, descending: true };
-        let page = engine.read_page(q).await?;
-        for it in &page.items {
-            let s: ExecutionSummary = decode(&it.body)?;
-            let keep = status.is_none_or(|st| st == s.status.as_str())
-                && redrive.is_none_or(|want| want == (s.redrive_count > 0))
-                && qualifier
-                    .as_ref()
-                    .is_none_or(|q| s.version_arn.as_ref() == Some(q) || s.alias_arn.as_ref() == Some(q));
-            if keep {
-                items.push(item(&s));
-            }
-            if items.len() == limit {
-                next = Some(it.sk.clone());
-                break 'pages;
-            }
-        }
-        match page.last {
-            Some(l) => {
-                after = Some(l.clone());
-                next = Some(l);
-            }
-            None => {
-                next = None;
-                break;
-            }
-        }
-    }
+    let after = decode_token(engine, &r, "ListExecutions").await?;
+    let q = Query { pk, sk_prefix: String::new(), after, limit, descending: true };
+    let (items, next) = super::pagination::filtered(engine, q, |it| {
+        let s: ExecutionSummary = decode(&it.body)?;
+        let keep = status.is_none_or(|st| st == s.status.as_str())
+            && redrive.is_none_or(|want| want == (s.redrive_count > 0))
+            && qualifier.as_ref().is_none_or(|q| s.version_arn.as_ref() == Some(q) || s.alias_arn.as_ref() == Some(q));
+        Ok(keep.then(|| item(&s)))
+    })
+    .await?;
     let next_token = match next {
         Some(n) => Some(encode_token(engine, &r, "ListExecutions", &n).await?),
         None => None,

@@ -77,3 +77,39 @@ pub(crate) async fn decode_token(engine: &Engine, r: &impl Paged, operation: &st
     }
     Ok(Some(sk))
 }
+
+/// Index pages one filtered listing reads at most, so a filter that matches
+/// little cannot keep a request reading forever (the token resumes it).
+const FILTERED_PAGES_MAX: usize = 20;
+
+/// A listing filtered as it reads: index items after `q.after`, decoded and
+/// kept (or not) by `keep`, until `q.limit` are kept or the pages run out.
+/// Gives the kept items and the sort key the next page resumes after.
+pub(crate) async fn filtered<T>(
+    engine: &Engine,
+    mut q: crate::store::Query,
+    mut keep: impl FnMut(&crate::store::Item) -> Result<Option<T>, Error>,
+) -> Result<(Vec<T>, Option<String>), Error> {
+    let limit = q.limit;
+    let mut items = Vec::new();
+    let mut next = None;
+    for _ in 0..FILTERED_PAGES_MAX {
+        let page = engine.read_page(q.clone()).await?;
+        for it in &page.items {
+            if let Some(v) = keep(it)? {
+                items.push(v);
+            }
+            if items.len() == limit {
+                return Ok((items, Some(it.sk.clone())));
+            }
+        }
+        match page.last {
+            Some(l) => {
+                q.after = Some(l.clone());
+                next = Some(l);
+            }
+            None => return Ok((items, None)),
+        }
+    }
+    Ok((items, next))
+}

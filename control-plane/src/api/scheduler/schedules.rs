@@ -23,8 +23,6 @@ const TARGET_ARN_CHARS_MAX: usize = 1600;
 const WINDOW_MINUTES_MAX: u32 = 1440;
 /// ListSchedules' page size: EventBridge's maximum.
 const PAGE_ITEMS_MAX: usize = 100;
-/// Index pages one filtered ListSchedules call reads at most.
-const LIST_PAGES_MAX: usize = 20;
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::validation(message)
@@ -269,48 +267,23 @@ pub(super) async fn list(engine: &Engine, r: rq::ListSchedules) -> Result<Value,
         }
         None => String::new(),
     };
-    let mut after = decode_token(engine, &r, "ListSchedules").await?;
-    let (mut items, mut next) = (Vec::new(), None);
-    'pages: for _ in 0..LIST_PAGES_MAX {
-        let q = Query {
-            pk: keys::SCHEDULES_INDEX.into(),
-            sk_prefix: prefix.clone(),
-            after: after.clone(),
-            limit,
-            descending: false,
-        };
-        let page = engine.read_page(q).await?;
-        for it in &page.items {
-            let s: ScheduleSummary = crate::engine::decode(&it.body)?;
-            let keep =
-                r.name_prefix.as_deref().is_none_or(|p| s.name.starts_with(p)) && state.is_none_or(|st| st == s.state);
-            if keep {
-                items.push(ScheduleSummaryOut {
-                    arn: s.arn,
-                    name: s.name,
-                    group_name: s.group,
-                    state: s.state,
-                    target: TargetSummary { arn: s.target_arn },
-                    creation_date: Ts(s.creation_ms),
-                    last_modification_date: Ts(s.modified_ms),
-                });
-            }
-            if items.len() == limit {
-                next = Some(it.sk.clone());
-                break 'pages;
-            }
-        }
-        match page.last {
-            Some(l) => {
-                after = Some(l.clone());
-                next = Some(l);
-            }
-            None => {
-                next = None;
-                break;
-            }
-        }
-    }
+    let after = decode_token(engine, &r, "ListSchedules").await?;
+    let q = Query { pk: keys::SCHEDULES_INDEX.into(), sk_prefix: prefix, after, limit, descending: false };
+    let (items, next) = crate::api::pagination::filtered(engine, q, |it| {
+        let s: ScheduleSummary = crate::engine::decode(&it.body)?;
+        let keep =
+            r.name_prefix.as_deref().is_none_or(|p| s.name.starts_with(p)) && state.is_none_or(|st| st == s.state);
+        Ok(keep.then(|| ScheduleSummaryOut {
+            arn: s.arn,
+            name: s.name,
+            group_name: s.group,
+            state: s.state,
+            target: TargetSummary { arn: s.target_arn },
+            creation_date: Ts(s.creation_ms),
+            last_modification_date: Ts(s.modified_ms),
+        }))
+    })
+    .await?;
     let token = match next {
         Some(n) => Some(encode_token(engine, &r, "ListSchedules", &n).await?),
         None => None,
