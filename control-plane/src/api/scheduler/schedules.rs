@@ -273,7 +273,7 @@ pub(super) async fn list(engine: &Engine, r: rq::ListSchedules) -> Result<Value,
         let s: ScheduleSummary = crate::engine::decode(&it.body)?;
         let keep =
             r.name_prefix.as_deref().is_none_or(|p| s.name.starts_with(p)) && state.is_none_or(|st| st == s.state);
-        Ok(keep.then(|| ScheduleSummaryOut {
+        Ok(keep.then_some(ScheduleSummaryOut {
             arn: s.arn,
             name: s.name,
             group_name: s.group,
