@@ -3,6 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# A clean build gains nothing from incremental artifacts, which would double
+# the target directory's size on CI's disk.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL=0; fi
+
 echo "== toolchain (pinned in rust-toolchain.toml)"
 rustup show active-toolchain
 cargo --version
