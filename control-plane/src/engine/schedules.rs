@@ -543,7 +543,19 @@ impl Engine {
             Error::api(AwsError::InvalidExecutionInput, format!("Invalid State Machine Execution Input: '{e}'"))
         })?;
         req.input = input;
-        Ok(Some(self.start(req).await?.0.arn))
+        let arn = self.scope.execution(&req.machine_name, &req.name, req.express);
+        let input = req.input.clone();
+        match self.start(req).await {
+            Ok((rec, _)) => Ok(Some(rec.arn)),
+            // Started by an earlier delivery of this fire (a retry after a crash,
+            // a duplicate) and already closed: StartExecution's idempotency covers
+            // only running executions, but the fire's execution is this one.
+            Err(Error::Api { kind: AwsError::ExecutionAlreadyExists, message }) => match self.execution(&arn).await? {
+                Some((e, _)) if e.input == input => Ok(Some(arn)),
+                _ => Err(Error::api(AwsError::ExecutionAlreadyExists, message)),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// A Lambda or SQS target, through the integrations Task states use.

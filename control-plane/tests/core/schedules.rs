@@ -101,6 +101,12 @@ fn a_fire_delivered_twice_or_retried_after_a_crash_starts_one_execution() {
     run_now(h.engine.on_fire(fire.clone())).expect("the redelivery");
     run_now(h.engine.on_fire(fire.clone())).expect("a duplicate delivery");
     assert_eq!(executions(&h, &machine).len(), 1, "one execution for the fire time");
+    // The redelivery found the fire's execution closed already: that is the
+    // fire done, not a refusal to retry.
+    let recent = state(&h, &rec.arn)["recentActions"].clone();
+    assert!(recent.as_array().expect("a list").iter().all(|a| a["skipped"].is_null()), "{recent}");
+    h.settle(10 * MINUTE_MS);
+    assert_eq!(state(&h, &rec.arn)["recentActions"].as_array().map(Vec::len), Some(1), "no retries follow");
     let (rec, _) = run_now(h.engine.schedule("default", "once")).expect("a read").expect("the schedule");
     assert_eq!(rec.next_ms, Some(fire.scheduled_ms + 60 * MINUTE_MS), "the next fire is armed once");
 }
