@@ -11,6 +11,8 @@ pub enum Error {
     NotRunning(crate::interpreter::Status),
     #[error("the execution cannot be redriven (status {0:?}, or nothing to restart)")]
     NotRedrivable(crate::interpreter::Status),
+    #[error("Map Run {0} is not running in this execution")]
+    MapRunNotRunning(String),
     #[error("no pending task with id {0}")]
     UnknownTask(u64),
     #[error("execution state format version {found} is not supported (expected {expected})")]

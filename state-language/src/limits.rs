@@ -29,6 +29,10 @@ pub const HISTORY_EVENTS_MAX: u64 = 25_000;
 /// Items one inline Map may iterate over. Every item's result is kept in the
 /// execution state, so this bounds its size (payload limits bound it sooner).
 pub const MAP_ITEMS_MAX: usize = 1_000_000;
+/// Map Run records one execution keeps for DescribeMapRun and ListMapRuns
+/// (a distributed Map in a loop starts one per entry); beyond it the oldest
+/// closed one goes.
+pub const MAP_RUNS_PER_EXECUTION_MAX: usize = 1_000;
 
 /// An object a distributed Map's ItemReader reads. AWS streams objects of
 /// any size; Stepwise holds the items in the execution state, so it bounds them.

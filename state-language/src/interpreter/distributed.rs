@@ -14,6 +14,7 @@ use super::frame::{Join, PendingTask, Purpose, Wait};
 use super::io::{self, Raised, with_scope};
 use super::items;
 use super::jsonata::StatesVar;
+use super::map_run::MapRunStatus;
 use super::run::{Flow, Runtime};
 use super::{Command, TaskCommand};
 use crate::Error;
@@ -53,9 +54,23 @@ impl Runtime<'_> {
         if spec.result_writer.is_some() {
             join.inputs = items.clone();
         }
-        join.queued = items.into_iter().enumerate().map(|(i, v)| (i as u64, v)).collect();
+        if spec.item_batcher.is_some() {
+            let size = |b: &Value| b.get("Items").and_then(Value::as_array).map_or(1, |a| a.len() as u64);
+            join.batch_sizes = items.iter().map(size).collect();
+        }
+        let kept = std::mem::take(&mut join.redrive_kept);
+        let mut queued = std::collections::VecDeque::with_capacity(n - kept.len().min(n));
+        for (i, v) in items.into_iter().enumerate() {
+            match kept.get(&(i as u64)) {
+                Some(result) => join.results[i] = result.clone(),
+                None => queued.push_back((i as u64, v)),
+            }
+        }
+        join.queued = queued;
+        self.map_run_sized(&join);
+        let nothing_to_run = join.queued.is_empty();
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
-        if n == 0 {
+        if nothing_to_run {
             self.join_finished(f).map_err(Err)?;
         } else {
             self.fill_map(f, state, spec)?;
@@ -72,13 +87,15 @@ impl Runtime<'_> {
         if let Kind::Map(spec) = &state.kind
             && let Some(writer) = &spec.result_writer
         {
+            let arn = join.map_run_arn.clone();
             return match self.start_writer(f, state, writer, *join) {
                 Ok(()) => Ok(()),
-                Err(Ok(r)) => self.map_run_failed(f, r.error, r.cause),
+                Err(Ok(r)) => self.map_run_failed(f, &arn, r.error, r.cause),
                 Err(Err(e)) => Err(e),
             };
         }
         if join.distributed {
+            self.map_run_closed(&join.map_run_arn, MapRunStatus::Succeeded, false);
             self.emit(Some(f), EventType::MapRunSucceeded, Details::None {});
         }
         let ty = if join.is_map { EventType::MapStateSucceeded } else { EventType::ParallelStateSucceeded };
@@ -90,12 +107,18 @@ impl Runtime<'_> {
 
     pub(super) fn map_io_succeeded(&mut self, t: PendingTask, read: Value) -> Result<(), Error> {
         match t.purpose {
-            Purpose::ItemReader(join) => match self.items_read(t.frame, *join, read) {
-                Ok(()) => Ok(()),
-                Err(Ok(r)) => self.map_run_failed(t.frame, r.error, r.cause),
-                Err(Err(e)) => Err(e),
-            },
+            Purpose::ItemReader(join) => {
+                let arn = join.map_run_arn.clone();
+                match self.items_read(t.frame, *join, read) {
+                    Ok(()) => Ok(()),
+                    Err(Ok(r)) => self.map_run_failed(t.frame, &arn, r.error, r.cause),
+                    Err(Err(e)) => Err(e),
+                }
+            }
             Purpose::ResultWriter { output } => {
+                if let Some(arn) = output.get("MapRunArn").and_then(Value::as_str) {
+                    self.map_run_closed(arn, MapRunStatus::Succeeded, true);
+                }
                 self.emit(Some(t.frame), EventType::MapRunSucceeded, Details::None {});
                 self.emit(Some(t.frame), EventType::MapStateSucceeded, Details::None {});
                 self.frame_mut(t.frame)?.wait = Wait::Completed { result: output };
@@ -107,15 +130,21 @@ impl Runtime<'_> {
     }
 
     pub(super) fn map_io_failed(&mut self, t: PendingTask, error: String, cause: String) -> Result<(), Error> {
-        let name = match t.purpose {
-            Purpose::ResultWriter { .. } => "States.ResultWriterFailed",
-            _ => "States.ItemReaderFailed",
+        let (name, arn) = match &t.purpose {
+            Purpose::ResultWriter { output } => {
+                let arn = output.get("MapRunArn").and_then(Value::as_str).unwrap_or_default();
+                ("States.ResultWriterFailed", arn.to_string())
+            }
+            Purpose::ItemReader(join) => ("States.ItemReaderFailed", join.map_run_arn.clone()),
+            Purpose::State => ("States.ItemReaderFailed", String::new()),
         };
         let cause = if cause.is_empty() { error } else { format!("{error}: {cause}") };
-        self.map_run_failed(t.frame, name.to_string(), cause)
+        self.map_run_failed(t.frame, &arn, name.to_string(), cause)
     }
 
-    fn map_run_failed(&mut self, f: u64, error: String, cause: String) -> Result<(), Error> {
+    fn map_run_failed(&mut self, f: u64, arn: &str, error: String, cause: String) -> Result<(), Error> {
+        self.keep_for_redrive(f)?;
+        self.map_run_closed(arn, MapRunStatus::Failed, false);
         self.abort_children(f)?;
         let d = ErrorDetails { error: Some(error.clone()), cause: Some(cause.clone()) };
         self.emit(Some(f), EventType::MapRunFailed, Details::MapRunFailed(d));

@@ -63,6 +63,8 @@ pub enum EventType {
     MapRunStarted,
     MapRunSucceeded,
     MapRunFailed,
+    MapRunAborted,
+    MapRunRedriven,
     EvaluationFailed,
 }
 
@@ -146,6 +148,13 @@ pub enum Details {
     },
     #[serde(rename = "mapRunFailedEventDetails")]
     MapRunFailed(ErrorDetails),
+    #[serde(rename = "mapRunRedrivenEventDetails")]
+    MapRunRedriven {
+        #[serde(rename = "mapRunArn")]
+        map_run_arn: String,
+        #[serde(rename = "redriveCount")]
+        redrive_count: u64,
+    },
     /// A JSONata expression failed (`States.QueryEvaluationError`).
     #[serde(rename = "evaluationFailedEventDetails")]
     EvaluationFailed {

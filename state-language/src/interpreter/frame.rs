@@ -49,6 +49,10 @@ pub struct Execution {
     /// in, with that state's input and the variables then in scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redrive_point: Option<RedrivePoint>,
+    /// The distributed Maps' Map Runs, oldest first (at most
+    /// [`crate::limits::MAP_RUNS_PER_EXECUTION_MAX`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub map_runs: Vec<super::map_run::MapRun>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -56,6 +60,19 @@ pub struct RedrivePoint {
     pub state: StateId,
     pub input: Value,
     pub vars: Map<String, Value>,
+    /// The stopped state was a Parallel or Map: what its children finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Box<Kept>>,
+}
+
+/// What a stopped Parallel or Map keeps for its redrive: the results of the
+/// branches or iterations that succeeded (by index), which a redrive does not
+/// run again, and a distributed Map's Map Run, which the redrive continues.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kept {
+    pub results: BTreeMap<u64, Value>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub map_run_arn: String,
 }
 
 impl Default for Execution {
@@ -78,6 +95,7 @@ impl Default for Execution {
             cause: None,
             context_override: None,
             redrive_point: None,
+            map_runs: Vec::new(),
         }
     }
 }
@@ -125,6 +143,11 @@ pub struct Frame {
     /// Inside a distributed Map: its events belong to a child execution's history, not this one.
     #[serde(default)]
     pub silent: bool,
+    /// Top level only: set when the current Parallel or Map stops (what its
+    /// children finished, for the redrive point), and given back to it by a
+    /// redrive. A retry or a move to another state drops it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Box<Kept>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,6 +220,29 @@ pub struct Join {
     /// Indexes of iterations that failed within the tolerated threshold.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_items: Vec<u64>,
+    /// A redriven Map's results kept from before, applied once the items are known.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub redrive_kept: BTreeMap<u64, Value>,
+    /// With an ItemBatcher: the items in each batch, for the Map Run's item counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_sizes: Vec<u64>,
+}
+
+impl Join {
+    /// The children that finished successfully, with their results: every
+    /// index neither running, queued nor failed.
+    pub fn succeeded(&self) -> BTreeMap<u64, Value> {
+        let mut open: std::collections::BTreeSet<u64> = self.children.values().copied().collect();
+        open.extend(self.queued.iter().map(|(i, _)| *i));
+        open.extend(self.failed_items.iter().copied());
+        let done = self.results.iter().enumerate().map(|(i, v)| (i as u64, v));
+        done.filter(|(i, _)| !open.contains(i)).map(|(i, v)| (i, v.clone())).collect()
+    }
+
+    /// The items in child `index` (1 unless batched).
+    pub fn items_in(&self, index: u64) -> u64 {
+        self.batch_sizes.get(index as usize).copied().unwrap_or(1)
+    }
 }
 
 /// Why a task runs: a Task state, or a distributed Map's S3 reader or writer.

@@ -53,6 +53,7 @@ impl Runtime<'_> {
                 Ok(())
             }
             Input::Redrive => Err(Error::NotRedrivable(Status::Running)),
+            Input::UpdateMapRun { map_run_arn, update } => self.update_map_run(&map_run_arn, update),
             Input::Fail { error, cause } => {
                 self.finish(Status::Failed, None, Some(error), Some(cause));
                 Ok(())
@@ -82,7 +83,8 @@ impl Runtime<'_> {
         if let Some(t) = self.def.timeout_seconds {
             self.start_timer(Timer::ExecutionTimeout, self.now_ms + (t as i64) * 1000);
         }
-        self.spawn(0, point.state, point.input, point.vars, None, None);
+        let top = self.spawn(0, point.state, point.input, point.vars, None, None);
+        self.frame_mut(top)?.kept = point.kept;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use super::Command;
 use super::amount::Number;
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, Iteration};
-use super::frame::{Join, Parent, Wait};
+use super::frame::{Join, Kept, Parent, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use crate::Error;
@@ -40,19 +40,26 @@ impl Runtime<'_> {
         };
         self.emit(Some(f), EventType::ParallelStateStarted, Details::None {});
         let vars = self.frame(f).map_err(Err)?.vars.clone();
+        // A redrive runs again only the branches that did not succeed.
+        let kept = self.frame_mut(f).map_err(Err)?.kept.take().map(|k| k.results).unwrap_or_default();
+        let mut results = vec![Value::Null; branches.len()];
         let mut children = BTreeMap::new();
         for (i, m) in branches.iter().enumerate() {
+            if let Some(v) = kept.get(&(i as u64)) {
+                results[i] = v.clone();
+                continue;
+            }
             let start = self.def.machines[*m].start_at;
             let parent = Parent { frame: f, index: i as u64 };
             let child = self.spawn(*m, start, input.clone(), vars.clone(), Some(parent), None);
             children.insert(child, i as u64);
         }
-        let n = branches.len();
+        let all_kept = children.is_empty();
         let join = Join {
             is_map: false,
             distributed: false,
             effective_input: Value::Null,
-            results: vec![Value::Null; n],
+            results,
             children,
             queued: VecDeque::new(),
             max_concurrency: 0,
@@ -62,8 +69,13 @@ impl Runtime<'_> {
             map_run_arn: String::new(),
             inputs: Vec::new(),
             failed_items: Vec::new(),
+            redrive_kept: BTreeMap::new(),
+            batch_sizes: Vec::new(),
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
+        if all_kept && !branches.is_empty() {
+            self.join_finished(f).map_err(Err)?;
+        }
         Ok(Flow::Blocked)
     }
 
@@ -121,12 +133,14 @@ impl Runtime<'_> {
             Some(a) => Some(self.tolerance(f, state, a, "ToleratedFailurePercentage", &effective, entered, true)?),
             None => None,
         };
-        let mut map_run_arn = String::new();
-        if spec.distributed {
-            map_run_arn = self.map_run_arn(spec.label.as_deref().unwrap_or(&state.name));
-            let map_run_arn = map_run_arn.clone();
-            self.emit(Some(f), EventType::MapRunStarted, Details::MapRunStarted { map_run_arn });
-        }
+        // A redrive runs again only the iterations that did not succeed, in the same Map Run.
+        let kept = self.frame_mut(f).map_err(Err)?.kept.take().map(|k| *k).unwrap_or_default();
+        let redriven_run = spec.distributed && !kept.map_run_arn.is_empty();
+        let map_run_arn = match (spec.distributed, redriven_run) {
+            (false, _) => String::new(),
+            (true, true) => kept.map_run_arn,
+            (true, false) => self.map_run_arn(spec.label.as_deref().unwrap_or(&state.name)),
+        };
         let join = Join {
             is_map: true,
             distributed: spec.distributed,
@@ -141,7 +155,18 @@ impl Runtime<'_> {
             map_run_arn,
             inputs: Vec::new(),
             failed_items: Vec::new(),
+            redrive_kept: kept.results,
+            batch_sizes: Vec::new(),
         };
+        if redriven_run {
+            self.map_run_redriven(f, &join);
+        } else if spec.distributed {
+            if !self.frame(f).map_err(Err)?.silent {
+                self.map_run_started(&join);
+            }
+            let map_run_arn = join.map_run_arn.clone();
+            self.emit(Some(f), EventType::MapRunStarted, Details::MapRunStarted { map_run_arn });
+        }
         match &spec.item_reader {
             Some(reader) => self.start_reader(f, state, reader, join, entered),
             None => self.map_items_ready(f, state, spec, join, items),
@@ -248,6 +273,8 @@ impl Runtime<'_> {
         let iteration_events = is_map && !distributed;
         join.children.remove(&child);
         let i = p.index as usize;
+        let map_run = (!join.map_run_arn.is_empty()).then(|| (join.map_run_arn.clone(), join.items_in(p.index)));
+        let ok = result.is_ok();
         let it = || Iteration { name: state.name.clone(), index: p.index };
         let failed = match result {
             Ok(v) => {
@@ -274,9 +301,16 @@ impl Runtime<'_> {
                 if tolerated { None } else { Some(r) }
             }
         };
+        if let Some((arn, items)) = &map_run {
+            self.map_run_child_ended(arn, *items, ok);
+        }
         if let Some(r) = failed {
             let ty = if is_map { EventType::MapStateFailed } else { EventType::ParallelStateFailed };
+            self.keep_for_redrive(p.frame)?;
             self.abort_children(p.frame)?;
+            if let Some((arn, _)) = &map_run {
+                self.map_run_closed(arn, super::map_run::MapRunStatus::Failed, false);
+            }
             if distributed {
                 let d = ErrorDetails { error: Some(r.error.clone()), cause: Some(r.cause.clone()) };
                 self.emit(Some(p.frame), EventType::MapRunFailed, Details::MapRunFailed(d));
@@ -298,19 +332,42 @@ impl Runtime<'_> {
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
         if join.children.is_empty() && join.queued.is_empty() {
             self.join_finished(p.frame)?;
-        } else if is_map
-            && let crate::definition::Kind::Map(spec) = &state.kind
-            && let Err(e) = self.fill_map(p.frame, state, spec)
-        {
-            let r = e?;
-            self.abort_children(p.frame)?;
-            self.frame_mut(p.frame)?.wait = Wait::Errored {
-                error: r.error,
-                cause: r.cause,
-                failed_event: Some(EventType::MapStateFailed),
-                from_task: false,
-            };
-            self.exec.ready.push_back(p.frame);
+        } else if is_map {
+            self.refill(p.frame)?;
+        }
+        Ok(())
+    }
+
+    /// Starts what a Map's concurrency now allows; an iteration that cannot
+    /// start (its ItemSelector failed) fails the Map.
+    pub(super) fn refill(&mut self, f: u64) -> Result<(), Error> {
+        let def = self.def;
+        let fr = self.frame(f)?;
+        let state = &def.machines[fr.machine].states[fr.state];
+        let crate::definition::Kind::Map(spec) = &state.kind else { return Ok(()) };
+        let Err(e) = self.fill_map(f, state, spec) else { return Ok(()) };
+        let r = e?;
+        self.abort_children(f)?;
+        self.frame_mut(f)?.wait = Wait::Errored {
+            error: r.error,
+            cause: r.cause,
+            failed_event: Some(EventType::MapStateFailed),
+            from_task: false,
+        };
+        self.exec.ready.push_back(f);
+        Ok(())
+    }
+
+    /// A top-level Parallel or Map is failing: what its children finished
+    /// stays for a redrive (inner levels re-run whole, as their branch does).
+    pub(super) fn keep_for_redrive(&mut self, f: u64) -> Result<(), Error> {
+        let fr = self.frame_mut(f)?;
+        if fr.parent.is_some() {
+            return Ok(());
+        }
+        if let Wait::Join(join) = &fr.wait {
+            let kept = Kept { results: join.succeeded(), map_run_arn: join.map_run_arn.clone() };
+            fr.kept = Some(Box::new(kept));
         }
         Ok(())
     }
@@ -318,7 +375,11 @@ impl Runtime<'_> {
     /// Removes every descendant frame of `f`, cancelling their tasks and timers.
     pub(super) fn abort_children(&mut self, f: u64) -> Result<(), Error> {
         let mut stack: Vec<u64> = match self.exec.frames.get(&f).map(|fr| &fr.wait) {
-            Some(Wait::Join(j)) => j.children.keys().copied().collect(),
+            Some(Wait::Join(j)) => {
+                let (children, running) = (j.children.keys().copied().collect(), super::map_run::running(j));
+                self.map_run_children_aborted(running);
+                children
+            }
             _ => Vec::new(),
         };
         if let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait) {
@@ -328,7 +389,13 @@ impl Runtime<'_> {
         while let Some(c) = stack.pop() {
             let Some(fr) = self.exec.frames.remove(&c) else { continue };
             match fr.wait {
-                Wait::Join(j) => stack.extend(j.children.keys().copied()),
+                Wait::Join(j) => {
+                    if !j.map_run_arn.is_empty() {
+                        self.map_run_children_aborted(super::map_run::running(&j));
+                        self.map_run_closed(&j.map_run_arn, super::map_run::MapRunStatus::Aborted, false);
+                    }
+                    stack.extend(j.children.keys().copied())
+                }
                 Wait::Task { task_id } => {
                     self.take_task(task_id)?;
                     self.out.commands.push(Command::CancelTask { task_id });

@@ -15,6 +15,7 @@ mod io;
 mod items;
 mod join;
 mod jsonata;
+pub mod map_run;
 mod outcome;
 mod run;
 mod states;
@@ -25,6 +26,7 @@ pub use events::{
     Details, ErrorDetails, EventType, HistoryEvent, Iteration, StateExited, TaskRef, TaskScheduled, Truncation,
 };
 pub use frame::{EXECUTION_FORMAT_VERSION, Execution, Status};
+pub use map_run::{MapRun, MapRunStatus, MapRunUpdate};
 /// Task tokens, for hosts of other kinds of run (code workflows) that hand out tasks.
 pub use task::task_token;
 
@@ -93,6 +95,11 @@ pub enum Input {
     /// Restarts a failed, timed-out or aborted execution at the top-level
     /// state it stopped in (AWS's RedriveExecution).
     Redrive,
+    /// UpdateMapRun: new limits for a running Map Run of this execution.
+    UpdateMapRun {
+        map_run_arn: String,
+        update: MapRunUpdate,
+    },
     /// The host cannot carry the execution further (a step outgrew what the
     /// store commits at once): it fails with this error, as AWS fails an
     /// execution that outgrows its quotas.

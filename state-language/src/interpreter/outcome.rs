@@ -4,7 +4,7 @@
 use super::Command;
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, StateExited, Truncation};
-use super::frame::{Status, Timer, Wait};
+use super::frame::{Kept, RedrivePoint, Status, Timer, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime, event_types};
 use crate::Error;
@@ -208,8 +208,8 @@ impl Runtime<'_> {
         let fr = self.exec.frames.remove(&f).ok_or_else(|| Error::Corrupt(format!("missing frame {f}")))?;
         match fr.parent {
             None => {
-                self.exec.redrive_point =
-                    Some(super::frame::RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars });
+                let point = RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars, kept: None };
+                self.exec.redrive_point = Some(point);
                 self.finish(Status::Succeeded, Some(output), None, None);
                 Ok(())
             }
@@ -221,8 +221,8 @@ impl Runtime<'_> {
         let fr = self.exec.frames.remove(&f).ok_or_else(|| Error::Corrupt(format!("missing frame {f}")))?;
         match fr.parent {
             None => {
-                self.exec.redrive_point =
-                    Some(super::frame::RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars });
+                let point = RedrivePoint { state: fr.state, input: fr.input, vars: fr.vars, kept: fr.kept };
+                self.exec.redrive_point = Some(point);
                 self.finish(Status::Failed, None, Some(raised.error), Some(raised.cause));
                 Ok(())
             }
@@ -238,10 +238,15 @@ impl Runtime<'_> {
         if status != Status::Succeeded
             && let Some(top) = self.exec.frames.values().find(|fr| fr.parent.is_none())
         {
-            let point =
-                super::frame::RedrivePoint { state: top.state, input: top.input.clone(), vars: top.vars.clone() };
-            self.exec.redrive_point = Some(point);
+            // Stopped or timed out in a Parallel or Map: what its children finished stays.
+            let kept = match &top.wait {
+                Wait::Join(j) => Some(Box::new(Kept { results: j.succeeded(), map_run_arn: j.map_run_arn.clone() })),
+                _ => top.kept.clone(),
+            };
+            let (state, input, vars) = (top.state, top.input.clone(), top.vars.clone());
+            self.exec.redrive_point = Some(RedrivePoint { state, input, vars, kept });
         }
+        self.map_runs_aborted();
         let tasks: Vec<u64> = self.exec.tasks.keys().copied().collect();
         for task_id in tasks {
             self.out.commands.push(Command::CancelTask { task_id });

@@ -119,6 +119,7 @@ impl Runtime<'_> {
             map_item,
             entering: true,
             silent,
+            kept: None,
         };
         self.exec.frames.insert(id, frame);
         self.exec.ready.push_back(id);
@@ -181,6 +182,7 @@ impl Runtime<'_> {
                     fr.input = output;
                     fr.entering = true;
                     fr.wait = Wait::Ready;
+                    fr.kept = None;
                 }
                 Flow::Succeeded(output) => return self.frame_succeeded(f, output),
                 Flow::Failed(r) => return self.frame_failed(f, r),
@@ -198,6 +200,8 @@ impl Runtime<'_> {
             Wait::Errored { error, cause, failed_event, from_task } => {
                 let raised = Raised { error, cause, from_task };
                 if raised.error != "States.Runtime" && self.try_retry(f, state, &raised)? {
+                    // A retry runs the whole state again, as on AWS.
+                    self.frame_mut(f)?.kept = None;
                     return Ok(Flow::Blocked);
                 }
                 // The state failed for good: AWS records that only now, not per retried attempt.

@@ -1,0 +1,291 @@
+//! A distributed Map's Map Run: the record DescribeMapRun and ListMapRuns
+//! read, its counts as iterations start and end, its redrive, and
+//! UpdateMapRun's changes to a running one.
+
+use serde::{Deserialize, Serialize};
+
+use super::events::{Details, EventType};
+use super::frame::{Execution, Join, Wait};
+use super::run::Runtime;
+use crate::Error;
+use crate::limits;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MapRunStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Aborted,
+}
+
+impl MapRunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapRunStatus::Running => "RUNNING",
+            MapRunStatus::Succeeded => "SUCCEEDED",
+            MapRunStatus::Failed => "FAILED",
+            MapRunStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// Children (or items) that ended, and how many there are in all. Those
+/// pending or running are the rest, read live from the Map's join.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ended {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub aborted: u64,
+    pub total: u64,
+    pub results_written: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRun {
+    pub arn: String,
+    pub status: MapRunStatus,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    pub max_concurrency: u64,
+    pub tolerated_failure_count: u64,
+    pub tolerated_failure_percentage: f64,
+    pub executions: Ended,
+    pub items: Ended,
+    pub redrive_count: u64,
+    pub redrive_ms: Option<i64>,
+}
+
+/// One of DescribeMapRun's `executionCounts` or `itemCounts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+    pub total: u64,
+    pub results_written: u64,
+    pub failures_not_redrivable: u64,
+    pub pending_redrive: u64,
+}
+
+/// What UpdateMapRun changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MapRunUpdate {
+    pub max_concurrency: Option<u64>,
+    pub tolerated_failure_count: Option<u64>,
+    pub tolerated_failure_percentage: Option<f64>,
+}
+
+/// A Map Run's running children and the items in them.
+pub(super) struct Running {
+    arn: String,
+    executions: u64,
+    items: u64,
+}
+
+/// What of a join runs, if it is a Map Run's.
+pub(super) fn running(join: &Join) -> Option<Running> {
+    if join.map_run_arn.is_empty() {
+        return None;
+    }
+    let items = join.children.values().map(|i| join.items_in(*i)).sum();
+    Some(Running { arn: join.map_run_arn.clone(), executions: join.children.len() as u64, items })
+}
+
+fn counts(ended: &Ended, running: u64) -> Counts {
+    let closed = ended.succeeded + ended.failed + ended.aborted + running;
+    Counts {
+        pending: ended.total.saturating_sub(closed),
+        running,
+        succeeded: ended.succeeded,
+        failed: ended.failed,
+        timed_out: 0,
+        aborted: ended.aborted,
+        total: ended.total,
+        results_written: ended.results_written,
+        failures_not_redrivable: 0,
+        pending_redrive: 0,
+    }
+}
+
+impl Execution {
+    /// The join of a running Map Run.
+    fn map_run_join(&self, arn: &str) -> Option<(u64, &Join)> {
+        self.frames.iter().find_map(|(id, fr)| match &fr.wait {
+            Wait::Join(j) if j.map_run_arn == arn => Some((*id, &**j)),
+            _ => None,
+        })
+    }
+
+    pub fn map_run(&self, arn: &str) -> Option<&MapRun> {
+        self.map_runs.iter().find(|r| r.arn == arn)
+    }
+
+    /// DescribeMapRun's `executionCounts` and `itemCounts`.
+    pub fn map_run_counts(&self, arn: &str) -> Option<(Counts, Counts)> {
+        let run = self.map_run(arn)?;
+        let (executions, items) = match self.map_run_join(arn).and_then(|(_, j)| running(j)) {
+            Some(r) => (r.executions, r.items),
+            None => (0, 0),
+        };
+        Some((counts(&run.executions, executions), counts(&run.items, items)))
+    }
+}
+
+impl Runtime<'_> {
+    fn record_mut(&mut self, arn: &str) -> Option<&mut MapRun> {
+        self.exec.map_runs.iter_mut().find(|r| r.arn == arn)
+    }
+
+    /// A new Map Run: its record, keeping at most the limit (closed ones go first).
+    pub(super) fn map_run_started(&mut self, join: &Join) {
+        if self.exec.map_runs.len() >= limits::MAP_RUNS_PER_EXECUTION_MAX
+            && let Some(i) = self.exec.map_runs.iter().position(|r| r.status != MapRunStatus::Running)
+        {
+            self.exec.map_runs.remove(i);
+        }
+        self.exec.map_runs.push(MapRun {
+            arn: join.map_run_arn.clone(),
+            status: MapRunStatus::Running,
+            start_ms: self.now_ms,
+            stop_ms: None,
+            max_concurrency: join.max_concurrency,
+            tolerated_failure_count: join.tolerated_count.unwrap_or(0),
+            tolerated_failure_percentage: join.tolerated_percentage.unwrap_or(0.0),
+            executions: Ended::default(),
+            items: Ended::default(),
+            redrive_count: 0,
+            redrive_ms: None,
+        });
+    }
+
+    /// A redrive continues a Map Run: what failed or was aborted runs again.
+    pub(super) fn map_run_redriven(&mut self, f: u64, join: &Join) {
+        let now = self.now_ms;
+        let Some(run) = self.record_mut(&join.map_run_arn) else {
+            // Its record was dropped (over the limit): a redrive starts it afresh.
+            self.map_run_started(join);
+            let map_run_arn = join.map_run_arn.clone();
+            self.emit(Some(f), EventType::MapRunStarted, Details::MapRunStarted { map_run_arn });
+            return;
+        };
+        run.status = MapRunStatus::Running;
+        run.stop_ms = None;
+        run.redrive_count += 1;
+        run.redrive_ms = Some(now);
+        run.max_concurrency = join.max_concurrency;
+        for e in [&mut run.executions, &mut run.items] {
+            *e = Ended { succeeded: e.succeeded, total: e.total, ..Ended::default() };
+        }
+        let details =
+            Details::MapRunRedriven { map_run_arn: join.map_run_arn.clone(), redrive_count: run.redrive_count };
+        self.emit(Some(f), EventType::MapRunRedriven, details);
+    }
+
+    /// The items are known: the totals.
+    pub(super) fn map_run_sized(&mut self, join: &Join) {
+        if join.map_run_arn.is_empty() {
+            return;
+        }
+        let items = (0..join.results.len() as u64).map(|i| join.items_in(i)).sum();
+        if let Some(run) = self.record_mut(&join.map_run_arn) {
+            run.executions.total = join.results.len() as u64;
+            run.items.total = items;
+        }
+    }
+
+    /// A child ended, successfully or not.
+    pub(super) fn map_run_child_ended(&mut self, arn: &str, items: u64, ok: bool) {
+        if let Some(run) = self.record_mut(arn) {
+            for (e, n) in [(&mut run.executions, 1), (&mut run.items, items)] {
+                if ok {
+                    e.succeeded += n;
+                } else {
+                    e.failed += n;
+                }
+            }
+        }
+    }
+
+    /// A join's running children are being aborted.
+    pub(super) fn map_run_children_aborted(&mut self, running: Option<Running>) {
+        let Some(r) = running else { return };
+        if let Some(run) = self.record_mut(&r.arn) {
+            run.executions.aborted += r.executions;
+            run.items.aborted += r.items;
+        }
+    }
+
+    /// The Map Run ended; with a ResultWriter, every ended child's result was written.
+    pub(super) fn map_run_closed(&mut self, arn: &str, status: MapRunStatus, written: bool) {
+        let now = self.now_ms;
+        if let Some(run) = self.record_mut(arn)
+            && run.status == MapRunStatus::Running
+        {
+            run.status = status;
+            run.stop_ms = Some(now);
+            if written {
+                for e in [&mut run.executions, &mut run.items] {
+                    e.results_written = e.succeeded + e.failed;
+                }
+            }
+        }
+    }
+
+    /// The execution ends: every Map Run still running is aborted, with its children.
+    pub(super) fn map_runs_aborted(&mut self) {
+        let joins: Vec<(u64, Running)> = self
+            .exec
+            .frames
+            .iter()
+            .filter_map(|(id, fr)| match &fr.wait {
+                Wait::Join(j) => running(j).map(|r| (*id, r)),
+                _ => None,
+            })
+            .collect();
+        for (f, r) in joins {
+            if self.exec.map_run(&r.arn).is_none_or(|run| run.status != MapRunStatus::Running) {
+                continue;
+            }
+            let arn = r.arn.clone();
+            self.map_run_children_aborted(Some(r));
+            self.map_run_closed(&arn, MapRunStatus::Aborted, false);
+            self.emit(Some(f), EventType::MapRunAborted, Details::None {});
+        }
+    }
+
+    /// UpdateMapRun: the new limits hold at once; a higher concurrency starts
+    /// queued iterations now.
+    pub(super) fn update_map_run(&mut self, arn: &str, update: MapRunUpdate) -> Result<(), Error> {
+        let running = self.exec.map_run(arn).is_some_and(|r| r.status == MapRunStatus::Running);
+        let Some((f, _)) = self.exec.map_run_join(arn).filter(|_| running) else {
+            return Err(Error::MapRunNotRunning(arn.to_string()));
+        };
+        let run = self.record_mut(arn).expect("a running Map Run has a record");
+        if let Some(m) = update.max_concurrency {
+            run.max_concurrency = m;
+        }
+        if let Some(c) = update.tolerated_failure_count {
+            run.tolerated_failure_count = c;
+        }
+        if let Some(p) = update.tolerated_failure_percentage {
+            run.tolerated_failure_percentage = p;
+        }
+        let fr = self.frame_mut(f)?;
+        let Wait::Join(join) = &mut fr.wait else { return Err(Error::Corrupt("a Map Run's join moved".into())) };
+        if let Some(m) = update.max_concurrency {
+            join.max_concurrency = m;
+        }
+        if let Some(c) = update.tolerated_failure_count {
+            join.tolerated_count = Some(c);
+        }
+        if let Some(p) = update.tolerated_failure_percentage {
+            join.tolerated_percentage = Some(p);
+        }
+        self.refill(f)
+    }
+}
