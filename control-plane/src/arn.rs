@@ -58,6 +58,12 @@ pub enum Arn {
     Activity {
         name: String,
     },
+    /// `mapRun:<machine>/<label>:<id>`.
+    MapRun {
+        machine: String,
+        label: String,
+        id: String,
+    },
 }
 
 impl Arn {
@@ -84,6 +90,12 @@ impl Arn {
                 Ok(Arn::Execution { machine: m.to_string(), name: n.to_string() })
             }
             ("activity", [n]) if ok(n) => Ok(Arn::Activity { name: n.to_string() }),
+            ("mapRun", [ml, id]) if ok(id) => match ml.split_once('/') {
+                Some((m, l)) if ok(m) && ok(l) => {
+                    Ok(Arn::MapRun { machine: m.to_string(), label: l.to_string(), id: id.to_string() })
+                }
+                _ => Err(bad()),
+            },
             _ => Err(bad()),
         }
     }

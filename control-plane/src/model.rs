@@ -42,6 +42,10 @@ pub mod keys {
     pub fn inbox(exec_arn: &str, task_id: u64, kind: &str) -> Key {
         (format!("EX#{exec_arn}"), format!("I#{task_id:010}#{kind}"))
     }
+    /// Which execution a Map Run belongs to (DescribeMapRun, UpdateMapRun).
+    pub fn map_run(arn: &str) -> Key {
+        (format!("MR#{arn}"), "META".into())
+    }
     /// A state machine's executions, newest last: the ListExecutions partition.
     pub fn execution_index(machine_arn: &str, start_ms: i64, name: &str) -> Key {
         (format!("SMX#{machine_arn}"), format!("{start_ms:015}#{name}"))
@@ -632,4 +636,11 @@ mod record_format {
         let e = serde_json::from_value::<ExecutionRecord>(v).expect_err("refused");
         assert!(e.to_string().contains("neither a state nor a code run"), "{e}");
     }
+}
+
+/// The index item of a Map Run: the execution whose distributed Map started it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunOwner {
+    pub execution_arn: String,
 }

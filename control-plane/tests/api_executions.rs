@@ -2,6 +2,8 @@
 //! history, stop, sync starts and input limits.
 
 mod common;
+#[path = "api_executions/map_runs.rs"]
+mod map_runs;
 
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType, StateMachineType};
 use common::{ROLE, Server, create_machine, error_code, finished, temp_dir};
@@ -201,7 +203,7 @@ async fn start_sync_execution_on_express() {
     assert_eq!(error_code(&e), "StateMachineTypeNotSupported");
 }
 
-/// Operations Stepwise does not serve yet answer with a clear error, never a 500.
+/// Operations on what Stepwise cannot do or what does not exist answer with a clear error, never a 500.
 #[tokio::test]
 async fn unserved_operations_say_so() {
     let server = Server::start(&temp_dir("exec-unserved"));
@@ -216,13 +218,18 @@ async fn unserved_operations_say_so() {
     let task = r#"{"Type":"Task","Resource":"arn:aws:states:::events:putEvents","End":true}"#;
     let e = c.test_state().definition(task).role_arn(ROLE).input("{}").send().await.unwrap_err();
     assert_eq!(error_code(&e), "ValidationException");
+    // Map Run operations on what does not exist answer AWS's errors.
     let map_run = "arn:aws:states:us-east-1:123456789012:mapRun:f/m:1";
     let e = c.describe_map_run().map_run_arn(map_run).send().await.unwrap_err();
-    assert_eq!(error_code(&e), "UnsupportedOperation");
-    let e = c.list_map_runs().execution_arn(&s.execution_arn).send().await.unwrap_err();
-    assert_eq!(error_code(&e), "UnsupportedOperation");
+    assert_eq!(error_code(&e), "ResourceNotFound");
+    let e = c.describe_map_run().map_run_arn(&s.execution_arn).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "InvalidArn");
+    let none = c.list_map_runs().execution_arn(&s.execution_arn).send().await.unwrap();
+    assert!(none.map_runs.is_empty() && none.next_token.is_none());
     let e = c.update_map_run().map_run_arn(map_run).max_concurrency(1).send().await.unwrap_err();
-    assert_eq!(error_code(&e), "UnsupportedOperation");
+    assert_eq!(error_code(&e), "ResourceNotFound");
+    let e = c.update_map_run().map_run_arn(map_run).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ValidationException", "nothing to update");
 }
 
 /// RedriveExecution restarts a failed execution at the state that failed, with

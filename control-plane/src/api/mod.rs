@@ -8,6 +8,7 @@ pub(crate) mod executions;
 mod history;
 pub mod http;
 mod machines;
+mod map_runs;
 mod pagination;
 mod probes;
 mod schedule_ops;
@@ -42,7 +43,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
     ("DeleteStateMachineVersion", true),
     ("DescribeActivity", true),
     ("DescribeExecution", true),
-    ("DescribeMapRun", false),
+    ("DescribeMapRun", true),
     ("DescribeStateMachine", true),
     ("DescribeStateMachineAlias", true),
     ("DescribeStateMachineForExecution", true),
@@ -50,7 +51,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
     ("GetExecutionHistory", true),
     ("ListActivities", true),
     ("ListExecutions", true),
-    ("ListMapRuns", false),
+    ("ListMapRuns", true),
     ("ListStateMachineAliases", true),
     ("ListStateMachineVersions", true),
     ("ListStateMachines", true),
@@ -66,7 +67,7 @@ pub const OPERATIONS: [(&str, bool); 37] = [
     ("TagResource", true),
     ("TestState", true),
     ("UntagResource", true),
-    ("UpdateMapRun", false),
+    ("UpdateMapRun", true),
     ("UpdateStateMachine", true),
     ("UpdateStateMachineAlias", true),
     ("ValidateStateMachineDefinition", true),
@@ -119,10 +120,9 @@ pub async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Va
         "UntagResource" => op!(tags::untag),
         "ListTagsForResource" => op!(tags::list),
         "TestState" => op!(testing::test),
-        "DescribeMapRun" | "ListMapRuns" | "UpdateMapRun" => Err(Error::api(
-            AwsError::UnsupportedOperation,
-            format!("Stepwise does not support {operation} yet (see the README's operation table)"),
-        )),
+        "DescribeMapRun" => op!(map_runs::describe),
+        "ListMapRuns" => op!(map_runs::list),
+        "UpdateMapRun" => op!(map_runs::update),
         op if workflows::OPERATIONS.contains(&op) => workflows::call(engine, op, request).await,
         op if schedule_ops::OPERATIONS.contains(&op) => schedule_ops::call(engine, op, request).await,
         _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),

@@ -116,7 +116,7 @@ pub fn event_of(v: &Value) -> Result<stepwise_workflow_core::history::Event, Err
 
 fn changes(effects: Effects) -> Changes {
     let events = effects.events.iter().map(|r| (r.id, serde_json::to_vec(&event_json(r)).unwrap_or_default()));
-    Changes { events: events.collect(), commands: effects.commands, counts: Default::default() }
+    Changes { events: events.collect(), commands: effects.commands, counts: Default::default(), map_runs: Vec::new() }
 }
 
 /// Applies a timer, a stop and inbox entries to a code execution's run.

@@ -43,6 +43,8 @@ pub(super) struct Plan {
 pub struct Changes {
     pub events: Vec<(u64, Vec<u8>)>,
     pub commands: Vec<Command>,
+    /// Map Runs the step started: each gets an index item naming its execution.
+    pub map_runs: Vec<String>,
     /// What the step did, for metrics once it commits.
     pub counts: StepCounts,
 }
@@ -51,7 +53,15 @@ impl From<Step> for Changes {
     fn from(step: Step) -> Changes {
         let counts = count(&step);
         let events = step.events.iter().map(|e| (e.id, serde_json::to_vec(e).unwrap_or_default())).collect();
-        Changes { events, commands: step.commands, counts }
+        let map_runs = step
+            .events
+            .iter()
+            .filter_map(|e| match &e.details {
+                state_language::interpreter::Details::MapRunStarted { map_run_arn } => Some(map_run_arn.clone()),
+                _ => None,
+            })
+            .collect();
+        Changes { events, commands: step.commands, counts, map_runs }
     }
 }
 
@@ -206,6 +216,10 @@ pub(super) fn plan(
     for (first, page) in pages(step.events) {
         let page = Write::put(keys::history_page(&rec.arn, first), page, Condition::None);
         plan.writes.push(page.expiring(running_until));
+    }
+    for arn in &step.map_runs {
+        let owner = encode(&crate::model::MapRunOwner { execution_arn: rec.arn.clone() });
+        plan.writes.push(Write::put(keys::map_run(arn), owner, Condition::None).expiring(running_until));
     }
     if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
         let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);

@@ -206,6 +206,15 @@ impl Engine {
         Ok(def)
     }
 
+    /// The execution a Map Run belongs to, from the index item its start wrote.
+    pub async fn map_run_owner(&self, map_run_arn: &str) -> Result<Option<String>, Error> {
+        let (pk, sk) = keys::map_run(map_run_arn);
+        match self.store.get(&pk, &sk).await? {
+            Some(item) => Ok(Some(decode::<crate::model::MapRunOwner>(&item.body)?.execution_arn)),
+            None => Ok(None),
+        }
+    }
+
     pub async fn execution(&self, arn: &str) -> Result<Option<(ExecutionRecord, blob::Blob)>, Error> {
         let (pk, sk) = keys::execution(arn);
         match blob::get(&*self.store, &pk, &sk).await? {

@@ -147,4 +147,13 @@ shape!(SignalExecution {
 shape!(QueryExecution { execution_arn: String, query_name: String, input: Option<String> });
 shape!(UpdateExecution { execution_arn: String, update_name: String, input: Option<String> });
 
-paged!(Page, MachinePage, ListExecutions, GetExecutionHistory);
+shape!(MapRunArn { map_run_arn: String });
+shape!(ListMapRuns { execution_arn: String, max_results: Option<u64>, next_token: Option<String> });
+shape!(UpdateMapRun {
+    map_run_arn: String,
+    max_concurrency: Option<i64>,
+    tolerated_failure_percentage: Option<f64>,
+    tolerated_failure_count: Option<i64>,
+});
+
+paged!(Page, MachinePage, ListExecutions, GetExecutionHistory, ListMapRuns);

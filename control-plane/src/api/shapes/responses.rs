@@ -201,3 +201,26 @@ out!(DescribeWorkflowExecution {
     pending_timer_details: Vec<PendingTimer>,
     #[skip] last_workflow_task_failure: Option<TaskFailure>,
 });
+
+out!(DescribeMapRun {
+    map_run_arn: String,
+    execution_arn: String,
+    status: &'static str,
+    start_date: Ts,
+    #[skip] stop_date: Option<Ts>,
+    max_concurrency: u64,
+    tolerated_failure_percentage: f64,
+    tolerated_failure_count: u64,
+    item_counts: state_language::interpreter::map_run::Counts,
+    execution_counts: state_language::interpreter::map_run::Counts,
+    redrive_count: u64,
+    #[skip] redrive_date: Option<Ts>,
+});
+out!(MapRunItem {
+    execution_arn: String,
+    map_run_arn: String,
+    state_machine_arn: String,
+    start_date: Ts,
+    #[skip] stop_date: Option<Ts>,
+});
+out!(ListMapRuns { map_runs: Vec<MapRunItem>, #[skip] next_token: Option<String> });
