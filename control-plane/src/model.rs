@@ -386,6 +386,10 @@ impl ExecutionRecord {
         if self.asl().is_none_or(|s| s.redrive_point.is_none()) {
             return Err("Execution has no state to restart and cannot be redriven".into());
         }
+        if let Some(run) = self.asl().and_then(|s| s.map_run_redrives_exhausted()) {
+            let max = state_language::limits::MAP_RUN_REDRIVES_MAX;
+            return Err(format!("Map Run {run} was redriven {max} times and cannot be redriven again"));
+        }
         if self.stop_ms.is_some_and(|s| now - s > Self::REDRIVE_WINDOW_MS) {
             return Err("Execution closed more than 14 days ago and cannot be redriven".into());
         }

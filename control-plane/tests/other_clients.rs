@@ -30,6 +30,13 @@ fn boto3() {
     run("python3", "boto3_smoke.py", &server.endpoint);
 }
 
+/// Map Runs and redrive of only what failed (`map_runs_boto3.py`).
+#[test]
+fn boto3_map_runs() {
+    let server = Server::start(&temp_dir("boto3-map-runs"));
+    run("python3", "map_runs_boto3.py", &server.endpoint);
+}
+
 #[test]
 fn aws_cli() {
     let server = Server::start(&temp_dir("awscli"));

@@ -33,6 +33,8 @@ pub const MAP_ITEMS_MAX: usize = 1_000_000;
 /// (a distributed Map in a loop starts one per entry); beyond it the oldest
 /// closed one goes.
 pub const MAP_RUNS_PER_EXECUTION_MAX: usize = 1_000;
+/// AWS: a Map Run is redriven at most 1,000 times.
+pub const MAP_RUN_REDRIVES_MAX: u64 = 1_000;
 
 /// An object a distributed Map's ItemReader reads. AWS streams objects of
 /// any size; Stepwise holds the items in the execution state, so it bounds them.

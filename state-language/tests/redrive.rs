@@ -90,10 +90,15 @@ fn task() -> Value {
     json!({"Type": "Task", "Resource": ACTIVITY, "End": true})
 }
 
-fn inline_map(extra: Value) -> Value {
-    let mut map = json!({"Type": "Map", "ItemProcessor": {"StartAt": "T", "States": {"T": task()}}, "End": true});
-    map.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+/// A machine of one Map state `M`: `map` with the fields of `extra` added.
+fn machine(mut map: Value, extra: Value) -> Value {
+    let fields = extra.as_object().cloned().expect("extra fields are an object");
+    map.as_object_mut().expect("a state is an object").extend(fields);
     json!({"StartAt": "M", "States": {"M": map}})
+}
+
+fn inline_map(extra: Value) -> Value {
+    machine(json!({"Type": "Map", "ItemProcessor": {"StartAt": "T", "States": {"T": task()}}, "End": true}), extra)
 }
 
 fn done(items: &[i64]) -> Value {
@@ -174,11 +179,10 @@ fn a_retry_still_runs_the_whole_map_again() {
 }
 
 fn distributed(extra: Value) -> Value {
-    let mut map = json!({"Type": "Map", "End": true, "ItemProcessor": {
+    let map = json!({"Type": "Map", "End": true, "ItemProcessor": {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
         "StartAt": "T", "States": {"T": task()}}});
-    map.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
-    json!({"StartAt": "M", "States": {"M": map}})
+    machine(map, extra)
 }
 
 #[test]
@@ -243,4 +247,17 @@ fn a_stopped_execution_aborts_its_map_run() {
     let (executions, _) = run.exec.map_run_counts(&arn).expect("counts");
     assert_eq!((executions.succeeded, executions.aborted), (1, 1));
     assert_eq!(run.exec.map_run(&arn).map(|r| r.status), Some(MapRunStatus::Aborted));
+}
+
+#[test]
+fn a_map_run_is_redriven_at_most_a_thousand_times() {
+    let mut run = Run::start(distributed(json!({})), json!([0]));
+    run.answer(json!(0), false);
+    for _ in 0..state_language::limits::MAP_RUN_REDRIVES_MAX {
+        assert_eq!(run.exec.map_run_redrives_exhausted(), None);
+        run.redrive();
+        run.answer(json!(0), false);
+    }
+    let arn = run.exec.map_runs[0].arn.clone();
+    assert_eq!(run.exec.map_run_redrives_exhausted(), Some(arn.as_str()));
 }

@@ -154,6 +154,12 @@ pub(super) async fn describe(engine: &Engine, r: rq::ExecutionArn) -> Result<Des
 const STATUS_FILTERS: [&str; 6] = ["SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"];
 
 pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListExecutions, Error> {
+    if let Some(run) = &r.map_run_arn {
+        return Err(Error::validation(format!(
+            "Listing a Map Run's child executions is not supported: Stepwise runs a distributed Map's \
+             iterations inside the parent execution (DescribeMapRun gives their counts): '{run}'"
+        )));
+    }
     let arn = r
         .state_machine_arn
         .as_deref()

@@ -234,6 +234,10 @@ impl Engine {
                 inputs.push(Input::TimerFired { timer_id: t.id });
             }
             inputs.extend(extra.iter().cloned());
+            // Results that arrived together: failures go last, so a failing branch
+            // never discards a success already acknowledged (a redrive would run it again).
+            let mut entries = entries;
+            entries.sort_by_key(|(_, e)| matches!(e, InboxEntry::Failed { .. }));
             inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
             let def = self.definition(&rec.definition_hash).await?;
             let taken = std::mem::replace(rec.asl_mut().expect("not a code run, so an ASL one"), Execution::new());

@@ -107,6 +107,10 @@ pub struct Client {
     pub redriven: BTreeSet<String>,
     pub stopped: BTreeSet<String>,
     pub callbacks_sent: BTreeSet<String>,
+    /// Distributed Map children's tasks, by token: (execution, item).
+    item_tasks: BTreeMap<String, (String, i64)>,
+    /// Children a failed execution recorded as succeeded: (execution, item).
+    items_done: BTreeSet<(String, i64)>,
     pub violations: Vec<(String, String)>,
 }
 
@@ -185,11 +189,14 @@ pub async fn poll(sim: Rc<Sim>, worker: usize) {
     let Some(token) = got["taskToken"].as_str().map(str::to_string) else { return };
     let input: Value = serde_json::from_str(got["input"].as_str().expect("a task has input")).expect("JSON input");
     let answer = workload::answer(&input);
+    child_task(&sim, &token, &input);
     let attempt = input["attempt"].as_u64().expect("attempt");
     let work_ms = if workload::long_work(&input) { LONG_WORK_MS } else { 500 + sim.world.below(3000) as i64 };
     let fault = attempt < FAULTY_ATTEMPTS_MAX && sim.world.fault(WORKER_FAULT_PER_MILLE);
     let how = if fault { sim.world.below(4) } else { 4 };
-    sim.world.trace(|| format!("worker {worker}: task {} ({}), behaviour {how}", short(&token), input["mode"]));
+    sim.world.trace(|| {
+        format!("worker {worker}: task {} ({} x={}), behaviour {how}", short(&token), input["mode"], input["x"])
+    });
     let mut c = sim.client.borrow_mut();
     let now = sim.now();
     match how {
@@ -316,6 +323,7 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
         }
         Action::Redrive { name } => {
             let arn = sim.client.borrow().acked[&name].clone();
+            children_kept(&sim, &name, &arn).await;
             match call("RedriveExecution", json!({"executionArn": arn})).await {
                 Ok(_) | Err(Error::Api { kind: AwsError::ExecutionNotRedrivable, .. }) => {
                     sim.world.trace(|| format!("client: redrove {name}"));
@@ -410,7 +418,9 @@ fn started(sim: &Sim, p: &Planned) {
     }
     match p.machine.as_str() {
         "sleeper" => sim.later(workload::STOP_AFTER_MS, Action::Stop { name: p.name.clone() }),
-        "redrive" | "callback" => sim.later(OBSERVE_MS, Action::Observe { name: p.name.clone() }),
+        "redrive" | workload::REDRIVE_MAP | "callback" => {
+            sim.later(OBSERVE_MS, Action::Observe { name: p.name.clone() })
+        }
         "sim-order" => {
             sim.later(sim.world.below(60_000) as i64, Action::Signal { name: p.name.clone() });
             sim.later(sim.world.below(20_000) as i64, Action::Update { name: p.name.clone() });
@@ -432,6 +442,32 @@ fn retry(sim: &Sim, what: &str, e: Error, action: Action) {
     }
 }
 
+/// The children a failed `redrive-map` execution recorded as succeeded, read
+/// before it is redriven. (A worker's acknowledged answer is not enough: an
+/// answer that races the Map's failure is dropped with the aborted child, as
+/// on AWS, and the redrive runs that child again.)
+async fn children_kept(sim: &Sim, name: &str, arn: &str) {
+    let Ok(Some((rec, _))) = sim.api().execution(arn).await else { return };
+    let kept = rec.asl().and_then(|s| s.redrive_point.as_ref()).and_then(|p| p.kept.as_ref());
+    let mut c = sim.client.borrow_mut();
+    for result in kept.iter().flat_map(|k| k.results.values()) {
+        let y = result["y"].as_i64().expect("a kept child's result has y");
+        c.items_done.insert((name.to_string(), workload::redrive_map_item(y)));
+    }
+}
+
+/// A distributed Map child's task (its input names the execution): a new
+/// task for a child recorded as succeeded is a re-run.
+fn child_task(sim: &Sim, token: &str, input: &Value) {
+    let Some(exec) = input["exec"].as_str() else { return };
+    let item = (exec.to_string(), input["x"].as_i64().expect("x"));
+    let mut c = sim.client.borrow_mut();
+    if c.item_tasks.insert(token.to_string(), item.clone()).is_none() && c.items_done.contains(&item) {
+        let why = format!("{} item {} ran again after the execution recorded its success", item.0, item.1);
+        c.violations.push(("a succeeded child is never re-run".into(), why));
+    }
+}
+
 fn acked_result(sim: &Sim, token: &str) {
     let mut c = sim.client.borrow_mut();
     let n = c.results_acked.entry(token.to_string()).or_default();
@@ -449,7 +485,7 @@ async fn observe(sim: &Sim, name: String) {
     };
     let machine = sim.client.borrow().planned[&name].machine.clone();
     let running = rec.status == ExecutionStatus::Running;
-    if machine == "redrive" {
+    if machine == "redrive" || machine == workload::REDRIVE_MAP {
         let redriven = sim.client.borrow().redriven.contains(&name);
         if rec.status == ExecutionStatus::Failed && !redriven {
             sim.later(0, Action::Redrive { name: name.clone() });

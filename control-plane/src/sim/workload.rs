@@ -1,7 +1,8 @@
 //! What a seed runs: state machines that cover activities with heartbeats
 //! and timeouts, Wait, retries with backoff, Catch, Parallel, inline and
 //! distributed Map, nested `.sync` executions, callbacks, StopExecution and
-//! RedriveExecution; and the deterministic answers of the workers.
+//! RedriveExecution (of a failed task, and of a distributed Map whose odd
+//! items fail until redriven); and the deterministic answers of the workers.
 //!
 //! Every machine's outcome depends only on its input, never on timing, so a
 //! run with faults must end exactly as the run without them. Injected worker
@@ -21,8 +22,13 @@ pub const FAULTY_ATTEMPTS_MAX: u64 = 2;
 
 /// The machines clients start, by name; `cb-child` is started only by
 /// `callback`; `sim-order` and `sim-cancel` are code workflows ([`super::code`]).
-pub const STARTED: [&str; 9] =
-    ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", "sim-order", "sim-cancel"];
+pub const STARTED: [&str; 10] =
+    ["steps", "catch", "fanout", "parent", "callback", "sleeper", "redrive", REDRIVE_MAP, "sim-order", "sim-cancel"];
+
+/// A distributed Map over three items whose odd ones fail until the
+/// execution is redriven: its tasks carry `exec`, and a child that
+/// succeeded must never run again.
+pub const REDRIVE_MAP: &str = "redrive-map";
 
 /// Every seed also runs a schedule: `rate(1 minute)` from `SCHEDULE_START_MS`
 /// after the epoch to `SCHEDULE_END_MS`, starting the `tick` machine; the
@@ -72,6 +78,8 @@ pub fn definitions(activity: &str, arn: impl Fn(&str) -> String) -> Vec<(&'stati
     doomed["Catch"] = json!([{"ErrorEquals": ["Boom"], "ResultPath": "$.caught", "Next": "Recovered"}]);
     let mut item_task = task(activity, "ok", None);
     item_task["Parameters"]["x.$"] = json!("$");
+    let mut odd_task = task(activity, "redrive-odd", None);
+    odd_task["Parameters"]["exec.$"] = json!("$.exec");
     let mut branch_task = task(activity, "ok", None);
     branch_task["ResultSelector"] = json!({"y.$": "$.y"});
     vec![
@@ -131,6 +139,16 @@ pub fn definitions(activity: &str, arn: impl Fn(&str) -> String) -> Vec<(&'stati
             "Once": task(activity, "redrive", Some("After")),
             "After": {"Type": "Pass", "Result": "redriven", "ResultPath": "$.after", "End": true}}}),
         ),
+        (
+            REDRIVE_MAP,
+            json!({"StartAt": "Items", "States": {
+            "Items": {"Type": "Pass", "Parameters": {"items.$": "States.ArrayRange($.x, States.MathAdd($.x, 2), 1)"}, "Next": "Each"},
+            "Each": {"Type": "Map", "ItemsPath": "$.items",
+                "ItemSelector": {"x.$": "$$.Map.Item.Value", "exec.$": "$$.Execution.Name"},
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Item", "States": {"Item": odd_task}},
+                "End": true}}}),
+        ),
     ]
 }
 
@@ -146,8 +164,15 @@ pub fn answer(input: &Value) -> Result<Value, (String, String)> {
         "flaky" => Ok(json!({"y": x + 100})),
         "redrive" if redrive == 0 => Err(("Boom".into(), "fails until redriven".into())),
         "redrive" => Ok(json!({"y": x - 1})),
+        "redrive-odd" if x % 2 != 0 && redrive == 0 => Err(("Boom".into(), "odd items fail until redriven".into())),
+        "redrive-odd" => Ok(json!({"y": x * 3})),
         other => panic!("a task mode the workload does not have: {other}"),
     }
+}
+
+/// The item of a `redrive-map` child from its result.
+pub fn redrive_map_item(y: i64) -> i64 {
+    y / 3
 }
 
 /// Whether a task's work is long enough to need heartbeats (by its input, so

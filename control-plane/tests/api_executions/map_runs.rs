@@ -108,6 +108,8 @@ async fn a_distributed_map_run_is_described_updated_and_redriven_for_only_what_f
     assert_eq!(count(&types, "MapRunSucceeded"), 1);
     let e = c.update_map_run().map_run_arn(&run).max_concurrency(3).send().await.unwrap_err();
     assert_eq!(super::common::error_code(&e), "ValidationException", "a closed Map Run");
+    let e = c.list_executions().map_run_arn(&run).send().await.unwrap_err();
+    assert_eq!(super::common::error_code(&e), "ValidationException", "children are not executions yet");
 }
 
 #[tokio::test]

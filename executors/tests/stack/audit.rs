@@ -108,6 +108,15 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
             }
         }
     }
+    // Every Map Run's index item names an execution that exists.
+    for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with("MR#")) {
+        let owner: Value = serde_json::from_slice(items.get("META").ok_or_else(|| format!("{pk}: no META"))?)
+            .map_err(|e| format!("{pk}: {e}"))?;
+        let arn = owner["executionArn"].as_str().unwrap_or_default();
+        if !partitions.contains_key(&format!("EX#{arn}")) {
+            return Err(format!("{pk} names {arn}, which does not exist"));
+        }
+    }
     let mut executions = 0;
     for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with("EX#")) {
         let arn = &pk[3..];

@@ -289,4 +289,14 @@ pub async fn item_reader(stack: &Stack, c: &Client) {
         serde_json::from_slice(&results.body.collect().await.expect("body").into_bytes()).expect("results JSON");
     let outputs: Vec<&str> = results.as_array().into_iter().flatten().filter_map(|e| e["Output"].as_str()).collect();
     assert_eq!(outputs, [r#"{"n":2}"#, r#"{"n":1}"#], "two batches: {results}");
+    // The Map Run, as DescribeMapRun shows it: two batches (children) of three items.
+    let runs = c.list_map_runs().execution_arn(&s.execution_arn).send().await.expect("ListMapRuns");
+    assert_eq!(runs.map_runs.len(), 1);
+    assert_eq!(Some(runs.map_runs[0].map_run_arn.as_str()), out["MapRunArn"].as_str());
+    let run = c.describe_map_run().map_run_arn(&runs.map_runs[0].map_run_arn).send().await.expect("DescribeMapRun");
+    assert_eq!(run.status, aws_sdk_sfn::types::MapRunStatus::Succeeded);
+    let e = run.execution_counts.expect("execution counts");
+    assert_eq!((e.total, e.succeeded, e.results_written), (2, 2, 2));
+    let i = run.item_counts.expect("item counts");
+    assert_eq!((i.total, i.succeeded, i.results_written), (3, 3, 3));
 }

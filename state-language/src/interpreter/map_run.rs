@@ -125,6 +125,13 @@ impl Execution {
         self.map_runs.iter().find(|r| r.arn == arn)
     }
 
+    /// The Map Run a redrive would continue, when it was redriven as often as
+    /// AWS allows (then the execution is not redrivable).
+    pub fn map_run_redrives_exhausted(&self) -> Option<&str> {
+        let arn = &self.redrive_point.as_ref()?.kept.as_ref()?.map_run_arn;
+        self.map_run(arn).filter(|r| r.redrive_count >= limits::MAP_RUN_REDRIVES_MAX).map(|r| r.arn.as_str())
+    }
+
     /// DescribeMapRun's `executionCounts` and `itemCounts`.
     pub fn map_run_counts(&self, arn: &str) -> Option<(Counts, Counts)> {
         let run = self.map_run(arn)?;
