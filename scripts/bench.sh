@@ -27,24 +27,28 @@ for dirpath, _, files in sorted(os.walk(root)):
         print(f"{name:40} {fmt(statistics.median(xs)):>16}  {', '.join(fmt(x) for x in xs)}")
 PY
 
-# The embedded server through its API: `stepwise bench` RUNS times.
+# The embedded server through its API: `stepwise bench` RUNS times per workload
+# (WORKLOADS, default "map activities"; ACTIVITY_WORKERS, default 16).
 cargo build --release --locked -p stepwise-control-plane >/dev/null
 execs="${SERVER_EXECUTIONS:-20000}"
 conc="${SERVER_CONCURRENCY:-8}"
-for i in $(seq 1 "$runs"); do
-  echo "server run $i/$runs" >&2
-  ./target/release/stepwise bench --executions "$execs" --concurrency "$conc" --data-dir "$out/server-data" > "$out/server-$i.json"
-done
-python3 - "$out"/server-*.json <<'PY'
+for workload in ${WORKLOADS:-map activities}; do
+  for i in $(seq 1 "$runs"); do
+    echo "server $workload run $i/$runs" >&2
+    ./target/release/stepwise bench --workload "$workload" --workers "${ACTIVITY_WORKERS:-16}" \
+      --executions "$execs" --concurrency "$conc" --data-dir "$out/server-data" > "$out/server-$workload-$i.json"
+  done
+  python3 - "$out"/server-"$workload"-*.json <<'PY'
 import json, statistics, sys
 rs = [json.load(open(f)) for f in sys.argv[1:]]
 eps = [r["executions_per_second"] for r in rs]
 p50 = [r["latency_ms"]["p50"] for r in rs]
 p99 = [r["latency_ms"]["p99"] for r in rs]
 f = lambda xs: ", ".join(f"{x:.0f}" if x > 100 else f"{x:.2f}" for x in xs)
-print(f"server: {rs[0]['executions']} executions x {len(rs)} runs, concurrency {rs[0]['concurrency']}")
+print(f"server {rs[0]['workload']}: {rs[0]['executions']} executions x {len(rs)} runs, concurrency {rs[0]['concurrency']}")
 print(f"  executions/s  median {statistics.median(eps):.0f}  ({f(eps)})")
 print(f"  p50 ms        median {statistics.median(p50):.2f}  ({f(p50)})")
 print(f"  p99 ms        median {statistics.median(p99):.2f}  ({f(p99)})")
 PY
+done
 rm -rf "$out/server-data"

@@ -72,6 +72,12 @@ enum Command {
         /// Scratch data dir (deleted first).
         #[arg(long, default_value = "./.stepwise-bench")]
         data_dir: PathBuf,
+        /// What the executions run.
+        #[arg(long, value_enum, default_value = "map")]
+        workload: stepwise_control_plane::bench::Workload,
+        /// Activity workers (the activities workload), each long-polling on its own connection.
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
     },
     /// Run seeded simulations of the engine under injected faults; the last
     /// line is `simulation: N seeds, V violations`, and it exits 0 only when V is 0.
@@ -138,9 +144,16 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Validate { files, json, express } => validate(&files, json, express),
         Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
-        Command::Bench { executions, concurrency, data_dir } => {
+        Command::Bench { executions, concurrency, data_dir, workload, workers } => {
             let server_binary = std::env::current_exe()?;
-            let opts = stepwise_control_plane::bench::Options { executions, concurrency, data_dir, server_binary };
+            let opts = stepwise_control_plane::bench::Options {
+                executions,
+                concurrency,
+                data_dir,
+                server_binary,
+                workload,
+                workers,
+            };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let report = rt.block_on(stepwise_control_plane::bench::run(opts))?;
             outln!("{}", serde_json::to_string_pretty(&report)?);

@@ -36,7 +36,9 @@ impl Store for Sqlite {
                 .query_row(params![pk, sk], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
                 .optional()
                 .map_err(db)
-                .map(|o| o.map(|(version, body)| Item { pk, sk, version: version as u64, body }))
+                .map(|o| {
+                    o.map(|(version, body)| Item { pk: pk.clone(), sk: sk.clone(), version: version as u64, body })
+                })
         })
         .await
     }

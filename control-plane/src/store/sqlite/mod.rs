@@ -41,6 +41,11 @@ const GROUP_REQUESTS_MAX: usize = 256;
 const WRITE_QUEUE_MAX: usize = 4096;
 /// Idle read connections kept.
 const READERS_MAX: usize = 8;
+/// SQLite's text for SQLITE_BUSY, as `db` carries it.
+const BUSY_MESSAGE: &str = "database is locked";
+/// Tries of a read told the database is locked, and the pause between them.
+const READ_BUSY_RETRIES_MAX: u32 = 50;
+const READ_BUSY_BACKOFF_MS: u64 = 2;
 
 type Finish = Box<dyn FnOnce(Result<(), Error>) + Send>;
 /// Runs a request in the given connection and says whether to keep its
@@ -179,10 +184,26 @@ impl Sqlite {
     /// Runs `f` on a read connection from the pool. Reads run in place: they
     /// are short, come from SQLite's page cache, and never wait on the
     /// writer (WAL), so a hop to a blocking thread would cost more than they do.
+    /// A WAL reader can still be told the database is locked, without its busy
+    /// handler, while the writer resets the WAL after a checkpoint (seen under
+    /// `stepwise bench --workload activities`): a read is tried again then.
     pub(super) async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        f: impl Fn(&Connection) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
+        let mut tries = 0;
+        loop {
+            match self.read_once(&f) {
+                Err(Error::Store(why)) if why.contains(BUSY_MESSAGE) && tries < READ_BUSY_RETRIES_MAX => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(READ_BUSY_BACKOFF_MS)).await;
+                }
+                out => return out,
+            }
+        }
+    }
+
+    fn read_once<T>(&self, f: &impl Fn(&Connection) -> Result<T, Error>) -> Result<T, Error> {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
@@ -206,9 +227,13 @@ impl Sqlite {
     }
 
     pub(super) fn wake(&self, messages: &[OutMessage]) {
-        // Delayed messages wake sleepers too, so they recompute their deadline.
+        // One receiver per message, not every waiter: a queue with many long
+        // polls (activity workers) would otherwise do a read per waiter per
+        // message. A receiver that was told but took nothing passes it on
+        // (tokio forwards a dropped `notify_one`); delayed messages wake one
+        // sleeper too, so it recomputes its deadline.
         for m in messages {
-            self.notifier(&m.queue).notify_waiters();
+            self.notifier(&m.queue).notify_one();
         }
     }
 }

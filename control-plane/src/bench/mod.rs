@@ -1,10 +1,14 @@
 //! `stepwise bench`: a load generator for the embedded server. It starts a
-//! server process on a fresh data dir, drives it over HTTP with a 5-state
-//! workflow around a 10-item Map, and reports executions per second,
-//! start-to-finish latency percentiles and the server's memory over time.
+//! server process on a fresh data dir, drives it over HTTP with a workload
+//! (`map`: a 5-state workflow around a 10-item Map; `activities`: three
+//! activity Tasks answered by workers that long-poll GetActivityTask), and
+//! reports executions per second, start-to-finish latency percentiles and
+//! the server's memory over time.
 
 // A benchmark measures real time.
 #![allow(clippy::disallowed_methods)]
+
+mod conn;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,10 +16,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::Error;
+use conn::Conn;
 
 /// The benchmark workflow: five top-level states, one a Map over ten items.
 pub const WORKFLOW: &str = r#"{"StartAt":"Prepare","States":{
@@ -27,10 +31,28 @@ pub const WORKFLOW: &str = r#"{"StartAt":"Prepare","States":{
  "Bad":{"Type":"Fail","Error":"Wrong"},
  "Done":{"Type":"Succeed"}}}"#;
 
-/// Bytes of one response the client reads at most.
-const RESPONSE_BYTES_MAX: usize = 1024 * 1024;
-/// Describe polls per execution before it counts as stuck.
-const POLLS_MAX: usize = 10_000;
+/// The activities workload: three activity Tasks in a row.
+fn activities_workflow(activity: &str) -> String {
+    let task = |next: &str| {
+        let end = if next.is_empty() { json!({"End": true}) } else { json!({"Next": next}) };
+        let mut t = json!({"Type": "Task", "Resource": activity, "Parameters": {"id.$": "$.id"}});
+        t.as_object_mut().expect("a state is an object").extend(end.as_object().cloned().expect("an object"));
+        t
+    };
+    json!({"StartAt": "One", "States": {"One": task("Two"), "Two": task("Three"), "Three": task("")}}).to_string()
+}
+
+/// What the benchmark's executions run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// Five states around a 10-item inline Map, all internal.
+    Map,
+    /// Three activity Tasks, answered by the benchmark's own workers.
+    Activities,
+}
+
+/// How long an execution may take before it counts as stuck.
+const EXECUTION_WAIT_MAX: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -38,57 +60,9 @@ pub struct Options {
     pub concurrency: usize,
     pub data_dir: PathBuf,
     pub server_binary: PathBuf,
-}
-
-/// One keep-alive HTTP/1.1 connection speaking AWS JSON 1.0.
-struct Conn {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-impl Conn {
-    async fn open(addr: &str) -> Result<Conn, Error> {
-        Ok(Conn { stream: BufReader::new(TcpStream::connect(addr).await?), host: addr.to_string() })
-    }
-
-    async fn call(&mut self, op: &str, body: &Value) -> Result<Value, Error> {
-        let body = body.to_string();
-        let req = format!(
-            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        self.stream.get_mut().write_all(req.as_bytes()).await?;
-        let mut len = 0usize;
-        let mut status = String::new();
-        loop {
-            let mut line = String::new();
-            if self.stream.read_line(&mut line).await? == 0 {
-                return Err(Error::Store("the server closed the connection".into()));
-            }
-            if status.is_empty() {
-                status = line.clone();
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((k, v)) = line.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-        if len > RESPONSE_BYTES_MAX {
-            return Err(Error::Limit(format!("a response of {len} bytes")));
-        }
-        let mut buf = vec![0; len];
-        self.stream.read_exact(&mut buf).await?;
-        let v: Value = serde_json::from_slice(&buf).map_err(|e| Error::Store(e.to_string()))?;
-        if !status.contains(" 200 ") {
-            return Err(Error::Store(format!("{op}: {}", v)));
-        }
-        Ok(v)
-    }
+    pub workload: Workload,
+    /// Activity workers (the activities workload), each on its own connection.
+    pub workers: usize,
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -138,26 +112,22 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
         }
     }
     let addr = addr.ok_or_else(|| Error::Store("the server did not start".into()))?;
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The server logs warnings and errors only: pass them on, the report stays on stdout.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("server: {line}");
+        }
+    });
 
-    let mut c = Conn::open(&addr).await?;
-    let machine = c
-        .call(
-            "CreateStateMachine",
-            &json!({"name": "bench", "definition": WORKFLOW, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
-        )
-        .await?["stateMachineArn"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let (machine, workers) = setup(&addr, &opts).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let rss_start = rss_kib(pid);
     let mut rss_samples = vec![(0usize, rss_start)];
-    let mut workers = Vec::new();
+    let mut clients = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
         let (addr, machine, next, total) = (addr.clone(), machine.clone(), next.clone(), opts.executions);
-        workers.push(tokio::spawn(async move {
+        clients.push(tokio::spawn(async move {
             let mut conn = Conn::open(&addr).await?;
             let mut lat = Vec::new();
             loop {
@@ -168,12 +138,11 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
                 let t0 = Instant::now();
                 let s = conn.call("StartExecution", &json!({"stateMachineArn": machine, "name": format!("e{i}"), "input": json!({"id": i}).to_string()})).await?;
                 let arn = s["executionArn"].as_str().unwrap_or_default().to_string();
-                let mut polls = 0;
                 loop {
                     let d = conn.call("DescribeExecution", &json!({"executionArn": arn})).await?;
                     match d["status"].as_str() {
                         Some("SUCCEEDED") => break,
-                        Some("RUNNING") if polls < POLLS_MAX => polls += 1,
+                        Some("RUNNING") if t0.elapsed() < EXECUTION_WAIT_MAX => {}
                         other => return Err(Error::Store(format!("{arn} ended {other:?}"))),
                     }
                 }
@@ -200,14 +169,17 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
         })
     };
     let mut lat = Vec::with_capacity(opts.executions);
-    for w in workers {
-        lat.extend(w.await.map_err(|e| Error::Store(e.to_string()))??);
+    for c in clients {
+        lat.extend(c.await.map_err(|e| Error::Store(e.to_string()))??);
     }
     let elapsed = started.elapsed();
+    let answered = stop_workers(workers).await?;
     rss_samples.extend(sampler.await.unwrap_or_default());
     rss_samples.push((opts.executions, rss_kib(pid)));
     lat.sort();
     let report = json!({
+        "workload": format!("{:?}", opts.workload).to_lowercase(),
+        "activity_tasks_answered": answered,
         "executions": opts.executions,
         "concurrency": opts.concurrency,
         "seconds": elapsed.as_secs_f64(),
@@ -221,4 +193,59 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
     });
     let _ = child.kill().await;
     Ok(report)
+}
+
+/// Creates the workload's state machine (and activity, with its workers).
+async fn setup(addr: &str, opts: &Options) -> Result<(String, Vec<Worker>), Error> {
+    let mut c = Conn::open(addr).await?;
+    let (definition, workers) = match opts.workload {
+        Workload::Map => (WORKFLOW.to_string(), Vec::new()),
+        Workload::Activities => {
+            let act = c.call("CreateActivity", &json!({"name": "bench-work"})).await?;
+            let act = act["activityArn"].as_str().ok_or_else(|| Error::Store("no activity ARN".into()))?.to_string();
+            let workers = (0..opts.workers.max(1)).map(|i| worker(addr.to_string(), act.clone(), i)).collect();
+            (activities_workflow(&act), workers)
+        }
+    };
+    let created = c
+        .call(
+            "CreateStateMachine",
+            &json!({"name": "bench", "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/bench"}),
+        )
+        .await?;
+    let machine = created["stateMachineArn"].as_str().ok_or_else(|| Error::Store("no state machine ARN".into()))?;
+    Ok((machine.to_string(), workers))
+}
+
+type Worker = tokio::task::JoinHandle<Result<(), Error>>;
+
+/// Tasks the workers answered, shared by them all.
+static ANSWERED: AtomicUsize = AtomicUsize::new(0);
+
+/// An activity worker: long-polls GetActivityTask and answers each task at once.
+fn worker(addr: String, activity: String, i: usize) -> Worker {
+    tokio::spawn(async move {
+        let mut conn = Conn::open(&addr).await?;
+        let poll = json!({"activityArn": activity, "workerName": format!("bench-{i}")});
+        loop {
+            let task = conn.call("GetActivityTask", &poll).await?;
+            let Some(token) = task["taskToken"].as_str() else { continue };
+            let output = task["input"].as_str().unwrap_or("{}");
+            conn.call("SendTaskSuccess", &json!({"taskToken": token, "output": output})).await?;
+            ANSWERED.fetch_add(1, Ordering::Relaxed);
+        }
+    })
+}
+
+/// Stops the workers (they would wait in a long poll) and gives how many
+/// tasks they answered; a worker that failed fails the benchmark.
+async fn stop_workers(workers: Vec<Worker>) -> Result<usize, Error> {
+    for w in workers {
+        if w.is_finished() {
+            w.await.map_err(|e| Error::Store(e.to_string()))??;
+        } else {
+            w.abort();
+        }
+    }
+    Ok(ANSWERED.load(Ordering::Relaxed))
 }
