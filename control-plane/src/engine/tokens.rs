@@ -99,17 +99,22 @@ impl Engine {
                 rec.closed_ms = Some(now);
                 rec.input = serde_json::Value::Null;
                 writes.extend(blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?);
-                // A code workflow's task answer is applied by a step right here, in
-                // one commit with the token's closing: no inbox entry, no wake-up,
-                // no second commit. Its executions are seldom busy with others.
-                if direct && rec.resource.starts_with("stepwise:") {
+                // A task's answer is applied by a step right here, in one commit
+                // with the token's closing: no inbox entry, no wake-up, no second
+                // commit. A code workflow's execution is seldom busy with others;
+                // an ASL one often is (a Map's other tasks), so after one lost
+                // race its answer goes through the inbox instead.
+                if direct {
                     let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone() };
                     match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                         Ok(Attempt::Done(_)) => {
                             answered(&rec);
                             return Ok(());
                         }
-                        Ok(Attempt::Raced) => continue,
+                        Ok(Attempt::Raced) => {
+                            direct = rec.resource.starts_with("stepwise:");
+                            continue;
+                        }
                         // A step too big to take the token along: through the inbox, then.
                         Err(Error::Limit(_)) => direct = false,
                         Err(e) => return Err(e),

@@ -43,9 +43,10 @@ const WRITE_QUEUE_MAX: usize = 4096;
 const READERS_MAX: usize = 8;
 /// SQLite's text for SQLITE_BUSY, as `db` carries it.
 const BUSY_MESSAGE: &str = "database is locked";
-/// Tries of a read told the database is locked, and the pause between them.
-const READ_BUSY_RETRIES_MAX: u32 = 50;
-const READ_BUSY_BACKOFF_MS: u64 = 2;
+/// Tries of a read told the database is locked, and the pause between them:
+/// doubling from 1 ms to at most 64 ms, about 2 s in all.
+const READ_BUSY_RETRIES_MAX: u32 = 36;
+const READ_BUSY_BACKOFF_MS_MAX: u64 = 64;
 
 type Finish = Box<dyn FnOnce(Result<(), Error>) + Send>;
 /// Runs a request in the given connection and says whether to keep its
@@ -195,10 +196,17 @@ impl Sqlite {
         loop {
             match self.read_once(&f) {
                 Err(Error::Store(why)) if why.contains(BUSY_MESSAGE) && tries < READ_BUSY_RETRIES_MAX => {
+                    let pause_ms = (1u64 << tries.min(6)).min(READ_BUSY_BACKOFF_MS_MAX);
                     tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(READ_BUSY_BACKOFF_MS)).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
                 }
-                out => return out,
+                Err(e) => {
+                    if tries > 0 {
+                        tracing::warn!(tries, error = %e, "a read failed after the database stayed locked");
+                    }
+                    return Err(e);
+                }
+                ok => return ok,
             }
         }
     }
