@@ -41,12 +41,6 @@ fn asl(rec: &ExecutionRecord) -> &Execution {
     rec.asl().expect("a Map Run's execution is an ASL one")
 }
 
-/// `arn:aws:states:…:stateMachine:<machine>/<label>`: what AWS lists a Map Run under.
-fn run_machine_arn(map_run_arn: &str) -> String {
-    let machine = map_run_arn.replacen(":mapRun:", ":stateMachine:", 1);
-    machine.rsplit_once(':').map_or(machine.clone(), |(m, _)| m.to_string())
-}
-
 pub(super) async fn describe(engine: &Engine, r: rq::MapRunArn) -> Result<DescribeMapRun, Error> {
     let rec = owner(engine, &r.map_run_arn).await?;
     let state = asl(&rec);
@@ -72,7 +66,7 @@ fn list_item(execution_arn: &str, run: &MapRun) -> MapRunItem {
     MapRunItem {
         execution_arn: execution_arn.to_string(),
         map_run_arn: run.arn.clone(),
-        state_machine_arn: run_machine_arn(&run.arn),
+        state_machine_arn: state_language::interpreter::map_run::run_machine_arn(&run.arn),
         start_date: Ts(run.start_ms),
         stop_date: run.stop_ms.map(Ts),
     }

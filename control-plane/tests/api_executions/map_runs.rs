@@ -55,6 +55,7 @@ async fn a_distributed_map_run_is_described_updated_and_redriven_for_only_what_f
     let run = runs[0].map_run_arn.clone();
     assert!(run.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:fan/fan:"), "{run}");
     assert_eq!(runs[0].execution_arn, s.execution_arn);
+    assert_eq!(runs[0].state_machine_arn, "arn:aws:states:us-east-1:123456789012:stateMachine:fan/fan");
     let d = c.describe_map_run().map_run_arn(&run).send().await.unwrap();
     assert_eq!((d.status, d.max_concurrency, d.tolerated_failure_count), (MapRunStatus::Running, 1, 1));
     let counts = d.execution_counts.expect("execution counts");

@@ -258,8 +258,7 @@ impl Runtime<'_> {
     /// Each iteration as AWS lists its child execution in the result files.
     fn result_entries(&mut self, join: &Join, start_ms: i64) -> (Vec<Value>, Vec<Value>) {
         let failed: BTreeSet<u64> = join.failed_items.iter().copied().collect();
-        let machine = join.map_run_arn.replacen(":mapRun:", ":stateMachine:", 1);
-        let machine = machine.rsplit_once(':').map_or(machine.as_str(), |(m, _)| m).to_string();
+        let machine = super::map_run::run_machine_arn(&join.map_run_arn);
         let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, result) in join.results.iter().enumerate() {

@@ -96,6 +96,13 @@ pub(super) fn running(join: &Join) -> Option<Running> {
     Some(Running { arn: join.map_run_arn.clone(), executions: join.children.len() as u64, items })
 }
 
+/// `arn:aws:states:…:stateMachine:<machine>/<label>`: the state machine AWS names a
+/// Map Run's children under (ListMapRuns, the ResultWriter's entries).
+pub fn run_machine_arn(map_run_arn: &str) -> String {
+    let machine = map_run_arn.replacen(":mapRun:", ":stateMachine:", 1);
+    machine.rsplit_once(':').map_or(machine.clone(), |(m, _)| m.to_string())
+}
+
 fn counts(ended: &Ended, running: u64) -> Counts {
     let closed = ended.succeeded + ended.failed + ended.aborted + running;
     Counts {
