@@ -144,21 +144,29 @@ fn validate_reports_a_missing_file_clearly() {
         .stderr(predicates::str::contains("cannot read"));
 }
 
-/// The load generator runs end to end (its figures live in BENCHMARKS.md, not in a timed test).
+/// The load generator runs end to end, each workload (its figures live in
+/// BENCHMARKS.md, not in a timed test); the activities workload's workers answer
+/// every task of its three-Task machine.
 #[test]
 fn bench_runs_a_small_load() {
-    let dir = std::env::temp_dir().join(format!("stepwise-bench-smoke-{}", std::process::id()));
-    let out = assert_cmd::Command::cargo_bin("stepwise")
-        .unwrap()
-        .args(["bench", "--executions", "60", "--concurrency", "4", "--data-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["executions"], 60);
-    assert!(report["executions_per_second"].as_f64().unwrap() > 0.0);
-    assert!(report["server_rss_kib"].as_array().unwrap().len() >= 2);
+    for (workload, tasks) in [("map", 0), ("activities", 180)] {
+        let dir = std::env::temp_dir().join(format!("stepwise-bench-smoke-{workload}-{}", std::process::id()));
+        let out = assert_cmd::Command::cargo_bin("stepwise")
+            .unwrap()
+            .args(["bench", "--workload", workload, "--workers", "4"])
+            .args(["--executions", "60", "--concurrency", "4", "--data-dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{workload}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["workload"], workload);
+        assert_eq!(report["executions"], 60);
+        assert_eq!(report["activity_tasks_answered"], tasks, "{workload}");
+        assert!(report["executions_per_second"].as_f64().unwrap() > 0.0);
+        assert!(report["server_rss_kib"].as_array().unwrap().len() >= 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 /// A retention of zero or less would let TTL delete executions as they close.
