@@ -94,7 +94,7 @@ impl Evaluator {
             Function::Regex(p) => {
                 let s = args.first().cloned().unwrap_or_default();
                 match s {
-                    Value::String(s) => crate::regex::match_object(p, &s, 0),
+                    Value::String(s) => crate::regex::match_object(self, p, &s, 0),
                     _ => Ok(Value::Undefined),
                 }
             }

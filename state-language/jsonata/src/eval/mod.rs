@@ -117,6 +117,16 @@ impl Evaluator {
         Ok(())
     }
 
+    /// Counts work done outside `evaluate` (a regex scan) as evaluation
+    /// steps, against the same [`Options::evaluations_max`].
+    pub fn charge_steps(&mut self, steps: u64) -> Result<()> {
+        self.evaluations = self.evaluations.saturating_add(steps);
+        if self.evaluations > self.options.evaluations_max {
+            return Err(Error::new("U1001").detail("The expression took too many evaluation steps"));
+        }
+        Ok(())
+    }
+
     /// Charges a value just built (one level): what its allocation holds, in cells.
     pub fn charge_value(&mut self, v: &Value) -> Result<()> {
         match v {

@@ -85,7 +85,7 @@ pub(crate) fn regex_next() -> &'static Builtin {
 
 /// `next()` of a regex match object: the following match, or D1004 when a
 /// pattern that matches the empty string would never advance.
-fn regex_next_imp(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Value> {
+fn regex_next_imp(ev: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> Result<Value> {
     let (Some(Value::Function(f)), Some(Value::String(s)), Some(Value::Number(from))) =
         (args.first(), args.get(1), args.get(2))
     else {
@@ -96,7 +96,7 @@ fn regex_next_imp(_: &mut Evaluator, args: &[Value], _: &Value, _: FrameId) -> R
     if from >= s.len() {
         return Ok(Value::Undefined);
     }
-    let next = crate::regex::match_object(p, s, from)?;
+    let next = crate::regex::match_object(ev, p, s, from)?;
     if let Value::Object(o) = &next
         && o.get("match").and_then(Value::as_str) == Some("")
     {
