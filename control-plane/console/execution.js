@@ -6,6 +6,7 @@ import { act, arnName, badge, confirmDialog, fill, h, jsonBlock, link, machineOf
 import { graph, findState } from "./graph.js";
 import { analyse, eventDetail, eventTable, timeline } from "./history.js";
 import { duration, formatTime } from "./time.js";
+import { hasMapRuns, mapRunsPanel } from "./mapruns.js";
 import { codePanel } from "./workflow.js";
 
 /** Events per history request: a page stays well under 200 KB of JSON. */
@@ -17,6 +18,7 @@ const TABS = [
   ["events", "Events"],
   ["timeline", "Timeline"],
   ["io", "Input and output"],
+  ["mapruns", "Map Runs"],
   ["definition", "Definition"],
 ];
 const TRANSFORMS = ["Error", "Cause", "ErrorPath", "CausePath", "InputPath", "Parameters", "Arguments", "ItemsPath", "ItemSelector", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign"];
@@ -51,6 +53,7 @@ export async function executionView(main, params) {
   let selected = params.state || null;
   const isCode = Boolean(data.definition.StepwiseWorkflow);
   if (isCode && tab === "graph") tab = "events";
+  const offered = ([t]) => !(isCode && t === "graph") && (t !== "mapruns" || hasMapRuns(data.events));
 
   const title = h("h1", { class: "ellipsis" });
   const status = h("span");
@@ -71,7 +74,7 @@ export async function executionView(main, params) {
   const drawTabs = () =>
     fill(
       tabs,
-      TABS.filter(([t]) => !(isCode && t === "graph")).map(([t, label]) =>
+      TABS.filter(offered).map(([t, label]) =>
         h("button", { type: "button", role: "tab", "aria-selected": String(t === tab), "aria-controls": "tab-panel", id: `tab-${t}`, onclick: () => { tab = t; setParam(); drawTabs(); drawPanel(); } }, label),
       ),
     );
@@ -80,7 +83,15 @@ export async function executionView(main, params) {
     if (tab === "events") return fill(panel, h("div", { class: "split" }, events.el, eventSide), download());
     if (tab === "timeline") return fill(panel, timeline(data.events, analysis.states));
     if (tab === "io") return fill(panel, h("div", { class: "pair" }, jsonBlock("Input", data.describe.input), jsonBlock("Output", data.describe.output)));
+    if (tab === "mapruns") return drawMapRuns();
     return fill(panel, h("pre", { class: "definition", tabindex: 0 }, pretty(data.forExecution.definition)));
+  };
+  // Loaded on show and on each refresh, but never over a form being filled in.
+  const drawMapRuns = async () => {
+    if (panel.contains(document.activeElement) && document.activeElement.tagName === "INPUT") return;
+    if (!panel.querySelector(".map-runs")) fill(panel, h("p", { class: "muted" }, "Loading Map Runs…"));
+    const el = await mapRunsPanel(arn).catch((e) => h("p", { class: "warn" }, `The Map Runs could not be read: ${e.message}`));
+    if (tab === "mapruns" && !(panel.contains(document.activeElement) && document.activeElement.tagName === "INPUT")) fill(panel, el);
   };
   const pick = (name) => {
     selected = name;
@@ -102,6 +113,7 @@ export async function executionView(main, params) {
     fill(links, linked(arn, d, data.events));
     fill(actions, actionButtons(d));
     analysis = analyse(data.events, d.status);
+    drawTabs();
     events.set(data.events, analysis.owner);
     if (data.truncated) links.append(h("p", { class: "warn" }, `Only the first ${data.events.length} events are shown.`));
     if (tab !== "events") drawPanel();

@@ -156,6 +156,24 @@ async fn a_lost_server_shows_a_banner_with_retry() {
 }
 
 #[tokio::test]
+async fn a_running_map_run_is_shown_and_its_concurrency_raised() {
+    let server = Server::start(&temp_dir("console-map-runs"));
+    let c = server.client();
+    let activity = c.create_activity().name("items").send().await.expect("CreateActivity").activity_arn;
+    let definition = json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.items",
+        "MaxConcurrency": 1, "Label": "fan", "End": true, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": true}}}}}});
+    let machine = create_machine(&c, "fan", &definition.to_string()).await;
+    let arn = start(&c, &machine, "fan-1", r#"{"items": [1, 2, 3, 4]}"#).await;
+    drive("map_runs", &server.endpoint, json!({"execution": arn})).await;
+    let runs = c.list_map_runs().execution_arn(&arn).send().await.expect("ListMapRuns").map_runs;
+    let run = c.describe_map_run().map_run_arn(&runs[0].map_run_arn).send().await.expect("DescribeMapRun");
+    assert_eq!(run.max_concurrency, 3, "the console's update reached the server");
+    assert_eq!(run.tolerated_failure_percentage, 0.0, "the refused update changed nothing");
+}
+
+#[tokio::test]
 async fn activities_show_waiting_tasks_and_their_workers() {
     let server = Server::start(&temp_dir("console-activities"));
     let c = server.client();

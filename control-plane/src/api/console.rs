@@ -31,7 +31,7 @@ macro_rules! asset {
 }
 
 /// Every file of the console: its URL path, content type and bytes.
-const ASSETS: [(&str, &str, &[u8]); 18] = [
+const ASSETS: [(&str, &str, &[u8]); 19] = [
     asset!("index.html", HTML),
     asset!("style.css", CSS),
     asset!("logo.svg", SVG),
@@ -46,6 +46,7 @@ const ASSETS: [(&str, &str, &[u8]); 18] = [
     asset!("machine.js", JS),
     asset!("executions.js", JS),
     asset!("execution.js", JS),
+    asset!("mapruns.js", JS),
     asset!("activities.js", JS),
     asset!("schedules.js", JS),
     asset!("bulk.js", JS),

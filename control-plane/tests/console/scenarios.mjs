@@ -284,6 +284,30 @@ export const scenarios = {
     },
   },
 
+  map_runs: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
+      await page.getByRole("tab", { name: "Map Runs" }).click();
+      const run = page.locator("section.map-run");
+      await run.waitFor();
+      const count = (row, k) => run.locator(`tr[data-counts="${row}"] td[data-count="${k}"]`).innerText();
+      await t.until("one running child of four", () => document.querySelector('tr[data-counts="items"] td[data-count="running"]')?.textContent === "1");
+      t.check((await run.locator(".badge").first().innerText()) === "RUNNING", "the Map Run is running");
+      t.check((await count("items", "total")) === "4" && (await count("items", "pending")) === "3", "four items, three pending");
+      t.check((await run.locator('[data-field="maxConcurrency"]').innerText()) === "1", "its concurrency is 1");
+      await t.shot("map-run.png");
+      await page.getByLabel("Max concurrency", { exact: true }).fill("3");
+      await page.getByRole("button", { name: "Update Map Run" }).click();
+      await t.until("the new concurrency", () => document.querySelector('[data-field="maxConcurrency"]')?.textContent === "3");
+      await t.until("three running at once", () => document.querySelector('tr[data-counts="items"] td[data-count="running"]')?.textContent === "3");
+      // Out of range: the form says so and sends nothing (the Rust side checks).
+      await page.getByLabel("Tolerated failure %", { exact: true }).fill("101");
+      await page.getByRole("button", { name: "Update Map Run" }).click();
+      t.check(await page.locator("#mr-percent:invalid").count() === 1, "101% is refused by the form");
+    },
+  },
+
   activities: {
     async run(t) {
       const { page } = t;
