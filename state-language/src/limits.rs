@@ -29,6 +29,9 @@ pub const HISTORY_EVENTS_MAX: u64 = 25_000;
 /// Items one inline Map may iterate over. Every item's result is kept in the
 /// execution state, so this bounds its size (payload limits bound it sooner).
 pub const MAP_ITEMS_MAX: usize = 1_000_000;
+/// Children of one distributed Map running at once: AWS's bound, which its
+/// `MaxConcurrency` 0 ("no limit") means, and the most a higher value gives.
+pub const DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX: u64 = 10_000;
 /// Map Run records one execution keeps for DescribeMapRun and ListMapRuns
 /// (a distributed Map in a loop starts one per entry); beyond it the oldest
 /// closed one goes.

@@ -261,3 +261,21 @@ fn a_map_run_is_redriven_at_most_a_thousand_times() {
     let arn = run.exec.map_runs[0].arn.clone();
     assert_eq!(run.exec.map_run_redrives_exhausted(), Some(arn.as_str()));
 }
+
+/// AWS: `MaxConcurrency` 0 in a distributed Map means up to 10,000 children
+/// at once, and no value gives more; inline, 0 means no limit.
+#[test]
+fn a_distributed_map_runs_at_most_ten_thousand_children_at_once() {
+    let items: Vec<Value> = (0..10_005).map(|i| json!(i)).collect();
+    for extra in [json!({}), json!({"MaxConcurrency": 0}), json!({"MaxConcurrency": 20_000})] {
+        let mut run = Run::start(distributed(extra.clone()), Value::Array(items.clone()));
+        assert_eq!(run.payloads().len(), 10_000, "{extra}");
+        let arn = run.exec.map_runs[0].arn.clone();
+        let (executions, _) = run.exec.map_run_counts(&arn).expect("counts");
+        assert_eq!((executions.running, executions.pending), (10_000, 5), "{extra}");
+        run.answer(json!(0), true);
+        assert_eq!(run.payloads().len(), 10_000, "a finished child makes room for one more");
+    }
+    let run = Run::start(inline_map(json!({"MaxConcurrency": 0})), json!((0..2_000).collect::<Vec<i64>>()));
+    assert_eq!(run.payloads().len(), 2_000, "inline, 0 is no limit");
+}

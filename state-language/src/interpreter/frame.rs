@@ -229,6 +229,17 @@ pub struct Join {
 }
 
 impl Join {
+    /// Children that may run at once: `MaxConcurrency`, where 0 means no
+    /// limit inline and AWS's 10,000 in a distributed Map.
+    pub fn running_max(&self) -> u64 {
+        match (self.distributed, self.max_concurrency) {
+            (false, 0) => u64::MAX,
+            (false, m) => m,
+            (true, 0) => crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX,
+            (true, m) => m.min(crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX),
+        }
+    }
+
     /// The children that finished successfully, with their results: every
     /// index neither running, queued nor failed.
     pub fn succeeded(&self) -> BTreeMap<u64, Value> {

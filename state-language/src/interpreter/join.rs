@@ -219,7 +219,7 @@ impl Runtime<'_> {
             }
             let fr = self.frame_mut(f).map_err(Err)?;
             let Wait::Join(join) = &mut fr.wait else { return Ok(()) };
-            if join.max_concurrency > 0 && join.children.len() as u64 >= join.max_concurrency {
+            if join.children.len() as u64 >= join.running_max() {
                 return Ok(());
             }
             let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
