@@ -178,6 +178,7 @@ impl Engine {
     /// Marks an open, unstarted task started; `None` if it closed or was handed out already.
     pub(super) async fn hand_out(&self, hash: &str, worker_name: Option<String>) -> Result<Option<TokenRecord>, Error> {
         let (pk, sk) = keys::token(hash);
+        let mut direct = true;
         for _ in 0..COMMIT_ATTEMPTS_MAX {
             let Some(b) = blob::get(&*self.store, &pk, &sk).await? else { return Ok(None) };
             let mut rec: TokenRecord = decode(&b.bytes)?;
@@ -189,6 +190,30 @@ impl Engine {
             rec.started_ms = Some(now);
             let mut writes = blob::puts(&pk, &sk, &encode(&rec), Condition::Version(b.version), b.parts)?;
             let entry = InboxEntry::Started { worker_name: worker_name.clone(), at_ms: Some(now) };
+            // An ASL activity's start (`ActivityStarted`, the heartbeat clock) is
+            // applied by its execution's step in the hand-out's own commit, as an
+            // answer is: no inbox entry, no wake-up, no second commit. After one
+            // lost race (a busy execution) it goes through the inbox.
+            if direct && !rec.resource.starts_with("stepwise:") {
+                let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone() };
+                match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
+                    // No such execution: nothing was written, and there is no task.
+                    Ok(Attempt::Done(None)) => return Ok(None),
+                    Ok(Attempt::Done(Some(_))) => {
+                        crate::telemetry::task_started(&rec.resource, rec.scheduled_ms.map(|s| now - s));
+                        return Ok(Some(rec));
+                    }
+                    Ok(Attempt::Raced) => {
+                        direct = false;
+                        continue;
+                    }
+                    // The execution closed: its tasks are no one's to take.
+                    Err(Error::Api { kind: AwsError::TaskTimedOut, .. }) => return Ok(None),
+                    // A step too big to take the token along: through the inbox, then.
+                    Err(Error::Limit(_)) => direct = false,
+                    Err(e) => return Err(e),
+                }
+            }
             writes.push(Write::put(
                 keys::inbox(&rec.execution_arn, rec.task_id, "1s"),
                 encode(&entry),
