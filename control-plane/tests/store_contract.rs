@@ -93,3 +93,27 @@ async fn a_transaction_touches_an_item_once_and_stays_under_four_megabytes() {
     assert!(matches!(s.transact((0..11).map(big).collect(), Vec::new()).await, Err(Error::Limit(_))));
     assert!(s.get("P", "0000").await.unwrap().is_none(), "nothing of a refused transaction is written");
 }
+
+/// SQS's visibility: a received message is hidden from other receives until
+/// its visibility passes or it is deleted; a receive already waiting gets it
+/// when it reappears; a stale receipt deletes nothing; queues do not mix.
+#[tokio::test]
+async fn a_received_message_reappears_after_its_visibility_unless_deleted() {
+    use std::time::Duration;
+    use stepwise_control_plane::store::{OutMessage, Queue};
+    let q = sqlite("visibility");
+    let msg = |queue: &str, body: &str| OutMessage { queue: queue.into(), body: body.into(), delay_ms: 0 };
+    q.send(vec![msg("a", "one"), msg("b", "other")]).await.unwrap();
+    let short = Duration::from_millis(200);
+    let first = q.receive("a", 10, Duration::ZERO, short).await.unwrap();
+    assert_eq!(first.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["one"]);
+    assert!(q.receive("a", 10, Duration::ZERO, short).await.unwrap().is_empty(), "hidden while received");
+    // A waiting receive: the message comes back once its visibility passes.
+    let again = q.receive("a", 10, Duration::from_secs(20), Duration::from_secs(60)).await.unwrap();
+    assert_eq!((again.len(), again[0].body.as_str(), again[0].receive_count), (1, "one", 2));
+    q.delete("a", &first[0].receipt).await.unwrap(); // stale: received again since
+    q.delete("a", &again[0].receipt).await.unwrap();
+    assert!(q.receive("a", 10, Duration::from_millis(300), short).await.unwrap().is_empty(), "deleted");
+    let other = q.receive("b", 10, Duration::ZERO, short).await.unwrap();
+    assert_eq!(other[0].body, "other", "the other queue kept its message");
+}
