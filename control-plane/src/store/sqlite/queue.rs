@@ -148,12 +148,15 @@ impl Queue for Sqlite {
             .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<u32>().ok()?)))
             .ok_or_else(|| Error::Store(format!("a malformed receipt: {receipt}")))?;
         let flush = {
-            let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
+            let h = &mut *guard;
             // A stale receipt (the message was received again since) deletes nothing, as in SQS.
             match h.by_id.get_mut(&id) {
                 Some((q, at, r)) if *r == receives && *at != i64::MAX => {
-                    let (q, was) = (q.clone(), std::mem::replace(at, i64::MAX));
-                    h.forget_due(&q, was, id);
+                    let was = std::mem::replace(at, i64::MAX);
+                    if let Some(set) = h.due.get_mut(q.as_str()) {
+                        set.remove(&(was, id));
+                    }
                     h.deleted.push(id);
                 }
                 _ => {}
@@ -199,7 +202,11 @@ impl Sqlite {
                 None => stored_receives as u32 + 1,
             };
             h.by_id.insert(id, (queue.to_string(), now + vis, receives));
-            h.due.entry(queue.to_string()).or_default().insert((now + vis, id));
+            if let Some(set) = h.due.get_mut(queue) {
+                set.insert((now + vis, id));
+            } else {
+                h.due.insert(queue.to_string(), BTreeSet::from([(now + vis, id)]));
+            }
             got.push(Received { body, receipt: format!("{id}:{receives}"), receive_count: receives });
         }
         got
