@@ -71,7 +71,14 @@ pub struct Sqlite {
 }
 
 pub(super) fn db(e: rusqlite::Error) -> Error {
-    Error::Store(e.to_string())
+    // The extended code tells one SQLITE_BUSY from another (a snapshot, a
+    // recovery, a timeout), which the message alone does not.
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.extended_code > 0xff => {
+            Error::Store(format!("{e} (SQLite extended code {})", f.extended_code))
+        }
+        _ => Error::Store(e.to_string()),
+    }
 }
 
 pub(super) use crate::clock::now_ms;
