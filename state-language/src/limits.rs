@@ -39,9 +39,13 @@ pub const MAP_RUNS_PER_EXECUTION_MAX: usize = 1_000;
 /// AWS: a Map Run is redriven at most 1,000 times.
 pub const MAP_RUN_REDRIVES_MAX: u64 = 1_000;
 
-/// An object a distributed Map's ItemReader reads. AWS streams objects of
-/// any size; Stepwise holds the items in the execution state, so it bounds them.
+/// An object a distributed Map's ItemReader reads whole (JSON, CSV, or
+/// batched): its items are held in the execution state, so this bounds
+/// them. An unbatched JSON Lines object is streamed instead, of any size.
 pub const ITEM_READER_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Bytes of a JSON Lines object one slice read asks for: the longest line
+/// a streamed reader takes, and the most items one step queues at once.
+pub const ITEM_SLICE_BYTES_MAX: u64 = 256 * 1024;
 /// AWS: Retry MaxAttempts is at most 99,999,999.
 pub const RETRY_ATTEMPTS_MAX: u64 = 99_999_999;
 /// AWS: Wait seconds, task timeouts and heartbeats are at most 99,999,999 seconds.

@@ -5,7 +5,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{Map, Value, json};
-use state_language::limits::{ITEM_READER_BYTES_MAX, MAP_ITEMS_MAX};
+use state_language::limits::{ITEM_READER_BYTES_MAX, ITEM_SLICE_BYTES_MAX, MAP_ITEMS_MAX};
 
 use super::aws::{AwsClients, Failure, sdk_failure};
 
@@ -26,8 +26,12 @@ impl AwsClients {
         })
     }
 
-    /// The reader's view of an object: its body as text, bounded.
+    /// The reader's view of an object: its body as text, bounded; or, for a
+    /// streamed reader, a slice of it.
     async fn read_object(&self, p: &Value) -> Result<Value, Failure> {
+        if let Some(slice) = p.get("StepwiseSlice") {
+            return self.read_slice(p, slice).await;
+        }
         let r = self.s3.get_object().set_bucket(text(p, "Bucket")).set_key(text(p, "Key")).send().await;
         let r = r.map_err(|e| sdk_failure("S3", "S3", &e))?;
         let length = r.content_length().unwrap_or_default().max(0) as usize;
@@ -39,6 +43,44 @@ impl AwsClients {
         }
         let bytes = r.body.collect().await.map_err(|e| ("S3.SdkClientException".to_string(), e.to_string()))?;
         Ok(Value::String(String::from_utf8_lossy(&bytes.into_bytes()).into_owned()))
+    }
+
+    /// A slice of a JSON Lines object: the whole lines in the bytes from
+    /// `Offset`, at most `Bytes` of them, with how many bytes that is and
+    /// whether the object ends there. The interpreter parses the lines.
+    async fn read_slice(&self, p: &Value, slice: &Value) -> Result<Value, Failure> {
+        let offset = slice.get("Offset").and_then(Value::as_u64).unwrap_or_default();
+        let bytes =
+            slice.get("Bytes").and_then(Value::as_u64).unwrap_or(ITEM_SLICE_BYTES_MAX).min(ITEM_SLICE_BYTES_MAX);
+        let r = self
+            .s3
+            .get_object()
+            .set_bucket(text(p, "Bucket"))
+            .set_key(text(p, "Key"))
+            .set_version_id(text(p, "VersionId"))
+            .range(format!("bytes={offset}-{}", offset + bytes - 1))
+            .send()
+            .await;
+        let r = match r {
+            Ok(r) => r,
+            // At or past the end (an empty object, or one that ends on a slice's edge).
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                return Ok(json!({"Body": "", "Consumed": 0, "End": true}));
+            }
+            Err(e) => return Err(sdk_failure("S3", "S3", &e)),
+        };
+        let total = object_size(r.content_range(), r.content_length());
+        let body = r.body.collect().await.map_err(|e| ("S3.SdkClientException".to_string(), e.to_string()))?;
+        let body = body.into_bytes();
+        let end = offset + body.len() as u64 >= total;
+        // A slice ends after its last whole line; the rest is read with the next.
+        let consumed = match (end, body.iter().rposition(|b| *b == b'\n')) {
+            (true, _) => body.len(),
+            (false, Some(i)) => i + 1,
+            (false, None) => 0,
+        };
+        let text = String::from_utf8_lossy(&body[..consumed]).into_owned();
+        Ok(json!({"Body": text, "Consumed": consumed, "End": end}))
     }
 
     /// The reader's view of a prefix: one item per object, as AWS lists them.
@@ -195,6 +237,15 @@ impl AwsClients {
             put(&mut out, "Prefix", r.prefix().map(Value::from));
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// An object's size from a ranged answer's `Content-Range` (`bytes a-b/size`);
+/// without one, the answer was the whole object.
+fn object_size(content_range: Option<&str>, content_length: Option<i64>) -> u64 {
+    match content_range.and_then(|r| r.rsplit_once('/')).and_then(|(_, n)| n.parse().ok()) {
+        Some(n) => n,
+        None => content_length.unwrap_or_default().max(0) as u64,
     }
 }
 

@@ -62,6 +62,9 @@ fn started_wake(rec: &TokenRecord) -> Vec<crate::store::OutMessage> {
     }
 }
 
+/// Bytes an inbox item's keys take beside its body (an execution ARN and a task id).
+const INBOX_KEY_BYTES_MAX: usize = 1024;
+
 impl Engine {
     /// Applies a callback. Results close the token; heartbeats only check it.
     pub async fn report(&self, token: &str, entry: InboxEntry) -> Result<(), Error> {
@@ -72,6 +75,9 @@ impl Engine {
     pub(super) async fn report_hashed(&self, hash: &str, entry: InboxEntry) -> Result<(), Error> {
         let (pk, sk) = keys::token(hash);
         let mut direct = true;
+        // An answer too big for an inbox item (a distributed Map's items, read
+        // whole) can only be applied by a step: it keeps trying that.
+        let inbox_fits = encode(&entry).len() + INBOX_KEY_BYTES_MAX <= crate::store::ITEM_BYTES_MAX;
         for _ in 0..COMMIT_ATTEMPTS_MAX {
             let b = blob::get(&*self.store, &pk, &sk)
                 .await?
@@ -112,7 +118,7 @@ impl Engine {
                             return Ok(());
                         }
                         Ok(Attempt::Raced) => {
-                            direct = rec.resource.starts_with("stepwise:");
+                            direct = rec.resource.starts_with("stepwise:") || !inbox_fits;
                             continue;
                         }
                         // A step too big to take the token along: through the inbox, then.

@@ -16,6 +16,7 @@ use super::items;
 use super::jsonata::StatesVar;
 use super::map_run::MapRunStatus;
 use super::run::{Flow, Runtime};
+use super::stream::{self, Stream};
 use super::{Command, TaskCommand};
 use crate::Error;
 use crate::definition::{ItemReader, Kind, MapSpec, ResultWriter, State, Template};
@@ -34,7 +35,56 @@ impl Runtime<'_> {
     ) -> Res<Flow> {
         let payload =
             self.call_payload(f, state, &reader.parameters, &reader.arguments, &join.effective_input, entered)?;
+        let Kind::Map(spec) = &state.kind else { return Err(Err(Error::Corrupt("a reader outside a Map".into()))) };
+        if stream::streams(spec, reader) {
+            return self.start_stream(f, state, spec, reader, join, payload, entered);
+        }
         self.map_io(f, state, &reader.resource, payload, Purpose::ItemReader(Box::new(join))).map_err(Err)?;
+        Ok(Flow::Blocked)
+    }
+
+    /// A JSON Lines reader: the Map waits on its join from the start, and
+    /// the items come a slice at a time.
+    #[allow(clippy::too_many_arguments)]
+    fn start_stream(
+        &mut self,
+        f: u64,
+        state: &State,
+        spec: &MapSpec,
+        reader: &ItemReader,
+        mut join: Join,
+        call: Value,
+        entered: u64,
+    ) -> Res<Flow> {
+        let items_max = match &reader.max_items {
+            Some(a) => {
+                let n = self.number(f, state, a, "MaxItems", &join.effective_input, entered, Number::Integer)?;
+                let failed = |cause: String| Ok(Raised::new("States.ItemReaderFailed", cause));
+                items::max_items(n).map_err(failed)?.map(|m| m as u64)
+            }
+            None => None,
+        };
+        let kept = join.stream.take().map(|s| *s).unwrap_or_default();
+        let writer = match &spec.result_writer {
+            Some(w) => {
+                let (bucket, dir) = self.writer_target(f, state, w, &join)?;
+                // A redrive keeps the parts written, and writes what was not.
+                let mut writer = kept.writer.map(|w| *w).unwrap_or_default();
+                (writer.resource, writer.bucket, writer.dir) = (w.resource.clone(), bucket, dir);
+                Some(Box::new(writer))
+            }
+            None => None,
+        };
+        join.stream = Some(Box::new(Stream {
+            call,
+            resource: reader.resource.clone(),
+            items_max,
+            writer,
+            succeeded: kept.succeeded,
+            ..Stream::default()
+        }));
+        self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
+        self.stream_more(f).map_err(Err)?;
         Ok(Flow::Blocked)
     }
 
@@ -105,7 +155,7 @@ impl Runtime<'_> {
         Ok(())
     }
 
-    pub(super) fn map_io_succeeded(&mut self, t: PendingTask, read: Value) -> Result<(), Error> {
+    pub(super) fn map_io_succeeded(&mut self, task_id: u64, t: PendingTask, read: Value) -> Result<(), Error> {
         match t.purpose {
             Purpose::ItemReader(join) => {
                 let arn = join.map_run_arn.clone();
@@ -125,6 +175,8 @@ impl Runtime<'_> {
                 self.exec.ready.push_back(t.frame);
                 Ok(())
             }
+            Purpose::ItemSlice => self.slice_read(t.frame, task_id, read),
+            Purpose::ResultPart(parts) => self.part_written(t.frame, task_id, parts),
             Purpose::State => Err(Error::Corrupt("a state's task taken as a Map Run's".into())),
         }
     }
@@ -136,13 +188,26 @@ impl Runtime<'_> {
                 ("States.ResultWriterFailed", arn.to_string())
             }
             Purpose::ItemReader(join) => ("States.ItemReaderFailed", join.map_run_arn.clone()),
+            Purpose::ItemSlice | Purpose::ResultPart(_) => {
+                let arn = match &self.frame(t.frame)?.wait {
+                    Wait::Join(j) => j.map_run_arn.clone(),
+                    // The Map stopped before the call's answer came.
+                    _ => return Ok(()),
+                };
+                let failed = if t.purpose == Purpose::ItemSlice {
+                    "States.ItemReaderFailed"
+                } else {
+                    "States.ResultWriterFailed"
+                };
+                (failed, arn)
+            }
             Purpose::State => ("States.ItemReaderFailed", String::new()),
         };
         let cause = if cause.is_empty() { error } else { format!("{error}: {cause}") };
         self.map_run_failed(t.frame, &arn, name.to_string(), cause)
     }
 
-    fn map_run_failed(&mut self, f: u64, arn: &str, error: String, cause: String) -> Result<(), Error> {
+    pub(super) fn map_run_failed(&mut self, f: u64, arn: &str, error: String, cause: String) -> Result<(), Error> {
         self.keep_for_redrive(f)?;
         self.map_run_closed(arn, MapRunStatus::Failed, false);
         self.abort_children(f)?;
@@ -222,8 +287,8 @@ impl Runtime<'_> {
         }
     }
 
-    /// Composes the result files and the manifest, and asks the host to write them.
-    fn start_writer(&mut self, f: u64, state: &State, writer: &ResultWriter, join: Join) -> Res<()> {
+    /// The bucket and the directory (prefix and Map Run id) of a ResultWriter's files.
+    fn writer_target(&mut self, f: u64, state: &State, writer: &ResultWriter, join: &Join) -> Res<(String, String)> {
         let entered = self.frame(f).map_err(Err)?.entered_event_id;
         let p = self.call_payload(f, state, &writer.parameters, &writer.arguments, &join.effective_input, entered)?;
         let Some(bucket) = p.get("Bucket").and_then(Value::as_str).map(str::to_string) else {
@@ -232,21 +297,28 @@ impl Runtime<'_> {
         let prefix = p.get("Prefix").and_then(Value::as_str).unwrap_or_default().trim_end_matches('/');
         let run_id = join.map_run_arn.rsplit(':').next().unwrap_or_default();
         let dir = if prefix.is_empty() { run_id.to_string() } else { format!("{prefix}/{run_id}") };
-        let start = self.frame(f).map_err(Err)?.entered_ms;
-        let (succeeded, failed) = self.result_entries(&join, start);
-        let mut files = Vec::new();
-        let mut listed = json!({"FAILED": [], "PENDING": [], "SUCCEEDED": []});
-        for (status, entries) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
-            if entries.is_empty() {
-                continue;
+        Ok((bucket, dir))
+    }
+
+    /// Composes the result files and the manifest, and asks the host to write them.
+    fn start_writer(&mut self, f: u64, state: &State, writer: &ResultWriter, mut join: Join) -> Res<()> {
+        let (bucket, mut files, listed) = match join.stream.as_deref_mut().and_then(|s| s.writer.as_deref_mut()) {
+            Some(w) => {
+                // Streamed: what is left goes in last parts, and the manifest lists every part.
+                let (files, parts) = stream::compose_parts(w);
+                w.parts.extend(parts);
+                (w.bucket.clone(), files, listing(&w.dir, &w.parts))
             }
-            let key = format!("{dir}/{status}_0.json");
-            let body = crate::json::to_string(&Value::Array(entries));
-            listed[status] = json!([{"Key": key, "Size": body.len()}]);
-            files.push(json!({"Key": key, "Body": body}));
-        }
-        let manifest_key = format!("{dir}/manifest.json");
-        let manifest = json!({"DestinationBucket": bucket, "MapRunArn": join.map_run_arn, "ResultFiles": listed});
+            None => {
+                let (bucket, dir) = self.writer_target(f, state, writer, &join)?;
+                let start = self.frame(f).map_err(Err)?.entered_ms;
+                let (succeeded, failed) = self.result_entries(&join, start);
+                let (files, parts) = whole_parts(&dir, succeeded, failed);
+                (bucket, files, listing(&dir, &parts))
+            }
+        };
+        let manifest_key = listed.1;
+        let manifest = json!({"DestinationBucket": bucket, "MapRunArn": join.map_run_arn, "ResultFiles": listed.0});
         // The manifest goes last, so whoever finds it finds the files it lists.
         files.push(json!({"Key": manifest_key, "Body": crate::json::to_string(&manifest)}));
         let output =
@@ -258,34 +330,66 @@ impl Runtime<'_> {
     /// Each iteration as AWS lists its child execution in the result files.
     fn result_entries(&mut self, join: &Join, start_ms: i64) -> (Vec<Value>, Vec<Value>) {
         let failed: BTreeSet<u64> = join.failed_items.iter().copied().collect();
-        let machine = super::map_run::run_machine_arn(&join.map_run_arn);
-        let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, result) in join.results.iter().enumerate() {
-            let name = crate::entropy::uuid_v4(self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
-            let arn = format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1));
-            let input = join.inputs.get(i).map(crate::json::to_string).unwrap_or_default();
-            let mut e = json!({
-                "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": name,
-                "RedriveCount": 0, "StartDate": start, "StateMachineArn": machine, "StopDate": stop,
-            });
+            let input = join.inputs.get(i);
             if failed.contains(&(i as u64)) {
-                e["Status"] = json!("FAILED");
-                e["Error"] = result.get("Error").cloned().unwrap_or(Value::Null);
-                e["Cause"] = result.get("Cause").cloned().unwrap_or(Value::Null);
-                bad.push(e);
+                bad.push(self.result_entry(&join.map_run_arn, start_ms, input, &Err(result.clone())));
             } else {
-                e["Status"] = json!("SUCCEEDED");
-                e["Output"] = json!(crate::json::to_string(result));
-                e["OutputDetails"] = json!({"Included": true});
-                ok.push(e);
+                ok.push(self.result_entry(&join.map_run_arn, start_ms, input, &Ok(result.clone())));
             }
         }
         (ok, bad)
     }
 
-    /// Registers a Map Run's S3 call as a task of the Map's frame.
+    /// One child execution as AWS lists it in the result files.
+    pub(super) fn result_entry(
+        &mut self,
+        map_run_arn: &str,
+        start_ms: i64,
+        input: Option<&Value>,
+        result: &Result<Value, Value>,
+    ) -> Value {
+        let machine = super::map_run::run_machine_arn(map_run_arn);
+        let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
+        let name = crate::entropy::uuid_v4(self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
+        let arn = format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1));
+        let input = input.map(crate::json::to_string).unwrap_or_default();
+        let mut e = json!({
+            "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": name,
+            "RedriveCount": 0, "StartDate": start, "StateMachineArn": machine, "StopDate": stop,
+        });
+        match result {
+            Err(error) => {
+                e["Status"] = json!("FAILED");
+                e["Error"] = error.get("Error").cloned().unwrap_or(Value::Null);
+                e["Cause"] = error.get("Cause").cloned().unwrap_or(Value::Null);
+            }
+            Ok(output) => {
+                e["Status"] = json!("SUCCEEDED");
+                e["Output"] = json!(crate::json::to_string(output));
+                e["OutputDetails"] = json!({"Included": true});
+            }
+        }
+        e
+    }
+
+    /// Registers a Map Run's S3 call as a task of the Map's frame, which waits on it.
     fn map_io(&mut self, f: u64, state: &State, resource: &str, payload: Value, purpose: Purpose) -> Result<(), Error> {
+        let task_id = self.io_task(f, &state.name, resource, payload, purpose);
+        self.frame_mut(f)?.wait = Wait::Task { task_id };
+        Ok(())
+    }
+
+    /// Registers a Map Run's S3 call as a task of the Map's frame.
+    pub(super) fn io_task(
+        &mut self,
+        f: u64,
+        state_name: &str,
+        resource: &str,
+        payload: Value,
+        purpose: Purpose,
+    ) -> u64 {
         let task_id = self.exec.fresh_id();
         let (a, b) = (self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
         let key = self.exec.context.as_ref().map_or("", |c| c.token_key.as_str());
@@ -305,13 +409,43 @@ impl Runtime<'_> {
             task_id,
             resource: resource.to_string(),
             payload,
-            state_name: state.name.clone(),
+            state_name: state_name.to_string(),
             task_token: token,
             timeout_seconds: None,
             heartbeat_seconds: None,
             attempt: 0,
         }));
-        self.frame_mut(f)?.wait = Wait::Task { task_id };
-        Ok(())
+        task_id
     }
+}
+
+/// A whole (unstreamed) Map Run's result files: one per status.
+fn whole_parts(dir: &str, succeeded: Vec<Value>, failed: Vec<Value>) -> (Vec<Value>, Vec<stream::Part>) {
+    let (mut files, mut parts) = (Vec::new(), Vec::new());
+    for (status, entries) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
+        if entries.is_empty() {
+            continue;
+        }
+        let key = format!("{dir}/{status}_0.json");
+        let entries_n = entries.len() as u64;
+        let body = crate::json::to_string(&Value::Array(entries));
+        parts.push(stream::Part {
+            status: status.into(),
+            key: key.clone(),
+            size_bytes: body.len() as u64,
+            entries: entries_n,
+        });
+        files.push(json!({"Key": key, "Body": body}));
+    }
+    (files, parts)
+}
+
+/// The manifest's `ResultFiles` and its key.
+fn listing(dir: &str, parts: &[stream::Part]) -> (Value, String) {
+    let mut listed = json!({"FAILED": [], "PENDING": [], "SUCCEEDED": []});
+    for p in parts {
+        let list = listed[p.status.as_str()].as_array_mut().expect("every status is listed");
+        list.push(json!({"Key": p.key, "Size": p.size_bytes}));
+    }
+    (listed, format!("{dir}/manifest.json"))
 }

@@ -73,6 +73,9 @@ pub struct Kept {
     pub results: BTreeMap<u64, Value>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub map_run_arn: String,
+    /// A streamed Map Run: the items that succeeded and the result parts written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Box<super::stream::Stream>>,
 }
 
 impl Default for Execution {
@@ -226,6 +229,10 @@ pub struct Join {
     /// With an ItemBatcher: the items in each batch, for the Map Run's item counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub batch_sizes: Vec<u64>,
+    /// A JSON Lines ItemReader read in slices, with the results written in
+    /// parts: neither the items nor (with a ResultWriter) the results are held whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<Box<super::stream::Stream>>,
 }
 
 impl Join {
@@ -237,6 +244,26 @@ impl Join {
             (false, m) => m,
             (true, 0) => crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX,
             (true, m) => m.min(crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX),
+        }
+    }
+
+    /// What a failing Map or Parallel keeps for its redrive.
+    pub fn kept(&self) -> Kept {
+        let stream = self.stream.as_ref().map(|s| Box::new(s.kept()));
+        Kept { results: self.succeeded(), map_run_arn: self.map_run_arn.clone(), stream }
+    }
+
+    /// Every child has finished and nothing more is to be read or written.
+    pub fn is_done(&self) -> bool {
+        self.children.is_empty() && self.queued.is_empty() && self.stream.as_ref().is_none_or(|s| s.is_idle())
+    }
+
+    /// How many children there are in all; unknown while a stream is still being read.
+    pub fn children_total(&self) -> Option<u64> {
+        match &self.stream {
+            Some(s) if !s.ended => None,
+            Some(s) => Some(s.items_read),
+            None => Some(self.results.len() as u64),
         }
     }
 
@@ -265,6 +292,10 @@ pub enum Purpose {
     ItemReader(Box<Join>),
     /// The Map's output once its results are written.
     ResultWriter { output: Value },
+    /// The next slice of a streamed ItemReader; the Map's frame waits on its join.
+    ItemSlice,
+    /// A part of a streamed Map Run's results; the Map's frame waits on its join.
+    ResultPart(Vec<super::stream::Part>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

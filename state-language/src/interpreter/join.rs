@@ -8,7 +8,7 @@ use super::Command;
 use super::amount::Number;
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, Iteration};
-use super::frame::{Join, Kept, Parent, Wait};
+use super::frame::{Join, Parent, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use crate::Error;
@@ -71,6 +71,7 @@ impl Runtime<'_> {
             failed_items: Vec::new(),
             redrive_kept: BTreeMap::new(),
             batch_sizes: Vec::new(),
+            stream: None,
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         if all_kept && !branches.is_empty() {
@@ -157,6 +158,8 @@ impl Runtime<'_> {
             failed_items: Vec::new(),
             redrive_kept: kept.results,
             batch_sizes: Vec::new(),
+            // A streamed Map Run's redrive skips what succeeded before.
+            stream: kept.stream,
         };
         if redriven_run {
             self.map_run_redriven(f, &join);
@@ -208,7 +211,8 @@ impl Runtime<'_> {
         {
             join.effective_input = effective;
         }
-        result
+        result?;
+        self.stream_more(f).map_err(Err)
     }
 
     fn fill_map_with(&mut self, f: u64, state: &State, spec: &MapSpec, effective: &Value) -> Res<()> {
@@ -222,7 +226,13 @@ impl Runtime<'_> {
             if join.children.len() as u64 >= join.running_max() {
                 return Ok(());
             }
+            if Self::stream_blocked(join) {
+                return Ok(());
+            }
             let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
+            if let Some(w) = join.stream.as_deref_mut().and_then(|s| s.writer.as_deref_mut()) {
+                w.inputs.insert(index, item.clone());
+            }
             let entered = fr.entered_event_id;
             let vars = fr.vars.clone();
             let at = Where { state_name: &state.name, map_item: Some((index, &item)), ..Where::default() };
@@ -267,18 +277,25 @@ impl Runtime<'_> {
         let state = &def.machines[pf.machine].states[pf.state];
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
         let is_map = join.is_map;
-        let distributed = join.distributed;
-        // Distributed Maps always have a threshold (default 0); inline ones only when set.
-        let threshold = distributed || join.tolerated_count.is_some() || join.tolerated_percentage.is_some();
-        let iteration_events = is_map && !distributed;
+        let iteration_events = is_map && !join.distributed;
         join.children.remove(&child);
         let i = p.index as usize;
         let map_run = (!join.map_run_arn.is_empty()).then(|| (join.map_run_arn.clone(), join.items_in(p.index)));
+        // A streamed Map with a ResultWriter keeps no results: they go to the next part.
+        let streamed_out = join.stream.as_ref().is_some_and(|s| s.writer.is_some());
         let ok = result.is_ok();
         let it = || Iteration { name: state.name.clone(), index: p.index };
+        let mut entry = None;
         let failed = match result {
             Ok(v) => {
-                join.results[i] = v;
+                if let Some(s) = join.stream.as_deref_mut() {
+                    s.mark_succeeded(p.index);
+                }
+                if streamed_out {
+                    entry = Some(Ok(v));
+                } else {
+                    join.results[i] = v;
+                }
                 if iteration_events {
                     self.emit(Some(p.frame), EventType::MapIterationSucceeded, Details::MapIterationSucceeded(it()));
                 }
@@ -286,55 +303,74 @@ impl Runtime<'_> {
             }
             Err(r) => {
                 join.failures += 1;
-                let total = join.results.len() as f64;
-                let tolerated = is_map
-                    && (join.tolerated_count.is_some_and(|c| join.failures <= c)
-                        || join.tolerated_percentage.is_some_and(|pc| join.failures as f64 * 100.0 / total <= pc));
                 let mut err = Map::new();
                 err.insert("Error".into(), Value::String(r.error.clone()));
                 err.insert("Cause".into(), Value::String(r.cause.clone()));
-                join.results[i] = Value::Object(err);
-                join.failed_items.push(p.index);
+                if streamed_out {
+                    entry = Some(Err(Value::Object(err)));
+                } else {
+                    join.results[i] = Value::Object(err);
+                    join.failed_items.push(p.index);
+                }
                 if iteration_events {
                     self.emit(Some(p.frame), EventType::MapIterationFailed, Details::MapIterationFailed(it()));
                 }
-                if tolerated { None } else { Some(r) }
+                Some(r)
             }
         };
         if let Some((arn, items)) = &map_run {
             self.map_run_child_ended(arn, *items, ok);
         }
-        if let Some(r) = failed {
-            let ty = if is_map { EventType::MapStateFailed } else { EventType::ParallelStateFailed };
-            self.keep_for_redrive(p.frame)?;
-            self.abort_children(p.frame)?;
-            if let Some((arn, _)) = &map_run {
-                self.map_run_closed(arn, super::map_run::MapRunStatus::Failed, false);
-            }
-            if distributed {
-                let d = ErrorDetails { error: Some(r.error.clone()), cause: Some(r.cause.clone()) };
-                self.emit(Some(p.frame), EventType::MapRunFailed, Details::MapRunFailed(d));
-            }
-            let exceeded = is_map && threshold && (distributed || r.error != "States.Runtime");
-            let (error, cause) = if exceeded {
-                (
-                    "States.ExceedToleratedFailureThreshold".to_string(),
-                    "The specified tolerated failure threshold was exceeded".to_string(),
-                )
-            } else {
-                (r.error, r.cause)
-            };
-            self.frame_mut(p.frame)?.wait = Wait::Errored { error, cause, failed_event: Some(ty), from_task: false };
-            self.exec.ready.push_back(p.frame);
-            return Ok(());
+        if let Some(e) = entry {
+            self.stream_result(p.frame, p.index, e)?;
+        }
+        if let Some(r) = failed
+            && let Some(fr) = self.exec.frames.get(&p.frame)
+            && let Wait::Join(join) = &fr.wait
+            && !is_tolerated(join)
+        {
+            return self.join_failed(p.frame, r);
         }
         let Some(pf) = self.exec.frames.get_mut(&p.frame) else { return Ok(()) };
         let Wait::Join(join) = &mut pf.wait else { return Ok(()) };
-        if join.children.is_empty() && join.queued.is_empty() {
+        if join.is_done() {
             self.join_finished(p.frame)?;
         } else if is_map {
             self.refill(p.frame)?;
         }
+        Ok(())
+    }
+
+    /// A child failed past what the Map tolerates (or a Parallel's branch
+    /// failed): the join fails and its other children are aborted.
+    pub(super) fn join_failed(&mut self, f: u64, r: Raised) -> Result<(), Error> {
+        let fr = self.frame(f)?;
+        let Wait::Join(join) = &fr.wait else { return Ok(()) };
+        let (is_map, distributed) = (join.is_map, join.distributed);
+        // Distributed Maps always have a threshold (default 0); inline ones only when set.
+        let threshold = distributed || join.tolerated_count.is_some() || join.tolerated_percentage.is_some();
+        let map_run = join.map_run_arn.clone();
+        let ty = if is_map { EventType::MapStateFailed } else { EventType::ParallelStateFailed };
+        self.keep_for_redrive(f)?;
+        self.abort_children(f)?;
+        if !map_run.is_empty() {
+            self.map_run_closed(&map_run, super::map_run::MapRunStatus::Failed, false);
+        }
+        if distributed {
+            let d = ErrorDetails { error: Some(r.error.clone()), cause: Some(r.cause.clone()) };
+            self.emit(Some(f), EventType::MapRunFailed, Details::MapRunFailed(d));
+        }
+        let exceeded = is_map && threshold && (distributed || r.error != "States.Runtime");
+        let (error, cause) = if exceeded {
+            (
+                "States.ExceedToleratedFailureThreshold".to_string(),
+                "The specified tolerated failure threshold was exceeded".to_string(),
+            )
+        } else {
+            (r.error, r.cause)
+        };
+        self.frame_mut(f)?.wait = Wait::Errored { error, cause, failed_event: Some(ty), from_task: false };
+        self.exec.ready.push_back(f);
         Ok(())
     }
 
@@ -366,8 +402,18 @@ impl Runtime<'_> {
             return Ok(());
         }
         if let Wait::Join(join) = &fr.wait {
-            let kept = Kept { results: join.succeeded(), map_run_arn: join.map_run_arn.clone() };
-            fr.kept = Some(Box::new(kept));
+            fr.kept = Some(Box::new(join.kept()));
+        }
+        Ok(())
+    }
+
+    /// Cancels a streamed Map's reads and writes in flight.
+    fn cancel_io(&mut self, tasks: Vec<u64>) -> Result<(), Error> {
+        for task_id in tasks {
+            if self.exec.tasks.contains_key(&task_id) {
+                self.take_task(task_id)?;
+                self.out.commands.push(Command::CancelTask { task_id });
+            }
         }
         Ok(())
     }
@@ -377,7 +423,9 @@ impl Runtime<'_> {
         let mut stack: Vec<u64> = match self.exec.frames.get(&f).map(|fr| &fr.wait) {
             Some(Wait::Join(j)) => {
                 let (children, running) = (j.children.keys().copied().collect(), super::map_run::running(j));
+                let io: Vec<u64> = j.stream.iter().flat_map(|s| s.tasks()).collect();
                 self.map_run_children_aborted(running);
+                self.cancel_io(io)?;
                 children
             }
             _ => Vec::new(),
@@ -390,6 +438,7 @@ impl Runtime<'_> {
             let Some(fr) = self.exec.frames.remove(&c) else { continue };
             match fr.wait {
                 Wait::Join(j) => {
+                    self.cancel_io(j.stream.iter().flat_map(|s| s.tasks()).collect())?;
                     if !j.map_run_arn.is_empty() {
                         self.map_run_children_aborted(super::map_run::running(&j));
                         self.map_run_closed(&j.map_run_arn, super::map_run::MapRunStatus::Aborted, false);
@@ -408,4 +457,22 @@ impl Runtime<'_> {
         }
         Ok(())
     }
+}
+
+/// A streamed Map's total became known: failures that were tolerated by
+/// the percentage of an unknown total may now be too many.
+pub(super) fn threshold_crossed(join: &Join) -> Option<Raised> {
+    let pending = join.failures > 0 && join.tolerated_percentage.is_some() && !is_tolerated(join);
+    pending.then(|| Raised::new("States.ExceedToleratedFailureThreshold", ""))
+}
+
+/// Whether a Map's failures so far are within its tolerated threshold. A
+/// percentage of a streamed Map's total is judged once the total is known.
+fn is_tolerated(join: &Join) -> bool {
+    let by_count = join.tolerated_count.is_some_and(|c| join.failures <= c);
+    let by_percentage = join.tolerated_percentage.is_some_and(|pc| match join.children_total() {
+        Some(total) => join.failures as f64 * 100.0 / total as f64 <= pc,
+        None => true,
+    });
+    join.is_map && (by_count || by_percentage)
 }

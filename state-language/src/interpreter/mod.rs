@@ -19,6 +19,7 @@ pub mod map_run;
 mod outcome;
 mod run;
 mod states;
+pub mod stream;
 mod task;
 pub mod test_state;
 

@@ -4,7 +4,7 @@
 use super::Command;
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, StateExited, Truncation};
-use super::frame::{Kept, RedrivePoint, Status, Timer, Wait};
+use super::frame::{RedrivePoint, Status, Timer, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime, event_types};
 use crate::Error;
@@ -240,7 +240,7 @@ impl Runtime<'_> {
         {
             // Stopped or timed out in a Parallel or Map: what its children finished stays.
             let kept = match &top.wait {
-                Wait::Join(j) => Some(Box::new(Kept { results: j.succeeded(), map_run_arn: j.map_run_arn.clone() })),
+                Wait::Join(j) => Some(Box::new(j.kept())),
                 _ => top.kept.clone(),
             };
             let (state, input, vars) = (top.state, top.input.clone(), top.vars.clone());

@@ -112,7 +112,7 @@ impl Runtime<'_> {
     pub(super) fn task_succeeded(&mut self, task_id: u64, output: Value) -> Result<(), Error> {
         if self.exec.tasks.get(&task_id).is_some_and(|t| t.purpose != Purpose::State) {
             let t = self.take_task(task_id)?;
-            return self.map_io_succeeded(t, output);
+            return self.map_io_succeeded(task_id, t, output);
         }
         if crate::json::size_bytes(&output) > self.limits.payload_bytes_max {
             // AWS records an oversized result as a failed task, which Catch can handle.
