@@ -102,6 +102,7 @@ def one_run(args, s3_endpoint, s3):
     try:
         sfn = client("stepfunctions", f"http://127.0.0.1:{port}")
         wait_for("the server", lambda: _answers(sfn), 30)
+        idle_mib = rss_kib(server.pid, "VmRSS") / 1024
         arn = sfn.create_state_machine(
             name="fan", definition=json.dumps(DEFINITION), roleArn="arn:aws:iam::123456789012:role/r"
         )["stateMachineArn"]
@@ -132,6 +133,7 @@ def one_run(args, s3_endpoint, s3):
             "items": args.items,
             "seconds": round(seconds, 2),
             "items_per_s": round(args.items / seconds, 1),
+            "idle_rss_mib": round(idle_mib, 1),
             "peak_rss_mib": round(rss_kib(server.pid, "VmHWM") / 1024, 1),
             "end_rss_mib": round(rss_kib(server.pid, "VmRSS") / 1024, 1),
             # Resident memory at each fifth of the run: flat if nothing grows with the items.
@@ -180,7 +182,7 @@ def main():
             r = one_run(args, endpoint, s3)
             print(json.dumps(r), flush=True)
             results.append(r)
-        median = {k: statistics.median(r[k] for r in results) for k in ("items_per_s", "peak_rss_mib", "end_rss_mib")}
+        median = {k: statistics.median(r[k] for r in results) for k in ("items_per_s", "idle_rss_mib", "peak_rss_mib", "end_rss_mib")}
         print(json.dumps({"median": median, "runs": len(results), "object_bytes": len(body)}))
     finally:
         if not args.s3_endpoint:

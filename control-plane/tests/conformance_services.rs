@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::{LocalStack, Server, corpus, temp_dir};
-use serde_json::Value;
+use serde_json::{Value, json};
 use stepwise_tests::{json_files, known, shared_dir};
 
 /// The needs this test serves; a case runs when it needs S3 or a nested
@@ -98,6 +98,62 @@ async fn check_result_files(s3: &aws_sdk_s3::Client) {
     assert!(results.as_array().into_iter().flatten().all(|e| e["Status"] == "SUCCEEDED"), "{results}");
 }
 
+/// A JSON Lines reader is streamed (ranged reads of whole lines) and its
+/// results written in parts: not a corpus case, but the same S3.
+async fn streamed_jsonl_maps(s3: &aws_sdk_s3::Client, c: &aws_sdk_sfn::Client) {
+    let n = 20_000u64;
+    s3.create_bucket().bucket("stream").send().await.expect("a bucket");
+    let body: String = (0..n).map(|i| format!("{{\"id\":{i},\"name\":\"item {i}\"}}\n")).collect();
+    for (key, body) in [("items.jsonl", body.into_bytes()), ("empty.jsonl", Vec::new())] {
+        s3.put_object().bucket("stream").key(key).body(ByteStream::from(body)).send().await.expect("an object");
+    }
+    let map = |key: &str, max_items: u64, writer: bool| {
+        let mut m = json!({"Type": "Map", "End": true,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSONL", "MaxItems": max_items},
+                "Parameters": {"Bucket": "stream", "Key": key}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": true}}}});
+        if writer {
+            m["ResultWriter"] = json!({"Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "stream", "Prefix": "out"}});
+        }
+        json!({"StartAt": "M", "States": {"M": m}}).to_string()
+    };
+    let run = |name: &'static str, definition: String| async move {
+        let m = common::create_machine(c, name, &definition).await;
+        let s = c.start_execution().state_machine_arn(&m).send().await.expect("StartExecution");
+        let d = common::finished(c, &s.execution_arn).await;
+        assert_eq!(d.status, aws_sdk_sfn::types::ExecutionStatus::Succeeded, "{name}: {d:?}");
+        let output: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON");
+        (s.execution_arn, output)
+    };
+    let (_, out) = run("stream-empty", map("empty.jsonl", 0, false)).await;
+    assert_eq!(out, json!([]), "an empty object has no items");
+    let (_, out) = run("stream-three", map("items.jsonl", 3, false)).await;
+    assert_eq!(out, json!([{"id": 0}, {"id": 1}, {"id": 2}]));
+
+    let (arn, out) = run("stream-all", map("items.jsonl", 0, true)).await;
+    let runs = c.list_map_runs().execution_arn(&arn).send().await.expect("ListMapRuns");
+    let run_arn = &runs.map_runs()[0].map_run_arn;
+    let counts = c.describe_map_run().map_run_arn(run_arn).send().await.expect("DescribeMapRun");
+    let items = counts.item_counts().expect("item counts");
+    assert_eq!((items.total(), items.succeeded(), items.results_written()), (n as i64, n as i64, n as i64));
+    let manifest = get_json(s3, "stream", out["ResultWriterDetails"]["Key"].as_str().expect("a key")).await;
+    let parts = manifest["ResultFiles"]["SUCCEEDED"].as_array().expect("parts");
+    assert!(parts.len() > 1, "results in parts: {manifest}");
+    let mut ids = Vec::new();
+    for p in parts {
+        let entries = get_json(s3, "stream", p["Key"].as_str().expect("a key")).await;
+        for e in entries.as_array().expect("entries") {
+            let output: Value = serde_json::from_str(e["Output"].as_str().expect("an output")).expect("JSON");
+            ids.push(output["id"].as_u64().expect("an id"));
+        }
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (0..n).collect::<Vec<_>>(), "every item's result, once");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
     let known = known::load(
@@ -132,6 +188,7 @@ async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
         ran.push(name);
     }
     check_result_files(&s3).await;
+    streamed_jsonl_maps(&s3, &server.client()).await;
     println!(
         "S3 and nested-execution cases through the server: {} of {} match AWS",
         ran.len() - failed.len(),

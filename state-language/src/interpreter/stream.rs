@@ -19,7 +19,7 @@ use crate::limits;
 /// starting while the read is in flight.
 const ITEMS_QUEUED_LOW: usize = 1_000;
 /// Result entries buffered before a part is written.
-const RESULT_PART_BYTES: u64 = 1024 * 1024;
+const RESULT_PART_BYTES: u64 = 256 * 1024;
 /// Buffered result bytes past which no more children start until a part is written.
 const RESULT_UNWRITTEN_BYTES_MAX: u64 = 2 * RESULT_PART_BYTES;
 
