@@ -55,7 +55,7 @@ function card(r) {
       { class: "summary" },
       item("Started", formatTime(r.startDate)),
       item("Stopped", r.stopDate ? formatTime(r.stopDate) : "—"),
-      item("Max concurrency", h("span", { "data-field": "maxConcurrency" }, r.maxConcurrency ? String(r.maxConcurrency) : "no limit")),
+      item("Max concurrency", h("span", { "data-field": "maxConcurrency" }, r.maxConcurrency ? String(r.maxConcurrency) : "0 (up to 10,000 at once)")),
       item("Tolerated failures", tolerated.length ? tolerated.join(" or ") : "none"),
       item("Redrives", String(r.redriveCount || 0)),
       item("ARN", h("code", { class: "arn" }, r.mapRunArn)),

@@ -190,14 +190,14 @@ impl Evaluator {
 
     pub fn evaluate(&mut self, node: &Node, input: &Value, env: FrameId) -> Result<Value> {
         self.depth += 1;
-        self.evaluations += 1;
+        let charged = self.charge_steps(1);
         if self.depth > self.options.depth_max {
             self.depth -= 1;
             return Err(Error::new("U1001").at(node.position));
         }
-        if self.evaluations > self.options.evaluations_max {
+        if let Err(e) = charged {
             self.depth -= 1;
-            return Err(Error::new("U1001").at(node.position).detail("The expression took too many evaluation steps"));
+            return Err(e.at(node.position));
         }
         // Asking for the stack's size costs a little: every few levels is
         // enough, since the red zone is far larger than a few levels use.
