@@ -23,6 +23,7 @@ async fn scenarios(stack: &Stack) {
     scenarios::big_payload(&c).await;
     scenarios::sync_express(&c).await;
     scenarios::item_reader(stack, &c).await;
+    scenarios::streamed_item_reader(stack, &c).await;
     code::code_workflows(stack).await;
     code::lambda_worker(stack).await;
     let (db, s3) = (stack.dynamodb(), stack.s3());

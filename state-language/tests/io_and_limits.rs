@@ -6,17 +6,7 @@ use serde_json::{Value, json};
 use state_language::interpreter::{Command, Execution, Input, Limits, StartContext, Status, step_with};
 
 fn ctx() -> StartContext {
-    StartContext {
-        execution_arn: "arn:aws:states:us-east-1:1:execution:m:x".into(),
-        execution_name: "x".into(),
-        state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
-        state_machine_name: "m".into(),
-        role_arn: "r".into(),
-        seed: 7,
-        redrive_count: 0,
-        redrive_count_in_context: true,
-        token_key: String::new(),
-    }
+    StartContext::sample(7)
 }
 
 /// Runs to the end (tasks answer with their payload, timers fire at once);

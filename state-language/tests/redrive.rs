@@ -23,17 +23,7 @@ struct Run {
 impl Run {
     fn start(def: Value, input: Value) -> Run {
         let def = state_language::validate(&def, Default::default()).definition.expect("valid definition");
-        let context = StartContext {
-            execution_arn: "arn:aws:states:us-east-1:1:execution:m:x".into(),
-            execution_name: "x".into(),
-            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
-            state_machine_name: "m".into(),
-            role_arn: "r".into(),
-            seed: 7,
-            redrive_count: 0,
-            redrive_count_in_context: true,
-            token_key: String::new(),
-        };
+        let context = StartContext::sample(7);
         let mut run = Run { def, exec: Execution::new(), now: 1_000, open: Vec::new(), events: Vec::new() };
         run.apply(Input::Start { input, context });
         run

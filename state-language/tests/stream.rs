@@ -35,17 +35,7 @@ struct Host {
 impl Host {
     fn start(def: Value, lines: &[String]) -> Host {
         let def = state_language::validate(&def, Default::default()).definition.expect("valid definition");
-        let context = StartContext {
-            execution_arn: "arn:aws:states:us-east-1:1:execution:m:x".into(),
-            execution_name: "x".into(),
-            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
-            state_machine_name: "m".into(),
-            role_arn: "r".into(),
-            seed: 7,
-            redrive_count: 0,
-            redrive_count_in_context: true,
-            token_key: String::new(),
-        };
+        let context = StartContext::sample(7);
         let object = lines.iter().map(|l| format!("{l}\n")).collect::<String>().into_bytes();
         let mut host = Host {
             def,

@@ -300,3 +300,49 @@ pub async fn item_reader(stack: &Stack, c: &Client) {
     let i = run.item_counts.expect("item counts");
     assert_eq!((i.total, i.succeeded, i.results_written), (3, 3, 3));
 }
+
+/// A distributed Map over a JSON Lines object, streamed: the scheduler reads
+/// it a slice at a time (each slice a task message of its own) and writes the
+/// results in parts as children end.
+pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
+    let s3 = stack.s3();
+    let _ = s3.create_bucket().bucket("items").send().await;
+    let n = 3_000u64;
+    let pad = "x".repeat(80);
+    let body: String = (0..n).map(|i| format!("{{\"id\":{i},\"pad\":\"{pad}\"}}\n")).collect();
+    let put = s3.put_object().bucket("items").key("many.jsonl").body(body.into_bytes().into()).send().await;
+    put.expect("PutObject");
+    let def = json!({"StartAt":"Each","States":{"Each":{"Type":"Map",
+        "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"items","Key":"many.jsonl"},
+            "ReaderConfig":{"InputType":"JSONL"}},
+        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"Id",
+            "States":{"Id":{"Type":"Pass","Parameters":{"id.$":"$.id"},"End":true}}},
+        "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"items","Prefix":"streamed"}},
+        "End":true}}});
+    let m = machine(c, "streamed", def.to_string()).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.expect("start");
+    let d = finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded, "{:?} {:?}", d.error, d.cause);
+    let runs = c.list_map_runs().execution_arn(&s.execution_arn).send().await.expect("ListMapRuns");
+    let run = c.describe_map_run().map_run_arn(&runs.map_runs[0].map_run_arn).send().await.expect("DescribeMapRun");
+    let i = run.item_counts.expect("item counts");
+    assert_eq!((i.total, i.succeeded, i.results_written), (n as i64, n as i64, n as i64));
+    let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
+    let get = |key: String| {
+        let s3 = s3.clone();
+        async move {
+            let o = s3.get_object().bucket("items").key(key).send().await.expect("an object");
+            serde_json::from_slice::<Value>(&o.body.collect().await.expect("body").into_bytes()).expect("JSON")
+        }
+    };
+    let manifest = get(out["ResultWriterDetails"]["Key"].as_str().expect("a key").to_string()).await;
+    let mut ids = Vec::new();
+    for part in manifest["ResultFiles"]["SUCCEEDED"].as_array().expect("parts") {
+        for e in get(part["Key"].as_str().expect("a key").to_string()).await.as_array().expect("entries") {
+            let output: Value = serde_json::from_str(e["Output"].as_str().expect("an output")).expect("JSON");
+            ids.push(output["id"].as_u64().expect("an id"));
+        }
+    }
+    ids.sort_unstable();
+    assert_eq!(ids, (0..n).collect::<Vec<_>>(), "every item's result, once: {manifest}");
+}

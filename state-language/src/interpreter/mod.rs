@@ -63,6 +63,24 @@ fn shown() -> bool {
     true
 }
 
+impl StartContext {
+    /// Execution `x` of machine `m` in account 1: the context tests and
+    /// benchmarks drive the interpreter with.
+    pub fn sample(seed: u64) -> StartContext {
+        StartContext {
+            execution_arn: "arn:aws:states:us-east-1:1:execution:m:x".into(),
+            execution_name: "x".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
+            state_machine_name: "m".into(),
+            role_arn: "r".into(),
+            seed,
+            redrive_count: 0,
+            redrive_count_in_context: true,
+            token_key: String::new(),
+        }
+    }
+}
+
 /// Everything that can happen to an execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Input {
