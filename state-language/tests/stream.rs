@@ -274,3 +274,20 @@ fn a_redrive_runs_only_the_items_that_did_not_succeed() {
     assert_eq!(ids(&results["SUCCEEDED"], "Output"), (0..n as u64).collect::<Vec<_>>(), "each success listed once");
     assert_eq!(host.exec.map_runs[0].redrive_count, 1);
 }
+
+#[test]
+fn batches_do_not_break_at_a_slice_edge() {
+    // 5,000 items of ~110 bytes make 3 slices; batches of 7 are whole across them.
+    let n = 5_000u64;
+    let count = json!({"Type": "Pass", "Parameters": {"first.$": "$.Items[0].id", "n.$": "States.ArrayLength($.Items)"}, "End": true});
+    let extra = json!({"ItemBatcher": {"MaxItemsPerBatch": 7}});
+    let host = Host::start(machine(count, extra), &lines(n as usize, 100));
+    assert!(host.slices_read >= 3, "{} slices", host.slices_read);
+    let output = host.exec.output.clone().expect("an output");
+    let batches = output.as_array().expect("an array");
+    let expected: Vec<Value> = (0..n.div_ceil(7)).map(|b| json!({"first": b * 7, "n": (n - b * 7).min(7)})).collect();
+    assert_eq!(batches, &expected);
+    let run = &host.exec.map_runs[0];
+    assert_eq!((run.executions.total, run.executions.succeeded), (n.div_ceil(7), n.div_ceil(7)));
+    assert_eq!((run.items.total, run.items.succeeded), (n, n));
+}

@@ -241,7 +241,7 @@ impl Runtime<'_> {
         self.map_items_ready(f, state, spec, join, items).map(|_| ())
     }
 
-    fn batch(
+    pub(super) fn batch(
         &mut self,
         f: u64,
         state: &State,

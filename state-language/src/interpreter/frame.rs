@@ -262,7 +262,7 @@ impl Join {
     pub fn children_total(&self) -> Option<u64> {
         match &self.stream {
             Some(s) if !s.ended => None,
-            Some(s) => Some(s.items_read),
+            Some(s) => Some(s.children_formed),
             None => Some(self.results.len() as u64),
         }
     }
@@ -279,6 +279,9 @@ impl Join {
 
     /// The items in child `index` (1 unless batched).
     pub fn items_in(&self, index: u64) -> u64 {
+        if let Some(s) = &self.stream {
+            return s.batch_items.get(&index).copied().unwrap_or(1);
+        }
         self.batch_sizes.get(index as usize).copied().unwrap_or(1)
     }
 }

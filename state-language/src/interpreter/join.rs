@@ -281,6 +281,9 @@ impl Runtime<'_> {
         join.children.remove(&child);
         let i = p.index as usize;
         let map_run = (!join.map_run_arn.is_empty()).then(|| (join.map_run_arn.clone(), join.items_in(p.index)));
+        if let Some(s) = join.stream.as_deref_mut() {
+            s.batch_items.remove(&p.index);
+        }
         // A streamed Map with a ResultWriter keeps no results: they go to the next part.
         let streamed_out = join.stream.as_ref().is_some_and(|s| s.writer.is_some());
         let ok = result.is_ok();

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 use super::frame::{Join, Purpose, Wait};
 use super::run::Runtime;
 use crate::Error;
-use crate::definition::{InputType, ItemReader, MapSpec};
+use crate::definition::{InputType, ItemReader, Kind, MapSpec};
+
+type Res<T> = Result<T, Result<super::io::Raised, Error>>;
 use crate::limits;
 
 /// Queued items below which the next slice is read: enough to keep children
@@ -29,8 +31,17 @@ pub struct Stream {
     pub call: Value,
     pub resource: String,
     pub offset_bytes: u64,
-    /// Items read so far: the next item's index.
+    /// Items read so far.
     pub items_read: u64,
+    /// Children (items, or batches) formed so far: the next child's index.
+    #[serde(default)]
+    pub children_formed: u64,
+    /// Items read but not yet in a batch: the last batch of a slice waits for the next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carry: Vec<Value>,
+    /// The items in each queued or running batch of more or fewer than one item.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub batch_items: BTreeMap<u64, u64>,
     pub items_max: Option<u64>,
     /// The object is read to its end, or to MaxItems.
     pub ended: bool,
@@ -67,12 +78,9 @@ pub struct Part {
     pub entries: u64,
 }
 
-/// Whether a Map's reader is streamed: a JSON Lines object, unbatched.
+/// Whether a Map's reader is streamed: a distributed Map's JSON Lines object.
 pub(super) fn streams(spec: &MapSpec, reader: &ItemReader) -> bool {
-    spec.distributed
-        && spec.item_batcher.is_none()
-        && reader.input_type == InputType::JsonLines
-        && reader.resource == "arn:aws:states:::s3:getObject"
+    spec.distributed && reader.input_type == InputType::JsonLines && reader.resource == "arn:aws:states:::s3:getObject"
 }
 
 impl Stream {
@@ -190,7 +198,8 @@ impl Runtime<'_> {
         w.is_some_and(|w| w.unwritten_bytes >= RESULT_UNWRITTEN_BYTES_MAX)
     }
 
-    /// A slice was read: its items join the queue, and the Map Run's totals grow.
+    /// A slice was read: its items (or batches) join the queue, and the Map
+    /// Run's totals grow.
     pub(super) fn slice_read(&mut self, f: u64, task_id: u64, read: Value) -> Result<(), Error> {
         let Some(join) = self.stream_join(f) else { return Ok(()) };
         let s = join.stream.as_deref_mut().expect("a stream join has a stream");
@@ -207,16 +216,33 @@ impl Runtime<'_> {
         };
         s.offset_bytes += consumed;
         s.ended = end;
-        let keeps_results = s.writer.is_none();
+        let mut taken = std::mem::take(&mut s.carry);
         for item in items {
-            let s = join.stream.as_deref_mut().expect("a stream join has a stream");
             if s.items_max.is_some_and(|m| s.items_read >= m) {
                 s.ended = true;
                 break;
             }
-            let i = s.items_read;
             s.items_read += 1;
+            taken.push(item);
+        }
+        let children = match self.slice_children(f, taken) {
+            Ok(c) => c,
+            Err(Ok(r)) => {
+                let arn = self.stream_join(f).map(|j| j.map_run_arn.clone()).unwrap_or_default();
+                return self.stream_failed(f, &arn, &r.error, r.cause);
+            }
+            Err(Err(e)) => return Err(e),
+        };
+        let join = self.stream_join(f).expect("still streaming");
+        let keeps_results = join.stream.as_ref().is_some_and(|s| s.writer.is_none());
+        for (child, items_in) in children {
+            let s = join.stream.as_deref_mut().expect("a stream join has a stream");
+            let i = s.children_formed;
+            s.children_formed += 1;
             let done_before = s.has_succeeded(i);
+            if items_in != 1 && !done_before {
+                s.batch_items.insert(i, items_in);
+            }
             if keeps_results {
                 let kept = join.redrive_kept.remove(&i);
                 if done_before && kept.is_none() {
@@ -225,16 +251,50 @@ impl Runtime<'_> {
                 join.results.push(kept.unwrap_or(Value::Null));
             }
             if !done_before {
-                join.queued.push_back((i, item));
+                join.queued.push_back((i, child));
             }
         }
         let s = join.stream.as_deref().expect("a stream join has a stream");
-        let (arn, total) = (join.map_run_arn.clone(), s.items_read);
+        let (arn, children, items) = (join.map_run_arn.clone(), s.children_formed, s.items_read);
         if let Some(run) = self.exec.map_runs.iter_mut().find(|r| r.arn == arn) {
-            run.executions.total = run.executions.total.max(total);
-            run.items.total = run.items.total.max(total);
+            run.executions.total = run.executions.total.max(children);
+            run.items.total = run.items.total.max(items);
         }
         self.stream_progressed(f)
+    }
+
+    /// The children a slice's items make, with the items in each: one per
+    /// item, or the ItemBatcher's batches. Until the object ends, the last
+    /// batch waits for the next slice's items, so batches do not break at
+    /// slice edges.
+    fn slice_children(&mut self, f: u64, items: Vec<Value>) -> Res<Vec<(Value, u64)>> {
+        let def = self.def;
+        let fr = self.frame(f).map_err(Err)?;
+        let (state, entered) = (&def.machines[fr.machine].states[fr.state], fr.entered_event_id);
+        let Kind::Map(spec) = &state.kind else { return Err(Err(Error::Corrupt("a stream outside a Map".into()))) };
+        if spec.item_batcher.is_none() {
+            return Ok(items.into_iter().map(|v| (v, 1)).collect());
+        }
+        let join = self.stream_join(f).expect("still streaming");
+        let effective = join.effective_input.clone();
+        let ended = join.stream.as_ref().is_some_and(|s| s.ended);
+        let mut batches = self.batch(f, state, spec, items, &effective, entered)?;
+        let size = |b: &Value| b.get("Items").and_then(Value::as_array).map_or(1, |a| a.len() as u64);
+        if !ended && let Some(mut last) = batches.pop() {
+            let carry = match last.get_mut("Items").map(Value::take) {
+                Some(Value::Array(items)) => items,
+                _ => return Err(Err(Error::Corrupt("a batch without Items".into()))),
+            };
+            let s = self.stream_join(f).and_then(|j| j.stream.as_deref_mut()).expect("still streaming");
+            s.carry = carry;
+        }
+        Ok(batches
+            .into_iter()
+            .map(|b| {
+                let n = size(&b);
+                (b, n)
+            })
+            .collect())
     }
 
     /// A part of the results was written.
