@@ -187,6 +187,7 @@ def main():
     finally:
         if not args.s3_endpoint:
             subprocess.run([str(ROOT / "localstack/stop.sh"), ls_dir], check=False)
+        subprocess.run(["rm", "-rf", ls_dir], check=False)
 
 
 if __name__ == "__main__":

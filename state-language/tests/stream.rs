@@ -86,6 +86,10 @@ impl Host {
             return json!({});
         }
         let offset = p["StepwiseSlice"]["Offset"].as_u64().expect("a streamed read") as usize;
+        // The first slice pins the object's ETag; every later one asks for that object.
+        let if_match = &p["StepwiseSlice"]["IfMatch"];
+        assert_eq!(if_match.is_null(), self.slices_read == 0, "slice {}: {if_match}", self.slices_read);
+        assert!(if_match.is_null() || *if_match == json!("\"e1\""));
         self.slices_read += 1;
         let end_at = (offset + ITEM_SLICE_BYTES_MAX as usize).min(self.object.len());
         let body = &self.object[offset.min(end_at)..end_at];
@@ -95,7 +99,8 @@ impl Host {
             (false, Some(i)) => i + 1,
             (false, None) => 0,
         };
-        json!({"Body": String::from_utf8_lossy(&body[..consumed]), "Consumed": consumed, "End": end})
+        let body = String::from_utf8_lossy(&body[..consumed]);
+        json!({"Body": body, "Consumed": consumed, "End": end, "ETag": "\"e1\""})
     }
 
     fn answer_where(&mut self, ok: impl Fn(&Value) -> bool) {

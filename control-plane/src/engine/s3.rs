@@ -58,6 +58,7 @@ impl AwsClients {
             .set_bucket(text(p, "Bucket"))
             .set_key(text(p, "Key"))
             .set_version_id(text(p, "VersionId"))
+            .set_if_match(text(slice, "IfMatch"))
             .range(format!("bytes={offset}-{}", offset + bytes - 1))
             .send()
             .await;
@@ -66,6 +67,11 @@ impl AwsClients {
             // At or past the end (an empty object, or one that ends on a slice's edge).
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
                 return Ok(json!({"Body": "", "Consumed": 0, "End": true}));
+            }
+            // The object was replaced between two slices: its lines no longer line up.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+                let cause = "The object changed while the Map Run was reading it.".to_string();
+                return Err(("States.ItemReaderFailed".into(), cause));
             }
             Err(e) => return Err(sdk_failure("S3", "S3", &e)),
         };
@@ -80,7 +86,7 @@ impl AwsClients {
             (false, None) => 0,
         };
         let text = String::from_utf8_lossy(&body[..consumed]).into_owned();
-        Ok(json!({"Body": text, "Consumed": consumed, "End": end}))
+        Ok(json!({"Body": text, "Consumed": consumed, "End": end, "ETag": r.e_tag}))
     }
 
     /// The reader's view of a prefix: one item per object, as AWS lists them.

@@ -81,6 +81,7 @@ impl Runtime<'_> {
             items_max,
             writer,
             succeeded: kept.succeeded,
+            etag: kept.etag,
             ..Stream::default()
         }));
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));

@@ -45,6 +45,9 @@ pub struct Stream {
     pub items_max: Option<u64>,
     /// The object is read to its end, or to MaxItems.
     pub ended: bool,
+    /// The object's ETag at the first slice: later slices must read the same object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     /// The slice read in flight.
     pub reading: Option<u64>,
     /// With a ResultWriter: where the results go, and what waits to be written.
@@ -96,7 +99,8 @@ impl Stream {
             let unwritten_bytes = unwritten.iter().map(|e| crate::json::size_bytes(e) as u64).sum();
             Box::new(Writer { parts: w.parts.clone(), unwritten, unwritten_bytes, ..Writer::default() })
         });
-        Stream { succeeded: self.succeeded.clone(), writer, ..Stream::default() }
+        // The same object: a redrive skips indices of what succeeded, which must mean the same items.
+        Stream { succeeded: self.succeeded.clone(), writer, etag: self.etag.clone(), ..Stream::default() }
     }
 
     /// The tasks in flight, to cancel when the Map stops.
@@ -171,7 +175,8 @@ impl Runtime<'_> {
         let s = join.stream.as_deref_mut().expect("a stream join has a stream");
         if !s.ended && s.reading.is_none() && low {
             let mut payload = s.call.clone();
-            payload["StepwiseSlice"] = json!({"Offset": s.offset_bytes, "Bytes": limits::ITEM_SLICE_BYTES_MAX});
+            payload["StepwiseSlice"] =
+                json!({"Offset": s.offset_bytes, "Bytes": limits::ITEM_SLICE_BYTES_MAX, "IfMatch": s.etag});
             let resource = s.resource.clone();
             let id = self.io_task(f, &state_name, &resource, payload, Purpose::ItemSlice);
             let s = self.stream_join(f).and_then(|j| j.stream.as_deref_mut()).expect("still streaming");
@@ -216,6 +221,9 @@ impl Runtime<'_> {
         };
         s.offset_bytes += consumed;
         s.ended = end;
+        if s.etag.is_none() {
+            s.etag = read["ETag"].as_str().map(str::to_string);
+        }
         let mut taken = std::mem::take(&mut s.carry);
         for item in items {
             if s.items_max.is_some_and(|m| s.items_read >= m) {
