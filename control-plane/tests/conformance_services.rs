@@ -154,6 +154,46 @@ async fn streamed_jsonl_maps(s3: &aws_sdk_s3::Client, c: &aws_sdk_sfn::Client) {
     assert_eq!(ids, (0..n).collect::<Vec<_>>(), "every item's result, once");
 }
 
+/// An object replaced while a Map Run reads it fails the reader: each slice
+/// after the first is read with If-Match on the first one's ETag. One child
+/// at a time (an activity), so the second slice is read only after the
+/// first slice's queue runs low (1,000 items), well after the object changed.
+async fn a_replaced_object_fails_the_streamed_reader(s3: &aws_sdk_s3::Client, c: &aws_sdk_sfn::Client) {
+    let line = |i: u64| format!("{{\"id\":{i},\"pad\":\"{}\"}}\n", "x".repeat(180));
+    let body: String = (0..2_000).map(line).collect();
+    let put = |body: String| {
+        s3.put_object().bucket("stream").key("changing.jsonl").body(ByteStream::from(body.into_bytes())).send()
+    };
+    put(body.clone()).await.expect("an object");
+    let act = c.create_activity().name("stream-work").send().await.expect("CreateActivity").activity_arn;
+    let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "MaxConcurrency": 1,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+            "Parameters": {"Bucket": "stream", "Key": "changing.jsonl"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "W", "States": {"W": {"Type": "Task", "Resource": act, "End": true}}}}}});
+    let m = common::create_machine(c, "stream-changing", &definition.to_string()).await;
+    let s = c.start_execution().state_machine_arn(&m).send().await.expect("StartExecution");
+    let mut answered = 0;
+    loop {
+        let t = c.get_activity_task().activity_arn(&act).send().await.expect("GetActivityTask");
+        let Some(token) = t.task_token.filter(|t| !t.is_empty()) else { break };
+        if answered == 0 {
+            put(format!("{{\"id\":\"new\"}}\n{body}")).await.expect("the object replaced");
+        }
+        // A closed execution refuses the answer; the loop then finds no task.
+        if c.send_task_success().task_token(token).output("{}").send().await.is_err() {
+            break;
+        }
+        answered += 1;
+        assert!(answered < 2_000, "the second slice was read without noticing the change");
+    }
+    let d = common::finished(c, &s.execution_arn).await;
+    assert_eq!(d.status, aws_sdk_sfn::types::ExecutionStatus::Failed, "{d:?}");
+    assert_eq!(d.error.as_deref(), Some("States.ItemReaderFailed"), "{d:?}");
+    assert!(d.cause.as_deref().is_some_and(|c| c.contains("changed")), "{d:?}");
+    assert!(answered >= 300, "the first slice's items ran first: {answered}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
     let known = known::load(
@@ -189,6 +229,7 @@ async fn s3_and_nested_cases_through_the_server() -> anyhow::Result<()> {
     }
     check_result_files(&s3).await;
     streamed_jsonl_maps(&s3, &server.client()).await;
+    a_replaced_object_fails_the_streamed_reader(&s3, &server.client()).await;
     println!(
         "S3 and nested-execution cases through the server: {} of {} match AWS",
         ran.len() - failed.len(),
