@@ -216,7 +216,7 @@ impl Runtime<'_> {
             Ok(x) => x,
             Err(cause) => {
                 let arn = join.map_run_arn.clone();
-                return self.stream_failed(f, &arn, "States.ItemReaderFailed", cause);
+                return self.map_run_failed(f, &arn, "States.ItemReaderFailed".into(), cause);
             }
         };
         s.offset_bytes += consumed;
@@ -237,7 +237,7 @@ impl Runtime<'_> {
             Ok(c) => c,
             Err(Ok(r)) => {
                 let arn = self.stream_join(f).map(|j| j.map_run_arn.clone()).unwrap_or_default();
-                return self.stream_failed(f, &arn, &r.error, r.cause);
+                return self.map_run_failed(f, &arn, r.error, r.cause);
             }
             Err(Err(e)) => return Err(e),
         };
@@ -350,11 +350,6 @@ impl Runtime<'_> {
         w.unwritten.push(entry);
         w.unwritten_bytes += bytes;
         Ok(())
-    }
-
-    /// A streamed Map's S3 call failed.
-    pub(super) fn stream_failed(&mut self, f: u64, arn: &str, error: &str, cause: String) -> Result<(), Error> {
-        self.map_run_failed(f, arn, error.to_string(), cause)
     }
 }
 
