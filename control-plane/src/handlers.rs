@@ -132,7 +132,7 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
         let done = match (fire, decode::<Wake>(body.as_bytes()), decode::<TaskMessage>(body.as_bytes())) {
             (Ok(f), _, _) => engine.on_fire(f).await,
             (_, Ok(w), _) => workers::on_wake(&engine, w).await,
-            (_, _, Ok(t)) => engine.perform(&t.token_hash).await,
+            (_, _, Ok(t)) => engine.perform_delivery(&t.token_hash, receive_count(record)).await,
             (_, Err(e), _) => {
                 // A message nobody can read would fail forever: drop it loudly.
                 tracing::error!(error = %e, body, "an unreadable message was dropped");
@@ -149,6 +149,13 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
 }
 
 /// The scheduled sweeper: flushes lost outbox messages and overdue timers.
+/// SQS's count of a record's deliveries, this one included. A record
+/// without it (never from SQS) counts as a first delivery, which is retried.
+fn receive_count(record: &Value) -> u32 {
+    let count = record.pointer("/attributes/ApproximateReceiveCount").and_then(Value::as_str);
+    count.and_then(|c| c.parse().ok()).unwrap_or(1)
+}
+
 pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
     let start = std::time::Instant::now();
     let out = match workers::sweep(&engine).await {
@@ -175,5 +182,23 @@ fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::ti
         let usage = serde_json::to_string(&u).unwrap_or_default();
         let ms = start.elapsed().as_millis() as u64;
         tracing::info!(target: "stepwise::usage", function, operation, ms, usage = %usage, "usage");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_records_receive_count_is_sqs_attribute() {
+        let cases = [
+            (json!({"attributes": {"ApproximateReceiveCount": "20"}}), 20),
+            (json!({"attributes": {"ApproximateReceiveCount": "3"}}), 3),
+            (json!({"attributes": {}}), 1),
+            (json!({}), 1),
+        ];
+        for (record, count) in cases {
+            assert_eq!(super::receive_count(&record), count, "{record}");
+        }
     }
 }

@@ -6,11 +6,14 @@ use crate::AwsError;
 use crate::model::ExecutionStatus;
 use serde_json::{Map, Value, json};
 
-use super::{Engine, StartRequest};
+use super::{Engine, StartRequest, workers};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, ParentLink, TokenRecord};
 
 const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
+/// The error of a task the host could not perform on any delivery: AWS's
+/// name for a task that failed, which `States.ALL` and `States.TaskFailed` catch.
+pub const TASK_GAVE_UP_ERROR: &str = "States.TaskFailed";
 
 /// Milliseconds since the epoch, as AWS's integrations render dates.
 fn date(ms: i64) -> Value {
@@ -79,6 +82,24 @@ impl Engine {
             Some(e) => self.report_hashed(hash, e).await.or_else(ignore_closed),
             None => Ok(()),
         }
+    }
+
+    /// Performs one delivery of an integration task message. On the last
+    /// delivery the queue allows, an error no longer leaves the message to come
+    /// back (it would be dropped, and its execution wait for ever): the task
+    /// fails instead, with an error a Retry or Catch can handle.
+    pub async fn perform_delivery(&self, hash: &str, receive_count: u32) -> Result<(), Error> {
+        let Err(e) = self.perform(hash).await else { return Ok(()) };
+        if receive_count < workers::RECEIVES_MAX {
+            return Err(e);
+        }
+        tracing::error!(error = %e, token_hash = hash, "a task failed on every delivery; it fails");
+        let cause = format!(
+            "Stepwise could not perform this task: it failed on each of its {} deliveries. The last error: {e}",
+            workers::RECEIVES_MAX
+        );
+        let failed = InboxEntry::Failed { error: TASK_GAVE_UP_ERROR.into(), cause };
+        self.report_hashed(hash, failed).await.or_else(ignore_closed)
     }
 
     /// Lambda, SQS and DynamoDB through the AWS SDK; anything else fails clearly.

@@ -20,8 +20,10 @@ const POLL: Duration = Duration::from_secs(20);
 /// that just died: short, since a step takes milliseconds and a second
 /// delivery is harmless.
 pub const VISIBILITY: Duration = Duration::from_secs(10);
-/// Deliveries after which a message that keeps failing is dropped (a DLQ's redrive count).
-const RECEIVES_MAX: u32 = 20;
+/// Deliveries after which a message that keeps failing is dropped (a DLQ's
+/// redrive count; the Terraform module's `max_receives`). A task message's
+/// last delivery fails its task instead (`Engine::perform_delivery`).
+pub const RECEIVES_MAX: u32 = 20;
 /// How late a timer may be before the sweeper re-sends its wake-up.
 const TIMER_GRACE_MS: i64 = 60_000;
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -72,7 +74,7 @@ pub async fn on_scheduler_message(engine: &Engine, m: &Received) {
 /// One received integration task message: performed, then deleted or left to come back.
 pub async fn on_task_message(engine: &Engine, m: &Received) {
     let done = match decode::<TaskMessage>(m.body.as_bytes()) {
-        Ok(t) => engine.perform(&t.token_hash).await,
+        Ok(t) => engine.perform_delivery(&t.token_hash, m.receive_count).await,
         Err(e) => Err(e),
     };
     settle(engine, queues::TASKS, m, done).await;

@@ -146,6 +146,40 @@ fn a_child_start_that_meets_a_store_error_is_retried() {
     assert_eq!(out["status"], "SUCCEEDED", "{out}");
 }
 
+#[test]
+fn a_task_that_fails_on_every_delivery_fails_and_can_be_caught() {
+    // Before: the message was dropped after its last delivery and the execution ran for ever.
+    let h = host();
+    let child = h.machine("child", json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}));
+    let sync = json!({"Parameters": {"StateMachineArn": child}});
+    let start_child = task("arn:aws:states:::states:startExecution.sync:2", sync);
+    let mut caught = start_child.clone();
+    caught["Catch"] = json!([{"ErrorEquals": ["States.TaskFailed"], "Next": "Handled"}]);
+    caught.as_object_mut().expect("an object").remove("End");
+    caught["Next"] = json!("Unreachable");
+    let states = json!({"C": caught, "Unreachable": {"Type": "Succeed"}, "Handled": {"Type": "Pass", "End": true}});
+    let with_catch = h.machine("caught", json!({"StartAt": "C", "States": states}));
+    let without = h.machine("plain", json!({"StartAt": "C", "States": {"C": start_child}}));
+    let child_pk = format!("EX#{}", child.replace(":stateMachine:", ":execution:"));
+    *h.store.inject.lock().expect("lock") = Some(Box::new(move |writes: &[Write]| {
+        let childs = writes.iter().any(|w| matches!(w, Write::Put { pk, .. } if pk.starts_with(&child_pk)));
+        childs.then(|| Error::Store("injected: the table is unavailable".into()))
+    }));
+    let plain = start(&h, &without, "p1", json!({}));
+    let handled = start(&h, &with_catch, "p2", json!({}));
+    h.settle(3_600_000);
+    let out = h.ok("DescribeExecution", json!({"executionArn": plain}));
+    assert_eq!((out["status"].as_str(), out["error"].as_str()), (Some("FAILED"), Some("States.TaskFailed")), "{out}");
+    let cause = out["cause"].as_str().expect("a cause");
+    assert!(cause.contains("each of its 20 deliveries") && cause.contains("the table is unavailable"), "{cause}");
+    let out = h.ok("DescribeExecution", json!({"executionArn": handled}));
+    assert_eq!(out["status"], "SUCCEEDED", "{out}");
+    assert_eq!(
+        serde_json::from_str::<Value>(out["output"].as_str().expect("output")).expect("JSON")["Error"],
+        "States.TaskFailed"
+    );
+}
+
 /// Polls two futures in turn until both finish: every await of one lets the other run.
 fn interleave<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));

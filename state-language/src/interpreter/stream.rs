@@ -166,6 +166,10 @@ impl Runtime<'_> {
     /// Reads the next slice when few items are queued, and writes a part
     /// when enough results wait.
     pub(super) fn stream_more(&mut self, f: u64) -> Result<(), Error> {
+        // Checked first: this runs after every refill, inline Maps' included.
+        if self.stream_join(f).is_none() {
+            return Ok(());
+        }
         let state_name = {
             let fr = self.frame(f)?;
             self.def.machines[fr.machine].states[fr.state].name.clone()
