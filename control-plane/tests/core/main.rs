@@ -223,6 +223,45 @@ fn two_schedulers_racing_on_one_execution_apply_its_answer_once() {
 }
 
 #[test]
+fn a_hand_out_that_loses_its_race_goes_through_the_inbox() {
+    // Two workers take the two branches' tasks at once: both hand-outs try
+    // to step the execution, one loses, and its start goes through the inbox.
+    let h = host();
+    let other = harness::second_engine(&h);
+    let branch = |n: &str| json!({"StartAt": n, "States": {n: task(&h.activity(), json!({}))}});
+    let parallel = json!({"Type": "Parallel", "Branches": [branch("A"), branch("B")], "End": true});
+    let machine = h.machine("two", json!({"StartAt": "P", "States": {"P": parallel}}));
+    let arn = start(&h, &machine, "raced", json!({}));
+    h.settle(1_000);
+    let get = json!({"activityArn": h.activity()});
+    let (a, b) = interleave(
+        stepwise_control_plane::api::call(&h.engine, "GetActivityTask", get.clone()),
+        stepwise_control_plane::api::call(&other, "GetActivityTask", get),
+    );
+    let tokens: Vec<String> =
+        [a, b].into_iter().map(|r| r.expect("a hand-out")["taskToken"].as_str().expect("a task").into()).collect();
+    let inbox_starts = h
+        .store
+        .log
+        .lock()
+        .expect("lock")
+        .iter()
+        .flatten()
+        .any(|w| matches!(w, Write::Put { pk, sk, .. } if *pk == format!("EX#{arn}") && sk.ends_with("#1s")));
+    assert!(inbox_starts, "one hand-out lost its race and wrote an inbox entry");
+    h.settle(1_000);
+    for token in tokens {
+        h.ok("SendTaskSuccess", json!({"taskToken": token, "output": "{}"}));
+    }
+    h.settle(1_000);
+    assert_eq!(h.status(&arn), "SUCCEEDED");
+    let history = h.ok("GetExecutionHistory", json!({"executionArn": arn}));
+    let events = history["events"].as_array().expect("events");
+    let started = events.iter().filter(|e| e["type"] == "ActivityStarted").count();
+    assert_eq!(started, 2, "each start recorded once: {history}");
+}
+
+#[test]
 fn a_signal_sent_again_with_its_request_id_is_delivered_once() {
     let h = host();
     let machine = h.machine("code", json!({"StepwiseWorkflow": {"TaskQueue": "q"}}));
