@@ -11,7 +11,10 @@ use crate::Error;
 use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Store, Write};
 
 fn version_of(tx: &Connection, pk: &str, sk: &str) -> Result<Option<u64>, Error> {
-    tx.query_row("SELECT version FROM items WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get::<_, i64>(0))
+    // Cached: every conditional write runs it, and preparing costs more than the lookup.
+    tx.prepare_cached("SELECT version FROM items WHERE pk = ?1 AND sk = ?2")
+        .map_err(db)?
+        .query_row(params![pk, sk], |r| r.get::<_, i64>(0))
         .optional()
         .map(|v| v.map(|v| v as u64))
         .map_err(db)

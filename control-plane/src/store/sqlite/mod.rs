@@ -83,9 +83,20 @@ pub(super) fn db(e: rusqlite::Error) -> Error {
 
 pub(super) use crate::clock::now_ms;
 
+/// Turns on SQLite's query planner stability guarantee. Without it a cached
+/// statement whose plan peeked at a bound value (every `LIMIT ?`, and range
+/// bounds under STAT4, which the bundled build enables) is marked expired at
+/// each new binding and prepared again on every run: `perf` put that at a
+/// fifth of a step's reads. Our queries have one good plan whatever the values.
+fn stable_plans(conn: &Connection) -> Result<(), Error> {
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(db)?;
+    Ok(())
+}
+
 impl Sqlite {
     pub fn open(path: &Path) -> Result<Sqlite, Error> {
         let conn = Connection::open(path).map_err(db)?;
+        stable_plans(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
@@ -222,11 +233,12 @@ impl Sqlite {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
-            None => Connection::open_with_flags(
-                self.path.as_path(),
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(db)?,
+            None => {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = Connection::open_with_flags(self.path.as_path(), flags).map_err(db)?;
+                stable_plans(&conn)?;
+                conn
+            }
         };
         let out = f(&conn);
         let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());

@@ -264,8 +264,8 @@ fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<V
 
 /// When the next delayed message of `queue` becomes due.
 fn next_visible(c: &Connection, queue: &str, now: i64) -> Result<Option<i64>, Error> {
-    c.query_row("SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2", params![queue, now], |r| {
-        r.get(0)
-    })
-    .map_err(db)
+    c.prepare_cached("SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2")
+        .map_err(db)?
+        .query_row(params![queue, now], |r| r.get(0))
+        .map_err(db)
 }
