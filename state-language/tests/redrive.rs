@@ -210,6 +210,44 @@ fn a_distributed_map_redrive_continues_its_map_run() {
 }
 
 #[test]
+fn a_failed_result_writer_is_redriven_without_running_any_child_again() {
+    let writer = json!({"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "out"}});
+    let mut run = Run::start(distributed(json!({"ResultWriter": writer})), json!([0, 1, 2]));
+    for i in 0..3 {
+        run.answer(json!(i), true);
+    }
+    let write = run.payloads().pop().expect("the writer's call");
+    assert_eq!(write["Bucket"], "b", "{write}");
+    let (task_id, _) = run.open.remove(0);
+    run.apply(Input::TaskFailed { task_id, error: "S3.ServiceUnavailable".into(), cause: "slow down".into() });
+    assert_eq!(run.exec.status, Status::Failed);
+    assert_eq!(run.exec.error.as_deref(), Some("States.ResultWriterFailed"));
+
+    run.redrive();
+    let again = run.payloads();
+    assert_eq!(again.len(), 1, "only the results are written again; no child runs: {again:?}");
+    // The same files, with every kept child's output (a kept child's entry is made anew: its
+    // name and dates are not kept, as children are not yet executions of their own).
+    assert_eq!(files(&write, "Key"), files(&again[0], "Key"));
+    let outputs = |w: &Value| {
+        let body: Value = serde_json::from_str(&files(w, "Body")[0]).expect("a JSON part");
+        body.as_array().expect("entries").iter().map(|e| e["Output"].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(outputs(&write), outputs(&again[0]));
+    assert_eq!(run.count(EventType::MapRunRedriven), 1);
+    let (task_id, _) = run.open.remove(0);
+    run.apply(Input::TaskSucceeded { task_id, output: json!({}) });
+    let output = run.output();
+    assert!(output["ResultWriterDetails"]["Key"].as_str().is_some_and(|k| k.ends_with("manifest.json")), "{output}");
+}
+
+/// One field of each file a writer's call writes.
+fn files(write: &Value, field: &str) -> Vec<String> {
+    let files = write["Files"].as_array().expect("files");
+    files.iter().map(|f| f[field].as_str().expect("a string field").to_string()).collect()
+}
+
+#[test]
 fn update_map_run_raises_the_concurrency_at_once() {
     let mut run = Run::start(distributed(json!({"MaxConcurrency": 1})), json!([0, 1, 2, 3]));
     let arn = run.exec.map_runs[0].arn.clone();

@@ -138,6 +138,11 @@ impl Runtime<'_> {
         if let Kind::Map(spec) = &state.kind
             && let Some(writer) = &spec.result_writer
         {
+            // The writer's call may still fail: a redrive then runs no child
+            // again that succeeded, and only writes the results again.
+            if fr.parent.is_none() {
+                fr.kept = Some(Box::new(join.kept()));
+            }
             let arn = join.map_run_arn.clone();
             return match self.start_writer(f, state, writer, *join) {
                 Ok(()) => Ok(()),
