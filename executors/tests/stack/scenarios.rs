@@ -280,13 +280,9 @@ pub async fn item_reader(stack: &Stack, c: &Client) {
     assert_eq!(d.status, ExecutionStatus::Succeeded, "{:?} {:?}", d.error, d.cause);
     let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
     let key = out["ResultWriterDetails"]["Key"].as_str().expect("a manifest key");
-    let manifest = s3.get_object().bucket("items").key(key).send().await.expect("the manifest");
-    let manifest: Value =
-        serde_json::from_slice(&manifest.body.collect().await.expect("body").into_bytes()).expect("manifest JSON");
+    let manifest = s3_json(&s3, key).await;
     let file = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().expect("a result file");
-    let results = s3.get_object().bucket("items").key(file).send().await.expect("the results");
-    let results: Value =
-        serde_json::from_slice(&results.body.collect().await.expect("body").into_bytes()).expect("results JSON");
+    let results = s3_json(&s3, file).await;
     let outputs: Vec<&str> = results.as_array().into_iter().flatten().filter_map(|e| e["Output"].as_str()).collect();
     assert_eq!(outputs, [r#"{"n":2}"#, r#"{"n":1}"#], "two batches: {results}");
     // The Map Run, as DescribeMapRun shows it: two batches (children) of three items.
@@ -299,6 +295,13 @@ pub async fn item_reader(stack: &Stack, c: &Client) {
     assert_eq!((e.total, e.succeeded, e.results_written), (2, 2, 2));
     let i = run.item_counts.expect("item counts");
     assert_eq!((i.total, i.succeeded, i.results_written), (3, 3, 3));
+}
+
+/// An object of the `items` bucket, read as JSON.
+async fn s3_json(s3: &aws_sdk_s3::Client, key: &str) -> Value {
+    let o = s3.get_object().bucket("items").key(key).send().await.unwrap_or_else(|e| panic!("GetObject {key}: {e}"));
+    let bytes = o.body.collect().await.expect("the object's body").into_bytes();
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{key} is not JSON: {e}"))
 }
 
 /// A distributed Map over a JSON Lines object, streamed: the scheduler reads
@@ -328,17 +331,10 @@ pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
     let i = run.item_counts.expect("item counts");
     assert_eq!((i.total, i.succeeded, i.results_written), (n as i64, n as i64, n as i64));
     let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
-    let get = |key: String| {
-        let s3 = s3.clone();
-        async move {
-            let o = s3.get_object().bucket("items").key(key).send().await.expect("an object");
-            serde_json::from_slice::<Value>(&o.body.collect().await.expect("body").into_bytes()).expect("JSON")
-        }
-    };
-    let manifest = get(out["ResultWriterDetails"]["Key"].as_str().expect("a key").to_string()).await;
+    let manifest = s3_json(&s3, out["ResultWriterDetails"]["Key"].as_str().expect("a key")).await;
     let mut ids = Vec::new();
     for part in manifest["ResultFiles"]["SUCCEEDED"].as_array().expect("parts") {
-        for e in get(part["Key"].as_str().expect("a key").to_string()).await.as_array().expect("entries") {
+        for e in s3_json(&s3, part["Key"].as_str().expect("a key")).await.as_array().expect("entries") {
             let output: Value = serde_json::from_str(e["Output"].as_str().expect("an output")).expect("JSON");
             ids.push(output["id"].as_u64().expect("an id"));
         }
