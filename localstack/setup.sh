@@ -8,6 +8,10 @@ command -v uv >/dev/null || python3 -m pip install --quiet uv
 py="$(PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13 || true)"
 [ -n "$py" ] || { echo "LocalStack needs Python 3.13: pyenv install 3.13.0 (or a python3.13 on PATH)" >&2; exit 1; }
 cd "$here"
+# Several stacks may start at once (the serverless tests do, four of them):
+# one installs while the others wait, instead of racing on .venv.
+exec 9>"$here/.setup.lock"
+flock 9
 if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import localstack, stepwise_moto_dynamodb" 2>/dev/null; then
   uv sync --frozen --python "$py" --quiet
 fi

@@ -49,6 +49,9 @@ impl Stack {
     pub fn up(tag: &str, env: &[(&str, &str)]) -> Stack {
         let dir = std::env::temp_dir().join(format!("stepwise-stack-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("the stack's dir");
+        // What `stack up` says of a failure (a LocalStack that did not start) is kept for the panic below.
+        let stderr = std::fs::File::create(dir.join("stack-up.log")).expect("the stack's log");
         let bin_dir = Path::new(env!("CARGO_BIN_EXE_api")).parent().expect("bin dir").to_path_buf();
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let mut child = Command::new("bash")
@@ -59,7 +62,7 @@ impl Stack {
             .env("LOCALSTACK_PORT", port.to_string())
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("stack up runs");
         let out = child.stdout.take().expect("stdout");
@@ -74,7 +77,10 @@ impl Stack {
                 break;
             }
         }
-        let missing = || panic!("stack up printed no endpoints; logs in {}", dir.display());
+        let missing = || {
+            let said = std::fs::read_to_string(dir.join("stack-up.log")).unwrap_or_default();
+            panic!("stack up printed no endpoints; logs in {}; it said:\n{said}", dir.display())
+        };
         let api = api.unwrap_or_else(missing);
         let lambda = lambda.unwrap_or_else(missing);
         let localstack = localstack.unwrap_or_else(missing);
