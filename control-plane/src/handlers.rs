@@ -148,7 +148,6 @@ pub async fn scheduler(engine: Arc<Engine>, event: Value) -> Value {
     json!({"batchItemFailures": failures})
 }
 
-/// The scheduled sweeper: flushes lost outbox messages and overdue timers.
 /// SQS's count of a record's deliveries, this one included. A record
 /// without it (never from SQS) counts as a first delivery, which is retried.
 fn receive_count(record: &Value) -> u32 {
@@ -156,6 +155,7 @@ fn receive_count(record: &Value) -> u32 {
     count.and_then(|c| c.parse().ok()).unwrap_or(1)
 }
 
+/// The scheduled sweeper: flushes lost outbox messages and overdue timers.
 pub async fn sweeper(engine: Arc<Engine>, _event: Value) -> Value {
     let start = std::time::Instant::now();
     let out = match workers::sweep(&engine).await {

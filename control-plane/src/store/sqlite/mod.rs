@@ -84,10 +84,10 @@ pub(super) fn db(e: rusqlite::Error) -> Error {
 pub(super) use crate::clock::now_ms;
 
 /// Turns on SQLite's query planner stability guarantee. Without it a cached
-/// statement whose plan peeked at a bound value (every `LIMIT ?`, and range
-/// bounds under STAT4, which the bundled build enables) is marked expired at
-/// each new binding and prepared again on every run: `perf` put that at a
-/// fifth of a step's reads. Our queries have one good plan whatever the values.
+/// statement whose plan peeked at a bound value (every `LIMIT ?`) is marked
+/// expired at each new binding and prepared again on every run: `perf` put
+/// `sqlite3Reprepare` at 7.8% of the server's CPU under the activities
+/// benchmark. Our queries have one good plan whatever the values.
 fn stable_plans(conn: &Connection) -> Result<(), Error> {
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true).map_err(db)?;
     Ok(())
