@@ -18,6 +18,16 @@ async function confirm(t, label) {
   await t.page.locator("dialog.confirm").waitFor({ state: "detached" });
 }
 
+/**
+ * The executions of the fixture machine with a status filter. The console
+ * draws a hash change after this returns, and until then the old list's bulk
+ * buttons act on the old filter, so this waits for the new filter to show.
+ */
+async function executionsWith(t, status) {
+  await t.page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status }));
+  await t.until(`the list of ${status} executions`, (s) => document.querySelector("#f-status")?.value === s, status);
+}
+
 async function nodeStatus(t, state) {
   return t.page.locator(`g.node[data-state="${state}"]`).getAttribute("class");
 }
@@ -143,25 +153,25 @@ export const scenarios = {
       await t.sees("1 · not redrivable");
 
       // Bulk over a selection: two of the three.
-      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await executionsWith(t, "RUNNING");
       await page.getByLabel("Select b1").check();
       await page.getByLabel("Select b2").check();
       await t.sees("2 selected");
       await page.getByRole("button", { name: "Stop selected" }).click();
       await confirm(t, /Stop 2/);
-      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "ABORTED" }));
+      await executionsWith(t, "ABORTED");
       await page.getByRole("link", { name: "b1", exact: true }).waitFor();
       await page.getByRole("link", { name: "b2", exact: true }).waitFor();
       await t.shot("executions.png");
       // Bulk over everything the filter matches: counted, confirmed, done.
       await page.getByRole("button", { name: "Redrive all matching…" }).click();
       await confirm(t, /Redrive 3/);
-      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "ABORTED" }));
+      await executionsWith(t, "ABORTED");
       await t.sees("No executions match.");
-      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await executionsWith(t, "RUNNING");
       await page.getByRole("button", { name: "Stop all matching…" }).click();
       await confirm(t, /Stop 4/);
-      await page.goto(at(t.endpoint, "executions", { machine: t.fixtures.machine, status: "RUNNING" }));
+      await executionsWith(t, "RUNNING");
       await t.sees("No executions match.");
     },
   },
