@@ -78,6 +78,9 @@ enum Command {
         /// Activity workers (the activities workload), each long-polling on its own connection.
         #[arg(long, default_value_t = 16)]
         workers: usize,
+        /// How a client waits for its execution to close.
+        #[arg(long, value_enum, default_value = "await")]
+        wait: stepwise_control_plane::bench::Wait,
     },
     /// Run seeded simulations of the engine under injected faults; the last
     /// line is `simulation: N seeds, V violations`, and it exits 0 only when V is 0.
@@ -144,7 +147,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Validate { files, json, express } => validate(&files, json, express),
         Command::Run { file, input, json, history, no_wait, name } => run(&file, &input, json, history, no_wait, &name),
-        Command::Bench { executions, concurrency, data_dir, workload, workers } => {
+        Command::Bench { executions, concurrency, data_dir, workload, workers, wait } => {
             let server_binary = std::env::current_exe()?;
             let opts = stepwise_control_plane::bench::Options {
                 executions,
@@ -153,6 +156,7 @@ fn real_main() -> anyhow::Result<ExitCode> {
                 server_binary,
                 workload,
                 workers,
+                wait,
             };
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let report = rt.block_on(stepwise_control_plane::bench::run(opts))?;

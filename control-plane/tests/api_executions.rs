@@ -1,6 +1,8 @@
 //! Executions through aws-sdk-sfn: start, idempotency, describe, list,
-//! history, stop, sync starts and input limits.
+//! history, stop, sync starts, AwaitExecution and input limits.
 
+#[path = "api_executions/await_execution.rs"]
+mod await_execution;
 mod common;
 #[path = "api_executions/map_runs.rs"]
 mod map_runs;

@@ -5,6 +5,10 @@
 
 use std::time::Duration;
 
+/// One AwaitExecution call waits this long at most (seconds); a longer
+/// wait is several calls, so no request outlives proxies' idle timeouts.
+const AWAIT_SECONDS_MAX: u64 = 20;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -128,17 +132,20 @@ impl Client {
         self.call("DescribeExecution", json!({"executionArn": execution_arn})).await
     }
 
-    /// Waits (at most `wait`) for the execution to close; gives its output or
-    /// its error. `None` if it still runs.
+    /// Waits (at most `wait`, in whole seconds) for the execution to close;
+    /// gives its output or its error. `None` if it still runs. The server
+    /// answers the moment it closes (AwaitExecution, a long poll), so a
+    /// result is seen when it is there, not at a polling interval.
     pub async fn result(
         &self,
         execution_arn: &str,
         wait: Duration,
     ) -> Result<Option<Result<Value, WorkflowError>>, Error> {
         let deadline = tokio::time::Instant::now() + wait;
-        let mut poll = Duration::from_millis(5);
         loop {
-            let d = self.describe(execution_arn).await?;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now()).as_secs();
+            let body = json!({"executionArn": execution_arn, "waitSeconds": left.min(AWAIT_SECONDS_MAX)});
+            let d = self.call("AwaitExecution", body).await?;
             match d["status"].as_str().unwrap_or_default() {
                 "RUNNING" => {}
                 "SUCCEEDED" => {
@@ -151,11 +158,9 @@ impl Client {
                     return Ok(Some(Err(WorkflowError::new(error, d["cause"].as_str().unwrap_or_default()))));
                 }
             }
-            if tokio::time::Instant::now() >= deadline {
+            if left == 0 {
                 return Ok(None);
             }
-            tokio::time::sleep(poll).await;
-            poll = (poll * 2).min(Duration::from_millis(200));
         }
     }
 

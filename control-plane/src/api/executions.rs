@@ -150,6 +150,31 @@ pub(super) async fn describe(engine: &Engine, r: rq::ExecutionArn) -> Result<Des
     Ok(describe_record(&load(engine, &r.execution_arn).await?, engine.now_ms()))
 }
 
+/// AwaitExecution's wait when the request names none, and the most it may
+/// name, in seconds: a long poll as long as GetActivityTask's at most.
+const AWAIT_SECONDS_DEFAULT: u64 = 20;
+const AWAIT_SECONDS_MAX: u64 = 60;
+
+/// AwaitExecution (Stepwise's): DescribeExecution's answer once the
+/// execution has closed, or after `waitSeconds` with it still running. A
+/// client learns of the close when it happens, without polling.
+pub(super) async fn await_closed(engine: &Engine, r: rq::AwaitExecution) -> Result<DescribeExecution, Error> {
+    let seconds = r.wait_seconds.unwrap_or(AWAIT_SECONDS_DEFAULT);
+    if seconds > AWAIT_SECONDS_MAX {
+        return Err(Error::validation(format!(
+            "Invalid waitSeconds {seconds}: it must be between 0 and {AWAIT_SECONDS_MAX}"
+        )));
+    }
+    let rec = load(engine, &r.execution_arn).await?;
+    let rec = match rec.status {
+        ExecutionStatus::Running if seconds > 0 => {
+            engine.wait_closed(&rec.arn, Duration::from_secs(seconds)).await?.ok_or_else(|| no_execution(&rec.arn))?
+        }
+        _ => rec,
+    };
+    Ok(describe_record(&rec, engine.now_ms()))
+}
+
 /// The statuses ListExecutions filters on, in AWS's order.
 const STATUS_FILTERS: [&str; 6] = ["SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"];
 

@@ -29,11 +29,11 @@ const NAME_CHARS_MAX: usize = 80;
 /// A worker's name, as GetActivityTask bounds it.
 const WORKER_NAME_CHARS_MAX: usize = 80;
 
-/// The extension's operations, for the router.
 /// A task queue message's body: a token hash or a query id, in JSON.
 const TAKE_MESSAGE_CHARS_MAX: usize = 1024;
 
-pub const OPERATIONS: [&str; 12] = [
+/// The extension's operations, for the router: code workflows' and AwaitExecution.
+pub const OPERATIONS: [&str; 13] = [
     "TakeTask",
     "ShutdownWorker",
     "PollWorkflowTask",
@@ -46,6 +46,7 @@ pub const OPERATIONS: [&str; 12] = [
     "QueryExecution",
     "UpdateExecution",
     "DescribeWorkflowExecution",
+    "AwaitExecution",
 ];
 
 pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Result<Value, Error> {
@@ -115,6 +116,8 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
         }
         "UpdateExecution" => Ok(reply(update(engine, parse(request)?).await?)),
         "DescribeWorkflowExecution" => Ok(reply(describe(engine, parse(request)?).await?)),
+        // Of ASL executions too: it is here as a Stepwise operation, not for code alone.
+        "AwaitExecution" => Ok(reply(super::executions::await_closed(engine, parse(request)?).await?)),
         _ => Err(Error::api(AwsError::UnknownOperationException, format!("Unknown operation: {operation}"))),
     }
 }

@@ -51,6 +51,16 @@ pub enum Workload {
     Activities,
 }
 
+/// How a benchmark client waits for its execution to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wait {
+    /// AwaitExecution: one long poll, answered at the close.
+    Await,
+    /// DescribeExecution back to back, as the first harness did: the polls
+    /// then load the server as much as the work does.
+    Poll,
+}
+
 /// How long an execution may take before it counts as stuck.
 const EXECUTION_WAIT_MAX: Duration = Duration::from_secs(60);
 
@@ -63,6 +73,7 @@ pub struct Options {
     pub workload: Workload,
     /// Activity workers (the activities workload), each on its own connection.
     pub workers: usize,
+    pub wait: Wait,
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -126,7 +137,8 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
     let mut rss_samples = vec![(0usize, rss_start)];
     let mut clients = Vec::new();
     for _ in 0..opts.concurrency.max(1) {
-        let (addr, machine, next, total) = (addr.clone(), machine.clone(), next.clone(), opts.executions);
+        let (addr, machine, next, total, wait) =
+            (addr.clone(), machine.clone(), next.clone(), opts.executions, opts.wait);
         clients.push(tokio::spawn(async move {
             let mut conn = Conn::open(&addr).await?;
             let mut lat = Vec::new();
@@ -138,8 +150,13 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
                 let t0 = Instant::now();
                 let s = conn.call("StartExecution", &json!({"stateMachineArn": machine, "name": format!("e{i}"), "input": json!({"id": i}).to_string()})).await?;
                 let arn = s["executionArn"].as_str().unwrap_or_default().to_string();
+                let (operation, request) = match wait {
+                    Wait::Await => ("AwaitExecution", json!({"executionArn": arn, "waitSeconds": AWAIT_SECONDS})),
+                    Wait::Poll => ("DescribeExecution", json!({"executionArn": arn})),
+                };
                 loop {
-                    let d = conn.call("DescribeExecution", &json!({"executionArn": arn})).await?;
+                    let d = conn.call(operation, &request).await?;
+                    WAITS.fetch_add(1, Ordering::Relaxed);
                     match d["status"].as_str() {
                         Some("SUCCEEDED") => break,
                         Some("RUNNING") if t0.elapsed() < EXECUTION_WAIT_MAX => {}
@@ -184,6 +201,9 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
         "concurrency": opts.concurrency,
         "seconds": elapsed.as_secs_f64(),
         "executions_per_second": opts.executions as f64 / elapsed.as_secs_f64(),
+        "wait": format!("{:?}", opts.wait).to_lowercase(),
+        // Polling back to back, this is how much of the server's load is the clients' waiting.
+        "wait_calls_per_execution": WAITS.load(Ordering::Relaxed) as f64 / opts.executions as f64,
         "latency_ms": {
             "p50": percentile(&lat, 0.50).as_secs_f64() * 1000.0,
             "p99": percentile(&lat, 0.99).as_secs_f64() * 1000.0,
@@ -218,6 +238,11 @@ async fn setup(addr: &str, opts: &Options) -> Result<(String, Vec<Worker>), Erro
 }
 
 type Worker = tokio::task::JoinHandle<Result<(), Error>>;
+
+/// Calls the clients made while waiting (AwaitExecution or DescribeExecution).
+static WAITS: AtomicUsize = AtomicUsize::new(0);
+/// One AwaitExecution's wait, in seconds (a longer execution waits again).
+const AWAIT_SECONDS: u64 = 20;
 
 /// Tasks the workers answered, shared by them all.
 static ANSWERED: AtomicUsize = AtomicUsize::new(0);

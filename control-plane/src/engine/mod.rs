@@ -4,6 +4,7 @@
 
 pub mod aws;
 mod catalog;
+mod close_waiters;
 pub mod code;
 pub mod code_tasks;
 mod commit;
@@ -71,7 +72,7 @@ pub struct Engine {
     pub auth: crate::auth::Auth,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution).
-    closed: Mutex<HashMap<String, Vec<tokio::sync::oneshot::Sender<()>>>>,
+    closed: Mutex<close_waiters::CloseWaiters>,
     /// Where closed executions go to have their trace built, when traces are on (the host sets it).
     pub closed_for_traces: std::sync::OnceLock<tokio::sync::mpsc::Sender<String>>,
     /// Workers that polled each activity last (this process's view).
@@ -234,7 +235,7 @@ impl Engine {
     #[allow(clippy::disallowed_methods)] // how long a caller waits is real time, not engine time
     pub async fn wait_closed(&self, arn: &str, timeout: std::time::Duration) -> Result<Option<ExecutionRecord>, Error> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();
-        self.closed.lock().unwrap_or_else(|p| p.into_inner()).entry(arn.to_string()).or_default().push(tx);
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).add(arn, tx);
         let deadline = tokio::time::Instant::now() + timeout;
         let mut poll = WAIT_POLL_MIN;
         loop {
@@ -251,11 +252,15 @@ impl Engine {
         }
     }
 
+    /// Waits for a close being told, now, over every execution (for tests of the bound).
+    pub fn close_waiters(&self) -> usize {
+        self.closed.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     fn notify_closed(&self, arn: &str) {
-        if let Some(waiters) = self.closed.lock().unwrap_or_else(|p| p.into_inner()).remove(arn) {
-            for w in waiters {
-                let _ = w.send(());
-            }
+        let waiters = self.closed.lock().unwrap_or_else(|p| p.into_inner()).take(arn);
+        for w in waiters {
+            let _ = w.send(());
         }
     }
 }

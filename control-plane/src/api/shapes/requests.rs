@@ -84,6 +84,8 @@ shape!(StartExecution {
 shape!(StopExecution { execution_arn: String, error: Option<String>, cause: Option<String> });
 shape!(RedriveExecution { execution_arn: String, client_token: Option<String> });
 shape!(ExecutionArn { execution_arn: String });
+// Stepwise's AwaitExecution: DescribeExecution that waits for the close.
+shape!(AwaitExecution { execution_arn: String, wait_seconds: Option<u64> });
 shape!(ListExecutions {
     state_machine_arn: Option<String>,
     map_run_arn: Option<String>,
