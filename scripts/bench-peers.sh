@@ -80,4 +80,8 @@ for who in sorted(rows, key=lambda w: (not w.startswith("Restate"), w)):
     by = rows[who]
     m = lambda c, k: statistics.median(r[k] for r in by.get(c, [])) if by.get(c) else float("nan")
     print(f"| {who} | {m(16, 'executions_per_s'):.0f} | {m(16, 'p50_ms'):.1f} | {m(1, 'p50_ms'):.1f} |")
+# Each run's figures too: a median hides a bimodal peer.
+for who in sorted(rows, key=lambda w: (not w.startswith("Restate"), w)):
+    runs = lambda c, k: ", ".join(f"{r[k]:.0f}" for r in rows[who].get(c, []))
+    print(f"{who}: executions/s at 16 in flight {runs(16, 'executions_per_s')}; p50 ms at 1 in flight {runs(1, 'p50_ms')}")
 PY

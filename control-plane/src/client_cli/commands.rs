@@ -395,17 +395,18 @@ async fn executions(ctx: &Ctx, e: Executions) -> Result<Outcome, CliError> {
 }
 
 /// Waits for an execution to close, polling DescribeExecution.
+/// Waits with AwaitExecution, which the server answers at the close.
 async fn wait_closed(ctx: &Ctx, exec: &str) -> Result<Value, CliError> {
-    let mut poll = Duration::from_millis(50);
     loop {
-        let d = ctx.call("DescribeExecution", json!({"executionArn": exec})).await?;
+        let d = ctx.call("AwaitExecution", json!({"executionArn": exec, "waitSeconds": AWAIT_SECONDS})).await?;
         if d["status"] != "RUNNING" {
             return Ok(d);
         }
-        tokio::time::sleep(poll).await;
-        poll = (poll * 2).min(FOLLOW_POLL);
     }
 }
+
+/// One AwaitExecution's wait (seconds); a longer execution is awaited again.
+const AWAIT_SECONDS: u64 = 20;
 
 /// The history; with `follow`, new events as they come until the execution closes.
 async fn history(ctx: &Ctx, exec: &str, follow: bool) -> Result<Outcome, CliError> {
