@@ -54,7 +54,7 @@ pub enum Workload {
 /// How a benchmark client waits for its execution to close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Wait {
-    /// AwaitExecution: one long poll, answered at the close.
+    /// AwaitExecution (the server's default wait): one long poll, answered at the close.
     Await,
     /// DescribeExecution back to back, as the first harness did: the polls
     /// then load the server as much as the work does.
@@ -151,7 +151,7 @@ pub async fn run(opts: Options) -> Result<Value, Error> {
                 let s = conn.call("StartExecution", &json!({"stateMachineArn": machine, "name": format!("e{i}"), "input": json!({"id": i}).to_string()})).await?;
                 let arn = s["executionArn"].as_str().unwrap_or_default().to_string();
                 let (operation, request) = match wait {
-                    Wait::Await => ("AwaitExecution", json!({"executionArn": arn, "waitSeconds": AWAIT_SECONDS})),
+                    Wait::Await => ("AwaitExecution", json!({"executionArn": arn})),
                     Wait::Poll => ("DescribeExecution", json!({"executionArn": arn})),
                 };
                 loop {
@@ -241,8 +241,6 @@ type Worker = tokio::task::JoinHandle<Result<(), Error>>;
 
 /// Calls the clients made while waiting (AwaitExecution or DescribeExecution).
 static WAITS: AtomicUsize = AtomicUsize::new(0);
-/// One AwaitExecution's wait, in seconds (a longer execution waits again).
-const AWAIT_SECONDS: u64 = 20;
 
 /// Tasks the workers answered, shared by them all.
 static ANSWERED: AtomicUsize = AtomicUsize::new(0);

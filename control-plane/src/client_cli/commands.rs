@@ -394,19 +394,16 @@ async fn executions(ctx: &Ctx, e: Executions) -> Result<Outcome, CliError> {
     }
 }
 
-/// Waits for an execution to close, polling DescribeExecution.
-/// Waits with AwaitExecution, which the server answers at the close.
+/// Waits for an execution to close with AwaitExecution, which the server
+/// answers at the close (each call waits the server's default, 20 s).
 async fn wait_closed(ctx: &Ctx, exec: &str) -> Result<Value, CliError> {
     loop {
-        let d = ctx.call("AwaitExecution", json!({"executionArn": exec, "waitSeconds": AWAIT_SECONDS})).await?;
+        let d = ctx.call("AwaitExecution", json!({"executionArn": exec})).await?;
         if d["status"] != "RUNNING" {
             return Ok(d);
         }
     }
 }
-
-/// One AwaitExecution's wait (seconds); a longer execution is awaited again.
-const AWAIT_SECONDS: u64 = 20;
 
 /// The history; with `follow`, new events as they come until the execution closes.
 async fn history(ctx: &Ctx, exec: &str, follow: bool) -> Result<Outcome, CliError> {

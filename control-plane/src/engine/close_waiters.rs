@@ -38,6 +38,7 @@ impl CloseWaiters {
         waiters
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.count
     }

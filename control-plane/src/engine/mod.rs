@@ -71,7 +71,7 @@ pub struct Engine {
     /// How API requests are authenticated (checked before anything else).
     pub auth: crate::auth::Auth,
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
-    /// In-process waiters for an execution to close (StartSyncExecution).
+    /// In-process waiters for an execution to close (StartSyncExecution, AwaitExecution).
     closed: Mutex<close_waiters::CloseWaiters>,
     /// Where closed executions go to have their trace built, when traces are on (the host sets it).
     pub closed_for_traces: std::sync::OnceLock<tokio::sync::mpsc::Sender<String>>,
@@ -250,11 +250,6 @@ impl Engine {
             }
             poll = (poll * 2).min(WAIT_POLL_MAX);
         }
-    }
-
-    /// Waits for a close being told, now, over every execution (for tests of the bound).
-    pub fn close_waiters(&self) -> usize {
-        self.closed.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     fn notify_closed(&self, arn: &str) {
