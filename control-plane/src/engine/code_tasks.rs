@@ -111,6 +111,12 @@ pub fn workflow_queue(task_queue: &str) -> String {
     queues::activity(&format!("{WORKFLOW_TASK_RESOURCE}{task_queue}"))
 }
 
+/// A worker's own queue of sticky workflow tasks, beside the shared queue
+/// `shared` of its task queue (embedded store only: see `Engine::sticky_wait_ms`).
+pub fn sticky_queue(shared: &str, worker: &str) -> String {
+    format!("{shared}#{worker}")
+}
+
 pub fn activity_queue(task_queue: &str) -> String {
     queues::activity(&format!("{ACTIVITY_TASK_RESOURCE}{task_queue}"))
 }
@@ -118,9 +124,14 @@ pub fn activity_queue(task_queue: &str) -> String {
 impl Engine {
     /// Waits up to `wait` for a task on `queue` that is still open (or a
     /// query not yet answered), marks a task started, and gives it.
+    ///
+    /// `sticky`, a worker's own queue of sticky workflow tasks, is read
+    /// beside `queue` and first: its tasks come with the events since the
+    /// worker's last task of the run.
     pub async fn poll_code_task(
         &self,
         queue: &str,
+        sticky: Option<&str>,
         worker: Option<String>,
         wait: Duration,
     ) -> Result<Option<Polled>, Error> {
@@ -135,10 +146,19 @@ impl Engine {
             }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let poll = left.min(Duration::from_millis(RECEIVE_WAIT_MS_MAX));
-            let received = tokio::select! {
-                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => r?,
-                // A message a receive given up here had taken reappears after its visibility.
+            let own = async {
+                match sticky {
+                    Some(q) => self.queue.receive(q, 1, poll, POLL_VISIBILITY).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // A receive given up here took nothing: the embedded queue hides
+            // a message only in the poll that returns it.
+            let (from, received) = tokio::select! {
+                biased;
                 () = &mut shutdown => continue,
+                r = own => (sticky.unwrap_or(queue), r?),
+                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => (queue, r?),
             };
             for m in received {
                 let msg: QueueMessage = decode(m.body.as_bytes())?;
@@ -147,7 +167,7 @@ impl Engine {
                     (None, Some(id)) => self.open_query(&id).await?,
                     (None, None) => None,
                 };
-                self.queue.delete(queue, &m.receipt).await?;
+                self.queue.delete(from, &m.receipt).await?;
                 if polled.is_some() {
                     return Ok(polled);
                 }
