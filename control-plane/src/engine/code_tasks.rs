@@ -163,7 +163,13 @@ impl Engine {
             for m in received {
                 let msg: QueueMessage = decode(m.body.as_bytes())?;
                 let polled = match (msg.token_hash, msg.query_id) {
-                    (Some(hash), _) => self.hand_out(&hash, worker.clone()).await?.map(Polled::Task),
+                    (Some(hash), _) => {
+                        let task = self.hand_out(&hash, worker.clone()).await?;
+                        if let Some(t) = &task {
+                            self.sticky_passed_on(queue, t, worker.as_deref()).await?;
+                        }
+                        task.map(Polled::Task)
+                    }
                     (None, Some(id)) => self.open_query(&id).await?,
                     (None, None) => None,
                 };
@@ -180,6 +186,16 @@ impl Engine {
 
     /// The task a task queue's message names, as a poll would hand it out:
     /// for a worker that got the message itself (an SQS event source).
+    /// A sticky task taken by another worker than the one it waited for:
+    /// that worker is gone or busy, and its queue's messages (each with a
+    /// twin on the shared queue) would wait there for ever if it is gone.
+    async fn sticky_passed_on(&self, shared: &str, task: &TokenRecord, worker: Option<&str>) -> Result<(), Error> {
+        match task.input["stickyWorker"].as_str() {
+            Some(w) if Some(w) != worker => self.queue.purge(&sticky_queue(shared, w)).await,
+            _ => Ok(()),
+        }
+    }
+
     pub async fn take_code_task(&self, body: &str, worker: Option<String>) -> Result<Option<Polled>, Error> {
         let msg: QueueMessage = serde_json::from_str(body)
             .map_err(|e| Error::api(AwsError::InvalidParameterValue, format!("Not a task queue message: '{e}'")))?;

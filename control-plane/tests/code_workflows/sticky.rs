@@ -50,9 +50,18 @@ async fn waiting_for_go(client: &Client, arn: &str) {
     panic!("{arn} never came to wait for its signal");
 }
 
+/// Messages on workers' own queues of sticky tasks, read from the server's database.
+fn sticky_messages(dir: &std::path::Path) -> i64 {
+    let db = rusqlite::Connection::open_with_flags(dir.join("stepwise.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the server's database");
+    db.query_row("SELECT COUNT(*) FROM messages WHERE queue LIKE '%sticky#worker-%'", [], |r| r.get(0))
+        .expect("a count")
+}
+
 #[tokio::test]
 async fn the_worker_that_keeps_a_run_gets_its_next_tasks_and_another_gets_them_after_the_wait() {
-    let server = Server::start(&temp_dir("code-sticky"));
+    let dir = temp_dir("code-sticky");
+    let server = Server::start(&dir);
     let client = Client::new(&server.endpoint);
     let machine = client.register_workflow_type("steps", "sticky").await.expect("register");
     let local = tokio::task::LocalSet::new();
@@ -74,6 +83,8 @@ async fn the_worker_that_keeps_a_run_gets_its_next_tasks_and_another_gets_them_a
             // B's first task came whole (a miss); it then kept the run, so its last came sticky.
             let s = b.sticky_stats();
             assert_eq!((s.misses, s.hits, s.runs), (1, 1, 0), "a closed run is not kept: {s:?}");
+            // The task A's queue held was purged when B took its twin: it would wait there for ever.
+            assert_eq!(sticky_messages(&dir), 0, "no message is left on a worker's own queue");
         })
         .await;
 }
