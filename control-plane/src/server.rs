@@ -98,6 +98,8 @@ pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Tel
     engine.telemetry = telemetry;
     if let Backend::Embedded { data_dir } = &opts.backend {
         engine.data_dir = Some(data_dir.clone());
+        // Queues per worker cost nothing here; in SQS each would be a queue of its own.
+        engine.sticky_wait_ms = crate::engine::STICKY_WAIT_MS_DEFAULT;
     }
     if let Some(threads) = opts.eval_threads {
         engine.compute = crate::engine::compute::Compute::new(threads, opts.eval_queue_max);

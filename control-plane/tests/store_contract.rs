@@ -117,3 +117,19 @@ async fn a_received_message_reappears_after_its_visibility_unless_deleted() {
     let other = q.receive("b", 10, Duration::ZERO, short).await.unwrap();
     assert_eq!(other[0].body, "other", "the other queue kept its message");
 }
+
+#[tokio::test]
+async fn a_purge_empties_one_queue_and_leaves_the_others() {
+    use std::time::Duration;
+    use stepwise_control_plane::store::{OutMessage, Queue};
+    let q = sqlite("purge");
+    let msg = |queue: &str, body: &str, delay_ms: u64| OutMessage { queue: queue.into(), body: body.into(), delay_ms };
+    q.send(vec![msg("gone", "due", 0), msg("gone", "later", 60_000), msg("kept", "other", 0)]).await.unwrap();
+    let held = q.receive("gone", 1, Duration::ZERO, Duration::from_millis(100)).await.unwrap();
+    assert_eq!(held.len(), 1, "one received and hidden, to be purged too");
+    q.purge("gone").await.unwrap();
+    assert_eq!(q.depth("gone").await.unwrap(), 0, "due, delayed and hidden messages all went");
+    assert!(q.receive("gone", 10, Duration::from_millis(300), Duration::from_secs(1)).await.unwrap().is_empty());
+    q.delete("gone", &held[0].receipt).await.unwrap(); // a purged message's receipt deletes nothing, harmlessly
+    assert_eq!(q.depth("kept").await.unwrap(), 1, "the other queue kept its message");
+}

@@ -18,7 +18,7 @@ use super::shapes::{Ts, bounded, bounded_required, parse, reply, requests as rq,
 use crate::Error;
 use crate::engine::Engine;
 use crate::engine::code::check_task_queue;
-use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
+use crate::engine::code_tasks::{Answer, Polled, activity_queue, sticky_queue, workflow_queue};
 use crate::model::InboxEntry;
 use stepwise_workflow_core::host::{TimerKind, WORKFLOW_TASK_RESOURCE};
 
@@ -55,7 +55,10 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
         "PollActivityTask" => Ok(task_reply(poll(engine, parse(request)?, activity_queue).await?)),
         "RespondWorkflowTaskCompleted" => {
             let r: rq::RespondWorkflowTaskCompleted = parse(request)?;
-            let output = json!({"commands": r.commands.unwrap_or_else(|| json!([])), "timeMs": r.time_ms.unwrap_or(0)});
+            let worker = bounded("workerName", r.worker_name.as_deref(), WORKER_NAME_CHARS_MAX)?;
+            let commands = r.commands.unwrap_or_else(|| json!([]));
+            // The worker that ran it keeps the run's state: the next task goes to it first.
+            let output = json!({"commands": commands, "timeMs": r.time_ms.unwrap_or(0), "worker": worker});
             check_size("commands", &output)?;
             engine.report(&r.task_token, InboxEntry::Succeeded { output }).await?;
             Ok(reply(Empty {}))
@@ -83,8 +86,8 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
             let r: rq::TakeTask = parse(request)?;
             let worker = bounded("workerName", r.worker_name.as_deref(), WORKER_NAME_CHARS_MAX)?.map(str::to_string);
             let message = bounded_required("message", Some(&r.message), TAKE_MESSAGE_CHARS_MAX)?;
-            let polled = engine.take_code_task(message, worker).await?;
-            Ok(task_reply(render(engine, polled).await?))
+            let polled = engine.take_code_task(message, worker.clone()).await?;
+            Ok(task_reply(render(engine, polled, worker.as_deref()).await?))
         }
         "ShutdownWorker" => {
             let r: rq::ShutdownWorker = parse(request)?;
@@ -195,24 +198,39 @@ fn check_size(field: &str, v: &Value) -> Result<(), Error> {
 async fn poll(engine: &Engine, r: rq::PollTasks, queue: fn(&str) -> String) -> Result<Option<CodeTask>, Error> {
     check_task_queue(&r.task_queue)?;
     let worker = bounded("workerName", r.worker_name.as_deref(), WORKER_NAME_CHARS_MAX)?.map(str::to_string);
-    let polled = engine.poll_code_task(&queue(&r.task_queue), worker, engine.poll_wait).await?;
-    render(engine, polled).await
+    let shared = queue(&r.task_queue);
+    // Only workflow tasks are sticky, and only for a worker that names itself.
+    let sticky = worker
+        .as_deref()
+        .filter(|_| engine.sticky_wait_ms > 0 && shared == workflow_queue(&r.task_queue))
+        .map(|w| sticky_queue(&shared, w));
+    let polled = engine.poll_code_task(&shared, sticky.as_deref(), worker.clone(), engine.poll_wait).await?;
+    render(engine, polled, worker.as_deref()).await
 }
 
 /// A task as a worker gets it, with its `kind`: `WORKFLOW`, `ACTIVITY` or
 /// `QUERY`; `None` (answered as `{}`) when the poll found nothing.
-async fn render(engine: &Engine, polled: Option<Polled>) -> Result<Option<CodeTask>, Error> {
+///
+/// A sticky workflow task given to the worker it waits for carries only the
+/// events since that worker's last task (`historyFrom`: the index in the
+/// run's history of the first one); any other worker gets them all.
+async fn render(engine: &Engine, polled: Option<Polled>, worker: Option<&str>) -> Result<Option<CodeTask>, Error> {
     Ok(Some(match polled {
         None => return Ok(None),
         Some(Polled::Task(t)) if t.resource.starts_with(WORKFLOW_TASK_RESOURCE) => {
-            let first = t.input["firstEventId"].as_u64().unwrap_or(1);
+            let run_first = t.input["firstEventId"].as_u64().unwrap_or(1);
             let last = t.input["lastEventId"].as_u64().unwrap_or(0);
+            let first = match t.input["stickyFirstEventId"].as_u64() {
+                Some(f) if worker.is_some() && t.input["stickyWorker"].as_str() == worker && f > run_first => f,
+                _ => run_first,
+            };
             let history = engine.code_history(&t.execution_arn, first, last).await?;
             CodeTask::Workflow {
                 task_token: t.token,
                 execution_arn: t.execution_arn,
                 workflow_type: t.input["workflowType"].clone(),
                 history,
+                history_from: first - run_first,
                 traceparent: t.traceparent,
             }
         }

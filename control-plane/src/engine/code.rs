@@ -77,6 +77,7 @@ pub fn start(
     context: &StartContext,
     now: i64,
     parent: Option<&str>,
+    sticky_wait_ms: i64,
 ) -> Result<(Run, Changes), Error> {
     let prefix = scope.state_machine("");
     let mut run = Run::new(&context.state_machine_name, &d.task_queue, &prefix, context.seed, &context.token_key);
@@ -89,6 +90,7 @@ pub fn start(
     run.task_timeout_ms = stepwise_workflow_core::host::WORKFLOW_TASK_TIMEOUT_MS * crate::clock::time_scale() as i64;
     // So are their activities' timeouts (and the 10-minute default would be under a second).
     run.worker_time_scale = crate::clock::time_scale() as i64;
+    run.sticky_wait_ms = sticky_wait_ms;
     let effects = run.step(HostInput::Start { input }, now).map_err(host_error)?;
     Ok((run, changes(effects)))
 }

@@ -111,6 +111,12 @@ pub fn workflow_queue(task_queue: &str) -> String {
     queues::activity(&format!("{WORKFLOW_TASK_RESOURCE}{task_queue}"))
 }
 
+/// A worker's own queue of sticky workflow tasks, beside the shared queue
+/// `shared` of its task queue (embedded store only: see `Engine::sticky_wait_ms`).
+pub fn sticky_queue(shared: &str, worker: &str) -> String {
+    format!("{shared}#{worker}")
+}
+
 pub fn activity_queue(task_queue: &str) -> String {
     queues::activity(&format!("{ACTIVITY_TASK_RESOURCE}{task_queue}"))
 }
@@ -118,9 +124,14 @@ pub fn activity_queue(task_queue: &str) -> String {
 impl Engine {
     /// Waits up to `wait` for a task on `queue` that is still open (or a
     /// query not yet answered), marks a task started, and gives it.
+    ///
+    /// `sticky`, a worker's own queue of sticky workflow tasks, is read
+    /// beside `queue` and first: its tasks come with the events since the
+    /// worker's last task of the run.
     pub async fn poll_code_task(
         &self,
         queue: &str,
+        sticky: Option<&str>,
         worker: Option<String>,
         wait: Duration,
     ) -> Result<Option<Polled>, Error> {
@@ -135,19 +146,34 @@ impl Engine {
             }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let poll = left.min(Duration::from_millis(RECEIVE_WAIT_MS_MAX));
-            let received = tokio::select! {
-                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => r?,
-                // A message a receive given up here had taken reappears after its visibility.
+            let own = async {
+                match sticky {
+                    Some(q) => self.queue.receive(q, 1, poll, POLL_VISIBILITY).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // A receive given up here took nothing: the embedded queue hides
+            // a message only in the poll that returns it.
+            let (from, received) = tokio::select! {
+                biased;
                 () = &mut shutdown => continue,
+                r = own => (sticky.unwrap_or(queue), r?),
+                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => (queue, r?),
             };
             for m in received {
                 let msg: QueueMessage = decode(m.body.as_bytes())?;
                 let polled = match (msg.token_hash, msg.query_id) {
-                    (Some(hash), _) => self.hand_out(&hash, worker.clone()).await?.map(Polled::Task),
+                    (Some(hash), _) => {
+                        let task = self.hand_out(&hash, worker.clone()).await?;
+                        if let Some(t) = &task {
+                            self.sticky_passed_on(queue, t, worker.as_deref()).await?;
+                        }
+                        task.map(Polled::Task)
+                    }
                     (None, Some(id)) => self.open_query(&id).await?,
                     (None, None) => None,
                 };
-                self.queue.delete(queue, &m.receipt).await?;
+                self.queue.delete(from, &m.receipt).await?;
                 if polled.is_some() {
                     return Ok(polled);
                 }
@@ -160,6 +186,16 @@ impl Engine {
 
     /// The task a task queue's message names, as a poll would hand it out:
     /// for a worker that got the message itself (an SQS event source).
+    /// A sticky task taken by another worker than the one it waited for:
+    /// that worker is gone or busy, and its queue's messages (each with a
+    /// twin on the shared queue) would wait there for ever if it is gone.
+    async fn sticky_passed_on(&self, shared: &str, task: &TokenRecord, worker: Option<&str>) -> Result<(), Error> {
+        match task.input["stickyWorker"].as_str() {
+            Some(w) if Some(w) != worker => self.queue.purge(&sticky_queue(shared, w)).await,
+            _ => Ok(()),
+        }
+    }
+
     pub async fn take_code_task(&self, body: &str, worker: Option<String>) -> Result<Option<Polled>, Error> {
         let msg: QueueMessage = serde_json::from_str(body)
             .map_err(|e| Error::api(AwsError::InvalidParameterValue, format!("Not a task queue message: '{e}'")))?;

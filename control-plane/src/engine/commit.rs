@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use state_language::interpreter::{Command, Step};
 
-use super::{Engine, encode};
+use super::{Engine, code_tasks, encode};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
@@ -161,7 +161,18 @@ pub(super) fn plan(
                     queues::TASKS.to_string()
                 };
                 let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
-                plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
+                // A sticky workflow task: its worker's own queue at once, the
+                // shared queue after the wait. Whichever is taken first hands
+                // the task out; the other finds it started and is dropped.
+                let sticky = record.input["stickyWorker"].as_str().map(|w| code_tasks::sticky_queue(&queue, w));
+                let delay_ms = match sticky {
+                    Some(q) => {
+                        plan.outbox.push(OutMessage { queue: q, body: body.clone(), delay_ms: 0 });
+                        record.input["stickyWaitMs"].as_u64().unwrap_or(0).min(MESSAGE_DELAY_MS_MAX)
+                    }
+                    None => 0,
+                };
+                plan.outbox.push(OutMessage { queue, body, delay_ms });
             }
             Command::StartTimer { timer_id, fire_at_ms } => {
                 rec.timers.insert(timer_id, fire_at_ms);

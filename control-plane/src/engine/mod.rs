@@ -48,6 +48,9 @@ pub const POLL_WAIT_DEFAULT: std::time::Duration = std::time::Duration::from_sec
 pub const OUTBOX_GRACE_MS_DEFAULT: i64 = 30_000;
 /// Attempts a step makes when it loses an optimistic-concurrency race.
 pub const COMMIT_ATTEMPTS_MAX: usize = 16;
+/// How long a sticky workflow task waits for its worker: Temporal's default
+/// schedule-to-start timeout of a sticky queue.
+pub const STICKY_WAIT_MS_DEFAULT: i64 = 5_000;
 /// AWS keeps closed executions this long.
 pub const RETENTION_DAYS_DEFAULT: i64 = 90;
 /// How often a wait for an execution to close reads the store: soon at
@@ -84,6 +87,10 @@ pub struct Engine {
     pub poll_wait: std::time::Duration,
     /// See [`OUTBOX_GRACE_MS_DEFAULT`]; hosts take `STEPWISE_OUTBOX_GRACE_MS` (tests shorten it).
     pub outbox_grace_ms: i64,
+    /// How long a code workflow's sticky task waits for the worker that keeps
+    /// its run (ms); 0 (the default) turns sticky tasks off. Only a host
+    /// whose queues may be made per worker turns them on: the embedded store.
+    pub sticky_wait_ms: i64,
     /// Where interpreter steps and TestState run: off the request threads, bounded.
     pub compute: compute::Compute,
     /// The embedded store's data dir lock, held while the engine lives.
@@ -117,6 +124,7 @@ impl Engine {
             shutdowns: code_tasks::Shutdowns::default(),
             poll_wait: POLL_WAIT_DEFAULT,
             outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,
+            sticky_wait_ms: 0,
             compute: compute::Compute::for_this_machine(),
             data_dir_lock: None,
             paging_key: tokio::sync::OnceCell::new(),

@@ -71,7 +71,8 @@ impl Engine {
         let (step, program) = match (code_def, def) {
             (Some(d), _) => {
                 let parent = req.parent.as_ref().map(|p| p.execution_arn.as_str());
-                let (run, step) = super::code::start(&d, &self.scope, input, &context, now, parent)?;
+                let (run, step) =
+                    super::code::start(&d, &self.scope, input, &context, now, parent, self.sticky_wait_ms)?;
                 (step, Program::Code { code: run })
             }
             (None, Some(def)) => {

@@ -219,6 +219,9 @@ pub trait Queue: Send + Sync {
     /// Messages in one queue, visible or not (approximate on SQS), for the
     /// console's pending-task counts.
     async fn depth(&self, queue: &str) -> Result<u64, Error>;
+    /// Deletes every message of `queue` (SQS's PurgeQueue): a gone worker's
+    /// queue of sticky tasks, each of which has a twin on the shared queue.
+    async fn purge(&self, queue: &str) -> Result<(), Error>;
 }
 
 /// Checks a transaction against the limits every backend shares.

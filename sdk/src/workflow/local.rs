@@ -104,10 +104,7 @@ pub async fn workflow_task_with_locals(
     for _ in 0..LOCAL_ROUNDS_MAX {
         match workflow_task_local(code, history, now_ms, &results)? {
             TaskOutcome::Commands(c) => {
-                // The host would refuse them; say so here, where the code runs (and in TestEnv).
-                if let Some(why) = c.iter().find_map(|c| c.check().err()) {
-                    return Err(Error::InvalidCommand(why));
-                }
+                check_commands(&c)?;
                 return Ok(c);
             }
             TaskOutcome::LocalActivities(requests) => {
@@ -119,6 +116,15 @@ pub async fn workflow_task_with_locals(
         }
     }
     Err(Error::TooManySteps(LOCAL_ROUNDS_MAX))
+}
+
+/// The host would refuse a command that fails its check: say so here,
+/// where the code runs (and in TestEnv).
+pub fn check_commands(commands: &[Command]) -> Result<(), Error> {
+    match commands.iter().find_map(|c| c.check().err()) {
+        Some(why) => Err(Error::InvalidCommand(why)),
+        None => Ok(()),
+    }
 }
 
 /// One local activity, retried at once as its policy allows.

@@ -40,16 +40,20 @@ mod worker;
 pub use activity::{ActivityContext, ActivityFn, activity_fn, activity_fn_with_context};
 pub use context::{Sleep, Update, WorkflowContext};
 pub use history::{ActivityError, ActivityOptions, Command, Event, RetryPolicy};
-pub use local::{LOCAL_ACTIVITY_MARKER, LOCAL_ATTEMPTS_MAX, LOCAL_ROUNDS_MAX, LocalRequest, workflow_task_with_locals};
+pub use local::{
+    LOCAL_ACTIVITY_MARKER, LOCAL_ATTEMPTS_MAX, LOCAL_ROUNDS_MAX, LocalRequest, check_commands,
+    workflow_task_with_locals,
+};
 pub use replay::{
-    ACTIVATION_POLLS_MAX, TaskOutcome, workflow_query, workflow_task, workflow_task_local, workflow_validate,
+    ACTIVATION_POLLS_MAX, Replayed, TaskOutcome, workflow_query, workflow_task, workflow_task_kept,
+    workflow_task_local, workflow_validate,
 };
 pub use saga::Saga;
 pub use scope::{CANCELLED, CancellationScope};
 pub use testenv::TestEnv;
 pub use typed::{ActivityType, QueryType, UpdateType, WorkflowState};
 #[cfg(feature = "worker")]
-pub use worker::Worker;
+pub use worker::{StickyStats, Worker};
 
 use std::future::Future;
 use std::rc::Rc;

@@ -1,7 +1,8 @@
 //! One workflow task: replay the history through the code, checking that
 //! the code gives the commands the history recorded, then run the code on
-//! to its next commands. A worker keeps nothing between tasks, so a crash
-//! of the worker loses nothing: the next task replays again.
+//! to its next commands. A worker may keep the replayed state for the run's
+//! next task ([`Replayed`], the sticky cache), but only as a cache: a crash
+//! of the worker loses nothing, the next task replays the whole history.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -173,6 +174,85 @@ pub fn workflow_task_local(
     if requests.is_empty() { Ok(TaskOutcome::Commands(commands)) } else { Ok(TaskOutcome::LocalActivities(requests)) }
 }
 
+/// A run's code replayed up to its last workflow task, kept for the next
+/// one (a sticky cache's entry): the next task feeds it only the events
+/// recorded since, instead of replaying the whole history again.
+pub struct Replayed {
+    machine: Machine,
+    /// Events of the run's history consumed: the next task's events start here.
+    seen: usize,
+    /// The commands the last task gave, which the history records next.
+    given: Vec<Command>,
+}
+
+impl Replayed {
+    /// How many events of the run's history this state has consumed: the
+    /// events a task gives [`advance`](Self::advance) start at this index.
+    pub fn seen(&self) -> usize {
+        self.seen
+    }
+
+    /// Runs the next workflow task at `now_ms` on this state. `new` are the
+    /// run's events from [`seen`](Self::seen) on: the last task's start, its
+    /// recorded commands, and what happened since. A history that does not
+    /// follow from this state (the last task's answer was lost, another
+    /// worker ran a task meanwhile) is an error: the caller replays the whole
+    /// history instead, as [`workflow_task_kept`] does.
+    pub fn advance(mut self, new: &[Event], now_ms: i64) -> Result<(TaskOutcome, Option<Replayed>), Error> {
+        let mut i = 0;
+        while new.get(i).is_some_and(Event::is_bookkeeping) {
+            i += 1;
+        }
+        if !matches!(new.get(i), Some(Event::WorkflowTaskStarted { .. })) {
+            return Err(Error::History(format!("event {} is not the kept task's start", self.seen + i + 1)));
+        }
+        {
+            let mut inner = self.machine.inner.borrow_mut();
+            inner.replaying = true;
+            inner.markers.extend(new.iter().filter_map(marker));
+        }
+        let given = std::mem::take(&mut self.given);
+        let mut m = self.machine;
+        // The kept task's commands first (its start was run live already), then the rest.
+        let mut at = i + 1;
+        recorded(new, &mut at, given)?;
+        feed(&mut m, new, at, Vec::new())?;
+        live(m, self.seen + new.len(), now_ms)
+    }
+}
+
+/// Runs a workflow task at `now_ms` from the run's whole `history`, as
+/// [`workflow_task`] does, and keeps the replayed state for the next task
+/// (none once the code has ended, or when the task asks for local
+/// activities: they run through [`workflow_task_with_locals`](super::workflow_task_with_locals)).
+pub fn workflow_task_kept(
+    code: &WorkflowFn,
+    history: &[Event],
+    now_ms: i64,
+) -> Result<(TaskOutcome, Option<Replayed>), Error> {
+    live(replayed(code, history)?, history.len(), now_ms)
+}
+
+/// The live part of a workflow task: the code runs on at `now_ms`.
+fn live(mut m: Machine, seen: usize, now_ms: i64) -> Result<(TaskOutcome, Option<Replayed>), Error> {
+    if m.code.is_none() {
+        return Ok((TaskOutcome::Commands(Vec::new()), None)); // closed: nothing more to do
+    }
+    {
+        let mut inner = m.inner.borrow_mut();
+        inner.now_ms = now_ms;
+        inner.replaying = false;
+        inner.local_results.clear();
+    }
+    let commands = m.activate()?;
+    let requests = std::mem::take(&mut m.inner.borrow_mut().local_requests);
+    if !requests.is_empty() {
+        return Ok((TaskOutcome::LocalActivities(requests), None));
+    }
+    let kept = m.code.is_some().then(|| Replayed { machine: m, seen, given: commands.clone() });
+    Ok((TaskOutcome::Commands(commands), kept))
+}
+
 /// Answers the query `name` from the state the replayed history rebuilds.
 pub fn workflow_query(code: &WorkflowFn, history: &[Event], name: &str) -> Result<Value, Error> {
     let m = replayed(code, history)?;
@@ -192,16 +272,18 @@ pub fn workflow_validate(code: &WorkflowFn, history: &[Event], name: &str, paylo
 
 /// The code, replayed through every recorded workflow task.
 fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
+    let mut m = begin(code, history)?;
+    feed(&mut m, history, 1, Vec::new())?;
+    Ok(m)
+}
+
+/// The code started from the history's `WorkflowStarted`, before any task.
+/// The markers of the whole `history` are there for its replay to read.
+fn begin(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
     let Some(Event::WorkflowStarted { input, seed, info, workflow_type }) = history.first() else {
         return Err(Error::History("a history starts with WorkflowStarted".into()));
     };
-    let markers: BTreeMap<u64, (String, Value)> = history
-        .iter()
-        .filter_map(|e| match e {
-            Event::MarkerRecorded { seq, name, value } => Some((*seq, (name.clone(), value.clone()))),
-            _ => None,
-        })
-        .collect();
+    let markers: BTreeMap<u64, (String, Value)> = history.iter().filter_map(marker).collect();
     let info = info.clone().unwrap_or_else(|| RunInfo { workflow_type: workflow_type.clone(), ..RunInfo::default() });
     let inner = Rc::new(RefCell::new(Inner {
         info,
@@ -230,37 +312,32 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
     }));
     let ctx = WorkflowContext { inner: inner.clone() };
     let flag = Arc::new(Flag(AtomicBool::new(false)));
-    let mut m = Machine { inner, code: Some(code(ctx, input.clone())), flag };
-    let mut i = 1;
+    Ok(Machine { inner, code: Some(code(ctx, input.clone())), flag })
+}
+
+fn marker(e: &Event) -> Option<(u64, (String, Value))> {
+    match e {
+        Event::MarkerRecorded { seq, name, value } => Some((*seq, (name.clone(), value.clone()))),
+        _ => None,
+    }
+}
+
+/// Feeds `history[from..]` to the machine: outside events resolve what
+/// the code waits on, and each recorded workflow task runs the code again,
+/// whose commands must be the events that follow it. `given` are commands
+/// the machine gave before `from` (its last live task's), which the history
+/// records first.
+fn feed(m: &mut Machine, history: &[Event], from: usize, given: Vec<Command>) -> Result<(), Error> {
+    let mut i = from;
+    recorded(history, &mut i, given)?;
     while i < history.len() {
         let e = &history[i];
         i += 1;
         match e {
             Event::WorkflowTaskStarted { time_ms } => {
                 m.inner.borrow_mut().now_ms = *time_ms;
-                for cmd in m.activate()? {
-                    while history.get(i).is_some_and(Event::is_bookkeeping) {
-                        i += 1;
-                    }
-                    let Some(recorded) = history.get(i).filter(|e| e.is_command()) else {
-                        let event = history.get(i).map_or("the end of the history".into(), |e| e.describe());
-                        return Err(non_determinism(i + 1, &event, &cmd));
-                    };
-                    if !cmd.matches(recorded) {
-                        return Err(non_determinism(i + 1, &recorded.describe(), &cmd));
-                    }
-                    i += 1;
-                }
-                while history.get(i).is_some_and(Event::is_bookkeeping) {
-                    i += 1;
-                }
-                if let Some(extra) = history.get(i).filter(|e| e.is_command()) {
-                    return Err(Error::NonDeterminism {
-                        event_id: i as u64 + 1,
-                        event: extra.describe(),
-                        command: "no command (the code no longer gives it)".into(),
-                    });
-                }
+                let commands = m.activate()?;
+                recorded(history, &mut i, commands)?;
             }
             e if e.is_command() => {
                 return Err(Error::History(format!("event {i} ({}) follows no workflow task", e.describe())));
@@ -268,7 +345,36 @@ fn replayed(code: &WorkflowFn, history: &[Event]) -> Result<Machine, Error> {
             e => m.resolve(e),
         }
     }
-    Ok(m)
+    Ok(())
+}
+
+/// Checks that the events from `i` on record exactly `commands` (past
+/// bookkeeping), and moves `i` past them.
+fn recorded(history: &[Event], i: &mut usize, commands: Vec<Command>) -> Result<(), Error> {
+    for cmd in commands {
+        while history.get(*i).is_some_and(Event::is_bookkeeping) {
+            *i += 1;
+        }
+        let Some(event) = history.get(*i).filter(|e| e.is_command()) else {
+            let event = history.get(*i).map_or("the end of the history".into(), |e| e.describe());
+            return Err(non_determinism(*i + 1, &event, &cmd));
+        };
+        if !cmd.matches(event) {
+            return Err(non_determinism(*i + 1, &event.describe(), &cmd));
+        }
+        *i += 1;
+    }
+    while history.get(*i).is_some_and(Event::is_bookkeeping) {
+        *i += 1;
+    }
+    if let Some(extra) = history.get(*i).filter(|e| e.is_command()) {
+        return Err(Error::NonDeterminism {
+            event_id: *i as u64 + 1,
+            event: extra.describe(),
+            command: "no command (the code no longer gives it)".into(),
+        });
+    }
+    Ok(())
 }
 
 fn non_determinism(event_id: usize, event: &str, cmd: &Command) -> Error {

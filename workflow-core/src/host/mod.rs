@@ -77,6 +77,8 @@ impl Run {
             task_timeout_ms: WORKFLOW_TASK_TIMEOUT_MS,
             worker_time_scale: 1,
             origin: None,
+            sticky: None,
+            sticky_wait_ms: 0,
         }
     }
 
@@ -123,7 +125,9 @@ impl Run {
             HostInput::TaskStarted { task_id, at_ms } => self.task_started(task_id, at_ms.min(now), now, &mut out),
             HostInput::TaskHeartbeat { task_id } => self.heartbeat(task_id, now, &mut out),
             HostInput::TaskSucceeded { task_id, output } => match self.tasks.remove(&task_id).map(|t| t.kind) {
-                Some(TaskKind::Workflow { .. }) => self.workflow_task_completed(task_id, &output, now, &mut out),
+                Some(TaskKind::Workflow { history_len }) => {
+                    self.workflow_task_completed(task_id, history_len as u64, &output, now, &mut out)
+                }
                 Some(TaskKind::Activity { seq, attempt }) => {
                     self.drop_attempt_timers(task_id);
                     let e = Event::ActivityCompleted { seq, result: output, attempts: attempt };

@@ -66,6 +66,25 @@ pub struct Run {
     /// The execution this run belongs to, for [`RunInfo`](crate::history::RunInfo).
     #[serde(default)]
     pub origin: Option<Origin>,
+    /// The worker that answered the last workflow task, which keeps the
+    /// run's replayed state: the next task goes to it first, with only the
+    /// events since (a sticky task).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sticky: Option<Sticky>,
+    /// How long a sticky task waits for its worker before any worker may
+    /// take it, with the whole history (ms); 0: no sticky tasks (a host
+    /// whose queues cannot be made per worker).
+    #[serde(default)]
+    pub sticky_wait_ms: i64,
+}
+
+/// Who keeps a run's replayed state, and how far it has seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sticky {
+    pub worker: String,
+    /// The last event (id) of the history its last task replayed.
+    pub seen_event: u64,
 }
 
 fn first_format() -> u32 {

@@ -24,6 +24,9 @@ pub struct Completion {
     /// The time the code ran at (the worker's clock), kept within the run's
     /// last event and the server's now.
     pub time_ms: i64,
+    /// The worker that ran it, which keeps the run's replayed state.
+    #[serde(default)]
+    pub worker: Option<String>,
 }
 
 impl Run {
@@ -37,18 +40,33 @@ impl Run {
             self.push(Event::WorkflowTaskScheduled {}, now, out);
         }
         let (id, token) = self.new_task(TaskKind::Workflow { history_len: self.events as usize });
-        let payload = json!({
+        let mut payload = json!({
             "workflowType": self.workflow_type,
             "firstEventId": self.run_first_event,
             "lastEventId": self.events,
             // When the host must look at a started task: its timeout.
             "startTimeoutMs": self.task_timeout_ms,
         });
+        // Its worker first, with the events since; anyone after the wait, with them all.
+        if let Some(s) =
+            self.sticky.as_ref().filter(|s| self.sticky_wait_ms > 0 && s.seen_event >= self.run_first_event)
+        {
+            payload["stickyWorker"] = json!(s.worker);
+            payload["stickyFirstEventId"] = json!(s.seen_event + 1);
+            payload["stickyWaitMs"] = json!(self.sticky_wait_ms);
+        }
         let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
         out.commands.push(self.run_task(id, token, resource, payload, None));
     }
 
-    pub(super) fn workflow_task_completed(&mut self, task_id: u64, output: &Value, now: i64, out: &mut Effects) {
+    pub(super) fn workflow_task_completed(
+        &mut self,
+        task_id: u64,
+        history_len: u64,
+        output: &Value,
+        now: i64,
+        out: &mut Effects,
+    ) {
         self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
         let done = match Completion::deserialize(output) {
             Ok(c) if c.commands.len() <= TASK_COMMANDS_MAX => c,
@@ -71,6 +89,8 @@ impl Run {
         }
         self.task_failures = 0;
         self.last_task_failure = None;
+        // The worker replayed the history through `history_len` and ran on: it keeps that state.
+        self.sticky = done.worker.clone().map(|worker| super::Sticky { worker, seen_event: history_len });
         let time_ms = done.time_ms.clamp(self.last_time_ms.min(now), now);
         self.push(Event::WorkflowTaskStarted { time_ms }, now, out);
         self.push(Event::WorkflowTaskCompleted {}, now, out);
@@ -106,6 +126,8 @@ impl Run {
         out: &mut Effects,
     ) {
         self.drop_timers(|k| matches!(k, TimerKind::WorkflowTaskTimeout { task_id: t } if *t == task_id));
+        // Whatever the worker keeps, the next task starts from the whole history.
+        self.sticky = None;
         // A failure like the last one in a row is not recorded again: a
         // stuck workflow must not fill its history while it waits for a fix.
         if self.last_task_failure.as_ref().is_none_or(|(e, _)| *e != error) {
@@ -124,6 +146,7 @@ impl Run {
             return;
         }
         out.commands.push(HostCommand::CancelTask { task_id });
+        self.sticky = None;
         if self.last_task_failure.as_ref().is_none_or(|(e, _)| e != TASK_TIMED_OUT) {
             self.push(Event::WorkflowTaskTimedOut {}, now, out);
         }
@@ -182,6 +205,7 @@ impl Run {
         self.continued += 1;
         self.seed = self.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         self.run_first_event = self.events + 1;
+        self.sticky = None;
         let seed = self.seed;
         let info = self.info(now);
         self.push(Event::WorkflowStarted { workflow_type: self.workflow_type.clone(), input, seed, info }, now, out);

@@ -131,7 +131,12 @@ shape!(TestStateConfiguration {
 
 // Stepwise's operations for code workflows.
 shape!(PollTasks { task_queue: String, worker_name: Option<String> });
-shape!(RespondWorkflowTaskCompleted { task_token: String, commands: Option<Value>, time_ms: Option<i64> });
+shape!(RespondWorkflowTaskCompleted {
+    task_token: String,
+    commands: Option<Value>,
+    time_ms: Option<i64>,
+    worker_name: Option<String>,
+});
 shape!(RespondQueryTaskCompleted {
     query_id: String,
     output: Option<Value>,

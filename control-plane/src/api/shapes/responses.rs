@@ -156,6 +156,9 @@ pub(crate) enum CodeTask {
         execution_arn: String,
         workflow_type: Value,
         history: Vec<Event>,
+        /// The index in the run's history of `history`'s first event: 0, or
+        /// more for a sticky task, which brings only the events since.
+        history_from: u64,
         traceparent: Option<String>,
     },
     Activity {

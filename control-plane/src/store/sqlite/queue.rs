@@ -85,6 +85,15 @@ impl Queue for Sqlite {
         }))
     }
 
+    async fn purge(&self, queue: &str) -> Result<(), Error> {
+        let queue = queue.to_string();
+        // Relaxed: a purge lost in a power failure only leaves messages that would be dropped anyway.
+        self.write_relaxed(move |c| {
+            c.execute("DELETE FROM messages WHERE queue = ?1", params![queue]).map(|_| ()).map_err(db)
+        })
+        .await
+    }
+
     async fn depth(&self, queue: &str) -> Result<u64, Error> {
         let queue = queue.to_string();
         let n: i64 = self

@@ -1,12 +1,16 @@
 //! A worker: polls one task queue of a Stepwise API for workflow tasks
 //! (replays the history through the registered code and answers with its
 //! commands), query tasks (queries and update validators on the replayed
-//! state) and activity tasks (runs the registered function). It keeps no
-//! state between tasks: killed at any point, another worker carries on.
+//! state) and activity tasks (runs the registered function). It keeps runs'
+//! replayed states between their tasks, as a cache only (`sticky.rs`):
+//! killed at any point, another worker carries on from the whole history.
 
+mod sticky;
 mod tasks;
 
-use std::cell::Cell;
+pub use sticky::{STICKY_BYTES_MAX_DEFAULT, STICKY_RUNS_MAX_DEFAULT};
+
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -46,6 +50,8 @@ pub struct Worker {
     workflows: HashMap<String, WorkflowFn>,
     activities: HashMap<String, ActivityFn>,
     workflow_pollers: usize,
+    /// Runs' replayed states between their workflow tasks.
+    sticky: RefCell<sticky::StickyCache>,
 }
 
 impl Worker {
@@ -57,7 +63,21 @@ impl Worker {
             workflows: HashMap::new(),
             activities: HashMap::new(),
             workflow_pollers: WORKFLOW_POLLERS_DEFAULT,
+            sticky: RefCell::new(sticky::StickyCache::new(STICKY_RUNS_MAX_DEFAULT, STICKY_BYTES_MAX_DEFAULT)),
         }
+    }
+
+    /// Bounds the sticky cache: at most `runs` runs' replayed states and
+    /// `bytes` (counted as their histories' JSON); 0 runs turns it off.
+    pub fn sticky_cache(self, runs: usize, bytes: usize) -> Worker {
+        *self.sticky.borrow_mut() = sticky::StickyCache::new(runs, bytes);
+        self
+    }
+
+    /// What the sticky cache holds and how often it served.
+    pub fn sticky_stats(&self) -> StickyStats {
+        let s = self.sticky.borrow();
+        StickyStats { hits: s.hits, misses: s.misses, runs: s.len(), bytes: s.bytes() }
     }
 
     /// Talks to the API through `client` (a signed one, say).
@@ -204,6 +224,18 @@ impl Worker {
             }
         }
     }
+}
+
+/// The sticky cache's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StickyStats {
+    /// Workflow tasks run from a kept state.
+    pub hits: u64,
+    /// Workflow tasks that replayed the whole history.
+    pub misses: u64,
+    /// Runs kept now, and the bytes they count for.
+    pub runs: usize,
+    pub bytes: usize,
 }
 
 /// A name no other worker has: the API ends this worker's polls by it.

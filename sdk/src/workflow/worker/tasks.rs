@@ -11,8 +11,12 @@ use serde_json::{Value, json};
 use super::{REPORT_ATTEMPTS_MAX, RETRY_MAX, RETRY_MIN, Worker, now_ms};
 use crate::Error;
 use crate::workflow::activity::ActivityContext;
+use crate::workflow::history::Command;
 use crate::workflow::history::{ActivityError, Event};
-use crate::workflow::{WorkflowFn, workflow_query, workflow_task_with_locals, workflow_validate};
+use crate::workflow::{
+    TaskOutcome, WorkflowFn, check_commands, workflow_query, workflow_task_kept, workflow_task_with_locals,
+    workflow_validate,
+};
 
 impl Worker {
     /// Long-polls for one workflow or query task and answers it; false if none came.
@@ -62,13 +66,14 @@ impl Worker {
     async fn workflow_task(&self, t: &Value) -> Result<(), Error> {
         let token = t["taskToken"].as_str().unwrap_or_default();
         let now = now_ms();
-        let done = match self.code(t) {
-            Ok((code, history)) => workflow_task_with_locals(code, &history, now, &self.activities).await,
-            Err(e) => Err(e),
-        };
+        let done = self.run_workflow_task(t, now).await;
         match done {
-            Ok(commands) => {
-                let body = json!({"taskToken": token, "commands": commands, "timeMs": now});
+            Ok((commands, kept)) => {
+                let mut body = json!({"taskToken": token, "commands": commands, "timeMs": now});
+                // Named only when this worker keeps the run: then its next task comes here first.
+                if kept {
+                    body["workerName"] = json!(self.name);
+                }
                 self.report("RespondWorkflowTaskCompleted", body).await?;
             }
             Err(e) => {
@@ -82,6 +87,56 @@ impl Worker {
             }
         }
         Ok(())
+    }
+
+    /// A workflow task's commands: from the run's kept state when the task
+    /// brings only the events since it (`historyFrom` > 0, a sticky task),
+    /// else from the whole history (read from the API when the task brought
+    /// only its tail and nothing is kept). The new state is kept for the next.
+    async fn run_workflow_task(&self, t: &Value, now: i64) -> Result<(Vec<Command>, bool), Error> {
+        let (code, history) = self.code(t)?;
+        let arn = t["executionArn"].as_str().unwrap_or_default();
+        let from = t["historyFrom"].as_u64().unwrap_or(0) as usize;
+        let bytes = serde_json::to_vec(&t["history"]).map_or(0, |v| v.len());
+        let kept = self.sticky.borrow_mut().take(arn);
+        if let Some((replayed, kept_bytes)) = kept
+            && from > 0
+            && replayed.seen() == from
+            // A history that does not follow the kept state (a lost answer) is replayed whole.
+            && let Ok((TaskOutcome::Commands(commands), next)) = replayed.advance(&history, now)
+        {
+            self.sticky.borrow_mut().hits += 1;
+            check_commands(&commands)?;
+            let kept = next.is_some_and(|next| self.sticky.borrow_mut().put(arn, next, kept_bytes + bytes));
+            return Ok((commands, kept));
+        }
+        let history = if from == 0 { history } else { self.run_history(arn, from + history.len()).await? };
+        self.sticky.borrow_mut().misses += 1;
+        match workflow_task_kept(code, &history, now)? {
+            (TaskOutcome::Commands(commands), next) => {
+                check_commands(&commands)?;
+                let kept = next.is_some_and(|next| {
+                    let bytes = serde_json::to_vec(&history).map_or(0, |v| v.len());
+                    self.sticky.borrow_mut().put(arn, next, bytes)
+                });
+                Ok((commands, kept))
+            }
+            (TaskOutcome::LocalActivities(_), _) => {
+                Ok((workflow_task_with_locals(code, &history, now, &self.activities).await?, false))
+            }
+        }
+    }
+
+    /// The current run's first `len` events, read from the API.
+    async fn run_history(&self, arn: &str, len: usize) -> Result<Vec<Event>, Error> {
+        let all = self.client.history(arn).await?;
+        let start = all.iter().rposition(|e| matches!(e, Event::WorkflowStarted { .. })).unwrap_or(0);
+        let mut run: Vec<Event> = all.into_iter().skip(start).collect();
+        if run.len() < len {
+            return Err(Error::History(format!("{arn}'s history has {} events, the task needs {len}", run.len())));
+        }
+        run.truncate(len);
+        Ok(run)
     }
 
     async fn query_task(&self, t: &Value) -> Result<(), Error> {
