@@ -119,17 +119,28 @@ async fn a_received_message_reappears_after_its_visibility_unless_deleted() {
 }
 
 #[tokio::test]
-async fn a_purge_empties_one_queue_and_leaves_the_others() {
-    use std::time::Duration;
-    use stepwise_control_plane::store::{OutMessage, Queue};
-    let q = sqlite("purge");
-    let msg = |queue: &str, body: &str, delay_ms: u64| OutMessage { queue: queue.into(), body: body.into(), delay_ms };
-    q.send(vec![msg("gone", "due", 0), msg("gone", "later", 60_000), msg("kept", "other", 0)]).await.unwrap();
-    let held = q.receive("gone", 1, Duration::ZERO, Duration::from_millis(100)).await.unwrap();
-    assert_eq!(held.len(), 1, "one received and hidden, to be purged too");
-    q.purge("gone").await.unwrap();
-    assert_eq!(q.depth("gone").await.unwrap(), 0, "due, delayed and hidden messages all went");
-    assert!(q.receive("gone", 10, Duration::from_millis(300), Duration::from_secs(1)).await.unwrap().is_empty());
-    q.delete("gone", &held[0].receipt).await.unwrap(); // a purged message's receipt deletes nothing, harmlessly
-    assert_eq!(q.depth("kept").await.unwrap(), 1, "the other queue kept its message");
+async fn a_receive_over_sources_takes_its_own_then_the_stale_then_the_shared() {
+    use std::time::{Duration, Instant};
+    use stepwise_control_plane::store::{OutMessage, Queue, Source};
+    let q = sqlite("sources");
+    let msg = |queue: &str, body: &str| OutMessage { queue: queue.into(), body: body.into(), delay_ms: 0 };
+    let sent = Instant::now();
+    q.send(vec![msg("w#b", "left by b"), msg("w", "shared"), msg("w#a", "mine"), msg("v#c", "another task queue's")])
+        .await
+        .unwrap();
+    let age = Duration::from_millis(400);
+    let sources = [Source::Queue("w#a"), Source::Stale { prefix: "w#", age_ms: 400 }, Source::Queue("w")];
+    let vis = Duration::from_secs(60);
+    let take = |wait| q.receive_first(&sources, wait, vis);
+    let got = |r: Option<(String, stepwise_control_plane::store::Received)>| r.map(|(q, m)| (q, m.body));
+    assert_eq!(got(take(Duration::ZERO).await.unwrap()), Some(("w#a".into(), "mine".into())), "its own first");
+    assert_eq!(got(take(Duration::ZERO).await.unwrap()), Some(("w".into(), "shared".into())), "b's is not stale yet");
+    assert_eq!(got(take(Duration::ZERO).await.unwrap()), None, "what it took is hidden");
+    let stale = take(Duration::from_secs(10)).await.unwrap();
+    assert!(sent.elapsed() >= age, "taken only once it waited the age, after {:?}", sent.elapsed());
+    let (queue, m) = stale.expect("b's message, once stale");
+    assert_eq!((queue.as_str(), m.body.as_str()), ("w#b", "left by b"));
+    q.delete(&queue, &m.receipt).await.unwrap();
+    assert_eq!(got(take(Duration::from_millis(300)).await.unwrap()), None, "deleted, and the others hidden");
+    assert_eq!(q.depth("v#c").await.unwrap(), 1, "another prefix's queue is not a source");
 }

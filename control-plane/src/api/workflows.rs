@@ -18,7 +18,7 @@ use super::shapes::{Ts, bounded, bounded_required, parse, reply, requests as rq,
 use crate::Error;
 use crate::engine::Engine;
 use crate::engine::code::check_task_queue;
-use crate::engine::code_tasks::{Answer, Polled, activity_queue, sticky_queue, workflow_queue};
+use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
 use crate::model::InboxEntry;
 use stepwise_workflow_core::host::{TimerKind, WORKFLOW_TASK_RESOURCE};
 
@@ -199,12 +199,10 @@ async fn poll(engine: &Engine, r: rq::PollTasks, queue: fn(&str) -> String) -> R
     check_task_queue(&r.task_queue)?;
     let worker = bounded("workerName", r.worker_name.as_deref(), WORKER_NAME_CHARS_MAX)?.map(str::to_string);
     let shared = queue(&r.task_queue);
-    // Only workflow tasks are sticky, and only for a worker that names itself.
-    let sticky = worker
-        .as_deref()
-        .filter(|_| engine.sticky_wait_ms > 0 && shared == workflow_queue(&r.task_queue))
-        .map(|w| sticky_queue(&shared, w));
-    let polled = engine.poll_code_task(&shared, sticky.as_deref(), worker.clone(), engine.poll_wait).await?;
+    // Only workflow tasks are sticky. A worker with no name has no queue of
+    // its own, but it still takes the sticky tasks other workers left waiting.
+    let sticky = engine.sticky_wait_ms > 0 && shared == workflow_queue(&r.task_queue);
+    let polled = engine.poll_code_task(&shared, sticky, worker.clone(), engine.poll_wait).await?;
     render(engine, polled, worker.as_deref()).await
 }
 

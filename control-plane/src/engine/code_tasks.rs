@@ -20,7 +20,7 @@ use super::commit::wake;
 use super::{Engine, decode, encode};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, TokenRecord, keys, queues};
-use crate::store::{Condition, OutMessage, RECEIVE_WAIT_MS_MAX, Write, blob};
+use crate::store::{Condition, OutMessage, RECEIVE_WAIT_MS_MAX, Source, Write, blob};
 
 /// How long a handed-out message stays hidden if its hand-out did not commit.
 const POLL_VISIBILITY: Duration = Duration::from_secs(30);
@@ -125,17 +125,26 @@ impl Engine {
     /// Waits up to `wait` for a task on `queue` that is still open (or a
     /// query not yet answered), marks a task started, and gives it.
     ///
-    /// `sticky`, a worker's own queue of sticky workflow tasks, is read
-    /// beside `queue` and first: its tasks come with the events since the
-    /// worker's last task of the run.
+    /// With `sticky` (workflow tasks, when the engine keeps sticky tasks),
+    /// the poll reads first the worker's own queue, whose tasks come with
+    /// the events since its last task of the run; then sticky tasks that
+    /// waited longer than the sticky wait for another worker (gone or busy);
+    /// then `queue`. That second source is the fall-back: it costs nothing
+    /// while workers answer their own tasks in time.
     pub async fn poll_code_task(
         &self,
         queue: &str,
-        sticky: Option<&str>,
+        sticky: bool,
         worker: Option<String>,
         wait: Duration,
     ) -> Result<Option<Polled>, Error> {
         let deadline = tokio::time::Instant::now() + wait;
+        let own = worker.as_deref().filter(|_| sticky).map(|w| sticky_queue(queue, w));
+        let stale = sticky_queue(queue, "");
+        let mut sources = Vec::with_capacity(3);
+        sources.extend(own.as_deref().map(Source::Queue));
+        sources.push(Source::Stale { prefix: &stale, age_ms: self.sticky_wait_ms });
+        sources.push(Source::Queue(queue));
         loop {
             // Listening before looking, so a shutdown between the two is not missed.
             let shutdown = self.shutdowns.changed.notified();
@@ -146,34 +155,26 @@ impl Engine {
             }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let poll = left.min(Duration::from_millis(RECEIVE_WAIT_MS_MAX));
-            let own = async {
-                match sticky {
-                    Some(q) => self.queue.receive(q, 1, poll, POLL_VISIBILITY).await,
-                    None => std::future::pending().await,
+            let receive = async {
+                if sticky {
+                    return Ok(self.queue.receive_first(&sources, poll, POLL_VISIBILITY).await?.into_iter().collect());
                 }
+                let got = self.queue.receive(queue, 1, poll, POLL_VISIBILITY).await?;
+                Ok::<Vec<_>, Error>(got.into_iter().map(|m| (queue.to_string(), m)).collect())
             };
-            // A receive given up here took nothing: the embedded queue hides
-            // a message only in the poll that returns it.
-            let (from, received) = tokio::select! {
-                biased;
+            let received = tokio::select! {
+                r = receive => r?,
+                // A message a receive given up here had taken reappears after its visibility.
                 () = &mut shutdown => continue,
-                r = own => (sticky.unwrap_or(queue), r?),
-                r = self.queue.receive(queue, 1, poll, POLL_VISIBILITY) => (queue, r?),
             };
-            for m in received {
+            for (from, m) in received {
                 let msg: QueueMessage = decode(m.body.as_bytes())?;
                 let polled = match (msg.token_hash, msg.query_id) {
-                    (Some(hash), _) => {
-                        let task = self.hand_out(&hash, worker.clone()).await?;
-                        if let Some(t) = &task {
-                            self.sticky_passed_on(queue, t, worker.as_deref()).await?;
-                        }
-                        task.map(Polled::Task)
-                    }
+                    (Some(hash), _) => self.hand_out(&hash, worker.clone()).await?.map(Polled::Task),
                     (None, Some(id)) => self.open_query(&id).await?,
                     (None, None) => None,
                 };
-                self.queue.delete(from, &m.receipt).await?;
+                self.queue.delete(&from, &m.receipt).await?;
                 if polled.is_some() {
                     return Ok(polled);
                 }
@@ -186,16 +187,6 @@ impl Engine {
 
     /// The task a task queue's message names, as a poll would hand it out:
     /// for a worker that got the message itself (an SQS event source).
-    /// A sticky task taken by another worker than the one it waited for:
-    /// that worker is gone or busy, and its queue's messages (each with a
-    /// twin on the shared queue) would wait there for ever if it is gone.
-    async fn sticky_passed_on(&self, shared: &str, task: &TokenRecord, worker: Option<&str>) -> Result<(), Error> {
-        match task.input["stickyWorker"].as_str() {
-            Some(w) if Some(w) != worker => self.queue.purge(&sticky_queue(shared, w)).await,
-            _ => Ok(()),
-        }
-    }
-
     pub async fn take_code_task(&self, body: &str, worker: Option<String>) -> Result<Option<Polled>, Error> {
         let msg: QueueMessage = serde_json::from_str(body)
             .map_err(|e| Error::api(AwsError::InvalidParameterValue, format!("Not a task queue message: '{e}'")))?;

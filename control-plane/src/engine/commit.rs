@@ -161,18 +161,13 @@ pub(super) fn plan(
                     queues::TASKS.to_string()
                 };
                 let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
-                // A sticky workflow task: its worker's own queue at once, the
-                // shared queue after the wait. Whichever is taken first hands
-                // the task out; the other finds it started and is dropped.
-                let sticky = record.input["stickyWorker"].as_str().map(|w| code_tasks::sticky_queue(&queue, w));
-                let delay_ms = match sticky {
-                    Some(q) => {
-                        plan.outbox.push(OutMessage { queue: q, body: body.clone(), delay_ms: 0 });
-                        record.input["stickyWaitMs"].as_u64().unwrap_or(0).min(MESSAGE_DELAY_MS_MAX)
-                    }
-                    None => 0,
+                // A sticky workflow task goes to its worker's own queue; any
+                // worker's poll takes it from there once it waited too long.
+                let queue = match record.input["stickyWorker"].as_str() {
+                    Some(w) => code_tasks::sticky_queue(&queue, w),
+                    None => queue,
                 };
-                plan.outbox.push(OutMessage { queue, body, delay_ms });
+                plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
             }
             Command::StartTimer { timer_id, fire_at_ms } => {
                 rec.timers.insert(timer_id, fire_at_ms);

@@ -89,13 +89,6 @@ impl MemQueue {
 
 #[async_trait]
 impl Queue for MemQueue {
-    async fn purge(&self, queue: &str) -> Result<(), Error> {
-        yield_now().await;
-        self.transient("purge")?;
-        self.messages.lock().expect("one thread").remove(queue);
-        Ok(())
-    }
-
     async fn depth(&self, queue: &str) -> Result<u64, Error> {
         yield_now().await;
         self.transient("depth")?;

@@ -219,9 +219,28 @@ pub trait Queue: Send + Sync {
     /// Messages in one queue, visible or not (approximate on SQS), for the
     /// console's pending-task counts.
     async fn depth(&self, queue: &str) -> Result<u64, Error>;
-    /// Deletes every message of `queue` (SQS's PurgeQueue): a gone worker's
-    /// queue of sticky tasks, each of which has a twin on the shared queue.
-    async fn purge(&self, queue: &str) -> Result<(), Error>;
+    /// Waits up to `wait` for one message from the first of `sources` that
+    /// has one, hides it for `visibility`, and gives it with its queue. For
+    /// sticky workflow tasks, which only the embedded store keeps (one queue
+    /// per worker would be one SQS queue per worker): other backends refuse.
+    async fn receive_first(
+        &self,
+        _sources: &[Source<'_>],
+        _wait: Duration,
+        _visibility: Duration,
+    ) -> Result<Option<(String, Received)>, Error> {
+        Err(Error::Store("this backend receives from one queue at a time; sticky tasks need the embedded store".into()))
+    }
+}
+
+/// Where [`Queue::receive_first`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    /// A queue's due messages.
+    Queue(&'a str),
+    /// Due messages of every queue named `prefix` and more, that have been
+    /// due for at least `age_ms`: a sticky task its worker left waiting.
+    Stale { prefix: &'a str, age_ms: i64 },
 }
 
 /// Checks a transaction against the limits every backend shares.

@@ -83,7 +83,7 @@ async fn the_worker_that_keeps_a_run_gets_its_next_tasks_and_another_gets_them_a
             // B's first task came whole (a miss); it then kept the run, so its last came sticky.
             let s = b.sticky_stats();
             assert_eq!((s.misses, s.hits, s.runs), (1, 1, 0), "a closed run is not kept: {s:?}");
-            // The task A's queue held was purged when B took its twin: it would wait there for ever.
+            // The task waiting on A's queue was taken from there, and deleted, once it went stale.
             assert_eq!(sticky_messages(&dir), 0, "no message is left on a worker's own queue");
         })
         .await;

@@ -53,7 +53,6 @@ impl Run {
         {
             payload["stickyWorker"] = json!(s.worker);
             payload["stickyFirstEventId"] = json!(s.seen_event + 1);
-            payload["stickyWaitMs"] = json!(self.sticky_wait_ms);
         }
         let resource = format!("{WORKFLOW_TASK_RESOURCE}{}", self.task_queue);
         out.commands.push(self.run_task(id, token, resource, payload, None));

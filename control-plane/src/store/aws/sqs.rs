@@ -129,13 +129,6 @@ impl Queue for Aws {
             .collect())
     }
 
-    async fn purge(&self, queue: &str) -> Result<(), Error> {
-        let url = self.url(queue).await?;
-        self.meter.sqs(0);
-        self.sqs.purge_queue().queue_url(url).send().await.map_err(store_err)?;
-        Ok(())
-    }
-
     async fn depth(&self, queue: &str) -> Result<u64, Error> {
         let url = self.url(queue).await?;
         self.meter.sqs(0);

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 
 mod items;
 mod queue;
+mod sources;
 
 use super::OutMessage;
 use crate::Error;

@@ -61,7 +61,7 @@ const REMOVED_HIDDEN_MS: i64 = 60_000;
 /// Hidden entries kept at most; past it, expired ones (visible again) are dropped.
 const HIDDEN_MAX: usize = 100_000;
 /// Rows a receive looks at beyond the ones it wants, to step over hidden ones.
-const HIDDEN_SCAN_ROWS: usize = 1_024;
+pub(super) const HIDDEN_SCAN_ROWS: usize = 1_024;
 /// Deletes waiting for a group commit at most; past it, one is made for them.
 const DELETES_PENDING_MAX: usize = 1_024;
 
@@ -83,15 +83,6 @@ impl Queue for Sqlite {
             messages: messages.max(0) as u64,
             oldest_due_age_ms: oldest.map(|t| (now - t).max(0)),
         }))
-    }
-
-    async fn purge(&self, queue: &str) -> Result<(), Error> {
-        let queue = queue.to_string();
-        // Relaxed: a purge lost in a power failure only leaves messages that would be dropped anyway.
-        self.write_relaxed(move |c| {
-            c.execute("DELETE FROM messages WHERE queue = ?1", params![queue]).map(|_| ()).map_err(db)
-        })
-        .await
     }
 
     async fn depth(&self, queue: &str) -> Result<u64, Error> {
@@ -151,6 +142,15 @@ impl Queue for Sqlite {
         }
     }
 
+    async fn receive_first(
+        &self,
+        sources: &[crate::store::Source<'_>],
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Option<(String, Received)>, Error> {
+        self.receive_from_sources(sources, wait, visibility).await
+    }
+
     async fn delete(&self, _queue: &str, receipt: &str) -> Result<(), Error> {
         let (id, receives) = receipt
             .split_once(':')
@@ -181,7 +181,7 @@ impl Queue for Sqlite {
 
 impl Sqlite {
     /// Hides up to `max` of `rows` that are not hidden already; gives them.
-    fn hide(&self, queue: &str, rows: Vec<(i64, String, i64)>, max: usize, now: i64, vis: i64) -> Vec<Received> {
+    pub(super) fn hide(&self, queue: &str, rows: Vec<(i64, String, i64)>, max: usize, now: i64, vis: i64) -> Vec<Received> {
         let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(&(id, at)) = h.removed.front() {
             if at > now - REMOVED_HIDDEN_MS && h.removed.len() < HIDDEN_MAX {
@@ -222,7 +222,7 @@ impl Sqlite {
     }
 
     /// When the next message of `queue` hidden by a receive becomes visible.
-    fn next_hidden(&self, queue: &str, now: i64) -> Option<i64> {
+    pub(super) fn next_hidden(&self, queue: &str, now: i64) -> Option<i64> {
         let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
         let set = h.due.get_mut(queue)?;
         // Those visible again by now are due no longer.
@@ -258,7 +258,7 @@ pub(super) fn delete_rows(c: &Connection, ids: &[i64]) -> Result<(), Error> {
 }
 
 /// Messages of `queue` due by `now`, oldest first: (id, body, receives before this process).
-fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<Vec<(i64, String, i64)>, Error> {
+pub(super) fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<Vec<(i64, String, i64)>, Error> {
     let mut st = c
         .prepare_cached(
             "SELECT id, body, receives FROM messages WHERE queue = ?1 AND visible_at <= ?2
@@ -272,7 +272,7 @@ fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<V
 }
 
 /// When the next delayed message of `queue` becomes due.
-fn next_visible(c: &Connection, queue: &str, now: i64) -> Result<Option<i64>, Error> {
+pub(super) fn next_visible(c: &Connection, queue: &str, now: i64) -> Result<Option<i64>, Error> {
     c.prepare_cached("SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2")
         .map_err(db)?
         .query_row(params![queue, now], |r| r.get(0))
