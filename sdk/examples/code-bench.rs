@@ -2,7 +2,7 @@
 //! second, and how long a 3-activity workflow takes from start to end.
 //!
 //! `cargo run --release -p stepwise-sdk --features worker --example code-bench -- \
-//!     http://127.0.0.1:8083 [EXECUTIONS] [CONCURRENCY] [remote|local]`
+//!     http://127.0.0.1:8083 [EXECUTIONS] [CONCURRENCY] [remote|local] [STEPS] [sticky|whole]`
 //!
 //! One process runs the worker (its activities return at once) and the
 //! load: CONCURRENCY executions in flight, each started, then awaited.
@@ -10,6 +10,9 @@
 //! `remote` (the default) runs the three steps as activities through the
 //! task queue; `local` runs them as local activities inside the workflow
 //! task, recorded as markers: the like-for-like shape of Restate's `ctx.run`.
+//! STEPS (default 3) makes the run longer: its history grows by a few events
+//! a step, which is where the worker's sticky cache pays. `whole` turns the
+//! cache off, so every workflow task replays the whole history.
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +35,18 @@ async fn three_local_steps(ctx: WorkflowContext, n: u64) -> Result<u64, Workflow
     Ok(ctx.local_activity("add", &b, ActivityOptions::default()).await?)
 }
 
+/// `steps` remote activities in a row: a history that grows with each.
+async fn many_steps(ctx: WorkflowContext, (n, steps): (u64, u64)) -> Result<u64, WorkflowError> {
+    let mut v = n;
+    for _ in 0..steps {
+        v = ctx.activity("add", &v).await?;
+    }
+    Ok(v)
+}
+
+/// How many steps a run takes at most (its history stays under the server's bound).
+const STEPS_MAX: u64 = 1_000;
+
 /// Where the three steps run.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Steps {
@@ -49,9 +64,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("local") => Steps::Local,
         Some(other) => return Err(format!("the fourth argument is remote or local, not {other}").into()),
     };
+    let length: u64 = args.get(5).map_or(Ok(3), |s| s.parse())?;
+    if !(1..=STEPS_MAX).contains(&length) || (length != 3 && steps == Steps::Local) {
+        return Err(format!("STEPS is 1 to {STEPS_MAX}, and other than 3 only for remote steps").into());
+    }
+    let sticky = match args.get(6).map(String::as_str) {
+        None | Some("sticky") => true,
+        Some("whole") => false,
+        Some(other) => return Err(format!("the sixth argument is sticky or whole, not {other}").into()),
+    };
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(endpoint, executions, concurrency, steps))
+    local.block_on(&rt, run(endpoint, executions, concurrency, steps, length, sticky))
 }
 
 async fn run(
@@ -59,15 +83,22 @@ async fn run(
     executions: usize,
     concurrency: usize,
     steps: Steps,
+    length: u64,
+    sticky: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(&endpoint);
     let (kind, queue) = match steps {
+        Steps::Remote if length != 3 => ("bench-long", "bench-long"),
         Steps::Remote => ("bench3", "bench"),
         Steps::Local => ("bench3-local", "bench-local"),
     };
     let machine = client.register_workflow_type(kind, queue).await?;
     let mut worker = Worker::new(Client::new(&endpoint), queue).workflow_pollers(8);
+    if !sticky {
+        worker = worker.sticky_cache(0, 0);
+    }
     match steps {
+        Steps::Remote if length != 3 => worker.register_workflow(kind, many_steps),
         Steps::Remote => worker.register_workflow(kind, three_steps),
         Steps::Local => worker.register_workflow(kind, three_local_steps),
     }
@@ -89,7 +120,11 @@ async fn run(
             let (m, name) = (machine.clone(), format!("b{run_id}-{next}"));
             running.push(async move {
                 let t0 = Instant::now();
-                let arn = c.start(&m, &name, &next).await?;
+                let arn = if length == 3 {
+                    c.start(&m, &name, &next).await?
+                } else {
+                    c.start(&m, &name, &(next, length)).await?
+                };
                 let t1 = Instant::now();
                 match c.result(&arn, EXECUTION_WAIT).await? {
                     Some(Ok(_)) => {}
@@ -120,12 +155,14 @@ async fn run(
     let _ = serving.await;
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    // Remote: four workflow tasks (the start and one per activity's result); local: one.
-    let tasks_per_execution = if steps == Steps::Local { 1.0 } else { 4.0 };
+    // Remote: a workflow task for the start and one per activity's result; local: one.
+    let tasks_per_execution = if steps == Steps::Local { 1.0 } else { length as f64 + 1.0 };
     let report = json!({
         "executions": executions,
         "concurrency": concurrency,
         "activities": if steps == Steps::Local { "local" } else { "remote" },
+        "steps": length,
+        "cache": if sticky { "sticky" } else { "whole" },
         "seconds": secs,
         "executions_per_s": executions as f64 / secs,
         "workflow_tasks_per_s": tasks_per_execution * executions as f64 / secs,

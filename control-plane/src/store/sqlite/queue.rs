@@ -181,7 +181,14 @@ impl Queue for Sqlite {
 
 impl Sqlite {
     /// Hides up to `max` of `rows` that are not hidden already; gives them.
-    pub(super) fn hide(&self, queue: &str, rows: Vec<(i64, String, i64)>, max: usize, now: i64, vis: i64) -> Vec<Received> {
+    pub(super) fn hide(
+        &self,
+        queue: &str,
+        rows: Vec<(i64, String, i64)>,
+        max: usize,
+        now: i64,
+        vis: i64,
+    ) -> Vec<Received> {
         let mut h = self.hidden.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(&(id, at)) = h.removed.front() {
             if at > now - REMOVED_HIDDEN_MS && h.removed.len() < HIDDEN_MAX {
@@ -258,7 +265,12 @@ pub(super) fn delete_rows(c: &Connection, ids: &[i64]) -> Result<(), Error> {
 }
 
 /// Messages of `queue` due by `now`, oldest first: (id, body, receives before this process).
-pub(super) fn visible_rows(c: &Connection, queue: &str, now: i64, limit: usize) -> Result<Vec<(i64, String, i64)>, Error> {
+pub(super) fn visible_rows(
+    c: &Connection,
+    queue: &str,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<(i64, String, i64)>, Error> {
     let mut st = c
         .prepare_cached(
             "SELECT id, body, receives FROM messages WHERE queue = ?1 AND visible_at <= ?2

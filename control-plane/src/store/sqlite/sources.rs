@@ -60,7 +60,8 @@ impl Sqlite {
             }
             let now = now_ms();
             let srcs = owned.clone();
-            let rows = self.read(move |c| srcs.iter().map(|s| due_rows(c, s, now)).collect::<Result<Vec<_>, _>>()).await?;
+            let rows =
+                self.read(move |c| srcs.iter().map(|s| due_rows(c, s, now)).collect::<Result<Vec<_>, _>>()).await?;
             for (queue, id, body, receives) in rows.into_iter().flatten() {
                 if let Some(m) = self.hide(&queue, vec![(id, body, receives)], 1, now, vis).pop() {
                     if let Some(i) = woken.filter(|&i| queues[i] != queue) {
@@ -106,9 +107,7 @@ impl Sqlite {
 fn own(s: &Source<'_>) -> Owned {
     match *s {
         Source::Queue(q) => Owned::Queue(q.to_string()),
-        Source::Stale { prefix, age_ms } => {
-            Owned::Stale { low: prefix.to_string(), high: prefix_end(prefix), age_ms }
-        }
+        Source::Stale { prefix, age_ms } => Owned::Stale { low: prefix.to_string(), high: prefix_end(prefix), age_ms },
     }
 }
 
@@ -150,7 +149,9 @@ fn next_due(c: &Connection, s: &Owned, now: i64) -> Result<Option<i64>, Error> {
         Owned::Queue(q) => next_visible(c, q, now),
         Owned::Stale { low, high, age_ms } => {
             let mut st = c
-                .prepare_cached("SELECT MIN(visible_at) FROM messages WHERE queue > ?1 AND queue < ?2 AND visible_at > ?3")
+                .prepare_cached(
+                    "SELECT MIN(visible_at) FROM messages WHERE queue > ?1 AND queue < ?2 AND visible_at > ?3",
+                )
                 .map_err(db)?;
             let oldest: Option<i64> = st.query_row(params![low, high, now - age_ms], |r| r.get(0)).map_err(db)?;
             Ok(oldest.map(|t| t + age_ms))
