@@ -175,9 +175,8 @@ impl Client {
             }
             let out = self.call("GetExecutionHistory", body).await?;
             for e in out["events"].as_array().into_iter().flatten() {
-                let mut d = e["workflowEventDetails"].clone();
-                d["type"] = e["type"].clone();
-                events.push(serde_json::from_value(d).map_err(|e| Error::History(e.to_string()))?);
+                let event = crate::workflow::history::event_from_history(e);
+                events.push(event.map_err(|e| Error::History(e.to_string()))?);
             }
             match out["nextToken"].as_str() {
                 Some(t) => token = Some(t.to_string()),

@@ -418,3 +418,35 @@ impl Event {
         }
     }
 }
+
+/// A code event as GetExecutionHistory gives it: its `type`, and its fields
+/// as `workflowEventDetails`, whose payloads (`input`, `output`) are JSON
+/// text on the wire, as every Step Functions history payload is.
+pub fn event_from_history(e: &Value) -> Result<Event, serde_json::Error> {
+    let mut d = e["workflowEventDetails"].clone();
+    if let Some(o) = d.as_object_mut() {
+        for f in ["input", "output"] {
+            if let Some(Value::String(text)) = o.get(f) {
+                let v: Value = serde_json::from_str(text)?;
+                o.insert(f.to_string(), v);
+            }
+        }
+    }
+    d["type"] = e["type"].clone();
+    serde_json::from_value(d)
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+
+    #[test]
+    fn a_history_event_payload_is_read_from_its_json_text() {
+        let wire = serde_json::json!({"type": "WorkflowStarted", "workflowEventDetails": {
+            "workflowType": "w", "input": "{\"round\":0}", "seed": 1}});
+        match event_from_history(&wire).expect("an event") {
+            Event::WorkflowStarted { input, .. } => assert_eq!(input, serde_json::json!({"round": 0})),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -58,11 +58,22 @@ impl Shutdowns {
         self.changed.notify_waiters();
     }
 
-    fn is_shut_down(&self, worker: Option<&str>) -> bool {
-        let Some(w) = worker else { return false };
-        self.workers.lock().unwrap_or_else(|p| p.into_inner()).contains_key(w)
+    /// Whether a poll that `began` then is one of a shut-down worker's: it
+    /// began before the shutdown, or just after (a request sent before it),
+    /// with when to answer it: at once if it was waiting at the shutdown,
+    /// when the doubt ends if not. A poll that begins later is a new worker
+    /// under the same name.
+    fn shut_down_answer_at(&self, worker: Option<&str>, began: tokio::time::Instant) -> Option<tokio::time::Instant> {
+        let w = worker?;
+        let m = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        let at = *m.get(w)?;
+        (began < at + POLL_SHUTDOWN_LATE).then_some(if began < at { began } else { at + POLL_SHUTDOWN_LATE })
     }
 }
+
+/// How late a poll a worker sent before its shutdown may reach the server
+/// and still be ended as that worker's.
+const POLL_SHUTDOWN_LATE: Duration = Duration::from_secs(1);
 
 /// How long a worker's shutdown is remembered: longer than any poll.
 const POLL_SHUTDOWN_MEMORY: Duration = Duration::from_secs(120);
@@ -138,7 +149,8 @@ impl Engine {
         worker: Option<String>,
         wait: Duration,
     ) -> Result<Option<Polled>, Error> {
-        let deadline = tokio::time::Instant::now() + wait;
+        let began = tokio::time::Instant::now();
+        let deadline = began + wait;
         let own = worker.as_deref().filter(|_| sticky).map(|w| sticky_queue(queue, w));
         let stale = sticky_queue(queue, "");
         let mut sources = Vec::with_capacity(3);
@@ -150,7 +162,11 @@ impl Engine {
             let shutdown = self.shutdowns.changed.notified();
             tokio::pin!(shutdown);
             shutdown.as_mut().enable();
-            if self.shutdowns.is_shut_down(worker.as_deref()) {
+            if let Some(late) = self.shutdowns.shut_down_answer_at(worker.as_deref(), began) {
+                // A poll that came after the shutdown may be a restarted
+                // worker's: it ends empty once the doubt is over, so such a
+                // worker does not spin through empty polls meanwhile.
+                tokio::time::sleep_until(late.min(deadline)).await;
                 return Ok(None);
             }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

@@ -64,6 +64,8 @@ pub enum Action {
         token: String,
         commands: Vec<stepwise_workflow_core::history::Command>,
         time_ms: i64,
+        /// The worker's name when it keeps the run's history (sticky).
+        worker: Option<String>,
     },
     Signal {
         name: String,
@@ -141,6 +143,8 @@ pub struct Sim {
     pub engines: Vec<Engine>,
     pub activity: String,
     pub client: RefCell<Client>,
+    /// The code workers' sticky caches.
+    pub sticky: super::sticky::Caches,
 }
 
 impl Sim {
@@ -219,8 +223,12 @@ pub async fn poll(sim: Rc<Sim>, worker: usize) {
 }
 
 /// A code worker takes a workflow task and plans its answer: the new commands.
+/// It keeps the run's history between tasks (a sticky cache), and names
+/// itself in its answer when it does, so the next task comes to it first.
 pub async fn poll_workflow(sim: Rc<Sim>, worker: usize) {
-    let req = json!({"taskQueue": super::code::TASK_QUEUE, "workerName": format!("cw{worker}")});
+    sim.sticky.maybe_restart(&sim.world, worker);
+    let me = sim.sticky.name(worker);
+    let req = json!({"taskQueue": super::code::TASK_QUEUE, "workerName": me});
     let Ok(t) = crate::api::call(sim.api(), "PollWorkflowTask", req).await else { return };
     if t["kind"] == "QUERY" {
         return answer_query(&sim, &t).await;
@@ -229,17 +237,42 @@ pub async fn poll_workflow(sim: Rc<Sim>, worker: usize) {
         return;
     }
     let token = t["taskToken"].as_str().expect("a token").to_string();
-    let history: Vec<stepwise_workflow_core::history::Event> =
+    let part: Vec<stepwise_workflow_core::history::Event> =
         serde_json::from_value(t["history"].clone()).expect("a code history");
     let arn = t["executionArn"].as_str().expect("an ARN");
+    let from = t["historyFrom"].as_u64().expect("a workflow task says where its history starts") as usize;
+    let len = from + part.len();
+    let history = match sim.sticky.history(worker, arn, from, part) {
+        Some(h) => h,
+        // Not kept: the whole history, as the SDK's worker reads it. A failed
+        // read leaves the task to time out and come again.
+        None => match super::sticky::read_run(&sim, arn, len).await {
+            Some(h) => h,
+            None => return,
+        },
+    };
     let name = arn.rsplit(':').next().expect("a name");
     let commands = super::code::decide(t["workflowType"].as_str().expect("a type"), name, &history);
+    let closing = commands.iter().any(|c| {
+        use stepwise_workflow_core::history::Command as C;
+        matches!(
+            c,
+            C::CompleteWorkflow { .. } | C::FailWorkflow { .. } | C::CancelWorkflow { .. } | C::ContinueAsNew { .. }
+        )
+    });
+    let kept = sim.sticky.keep(&sim.world, worker, arn, history, closing).then_some(me);
     let how = if sim.world.fault(WORKER_FAULT_PER_MILLE / 2) { sim.world.below(3) } else { 3 };
     sim.world.trace(|| {
-        format!("code worker {worker}: workflow task {} ({} commands), behaviour {how}", short(&token), commands.len())
+        format!(
+            "code worker {worker}: workflow task {} from event {from} ({} commands, kept: {}), behaviour {how}",
+            short(&token),
+            commands.len(),
+            kept.is_some()
+        )
     });
     let now = sim.now();
-    let respond = || Action::Respond { token: token.clone(), commands: commands.clone(), time_ms: now };
+    let respond =
+        || Action::Respond { token: token.clone(), commands: commands.clone(), time_ms: now, worker: kept.clone() };
     let mut c = sim.client.borrow_mut();
     match how {
         0 => {} // dies holding the task: it times out and is scheduled again
@@ -357,14 +390,14 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
         Action::Heartbeat { token } => {
             let _ = call("SendTaskHeartbeat", json!({"taskToken": token})).await;
         }
-        Action::Respond { token, commands, time_ms } => {
-            let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms});
+        Action::Respond { token, commands, time_ms, worker } => {
+            let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms, "workerName": worker});
             match call("RespondWorkflowTaskCompleted", req).await {
                 Ok(_) => acked_result(&sim, &token),
                 Err(Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. }) => {
                     sim.world.trace(|| format!("worker: workflow task answer {} refused", short(&token)));
                 }
-                Err(e) => retry(&sim, "respond", e, Action::Respond { token, commands, time_ms }),
+                Err(e) => retry(&sim, "respond", e, Action::Respond { token, commands, time_ms, worker }),
             }
         }
         Action::Signal { name } => {

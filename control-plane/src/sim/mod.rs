@@ -12,6 +12,7 @@ mod code;
 mod executor;
 pub mod queue;
 mod run;
+mod sticky;
 pub mod store;
 mod workload;
 pub mod world;
@@ -57,11 +58,15 @@ pub struct Options {
 /// Gives V. With a plant it stops at the first seed that finds it.
 pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
     let (mut ran, mut violations) = (0, 0);
+    let mut sticky = sticky::Stats::default();
     for seed in opts.start_seed..opts.start_seed.saturating_add(opts.seeds) {
         let reference = run_seed(seed, false, None, &opts.workload);
         let faulty = run_seed(seed, true, opts.plant, &opts.workload);
         let found = check::compare(&reference, &faulty);
         ran += 1;
+        sticky.hits += faulty.sticky.hits;
+        sticky.misses += faulty.sticky.misses;
+        sticky.restarts += faulty.sticky.restarts;
         if opts.trace {
             for line in &faulty.trace {
                 writeln!(out, "{line}")?;
@@ -75,6 +80,9 @@ pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
             }
         }
     }
+    // Shows the faults reach the sticky cache's paths: misses read the whole history.
+    let sticky::Stats { hits, misses, restarts } = sticky;
+    writeln!(out, "sticky tasks: {hits} from a kept history, {misses} read whole; {restarts} worker restarts")?;
     writeln!(out, "simulation: {ran} seeds, {violations} violations")?;
     Ok(violations)
 }

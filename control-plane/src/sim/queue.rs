@@ -15,7 +15,7 @@ use async_trait::async_trait;
 
 use super::world::{World, yield_now};
 use crate::Error;
-use crate::store::{Backlog, MESSAGE_DELAY_MS_MAX, OutMessage, Queue, RECEIVE_MESSAGES_MAX, Received};
+use crate::store::{Backlog, MESSAGE_DELAY_MS_MAX, OutMessage, Queue, RECEIVE_MESSAGES_MAX, Received, Source};
 
 /// Per mille of sends that deliver a message twice.
 const DUPLICATE_PER_MILLE: u64 = 30;
@@ -78,6 +78,27 @@ impl MemQueue {
         self.next_visible_ms(Some(queue)).is_some_and(|at| at <= self.world.now_ms())
     }
 
+    /// When the next message comes due for the driver: as
+    /// [`next_visible_ms`](Self::next_visible_ms) over all queues, but a queue
+    /// of sticky tasks (named `prefix` and more) that no live worker polls
+    /// counts only once its messages have waited `age_ms`.
+    pub fn next_due_ms(&self, prefix: &str, age_ms: i64, polled: impl Fn(&str) -> bool) -> Option<i64> {
+        let all = self.messages.lock().expect("one thread");
+        all.iter()
+            .flat_map(|(q, m)| {
+                let wait = if is_sticky(q, prefix) && !polled(q) { age_ms } else { 0 };
+                m.values().map(move |m| m.visible_ms + wait)
+            })
+            .min()
+    }
+
+    /// Whether a queue of sticky tasks (named `prefix` and more) has a message due for `age_ms`.
+    pub fn has_stale(&self, prefix: &str, age_ms: i64) -> bool {
+        let now = self.world.now_ms();
+        let all = self.messages.lock().expect("one thread");
+        all.iter().filter(|(q, _)| is_sticky(q, prefix)).any(|(_, m)| m.values().any(|m| m.visible_ms <= now - age_ms))
+    }
+
     fn transient(&self, what: &str) -> Result<(), Error> {
         if self.world.fault(TRANSIENT_PER_MILLE) {
             self.world.trace(|| format!("queue: {what} refused"));
@@ -85,6 +106,15 @@ impl MemQueue {
         }
         Ok(())
     }
+}
+
+/// A queue named `prefix` and more, as the embedded store's range read takes them.
+fn is_sticky(queue: &str, prefix: &str) -> bool {
+    queue.len() > prefix.len() && queue.starts_with(prefix)
+}
+
+fn sticky_queues(all: &BTreeMap<String, BTreeMap<u64, Message>>, prefix: &str) -> Vec<String> {
+    all.keys().filter(|q| is_sticky(q, prefix)).cloned().collect()
 }
 
 #[async_trait]
@@ -145,6 +175,43 @@ impl Queue for MemQueue {
             all.remove(&id);
         }
         Ok(())
+    }
+
+    async fn receive_first(
+        &self,
+        sources: &[Source<'_>],
+        _wait: Duration,
+        visibility: Duration,
+    ) -> Result<Option<(String, Received)>, Error> {
+        yield_now().await;
+        self.transient("receive")?;
+        let now = self.world.now_ms();
+        let hide_ms = i64::try_from(visibility.as_millis()).expect("visibility timeouts are short");
+        let mut all = self.messages.lock().expect("one thread");
+        for source in sources {
+            let (names, due_by) = match *source {
+                Source::Queue(q) => (vec![q.to_string()], now),
+                Source::Stale { prefix, age_ms } => (sticky_queues(&all, prefix), now - age_ms),
+            };
+            let mut due: Vec<(String, u64)> = names
+                .iter()
+                .flat_map(|q| all.get(q).into_iter().flat_map(|m| m.iter()).map(move |(id, m)| (q, *id, m.visible_ms)))
+                .filter(|(_, _, at)| *at <= due_by)
+                .map(|(q, id, _)| (q.clone(), id))
+                .collect();
+            if due.is_empty() {
+                continue;
+            }
+            // No set order within a source: the seed picks.
+            let (q, id) = due.swap_remove(self.world.below(due.len() as u64) as usize);
+            let m = all.get_mut(&q).and_then(|m| m.get_mut(&id)).expect("picked from the map");
+            m.visible_ms = now + hide_ms;
+            m.receives += 1;
+            let received =
+                Received { body: m.body.clone(), receipt: format!("{id}:{}", m.receives), receive_count: m.receives };
+            return Ok(Some((q, received)));
+        }
+        Ok(None)
     }
 
     async fn backlog(&self) -> Result<Option<Backlog>, Error> {

@@ -65,6 +65,8 @@ pub struct RunResult {
     pub outcomes: BTreeMap<String, Outcome>,
     pub violations: Vec<(String, String)>,
     pub trace: Vec<String>,
+    /// What the code workers' sticky caches did.
+    pub sticky: super::sticky::Stats,
 }
 
 pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &str) -> RunResult {
@@ -79,11 +81,21 @@ pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &s
             e.env = Arc::new(SimEnv { world: world.clone(), skew_ms });
             e.compute = Compute::inline();
             e.poll_wait = std::time::Duration::ZERO;
+            // Sticky workflow tasks, with their fall-back, as on the embedded server.
+            e.sticky_wait_ms = crate::engine::STICKY_WAIT_MS_DEFAULT;
             e
         })
         .collect();
     let activity = Scope::default().activity("work");
-    let sim = Rc::new(Sim { world: world.clone(), store, queue, engines, activity, client: Default::default() });
+    let sim = Rc::new(Sim {
+        world: world.clone(),
+        store,
+        queue,
+        engines,
+        activity,
+        client: Default::default(),
+        sticky: Default::default(),
+    });
     setup(&sim);
     plan(&sim, seed, workload_name);
     let mut violations = drive(&sim);
@@ -92,7 +104,8 @@ pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &s
     for (name, o) in &outcomes {
         world.trace(|| format!("outcome {name}: {} {}", o.status, o.output.as_deref().unwrap_or("-")));
     }
-    RunResult { outcomes, violations, trace: world.take_trace() }
+    let sticky = *sim.sticky.stats.borrow();
+    RunResult { outcomes, violations, trace: world.take_trace(), sticky }
 }
 
 /// Runs a future that completes without waiting on anything outside (setup and checks).
@@ -194,14 +207,14 @@ fn drive(sim: &Rc<Sim>) -> Vec<(String, String)> {
         let (asleep, first_wake) = w.sleeps();
         if !flying.is_empty() && asleep == flying.len() {
             // Every operation in flight waits on the clock: time moves on.
-            let next = [sim.queue.next_visible_ms(None), sim.client.borrow().next_due(), Some(next_sweep), first_wake];
+            let next = [next_message_ms(sim), sim.client.borrow().next_due(), Some(next_sweep), first_wake];
             w.advance_to(next.into_iter().flatten().min().expect("a sleep ends").max(now));
         }
         if flying.is_empty() {
             if settle_until.is_none() && finished(sim) {
                 settle_until = Some(now + SETTLE_MS);
             }
-            let next = [sim.queue.next_visible_ms(None), sim.client.borrow().next_due(), Some(next_sweep)]
+            let next = [next_message_ms(sim), sim.client.borrow().next_due(), Some(next_sweep)]
                 .into_iter()
                 .flatten()
                 .min()
@@ -257,8 +270,10 @@ fn spawn_engine_loops(sim: &Rc<Sim>, exec: &mut Executor, activity_queue: &str, 
         }
     }
     let workflow_queue = crate::engine::code_tasks::workflow_queue(super::code::TASK_QUEUE);
+    let stale = sim.queue.has_stale(&sticky_prefix(), crate::engine::STICKY_WAIT_MS_DEFAULT);
     for p in WORKFLOW_POLLERS {
-        if !exec.busy(p) && sim.queue.has_visible(&workflow_queue) {
+        let own = crate::engine::code_tasks::sticky_queue(&workflow_queue, &sim.sticky.name(p));
+        if !exec.busy(p) && (stale || sim.queue.has_visible(&workflow_queue) || sim.queue.has_visible(&own)) {
             exec.spawn(p, actors::poll_workflow(sim.clone(), p));
         }
     }
@@ -268,6 +283,20 @@ fn spawn_engine_loops(sim: &Rc<Sim>, exec: &mut Executor, activity_queue: &str, 
             exec.spawn(p, actors::poll_code_activity(sim.clone(), p));
         }
     }
+}
+
+/// What the code task queue's sticky queues' names start with.
+fn sticky_prefix() -> String {
+    crate::engine::code_tasks::sticky_queue(&crate::engine::code_tasks::workflow_queue(super::code::TASK_QUEUE), "")
+}
+
+/// When the next queue message comes due for a poller: a live worker's
+/// sticky task at once, a gone one's once it waited the sticky wait.
+fn next_message_ms(sim: &Sim) -> Option<i64> {
+    let shared = crate::engine::code_tasks::workflow_queue(super::code::TASK_QUEUE);
+    let live: Vec<String> =
+        WORKFLOW_POLLERS.map(|p| crate::engine::code_tasks::sticky_queue(&shared, &sim.sticky.name(p))).collect();
+    sim.queue.next_due_ms(&sticky_prefix(), crate::engine::STICKY_WAIT_MS_DEFAULT, |q| live.iter().any(|l| l == q))
 }
 
 /// Every planned execution was acknowledged and has closed, and no client waits on anything.

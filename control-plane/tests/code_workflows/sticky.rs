@@ -120,3 +120,32 @@ async fn a_run_evicted_from_the_cache_is_read_whole_and_runs_on() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn a_worker_restarted_under_its_name_reads_the_history_whole_and_runs_on() {
+    let server = Server::start(&temp_dir("code-sticky-restart"));
+    let client = Client::new(&server.endpoint);
+    let machine = client.register_workflow_type("steps", "sticky").await.expect("register");
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let a = Rc::new(worker(&server.endpoint, 100).named("w-fixed"));
+            let stop_a = serve(&local, a.clone());
+            let arn = client.start(&machine, "r1", &1).await.expect("start");
+            waiting_for_go(&client, &arn).await;
+            let _ = stop_a.send(());
+            // The same name, nothing kept: the next task comes to it sticky,
+            // with only the events since, and it reads the rest itself.
+            let again = Rc::new(worker(&server.endpoint, 100).named("w-fixed"));
+            let _stop = serve(&local, again.clone());
+            client.signal(&arn, "go", &()).await.expect("signal");
+            let r = client.result(&arn, RESULT_WAIT).await.expect("result").expect("closed");
+            assert_eq!(r.expect("succeeded"), json!(5), "the payloads read back from the history are values");
+            let s = again.sticky_stats();
+            assert!(s.misses >= 1 && s.hits >= 1, "a miss read whole, then kept: {s:?}");
+            let h = client.history(&arn).await.expect("history");
+            let failed: Vec<_> = h.iter().filter(|e| matches!(e, Event::WorkflowTaskFailed { .. })).collect();
+            assert!(failed.is_empty(), "the history read whole replays as the task's would: {failed:?}");
+        })
+        .await;
+}

@@ -29,7 +29,17 @@ fn a_thousand_seeds_find_no_violation() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert_eq!(last_line(&out), format!("simulation: {half} seeds, 0 violations"), "{text}");
         assert!(out.status.success());
+        assert_sticky_paths_ran(&text);
     }
+}
+
+/// The faulty runs reached both paths of a sticky workflow task (a kept
+/// history, and a miss read whole) and restarted workers, whose sticky
+/// tasks only the fall-back can take.
+fn assert_sticky_paths_ran(text: &str) {
+    let line = text.lines().find(|l| l.starts_with("sticky tasks: ")).expect("a sticky tasks line");
+    let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert!(n.len() == 3 && n.iter().all(|&k| k > 0), "every sticky path ran: {line}");
 }
 
 #[test]

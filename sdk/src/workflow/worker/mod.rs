@@ -80,6 +80,15 @@ impl Worker {
         StickyStats { hits: s.hits, misses: s.misses, runs: s.len(), bytes: s.bytes() }
     }
 
+    /// Names the worker (by default `worker-<pid>-<random>`): the name the
+    /// server records for its tasks, and its queue of sticky tasks. A worker
+    /// restarted under the same name gets its runs' sticky tasks with nothing
+    /// kept, and reads their histories whole.
+    pub fn named(mut self, name: &str) -> Worker {
+        self.name = name.to_string();
+        self
+    }
+
     /// Talks to the API through `client` (a signed one, say).
     pub fn with_client(mut self, client: Client) -> Worker {
         self.client = client;
