@@ -16,10 +16,10 @@ use super::shapes::responses::{
 };
 use super::shapes::{Ts, bounded, bounded_required, parse, reply, requests as rq, too_long};
 use crate::Error;
-use crate::engine::Engine;
+use crate::engine::{EAGER_ACTIVITIES_MAX, EagerRequest, Engine};
 use crate::engine::code::check_task_queue;
 use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
-use crate::model::InboxEntry;
+use crate::model::{InboxEntry, TokenRecord};
 use stepwise_workflow_core::host::{TimerKind, WORKFLOW_TASK_RESOURCE};
 
 /// A SignalExecution's `requestId` (a client's idempotency key), at most.
@@ -60,8 +60,16 @@ pub(super) async fn call(engine: &Engine, operation: &str, request: Value) -> Re
             // The worker that ran it keeps the run's state: the next task goes to it first.
             let output = json!({"commands": commands, "timeMs": r.time_ms.unwrap_or(0), "worker": worker});
             check_size("commands", &output)?;
-            engine.report(&r.task_token, InboxEntry::Succeeded { output }).await?;
-            Ok(reply(Empty {}))
+            let max = r.eager_activities.unwrap_or(0);
+            if max > EAGER_ACTIVITIES_MAX as u64 {
+                return Err(Error::api(
+                    AwsError::ValidationException,
+                    format!("Invalid eagerActivities {max}: it must be between 0 and {EAGER_ACTIVITIES_MAX}"),
+                ));
+            }
+            let eager = EagerRequest { worker: worker.map(str::to_string), max: max as usize };
+            let taken = engine.report_workflow_task(&r.task_token, InboxEntry::Succeeded { output }, eager).await?;
+            Ok(json!({"activityTasks": taken.into_iter().map(activity_task).collect::<Vec<_>>()}))
         }
         "RespondWorkflowTaskFailed" => {
             let r: rq::SendTaskFailure = parse(request)?;
@@ -206,6 +214,19 @@ async fn poll(engine: &Engine, r: rq::PollTasks, queue: fn(&str) -> String) -> R
     render(engine, polled, worker.as_deref()).await
 }
 
+/// An activity task as a worker gets it. `traceparent`: the execution's
+/// trace, for the worker to continue (null when unknown).
+fn activity_task(t: TokenRecord) -> CodeTask {
+    CodeTask::Activity {
+        task_token: t.token,
+        execution_arn: t.execution_arn,
+        activity_type: t.input["activity"].clone(),
+        input: t.input["input"].clone(),
+        attempt: t.input["attempt"].clone(),
+        traceparent: t.traceparent,
+    }
+}
+
 /// A task as a worker gets it, with its `kind`: `WORKFLOW`, `ACTIVITY` or
 /// `QUERY`; `None` (answered as `{}`) when the poll found nothing.
 ///
@@ -232,15 +253,7 @@ async fn render(engine: &Engine, polled: Option<Polled>, worker: Option<&str>) -
                 traceparent: t.traceparent,
             }
         }
-        // `traceparent`: the execution's trace, for the worker to continue (null when unknown).
-        Some(Polled::Task(t)) => CodeTask::Activity {
-            task_token: t.token,
-            execution_arn: t.execution_arn,
-            activity_type: t.input["activity"].clone(),
-            input: t.input["input"].clone(),
-            attempt: t.input["attempt"].clone(),
-            traceparent: t.traceparent,
-        },
+        Some(Polled::Task(t)) => activity_task(t),
         Some(Polled::Query { id, query, rec }) => {
             let Some(run) = rec.code() else { return Err(Error::Corrupt(format!("{} is not a code run", rec.arn))) };
             let history = engine.code_history(&rec.arn, run.run_first_event, run.events).await?;

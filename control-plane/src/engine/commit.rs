@@ -120,6 +120,7 @@ pub(super) fn plan(
     consumed: Vec<Key>,
     now: i64,
     retention_days: i64,
+    mut eager: Option<&mut Eager>,
 ) -> Result<Plan, Error> {
     let mut plan = Plan {
         before: Vec::new(),
@@ -138,7 +139,7 @@ pub(super) fn plan(
         match c {
             Command::RunTask(t) => {
                 let hash = super::hash_token(&t.task_token);
-                let record = TokenRecord {
+                let mut record = TokenRecord {
                     token: t.task_token.clone(),
                     execution_arn: rec.arn.clone(),
                     task_id: t.task_id,
@@ -151,15 +152,29 @@ pub(super) fn plan(
                     started_ms: None,
                     traceparent: Some(crate::telemetry::traces::ExecutionIds::of(rec).traceparent()),
                 };
-                let (pk, sk) = keys::token(&hash);
-                let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
-                plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
                 // Activities and code workflows' task queues each get a queue of their own.
                 let queue = if t.resource.contains(":activity:") || t.resource.starts_with("stepwise:") {
                     queues::activity(&t.resource)
                 } else {
                     queues::TASKS.to_string()
                 };
+                let taker = eager.as_deref_mut().filter(|e| e.queue == queue && e.taken.len() < e.max);
+                if let Some(e) = taker {
+                    // Handed to the answering worker in this commit: started, with
+                    // the start in the run's inbox as a poll's hand-out leaves it.
+                    record.started = true;
+                    record.started_ms = Some(now);
+                    let started = InboxEntry::Started { worker_name: e.worker.clone(), at_ms: Some(now) };
+                    plan.writes.push(Write::put(keys::inbox(&rec.arn, t.task_id, "1s"), encode(&started), Condition::None));
+                    plan.outbox.extend(super::tokens::started_wake(&record));
+                    e.taken.push(record.clone());
+                }
+                let (pk, sk) = keys::token(&hash);
+                let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
+                plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
+                if record.started {
+                    continue; // no message: no poll is to find it
+                }
                 let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
                 // A sticky workflow task goes to its worker's own queue; any
                 // worker's poll takes it from there once it waited too long.
@@ -354,4 +369,30 @@ fn pages(events: Vec<(u64, Vec<u8>)>) -> Vec<(u64, Vec<u8>)> {
         }
     }
     out
+}
+
+/// A worker's request, with its answer to a workflow task, to be handed the
+/// activity tasks that answer schedules on its own task queue at once
+/// (Temporal's eager activities): no queue message, no poll, no hand-out
+/// commit. A worker that then loses them is as one that lost a polled task:
+/// the attempt's start-to-close timeout runs it again.
+pub struct Eager {
+    /// The activity queue the worker polls.
+    pub queue: String,
+    pub worker: Option<String>,
+    /// Tasks to hand at most (the worker's free activity slots).
+    pub max: usize,
+    /// Tasks the plan handed out, given back once its commit holds.
+    pub taken: Vec<TokenRecord>,
+    pub reply: tokio::sync::oneshot::Sender<Vec<TokenRecord>>,
+}
+
+impl Eager {
+    /// The commit holds: the worker may have its tasks.
+    pub fn handed_out(self) {
+        for t in &self.taken {
+            crate::telemetry::task_started(&t.resource, Some(0));
+        }
+        let _ = self.reply.send(self.taken);
+    }
 }

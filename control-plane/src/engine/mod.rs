@@ -37,7 +37,7 @@ use crate::store::{Queue, Store, blob};
 
 pub use crate::store::sha256_hex;
 pub use run::StartRequest;
-pub use tokens::{hash_token, parse_token};
+pub use tokens::{EAGER_ACTIVITIES_MAX, EagerRequest, hash_token, parse_token};
 
 /// Parsed definitions kept in memory; the store holds them all.
 const DEFINITION_CACHE_ENTRIES_MAX: usize = 1024;

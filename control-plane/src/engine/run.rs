@@ -116,10 +116,10 @@ impl Engine {
             return Ok((existing, false));
         }
         let prev = || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: None };
-        let plan = match (super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days), fallback) {
+        let plan = match (super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None), fallback) {
             (Err(Error::Limit(why)), Some((def, context))) => {
                 let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
-                super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days)?
+                super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None)?
             }
             (plan, _) => plan?,
         };
@@ -204,12 +204,12 @@ impl Engine {
             }
             return Ok(Attempt::Done(Some(Box::new(rec))));
         }
-        let direct_writes = match direct {
+        let (direct_writes, mut eager) = match direct {
             Some(d) => {
                 entries.extend(d.entries);
-                d.writes
+                (d.writes, d.eager)
             }
-            None => Vec::new(),
+            None => (Vec::new(), None),
         };
         if timer.is_none() && extra.is_empty() && entries.is_empty() {
             return Ok(Attempt::Done(Some(Box::new(rec)))); // a duplicate or stale wake-up
@@ -263,7 +263,8 @@ impl Engine {
             rec.redrive_count += 1;
             rec.redrive_ms = Some(now);
         }
-        let mut plan = match super::commit::plan(prev, &mut rec, step, consumed.clone(), now, self.retention_days) {
+        let planned = super::commit::plan(prev, &mut rec, step, consumed.clone(), now, self.retention_days, eager.as_mut());
+        let mut plan = match planned {
             Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why, redriving).await,
             plan => plan?,
         };
@@ -275,6 +276,9 @@ impl Engine {
                     crate::telemetry::execution_redriven(&rec.machine_arn);
                 }
                 self.committed(&rec, counts, closed);
+                if let Some(e) = eager {
+                    e.handed_out();
+                }
                 if !closed && more {
                     self.queue.send(vec![super::commit::wake(arn, None, 0)]).await?;
                 }
@@ -329,7 +333,7 @@ impl Engine {
             let state = rec.asl_mut().expect("not a code run, so an ASL one");
             apply(&def, state, vec![Input::Fail { error, cause }], now, self.limits)?.into()
         };
-        let mut plan = super::commit::plan(prev, &mut rec, step, consumed, now, self.retention_days)?;
+        let mut plan = super::commit::plan(prev, &mut rec, step, consumed, now, self.retention_days, None)?;
         plan.writes.extend(direct_writes);
         let counts = plan.counts;
         match self.execute(plan).await {
@@ -376,6 +380,8 @@ fn fail_start(
 pub(super) struct Direct {
     pub entries: Vec<(u64, InboxEntry)>,
     pub writes: Vec<Write>,
+    /// Activity tasks the step may hand at once to the worker whose answer it applies.
+    pub eager: Option<super::commit::Eager>,
 }
 
 pub(super) enum Attempt {

@@ -52,7 +52,7 @@ fn closed() -> Error {
 /// only arms its timeouts, measured from the hand-out: the wake comes when
 /// the first could pass (its answer usually comes first and takes the
 /// start along), or not at all for a task with no timeout.
-fn started_wake(rec: &TokenRecord) -> Vec<crate::store::OutMessage> {
+pub(super) fn started_wake(rec: &TokenRecord) -> Vec<crate::store::OutMessage> {
     if !rec.resource.starts_with("stepwise:") {
         return vec![wake(&rec.execution_arn, None, 0)];
     }
@@ -72,7 +72,29 @@ impl Engine {
         self.report_hashed(&hash_token(token), entry).await
     }
 
+    /// A code worker's answer to a workflow task, with the activity tasks
+    /// it schedules on the worker's task queue handed to it at once, up to
+    /// `eager.max` (see [`Eager`](super::commit::Eager)).
+    pub async fn report_workflow_task(
+        &self,
+        token: &str,
+        entry: InboxEntry,
+        eager: EagerRequest,
+    ) -> Result<Vec<TokenRecord>, Error> {
+        parse_token(token)?;
+        self.report_with(&hash_token(token), entry, Some(eager)).await
+    }
+
     pub(super) async fn report_hashed(&self, hash: &str, entry: InboxEntry) -> Result<(), Error> {
+        self.report_with(hash, entry, None).await.map(|_| ())
+    }
+
+    async fn report_with(
+        &self,
+        hash: &str,
+        entry: InboxEntry,
+        eager: Option<EagerRequest>,
+    ) -> Result<Vec<TokenRecord>, Error> {
         let (pk, sk) = keys::token(hash);
         let mut direct = true;
         // An answer too big for an inbox item (a distributed Map's items, read
@@ -111,11 +133,12 @@ impl Engine {
                 // an ASL one often is (a Map's other tasks), so after one lost
                 // race its answer goes through the inbox instead.
                 if direct {
-                    let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone() };
+                    let (taker, mut taken) = eager_taker(&rec, eager.as_ref());
+                    let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: taker };
                     match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                         Ok(Attempt::Done(_)) => {
                             answered(&rec);
-                            return Ok(());
+                            return Ok(taken.try_recv().unwrap_or_default());
                         }
                         Ok(Attempt::Raced) => {
                             direct = rec.resource.starts_with("stepwise:") || !inbox_fits;
@@ -144,7 +167,7 @@ impl Engine {
                         }
                         _ => {}
                     }
-                    return Ok(());
+                    return Ok(Vec::new());
                 }
                 Err(Error::ConditionFailed(_)) => continue,
                 Err(e) => return Err(e),
@@ -201,7 +224,7 @@ impl Engine {
             // answer is: no inbox entry, no wake-up, no second commit. After one
             // lost race (a busy execution) it goes through the inbox.
             if direct && !rec.resource.starts_with("stepwise:") {
-                let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone() };
+                let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: None };
                 match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                     // No such execution: nothing was written, and there is no task.
                     Ok(Attempt::Done(None)) => return Ok(None),
@@ -252,4 +275,37 @@ impl Engine {
         let rec: TokenRecord = decode(&b.bytes)?;
         Ok((!rec.closed).then_some(rec))
     }
+}
+
+/// What a worker asks for with its answer to a workflow task (see
+/// [`Engine::report_workflow_task`]).
+#[derive(Debug, Clone)]
+pub struct EagerRequest {
+    pub worker: Option<String>,
+    /// At most this many activity tasks, and at most [`EAGER_ACTIVITIES_MAX`].
+    pub max: usize,
+}
+
+/// Activity tasks one answer takes at once at most.
+pub const EAGER_ACTIVITIES_MAX: usize = 16;
+
+/// The step's taker of eager activity tasks, for an answer to a code
+/// workflow task that asked for some, and where the step gives them back.
+fn eager_taker(
+    rec: &TokenRecord,
+    eager: Option<&EagerRequest>,
+) -> (Option<super::commit::Eager>, tokio::sync::oneshot::Receiver<Vec<TokenRecord>>) {
+    let (reply, taken) = tokio::sync::oneshot::channel();
+    let task_queue = rec.resource.strip_prefix(stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE);
+    let taker = match (eager, task_queue) {
+        (Some(e), Some(tq)) if e.max > 0 => Some(super::commit::Eager {
+            queue: super::code_tasks::activity_queue(tq),
+            worker: e.worker.clone(),
+            max: e.max.min(EAGER_ACTIVITIES_MAX),
+            taken: Vec::new(),
+            reply,
+        }),
+        _ => None,
+    };
+    (taker, taken)
 }

@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod console;
 mod crash;
+mod eager;
 mod sticky;
 mod traces;
 mod workflows;

@@ -136,6 +136,7 @@ shape!(RespondWorkflowTaskCompleted {
     commands: Option<Value>,
     time_ms: Option<i64>,
     worker_name: Option<String>,
+    eager_activities: Option<u64>,
 });
 shape!(RespondQueryTaskCompleted {
     query_id: String,

@@ -5,6 +5,7 @@
 //! replayed states between their tasks, as a cache only (`sticky.rs`):
 //! killed at any point, another worker carries on from the whole history.
 
+mod eager;
 mod sticky;
 mod tasks;
 
@@ -52,6 +53,8 @@ pub struct Worker {
     workflow_pollers: usize,
     /// Runs' replayed states between their workflow tasks.
     sticky: RefCell<sticky::StickyCache>,
+    /// Activity tasks handed over with answers to workflow tasks.
+    eager: eager::EagerTasks,
 }
 
 impl Worker {
@@ -64,6 +67,7 @@ impl Worker {
             activities: HashMap::new(),
             workflow_pollers: WORKFLOW_POLLERS_DEFAULT,
             sticky: RefCell::new(sticky::StickyCache::new(STICKY_RUNS_MAX_DEFAULT, STICKY_BYTES_MAX_DEFAULT)),
+            eager: eager::EagerTasks::default(),
         }
     }
 
@@ -87,6 +91,12 @@ impl Worker {
     pub fn named(mut self, name: &str) -> Worker {
         self.name = name.to_string();
         self
+    }
+
+    /// Activity tasks this worker was handed with its answers to workflow
+    /// tasks (eager activities), instead of polling for them.
+    pub fn eager_activities(&self) -> u64 {
+        self.eager.taken.get()
     }
 
     /// Talks to the API through `client` (a signed one, say).
@@ -158,6 +168,8 @@ impl Worker {
             _ = &mut both => return,
         }
         stopping.set(true);
+        // No more eager tasks: answers from now on ask for none.
+        self.eager.open.set(false);
         let _ = self.client.call("ShutdownWorker", json!({"workerName": self.name})).await;
         let _ = tokio::time::timeout(SHUTDOWN_WAIT, both).await;
     }
@@ -203,16 +215,28 @@ impl Worker {
         let mut running = FuturesUnordered::new();
         let mut poll: Option<LocalBoxFuture<'_, Result<Value, Error>>> = None;
         let mut pause = RETRY_MIN;
+        // Answers to workflow tasks may bring tasks only while this loop runs.
+        self.eager.open.set(!stopping.get() && !self.activities.is_empty());
         loop {
+            // Tasks handed over eagerly are started already: they go first.
+            while running.len() < ACTIVITIES_CONCURRENT_MAX
+                && let Some(t) = self.eager.pop()
+            {
+                running.push(self.run_activity(t));
+            }
+            self.eager.running.set(running.len());
             if poll.is_none() && !stopping.get() && running.len() < ACTIVITIES_CONCURRENT_MAX {
                 let body = json!({"taskQueue": self.task_queue, "workerName": self.name});
                 poll = Some(Box::pin(self.client.call("PollActivityTask", body)));
             }
             let Some(p) = poll.as_mut() else {
-                if running.is_empty() {
+                if running.is_empty() && self.eager.idle() {
                     return; // stopping, and nothing left to finish
                 }
-                running.next().await;
+                tokio::select! {
+                    Some(()) = running.next(), if !running.is_empty() => {}
+                    () = self.eager.ready.notified() => {}
+                }
                 continue;
             };
             tokio::select! {
@@ -230,6 +254,7 @@ impl Worker {
                     pause = RETRY_MIN;
                 }
                 Some(()) = running.next(), if !running.is_empty() => {}
+                () = self.eager.ready.notified() => {}
             }
         }
     }

@@ -74,7 +74,13 @@ impl Worker {
                 if kept {
                     body["workerName"] = json!(self.name);
                 }
-                self.report("RespondWorkflowTaskCompleted", body).await?;
+                let asking = self.eager.ask();
+                if asking.slots > 0 {
+                    body["eagerActivities"] = json!(asking.slots);
+                }
+                let answer = self.report("RespondWorkflowTaskCompleted", body).await?;
+                let tasks = answer["activityTasks"].as_array().map_or(&[][..], Vec::as_slice);
+                self.eager.push(&asking, tasks);
             }
             Err(e) => {
                 let error = match e {
