@@ -16,9 +16,9 @@ use super::shapes::responses::{
 };
 use super::shapes::{Ts, bounded, bounded_required, parse, reply, requests as rq, too_long};
 use crate::Error;
-use crate::engine::{EAGER_ACTIVITIES_MAX, EagerRequest, Engine};
 use crate::engine::code::check_task_queue;
 use crate::engine::code_tasks::{Answer, Polled, activity_queue, workflow_queue};
+use crate::engine::{EAGER_ACTIVITIES_MAX, EagerRequest, Engine};
 use crate::model::{InboxEntry, TokenRecord};
 use stepwise_workflow_core::host::{TimerKind, WORKFLOW_TASK_RESOURCE};
 

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use state_language::interpreter::{Command, Step};
 
-use super::{Engine, code_tasks, encode};
+use super::new_tasks::{Eager, NewTask, place_tasks};
+use super::{Engine, encode};
 use crate::Error;
-use crate::model::{ExecutionRecord, InboxEntry, Key, TaskMessage, TimerRef, TokenRecord, Wake, keys, queues};
+use crate::model::{ExecutionRecord, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
 use crate::telemetry::StepCounts;
 
@@ -120,7 +121,7 @@ pub(super) fn plan(
     consumed: Vec<Key>,
     now: i64,
     retention_days: i64,
-    mut eager: Option<&mut Eager>,
+    eager: Option<&mut Eager>,
 ) -> Result<Plan, Error> {
     let mut plan = Plan {
         before: Vec::new(),
@@ -135,11 +136,12 @@ pub(super) fn plan(
     // its list entry go the retention period after the close, as on AWS.
     let retention_s = retention_days * 86_400;
     let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
+    let mut new_tasks: Vec<NewTask> = Vec::new();
     for c in step.commands {
         match c {
             Command::RunTask(t) => {
                 let hash = super::hash_token(&t.task_token);
-                let mut record = TokenRecord {
+                let record = TokenRecord {
                     token: t.task_token.clone(),
                     execution_arn: rec.arn.clone(),
                     task_id: t.task_id,
@@ -158,31 +160,7 @@ pub(super) fn plan(
                 } else {
                     queues::TASKS.to_string()
                 };
-                let taker = eager.as_deref_mut().filter(|e| e.queue == queue && e.taken.len() < e.max);
-                if let Some(e) = taker {
-                    // Handed to the answering worker in this commit: started, with
-                    // the start in the run's inbox as a poll's hand-out leaves it.
-                    record.started = true;
-                    record.started_ms = Some(now);
-                    let started = InboxEntry::Started { worker_name: e.worker.clone(), at_ms: Some(now) };
-                    plan.writes.push(Write::put(keys::inbox(&rec.arn, t.task_id, "1s"), encode(&started), Condition::None));
-                    plan.outbox.extend(super::tokens::started_wake(&record));
-                    e.taken.push(record.clone());
-                }
-                let (pk, sk) = keys::token(&hash);
-                let puts = blob::puts(&pk, &sk, &encode(&record), Condition::None, 0)?;
-                plan.before.extend(puts.into_iter().map(|w| w.expiring(running_until)));
-                if record.started {
-                    continue; // no message: no poll is to find it
-                }
-                let body = serde_json::to_string(&TaskMessage { token_hash: hash }).unwrap_or_default();
-                // A sticky workflow task goes to its worker's own queue; any
-                // worker's poll takes it from there once it waited too long.
-                let queue = match record.input["stickyWorker"].as_str() {
-                    Some(w) => code_tasks::sticky_queue(&queue, w),
-                    None => queue,
-                };
-                plan.outbox.push(OutMessage { queue, body, delay_ms: 0 });
+                new_tasks.push(NewTask { hash, record, queue });
             }
             Command::StartTimer { timer_id, fire_at_ms } => {
                 rec.timers.insert(timer_id, fire_at_ms);
@@ -250,6 +228,9 @@ pub(super) fn plan(
     let (pk, sk) = keys::execution(&rec.arn);
     let puts = blob::puts(&pk, &sk, &encode(&*rec), prev.condition, prev.parts)?;
     plan.writes.extend(puts.into_iter().map(|w| w.expiring(keep_until)));
+    // Eager hand-outs add an inbox entry each: only while the step has room.
+    let room = TRANSACT_WRITES_MAX.saturating_sub(plan.writes.len() + DIRECT_WRITES_ROOM);
+    place_tasks(&mut plan, new_tasks, eager, room, &rec.arn, now, running_until)?;
     if plan.writes.len() > TRANSACT_WRITES_MAX {
         return Err(Error::Limit(format!(
             "one step of {} writes; the limit is {TRANSACT_WRITES_MAX} (too many tasks, timers or history pages at once)",
@@ -369,30 +350,4 @@ fn pages(events: Vec<(u64, Vec<u8>)>) -> Vec<(u64, Vec<u8>)> {
         }
     }
     out
-}
-
-/// A worker's request, with its answer to a workflow task, to be handed the
-/// activity tasks that answer schedules on its own task queue at once
-/// (Temporal's eager activities): no queue message, no poll, no hand-out
-/// commit. A worker that then loses them is as one that lost a polled task:
-/// the attempt's start-to-close timeout runs it again.
-pub struct Eager {
-    /// The activity queue the worker polls.
-    pub queue: String,
-    pub worker: Option<String>,
-    /// Tasks to hand at most (the worker's free activity slots).
-    pub max: usize,
-    /// Tasks the plan handed out, given back once its commit holds.
-    pub taken: Vec<TokenRecord>,
-    pub reply: tokio::sync::oneshot::Sender<Vec<TokenRecord>>,
-}
-
-impl Eager {
-    /// The commit holds: the worker may have its tasks.
-    pub fn handed_out(self) {
-        for t in &self.taken {
-            crate::telemetry::task_started(&t.resource, Some(0));
-        }
-        let _ = self.reply.send(self.taken);
-    }
 }

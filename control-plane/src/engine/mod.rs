@@ -13,6 +13,7 @@ mod dynamodb_json;
 mod history;
 mod integrations;
 mod lambda;
+mod new_tasks;
 pub mod pollers;
 mod resolve;
 mod run;

@@ -116,13 +116,14 @@ impl Engine {
             return Ok((existing, false));
         }
         let prev = || Previous { condition: Condition::NotExists, parts: 0, tasks: BTreeMap::new(), status: None };
-        let plan = match (super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None), fallback) {
-            (Err(Error::Limit(why)), Some((def, context))) => {
-                let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
-                super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None)?
-            }
-            (plan, _) => plan?,
-        };
+        let plan =
+            match (super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None), fallback) {
+                (Err(Error::Limit(why)), Some((def, context))) => {
+                    let step = fail_start(&mut rec, &def, context, self.limits, &why, now)?;
+                    super::commit::plan(prev(), &mut rec, step, Vec::new(), now, self.retention_days, None)?
+                }
+                (plan, _) => plan?,
+            };
         let (closed, counts) = (plan.closed, plan.counts);
         match self.execute(plan).await {
             Ok(()) => {
@@ -263,7 +264,8 @@ impl Engine {
             rec.redrive_count += 1;
             rec.redrive_ms = Some(now);
         }
-        let planned = super::commit::plan(prev, &mut rec, step, consumed.clone(), now, self.retention_days, eager.as_mut());
+        let planned =
+            super::commit::plan(prev, &mut rec, step, consumed.clone(), now, self.retention_days, eager.as_mut());
         let mut plan = match planned {
             Err(Error::Limit(why)) => return self.fail_oversized(arn, consumed, direct_writes, &why, redriving).await,
             plan => plan?,
@@ -381,7 +383,7 @@ pub(super) struct Direct {
     pub entries: Vec<(u64, InboxEntry)>,
     pub writes: Vec<Write>,
     /// Activity tasks the step may hand at once to the worker whose answer it applies.
-    pub eager: Option<super::commit::Eager>,
+    pub eager: Option<super::new_tasks::Eager>,
 }
 
 pub(super) enum Attempt {

@@ -74,7 +74,7 @@ impl Engine {
 
     /// A code worker's answer to a workflow task, with the activity tasks
     /// it schedules on the worker's task queue handed to it at once, up to
-    /// `eager.max` (see [`Eager`](super::commit::Eager)).
+    /// `eager.max` (see [`Eager`](super::new_tasks::Eager)).
     pub async fn report_workflow_task(
         &self,
         token: &str,
@@ -134,7 +134,8 @@ impl Engine {
                 // race its answer goes through the inbox instead.
                 if direct {
                     let (taker, mut taken) = eager_taker(&rec, eager.as_ref());
-                    let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: taker };
+                    let d =
+                        Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: taker };
                     match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                         Ok(Attempt::Done(_)) => {
                             answered(&rec);
@@ -294,11 +295,11 @@ pub const EAGER_ACTIVITIES_MAX: usize = 16;
 fn eager_taker(
     rec: &TokenRecord,
     eager: Option<&EagerRequest>,
-) -> (Option<super::commit::Eager>, tokio::sync::oneshot::Receiver<Vec<TokenRecord>>) {
+) -> (Option<super::new_tasks::Eager>, tokio::sync::oneshot::Receiver<Vec<TokenRecord>>) {
     let (reply, taken) = tokio::sync::oneshot::channel();
     let task_queue = rec.resource.strip_prefix(stepwise_workflow_core::host::WORKFLOW_TASK_RESOURCE);
     let taker = match (eager, task_queue) {
-        (Some(e), Some(tq)) if e.max > 0 => Some(super::commit::Eager {
+        (Some(e), Some(tq)) if e.max > 0 => Some(super::new_tasks::Eager {
             queue: super::code_tasks::activity_queue(tq),
             worker: e.worker.clone(),
             max: e.max.min(EAGER_ACTIVITIES_MAX),

@@ -306,6 +306,12 @@ pub async fn poll_code_activity(sim: Rc<Sim>, worker: usize) {
     if t["kind"] != "ACTIVITY" {
         return;
     }
+    run_code_activity(&sim, &format!("ca{worker}"), &t);
+}
+
+/// A code worker plans its answer to an activity task it polled or was
+/// handed with its answer to a workflow task (eager).
+fn run_code_activity(sim: &Sim, worker: &str, t: &Value) {
     let token = t["taskToken"].as_str().expect("a token").to_string();
     let output = super::code::activity_result(t["activityType"].as_str().expect("a type"), &t["input"]);
     let attempt = t["attempt"].as_u64().expect("an attempt");
@@ -391,9 +397,22 @@ pub async fn act(sim: Rc<Sim>, action: Action) {
             let _ = call("SendTaskHeartbeat", json!({"taskToken": token})).await;
         }
         Action::Respond { token, commands, time_ms, worker } => {
-            let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms, "workerName": worker});
+            // Some answers ask for the activity tasks they schedule (eager).
+            let eager = sim.world.below(3);
+            let req = json!({"taskToken": token, "commands": commands, "timeMs": time_ms, "workerName": worker,
+                "eagerActivities": eager});
             match call("RespondWorkflowTaskCompleted", req).await {
-                Ok(_) => acked_result(&sim, &token),
+                Ok(out) => {
+                    acked_result(&sim, &token);
+                    let tasks = out["activityTasks"].as_array().expect("a list of tasks");
+                    sim.sticky.stats.borrow_mut().eager_activities += tasks.len() as u64;
+                    for t in tasks {
+                        sim.world.trace(|| {
+                            format!("worker: eager activity {}", short(t["taskToken"].as_str().unwrap_or("-")))
+                        });
+                        run_code_activity(&sim, "eager", t);
+                    }
+                }
                 Err(Error::Api { kind: AwsError::TaskTimedOut | AwsError::InvalidToken, .. }) => {
                     sim.world.trace(|| format!("worker: workflow task answer {} refused", short(&token)));
                 }

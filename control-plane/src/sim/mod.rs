@@ -67,6 +67,7 @@ pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
         sticky.hits += faulty.sticky.hits;
         sticky.misses += faulty.sticky.misses;
         sticky.restarts += faulty.sticky.restarts;
+        sticky.eager_activities += faulty.sticky.eager_activities;
         if opts.trace {
             for line in &faulty.trace {
                 writeln!(out, "{line}")?;
@@ -81,8 +82,9 @@ pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
         }
     }
     // Shows the faults reach the sticky cache's paths: misses read the whole history.
-    let sticky::Stats { hits, misses, restarts } = sticky;
+    let sticky::Stats { hits, misses, restarts, eager_activities } = sticky;
     writeln!(out, "sticky tasks: {hits} from a kept history, {misses} read whole; {restarts} worker restarts")?;
+    writeln!(out, "eager activities: {eager_activities} handed over with answers to workflow tasks")?;
     writeln!(out, "simulation: {ran} seeds, {violations} violations")?;
     Ok(violations)
 }

@@ -35,6 +35,8 @@ pub struct Stats {
     /// Sticky tasks whose kept history was gone or did not fit: read whole.
     pub misses: u64,
     pub restarts: u64,
+    /// Activity tasks handed to code workers with their answers (eager).
+    pub eager_activities: u64,
 }
 
 #[derive(Default)]

@@ -69,9 +69,7 @@ async fn an_eager_task_the_worker_loses_runs_again_after_its_timeout() {
     let retry = RetryPolicy { max_attempts: 2, initial_interval_ms: 10, ..RetryPolicy::default() };
     let options = ActivityOptions { retry, start_to_close_ms: Some(1_000), ..ActivityOptions::default() };
     let schedule = Command::ScheduleActivity { seq: 1, name: "add".into(), input: json!(1), options };
-    let answer = |eager: u64| {
-        json!({"taskToken": token, "commands": [schedule.clone()], "timeMs": 0, "workerName": "w1", "eagerActivities": eager})
-    };
+    let answer = |eager: u64| json!({"taskToken": token, "commands": [schedule.clone()], "timeMs": 0, "workerName": "w1", "eagerActivities": eager});
     // Past the bound: refused, and nothing applied.
     let refused = client.call("RespondWorkflowTaskCompleted", answer(17)).await.expect_err("17 is past the bound");
     assert!(refused.to_string().contains("eagerActivities"), "{refused}");
