@@ -443,7 +443,7 @@ mod wire_tests {
     #[test]
     fn a_history_event_payload_is_read_from_its_json_text() {
         let wire = serde_json::json!({"type": "WorkflowStarted", "workflowEventDetails": {
-            "workflowType": "w", "input": "{\"round\":0}", "seed": 1}});
+            "workflow_type": "w", "input": "{\"round\":0}", "seed": 1}});
         match event_from_history(&wire).expect("an event") {
             Event::WorkflowStarted { input, .. } => assert_eq!(input, serde_json::json!({"round": 0})),
             other => panic!("{other:?}"),
