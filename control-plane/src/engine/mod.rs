@@ -90,7 +90,8 @@ pub struct Engine {
     pub outbox_grace_ms: i64,
     /// How long a code workflow's sticky task waits for the worker that keeps
     /// its run (ms); 0 (the default) turns sticky tasks off. Only a host
-    /// whose queues may be made per worker turns them on: the embedded store.
+    /// whose queues may be made per worker turns them on: the embedded store
+    /// (and the simulator, whose queue keeps its semantics).
     pub sticky_wait_ms: i64,
     /// Where interpreter steps and TestState run: off the request threads, bounded.
     pub compute: compute::Compute,

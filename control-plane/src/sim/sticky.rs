@@ -27,7 +27,8 @@ struct Cache {
     order: Vec<String>,
 }
 
-/// What the caches did, for the simulator's report and its tests.
+/// What the code workers' caches did, and how many activity tasks they
+/// were handed eagerly, for the simulator's report and its tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     /// Sticky tasks served from a kept history.

@@ -71,9 +71,9 @@ pub struct Run {
     /// events since (a sticky task).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sticky: Option<Sticky>,
-    /// How long a sticky task waits for its worker before any worker may
-    /// take it, with the whole history (ms); 0: no sticky tasks (a host
-    /// whose queues cannot be made per worker).
+    /// The host's sticky wait when the run started (ms). Only whether it is
+    /// above 0 is read here: 0 means no sticky tasks (a host whose queues
+    /// cannot be made per worker). The wait itself is the host's poll's.
     #[serde(default)]
     pub sticky_wait_ms: i64,
 }
