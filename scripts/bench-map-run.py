@@ -9,7 +9,10 @@ the items per second (the execution's start to stop, as the server records
 them), the server's peak resident memory (VmHWM) and its resident memory when
 the run ends, and checks the Map Run's counts and the result manifest.
 
-Usage: scripts/bench-map-run.py [--items N] [--runs R] [--bin PATH]
+With `--execution-type STANDARD` (the default) each item runs as a child execution
+of its own, with its own history, as on AWS; `EXPRESS` runs them inside the parent.
+
+Usage: scripts/bench-map-run.py [--items N] [--runs R] [--bin PATH] [--execution-type T]
 Prints one JSON line per run, then the medians.
 """
 import argparse, json, os, pathlib, socket, statistics, subprocess, tempfile, time
@@ -103,8 +106,10 @@ def one_run(args, s3_endpoint, s3):
         sfn = client("stepfunctions", f"http://127.0.0.1:{port}")
         wait_for("the server", lambda: _answers(sfn), 30)
         idle_mib = rss_kib(server.pid, "VmRSS") / 1024
+        definition = json.loads(json.dumps(DEFINITION))
+        definition["States"]["Fan"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = args.execution_type
         arn = sfn.create_state_machine(
-            name="fan", definition=json.dumps(DEFINITION), roleArn="arn:aws:iam::123456789012:role/r"
+            name="fan", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
         )["stateMachineArn"]
         exe = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"bucket": args.bucket, "key": "items.jsonl"}))
         exe_arn = exe["executionArn"]
@@ -131,6 +136,7 @@ def one_run(args, s3_endpoint, s3):
         parts = manifest["ResultFiles"]["SUCCEEDED"]
         return {
             "items": args.items,
+            "execution_type": args.execution_type,
             "seconds": round(seconds, 2),
             "items_per_s": round(args.items / seconds, 1),
             "idle_rss_mib": round(idle_mib, 1),
@@ -163,6 +169,7 @@ def main():
     p.add_argument("--bin", default=str(ROOT / "target/release/stepwise"))
     p.add_argument("--s3-endpoint", help="an S3 already running (else a fresh LocalStack is started)")
     p.add_argument("--bucket", default="bench-map-run")
+    p.add_argument("--execution-type", choices=["STANDARD", "EXPRESS"], default="STANDARD")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         raise SystemExit(f"{args.bin} is missing: cargo build --release -p stepwise-control-plane")

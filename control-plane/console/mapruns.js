@@ -2,11 +2,13 @@
 // item and child-execution counts, and UpdateMapRun on a running one.
 
 import { call } from "./api.js";
-import { act, badge, h } from "./dom.js";
+import { act, arnName, badge, h, link } from "./dom.js";
 import { formatTime } from "./time.js";
 
 /** Map Runs shown per execution (one ListMapRuns page; AWS's page maximum is 1,000). */
 const MAP_RUNS_SHOWN_MAX = 100;
+/** Child executions listed per Map Run (one ListExecutions page, newest first). */
+const CHILDREN_SHOWN_MAX = 50;
 const COUNTS = [
   ["pending", "Pending"],
   ["running", "Running"],
@@ -26,7 +28,7 @@ export function hasMapRuns(events) {
 /** The panel: one card per Map Run, newest first, as ListMapRuns gives them. */
 export async function mapRunsPanel(executionArn) {
   const listed = await call("ListMapRuns", { executionArn, maxResults: MAP_RUNS_SHOWN_MAX });
-  const runs = await Promise.all(listed.mapRuns.map((r) => call("DescribeMapRun", { mapRunArn: r.mapRunArn })));
+  const runs = await Promise.all(listed.mapRuns.map(describeWithChildren));
   if (!runs.length) return h("p", { class: "muted" }, "No Map Run has started yet.");
   return h(
     "div",
@@ -34,6 +36,15 @@ export async function mapRunsPanel(executionArn) {
     runs.map(card),
     listed.nextToken ? h("p", { class: "warn" }, `Only the newest ${runs.length} Map Runs are shown.`) : null,
   );
+}
+
+/** A Map Run and its newest child executions (none for EXPRESS children, which run inline). */
+async function describeWithChildren(r) {
+  const [run, children] = await Promise.all([
+    call("DescribeMapRun", { mapRunArn: r.mapRunArn }),
+    call("ListExecutions", { mapRunArn: r.mapRunArn, maxResults: CHILDREN_SHOWN_MAX }),
+  ]);
+  return { ...run, children };
 }
 
 /** `arn:…:mapRun:machine/label:id` → "label · id". */
@@ -61,7 +72,22 @@ function card(r) {
       item("ARN", h("code", { class: "arn" }, r.mapRunArn)),
     ),
     counts(r),
+    childList(r.children),
     r.status === "RUNNING" ? updateForm(r) : null,
+  );
+}
+
+/** Each child execution with its status, linked to its own page (and history). */
+function childList(listed) {
+  const rows = listed.executions.map((e) =>
+    h("tr", { "data-child": e.executionArn }, h("td", {}, link("execution", { arn: e.executionArn }, arnName(e.executionArn))), h("td", {}, badge(e.status)), h("td", { class: "num" }, String(e.itemCount ?? 1)), h("td", {}, formatTime(e.startDate))),
+  );
+  if (!rows.length) return h("p", { class: "muted" }, "No child execution is listed: none has started, or they run inside this execution (EXPRESS).");
+  return h(
+    "details",
+    { class: "map-run-children", open: true },
+    h("summary", {}, listed.nextToken ? `The newest ${rows.length} child executions` : `Child executions (${rows.length})`),
+    h("table", { class: "list" }, h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Status"), h("th", { class: "num" }, "Items"), h("th", {}, "Started"))), h("tbody", {}, rows)),
   );
 }
 

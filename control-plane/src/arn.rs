@@ -89,6 +89,11 @@ impl Arn {
             ("execution" | "express", [m, n]) if ok(m) && ok(n) => {
                 Ok(Arn::Execution { machine: m.to_string(), name: n.to_string() })
             }
+            // A Map Run's child: `execution:<machine>/<label>:<name>`.
+            ("execution", [ml, n]) if ok(n) => match ml.split_once('/') {
+                Some((m, l)) if ok(m) && ok(l) => Ok(Arn::Execution { machine: ml.to_string(), name: n.to_string() }),
+                _ => Err(bad()),
+            },
             ("activity", [n]) if ok(n) => Ok(Arn::Activity { name: n.to_string() }),
             ("mapRun", [ml, id]) if ok(id) => match ml.split_once('/') {
                 Some((m, l)) if ok(m) && ok(l) => {
@@ -147,6 +152,10 @@ mod tests {
             Some(Arn::Alias { machine: "m".into(), alias: "prod".into() })
         );
         assert_eq!(p(&format!("{base}:execution:m:e")), Some(Arn::Execution { machine: "m".into(), name: "e".into() }));
+        let child = Arn::Execution { machine: "m/Label".into(), name: "e".into() };
+        assert_eq!(p(&format!("{base}:execution:m/Label:e")), Some(child));
+        assert_eq!(p(&format!("{base}:execution:m/:e")), None);
+        assert_eq!(p(&format!("{base}:express:m/L:e")), None);
         assert_eq!(p(&format!("{base}:activity:a")), Some(Arn::Activity { name: "a".into() }));
         for bad in [
             "",

@@ -188,6 +188,13 @@ pub struct ParentLink {
     pub task_id: u64,
     /// `.sync:2` gives the output as JSON; `.sync` as a string.
     pub output_as_json: bool,
+    /// A distributed Map's child: the Map Run it belongs to. The parent's task
+    /// gets the child's own output, or its error and cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
+    /// A Map Run child's items (more than 1 when batched): ListExecutions' `itemCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_count: Option<u64>,
 }
 
 /// An execution's lifecycle: `Running` until it closes in one of the others
@@ -466,9 +473,23 @@ pub struct ExecutionSummary {
     pub stop_ms: Option<i64>,
     #[serde(default)]
     pub redrive_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map_run_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_count: Option<u64>,
 }
 
 impl ExecutionRecord {
+    /// The Map Run this execution is a child of, if it is one.
+    pub fn map_run_arn(&self) -> Option<&str> {
+        self.parent.as_ref().and_then(|p| p.map_run_arn.as_deref())
+    }
+
+    /// What lists this execution: its Map Run's children, or its state machine's executions.
+    pub fn listed_under(&self) -> &str {
+        self.map_run_arn().unwrap_or(&self.machine_arn)
+    }
+
     pub fn summary(&self) -> ExecutionSummary {
         ExecutionSummary {
             arn: self.arn.clone(),
@@ -480,6 +501,8 @@ impl ExecutionRecord {
             start_ms: self.start_ms,
             stop_ms: self.stop_ms,
             redrive_count: self.redrive_count,
+            map_run_arn: self.map_run_arn().map(str::to_string),
+            item_count: self.parent.as_ref().and_then(|p| p.item_count),
         }
     }
 }
@@ -544,6 +567,11 @@ pub enum InboxEntry {
         payload: Value,
     },
     CancelRequest,
+    /// A Map Run aborts its child: from the parent's task `task_id`, so that a
+    /// child started again later (a redrive) ignores an abort of its earlier run.
+    Abort {
+        task_id: u64,
+    },
     Update {
         id: String,
         name: String,

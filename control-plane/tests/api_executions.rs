@@ -4,6 +4,8 @@
 #[path = "api_executions/await_execution.rs"]
 mod await_execution;
 mod common;
+#[path = "api_executions/map_children.rs"]
+mod map_children;
 #[path = "api_executions/map_runs.rs"]
 mod map_runs;
 

@@ -20,6 +20,7 @@ fn context() -> StartContext {
         redrive_count: 0,
         redrive_count_in_context: true,
         token_key: String::new(),
+        map_children: false,
     }
 }
 

@@ -161,6 +161,8 @@ fn absorb(
         match c {
             Command::RunTask(t) => tasks.push_back(t),
             Command::CancelTask { task_id } => tasks.retain(|t| t.task_id != task_id),
+            // The driver runs no child executions: its contexts never ask for them.
+            Command::AbortChild { .. } => {}
             Command::StartTimer { timer_id, fire_at_ms } => {
                 timers.insert((fire_at_ms, timer_id));
             }

@@ -15,6 +15,7 @@ fn ctx() -> StartContext {
         redrive_count: 0,
         redrive_count_in_context: true,
         token_key: String::new(),
+        map_children: false,
     }
 }
 
@@ -51,7 +52,7 @@ fn drive(roundtrip: bool) -> (Vec<String>, serde_json::Value) {
                     inputs.push(Input::TimerFired { timer_id });
                 }
                 Command::Finish { output, .. } => return (events, output.unwrap_or_default()),
-                Command::CancelTask { .. } => {}
+                Command::CancelTask { .. } | Command::AbortChild { .. } => {}
             }
         }
     }

@@ -128,8 +128,10 @@ fn describe_record(rec: &ExecutionRecord, now: i64) -> DescribeExecution {
         Ok(()) => ("REDRIVABLE", None),
         Err(why) => ("NOT_REDRIVABLE", Some(why)),
     };
+    // AWS gives `itemCount` in ListExecutions(mapRunArn) only.
+    let item = ExecutionItem { item_count: None, ..item(&rec.summary()) };
     DescribeExecution {
-        item: item(&rec.summary()),
+        item,
         input: rec.input.clone(),
         input_details: Included { included: true },
         output: rec.output.clone(),
@@ -179,28 +181,14 @@ pub(super) async fn await_closed(engine: &Engine, r: rq::AwaitExecution) -> Resu
 const STATUS_FILTERS: [&str; 6] = ["SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"];
 
 pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListExecutions, Error> {
-    if let Some(run) = &r.map_run_arn {
-        return Err(Error::validation(format!(
-            "Listing a Map Run's child executions is not supported: Stepwise runs a distributed Map's \
-             iterations inside the parent execution (DescribeMapRun gives their counts): '{run}'"
-        )));
-    }
-    let arn = r
-        .state_machine_arn
-        .as_deref()
-        .ok_or_else(|| Error::validation("Must provide a StateMachine ARN or MapRun ARN"))?;
-    let (base, qualifier) = match Arn::parse(arn)? {
-        Arn::StateMachine { machine } => (machine, None),
-        Arn::Version { machine, .. } | Arn::Alias { machine, .. } => (machine, Some(arn.to_string())),
-        _ => {
-            return Err(Error::api(
-                AwsError::InvalidArn,
-                format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
-            ));
+    let (listed, qualifier) = match (&r.state_machine_arn, &r.map_run_arn) {
+        (Some(_), Some(_)) => {
+            return Err(Error::validation("Only one of a StateMachine ARN or a MapRun ARN may be given"));
         }
+        (None, Some(run)) => (super::map_runs::children_listed_under(engine, run).await?, None),
+        (Some(arn), None) => machine_listed_under(engine, arn).await?,
+        (None, None) => return Err(Error::validation("Must provide a StateMachine ARN or MapRun ARN")),
     };
-    let machine_arn = engine.scope.state_machine(&base);
-    engine.machine(&machine_arn).await?.ok_or_else(|| no_machine(arn))?;
     let status = r.status_filter.as_deref().map(|s| one_of("statusFilter", s, &STATUS_FILTERS)).transpose()?;
     let redrive = match r.redrive_filter.as_deref() {
         None => None,
@@ -208,7 +196,7 @@ pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListE
         Some(f) => return Err(Error::validation(format!("Invalid redriveFilter '{f}'"))),
     };
     let limit = max_results(r.max_results, 100)?;
-    let (pk, _) = keys::execution_index(&machine_arn, 0, "");
+    let (pk, _) = keys::execution_index(&listed, 0, "");
     let after = decode_token(engine, &r, "ListExecutions").await?;
     let q = Query { pk, sk_prefix: String::new(), after, limit, descending: true };
     let (items, next) = super::pagination::filtered(engine, q, |it| {
@@ -226,6 +214,24 @@ pub(super) async fn list(engine: &Engine, r: rq::ListExecutions) -> Result<ListE
     Ok(ListExecutions { executions: items, next_token })
 }
 
+/// The index key ListExecutions reads for a state machine (or a version or
+/// alias of one, which filters), after checking that it exists.
+async fn machine_listed_under(engine: &Engine, arn: &str) -> Result<(String, Option<String>), Error> {
+    let (base, qualifier) = match Arn::parse(arn)? {
+        Arn::StateMachine { machine } => (machine, None),
+        Arn::Version { machine, .. } | Arn::Alias { machine, .. } => (machine, Some(arn.to_string())),
+        _ => {
+            return Err(Error::api(
+                AwsError::InvalidArn,
+                format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
+            ));
+        }
+    };
+    let machine_arn = engine.scope.state_machine(&base);
+    engine.machine(&machine_arn).await?.ok_or_else(|| no_machine(arn))?;
+    Ok((machine_arn, qualifier))
+}
+
 fn item(s: &ExecutionSummary) -> ExecutionItem {
     ExecutionItem {
         execution_arn: s.arn.clone(),
@@ -236,5 +242,7 @@ fn item(s: &ExecutionSummary) -> ExecutionItem {
         stop_date: s.stop_ms.map(Ts),
         state_machine_version_arn: s.version_arn.clone(),
         state_machine_alias_arn: s.alias_arn.clone(),
+        map_run_arn: s.map_run_arn.clone(),
+        item_count: s.item_count,
     }
 }

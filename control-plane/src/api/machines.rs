@@ -313,7 +313,12 @@ pub(super) async fn for_execution(engine: &Engine, r: rq::ExecutionArn) -> Resul
         .await?
         .ok_or_else(|| Error::Corrupt("a missing definition".into()))?;
     let m = engine.machine(&rec.machine_arn).await?.map(|(m, _)| m);
+    // A Map Run child's machine is `<machine>/<label>`: AWS gives the Map Run and the label.
+    let map_run_arn = rec.map_run_arn().map(str::to_string);
+    let label = map_run_arn.as_ref().and_then(|_| rec.machine_name.split_once('/')).map(|(_, l)| l.to_string());
     Ok(StateMachineForExecution {
+        map_run_arn,
+        label,
         definition: String::from_utf8_lossy(&def.bytes).into_owned(),
         // A code run has no ASL context, and so no role.
         role_arn: rec.asl().and_then(|s| s.context.as_ref()).map(|c| c.role_arn.clone()).unwrap_or_default(),

@@ -37,6 +37,12 @@ async fn owner(engine: &Engine, arn: &str) -> Result<ExecutionRecord, Error> {
     Ok(rec)
 }
 
+/// ListExecutions(mapRunArn): the index key its children are listed under.
+pub(super) async fn children_listed_under(engine: &Engine, arn: &str) -> Result<String, Error> {
+    owner(engine, arn).await?;
+    Ok(arn.to_string())
+}
+
 fn asl(rec: &ExecutionRecord) -> &Execution {
     rec.asl().expect("a Map Run's execution is an ASL one")
 }

@@ -106,6 +106,7 @@ pub(super) async fn test(engine: &Engine, r: rq::TestState) -> Result<Tested, Er
         redrive_count: 0,
         redrive_count_in_context: false,
         token_key: String::new(),
+        map_children: false,
     };
     let req = TestRequest {
         state,

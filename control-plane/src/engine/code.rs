@@ -146,6 +146,8 @@ pub fn apply(
         InboxEntry::Failed { error, cause } => HostInput::TaskFailed { task_id, error, cause },
         InboxEntry::Signal { name, payload } => HostInput::Signal { name, payload },
         InboxEntry::CancelRequest => HostInput::CancelRequested,
+        // Only Map Runs send aborts, to ASL children; were one to reach a code run, it stops it.
+        InboxEntry::Abort { .. } => HostInput::Terminate { error: None, cause: None },
         InboxEntry::Update { id, name, payload } => HostInput::Update { id, name, payload },
     }));
     let mut all = Effects::default();

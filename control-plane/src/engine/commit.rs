@@ -6,6 +6,7 @@ use crate::model::ExecutionStatus;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+use state_language::interpreter::children::MAP_CHILD_RESOURCE;
 use state_language::interpreter::{Command, Step};
 
 use super::new_tasks::{Eager, NewTask, place_tasks};
@@ -137,9 +138,20 @@ pub(super) fn plan(
     let retention_s = retention_days * 86_400;
     let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
     let mut new_tasks: Vec<NewTask> = Vec::new();
+    let open = rec.open_tasks();
     for c in step.commands {
         match c {
-            Command::RunTask(t) => {
+            // Scheduled and cancelled in one step (a retry's timer and a stop
+            // applied together): no token, no message (found by `stepwise simulate`).
+            Command::RunTask(t) if !open.contains_key(&t.task_id) => {}
+            Command::RunTask(mut t) => {
+                if t.resource == MAP_CHILD_RESOURCE {
+                    // The child's start needs these of the parent, which it then never reads.
+                    t.payload["DefinitionHash"] = Value::String(rec.definition_hash.clone());
+                    t.payload["RoleArn"] = Value::String(
+                        rec.asl().and_then(|s| s.context.as_ref()).map(|c| c.role_arn.clone()).unwrap_or_default(),
+                    );
+                }
                 let hash = super::hash_token(&t.task_token);
                 let record = TokenRecord {
                     token: t.task_token.clone(),
@@ -169,6 +181,14 @@ pub(super) fn plan(
                 plan.outbox.push(wake(&rec.arn, Some(timer), (fire_at_ms - now).max(0) as u64));
             }
             Command::CancelTask { .. } => {} // covered by the pending-task difference below
+            Command::AbortChild { execution_arn, task_id } => {
+                // The child stops at its next step. One never started keeps the
+                // entry until it expires, or a start for a later task drops it.
+                let key = keys::inbox(&execution_arn, 0, &format!("4e#{now:015}#abort#{task_id}"));
+                let abort = encode(&InboxEntry::Abort { task_id });
+                plan.writes.push(Write::put(key, abort, Condition::None).expiring(running_until));
+                plan.outbox.push(wake(&execution_arn, None, 0));
+            }
             Command::Finish { status, output, error, cause } => {
                 rec.status = status.into();
                 rec.output = output.map(|o| state_language::json::to_string(&o));
@@ -181,7 +201,6 @@ pub(super) fn plan(
         }
     }
     // Tasks that ended (answered, timed out, cancelled): their tokens close.
-    let open = rec.open_tasks();
     for (task_id, token) in &prev.tasks {
         if !open.contains_key(task_id) {
             let record = TokenRecord {
@@ -221,7 +240,7 @@ pub(super) fn plan(
         plan.writes.push(Write::put(keys::map_run(arn), owner, Condition::None).expiring(running_until));
     }
     if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
-        let (pk, sk) = keys::execution_index(&rec.machine_arn, rec.start_ms, &rec.name);
+        let (pk, sk) = keys::execution_index(rec.listed_under(), rec.start_ms, &rec.name);
         plan.writes.push(Write::put((pk, sk), encode(&rec.summary()), Condition::None).expiring(keep_until));
     }
     plan.writes.extend(consumed.into_iter().map(Write::delete));
@@ -261,11 +280,17 @@ pub(super) fn plan(
 /// A closing child tells the parent that waits on it (`.sync`).
 fn notify_parent(rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
     let Some(link) = &rec.parent else { return Ok(()) };
-    let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
-    let entry = if rec.status == ExecutionStatus::Succeeded {
-        InboxEntry::Succeeded { output: described }
-    } else {
-        InboxEntry::Failed { error: "States.TaskFailed".into(), cause: state_language::json::to_string(&described) }
+    let entry = match &link.map_run_arn {
+        Some(_) => super::map_children::answer(rec)?,
+        None => {
+            let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
+            if rec.status == ExecutionStatus::Succeeded {
+                InboxEntry::Succeeded { output: described }
+            } else {
+                let cause = state_language::json::to_string(&described);
+                InboxEntry::Failed { error: "States.TaskFailed".into(), cause }
+            }
+        }
     };
     let key = keys::inbox(&link.execution_arn, link.task_id, "3r");
     plan.writes.push(Write::put(key, encode(&entry), Condition::None));

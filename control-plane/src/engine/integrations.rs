@@ -10,6 +10,8 @@ use super::{Engine, StartRequest, workers};
 use crate::Error;
 use crate::model::{ExecutionRecord, InboxEntry, ParentLink, TokenRecord};
 
+use state_language::interpreter::children::MAP_CHILD_RESOURCE;
+
 const START_EXECUTION: &str = "arn:aws:states:::states:startExecution";
 /// The error of a task the host could not perform on any delivery: AWS's
 /// name for a task that failed, which `States.ALL` and `States.TaskFailed` catch.
@@ -67,6 +69,7 @@ impl Engine {
         let outcome = match task.resource.strip_prefix(START_EXECUTION) {
             // A store error is not the child's answer: the message comes back and the start is tried again.
             Some(suffix) => self.nested(&task, suffix).await?,
+            None if task.resource == MAP_CHILD_RESOURCE => self.map_child(&task).await?,
             None => self.service_call(&task).await,
         };
         let entry = match outcome {
@@ -74,7 +77,12 @@ impl Engine {
             Ok(None) => None,
             Err((error, cause)) => Some(InboxEntry::Failed { error, cause }),
         };
-        let started = self.report_hashed(hash, InboxEntry::Started { worker_name: None, at_ms: None }).await;
+        // A Map Run child's start records no event: reporting it would only cost
+        // the parent a step (and a commit of its whole join) per child.
+        let started = match task.resource == MAP_CHILD_RESOURCE {
+            true => Ok(()),
+            false => self.report_hashed(hash, InboxEntry::Started { worker_name: None, at_ms: None }).await,
+        };
         if let Err(e) = started {
             return ignore_closed(e);
         }
@@ -171,6 +179,8 @@ impl Engine {
             execution_arn: task.execution_arn.clone(),
             task_id: task.task_id,
             output_as_json: as_json,
+            map_run_arn: None,
+            item_count: None,
         });
         // The child's trace hangs from its parent's execution span (traces.rs).
         let trace_header = self

@@ -13,6 +13,7 @@ mod dynamodb_json;
 mod history;
 mod integrations;
 mod lambda;
+mod map_children;
 mod new_tasks;
 pub mod pollers;
 mod resolve;

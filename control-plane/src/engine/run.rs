@@ -63,6 +63,7 @@ impl Engine {
             redrive_count: 0,
             redrive_count_in_context: true,
             token_key: format!("{:016x}{:016x}", self.random_u64(), self.random_u64()),
+            map_children: true,
         };
         let now = self.now_ms();
         let mut state = Execution::new();
@@ -191,6 +192,9 @@ impl Engine {
             entries.push((task_id, entry));
             consumed.push((item.pk, item.sk));
         }
+        // A Map Run's abort of this child's earlier run (before a redrive started it again) is stale.
+        let answers = rec.parent.as_ref().map(|p| p.task_id);
+        entries.retain(|(_, e)| !matches!(e, InboxEntry::Abort { task_id } if Some(*task_id) != answers));
         let redriving = extra.iter().any(|i| matches!(i, Input::Redrive));
         if rec.status != ExecutionStatus::Running && !redriving {
             if direct.is_some() {
@@ -207,6 +211,9 @@ impl Engine {
         }
         let (direct_writes, mut eager) = match direct {
             Some(d) => {
+                if d.parent.is_some() {
+                    rec.parent = d.parent;
+                }
                 entries.extend(d.entries);
                 (d.writes, d.eager)
             }
@@ -384,6 +391,8 @@ pub(super) struct Direct {
     pub writes: Vec<Write>,
     /// Activity tasks the step may hand at once to the worker whose answer it applies.
     pub eager: Option<super::new_tasks::Eager>,
+    /// A Map Run child redriven by its parent's redrive answers the parent's new task.
+    pub parent: Option<ParentLink>,
 }
 
 pub(super) enum Attempt {
@@ -399,6 +408,8 @@ fn asl_input(task_id: u64, e: InboxEntry) -> Option<Input> {
         InboxEntry::Heartbeat => Input::TaskHeartbeat { task_id },
         InboxEntry::Succeeded { output } => Input::TaskSucceeded { task_id, output },
         InboxEntry::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
+        // Only an abort for the task the child answers now (see `step_once`) is left here.
+        InboxEntry::Abort { .. } => Input::Stop { error: None, cause: None },
         InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => return None,
     })
 }

@@ -113,7 +113,10 @@ impl Engine {
                 InboxEntry::Heartbeat => ("2h", false),
                 InboxEntry::Succeeded { .. } | InboxEntry::Failed { .. } => ("3r", true),
                 // Not task results: they come to an execution, not through a token.
-                InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => ("4e", false),
+                InboxEntry::Signal { .. }
+                | InboxEntry::CancelRequest
+                | InboxEntry::Abort { .. }
+                | InboxEntry::Update { .. } => ("4e", false),
             };
             let mut writes = Vec::new();
             let now = self.now_ms();
@@ -134,8 +137,12 @@ impl Engine {
                 // race its answer goes through the inbox instead.
                 if direct {
                     let (taker, mut taken) = eager_taker(&rec, eager.as_ref());
-                    let d =
-                        Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: taker };
+                    let d = Direct {
+                        entries: vec![(rec.task_id, entry.clone())],
+                        writes: writes.clone(),
+                        eager: taker,
+                        parent: None,
+                    };
                     match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                         Ok(Attempt::Done(_)) => {
                             answered(&rec);
@@ -225,7 +232,12 @@ impl Engine {
             // answer is: no inbox entry, no wake-up, no second commit. After one
             // lost race (a busy execution) it goes through the inbox.
             if direct && !rec.resource.starts_with("stepwise:") {
-                let d = Direct { entries: vec![(rec.task_id, entry.clone())], writes: writes.clone(), eager: None };
+                let d = Direct {
+                    entries: vec![(rec.task_id, entry.clone())],
+                    writes: writes.clone(),
+                    eager: None,
+                    parent: None,
+                };
                 match self.step_once(&rec.execution_arn, None, &[], Some(d)).await {
                     // No such execution: nothing was written, and there is no task.
                     Ok(Attempt::Done(None)) => return Ok(None),

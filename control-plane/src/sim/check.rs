@@ -109,6 +109,19 @@ fn exactly_once(sim: &Sim, acked: &BTreeMap<String, String>, violations: &mut Vi
     }
 }
 
+/// A Map Run's child executions at the end of a run: (how many, how many were redriven in place).
+pub fn map_children(sim: &Sim) -> (u64, u64) {
+    let children: Vec<ExecutionRecord> = sim
+        .store
+        .all_items()
+        .iter()
+        .filter(|i| i.pk.starts_with("EX#") && i.sk == "META")
+        .map(|i| record::<ExecutionRecord>(sim, i))
+        .filter(|r| r.map_run_arn().is_some())
+        .collect();
+    (children.len() as u64, children.iter().filter(|r| r.redrive_count > 0).count() as u64)
+}
+
 /// No open token, timer or inbox entry of a closed execution remains.
 fn leftovers(sim: &Sim, violations: &mut Violations) {
     let items = sim.store.all_items();

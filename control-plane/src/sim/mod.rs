@@ -59,6 +59,7 @@ pub struct Options {
 pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
     let (mut ran, mut violations) = (0, 0);
     let mut sticky = sticky::Stats::default();
+    let (mut children, mut children_redriven) = (0, 0);
     for seed in opts.start_seed..opts.start_seed.saturating_add(opts.seeds) {
         let reference = run_seed(seed, false, None, &opts.workload);
         let faulty = run_seed(seed, true, opts.plant, &opts.workload);
@@ -68,6 +69,8 @@ pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
         sticky.misses += faulty.sticky.misses;
         sticky.restarts += faulty.sticky.restarts;
         sticky.eager_activities += faulty.sticky.eager_activities;
+        children += faulty.children.0;
+        children_redriven += faulty.children.1;
         if opts.trace {
             for line in &faulty.trace {
                 writeln!(out, "{line}")?;
@@ -85,6 +88,7 @@ pub fn simulate(opts: &Options, out: &mut dyn Write) -> std::io::Result<u64> {
     let sticky::Stats { hits, misses, restarts, eager_activities } = sticky;
     writeln!(out, "sticky tasks: {hits} from a kept history, {misses} read whole; {restarts} worker restarts")?;
     writeln!(out, "eager activities: {eager_activities} handed over with answers to workflow tasks")?;
+    writeln!(out, "map run children: {children} child executions, {children_redriven} redriven in place")?;
     writeln!(out, "simulation: {ran} seeds, {violations} violations")?;
     Ok(violations)
 }

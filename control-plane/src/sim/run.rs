@@ -67,6 +67,8 @@ pub struct RunResult {
     pub trace: Vec<String>,
     /// What the code workers' sticky caches did.
     pub sticky: super::sticky::Stats,
+    /// Map Run child executions, and those of them redriven in place.
+    pub children: (u64, u64),
 }
 
 pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &str) -> RunResult {
@@ -105,7 +107,8 @@ pub fn run_seed(seed: u64, faults: bool, plant: Option<Plant>, workload_name: &s
         world.trace(|| format!("outcome {name}: {} {}", o.status, o.output.as_deref().unwrap_or("-")));
     }
     let sticky = *sim.sticky.stats.borrow();
-    RunResult { outcomes, violations, trace: world.take_trace(), sticky }
+    let children = super::check::map_children(&sim);
+    RunResult { outcomes, violations, trace: world.take_trace(), sticky, children }
 }
 
 /// Runs a future that completes without waiting on anything outside (setup and checks).

@@ -80,6 +80,9 @@ pub fn definitions(activity: &str, arn: impl Fn(&str) -> String) -> Vec<(&'stati
     item_task["Parameters"]["x.$"] = json!("$");
     let mut odd_task = task(activity, "redrive-odd", None);
     odd_task["Parameters"]["exec.$"] = json!("$.exec");
+    // A child that had not started when its Map Run failed starts new on the
+    // parent's redrive (its own RedriveCount 0, as on AWS): the parent's count decides.
+    odd_task["Parameters"]["parentRedrive.$"] = json!("$.parentRedrive");
     let mut branch_task = task(activity, "ok", None);
     branch_task["ResultSelector"] = json!({"y.$": "$.y"});
     vec![
@@ -144,7 +147,8 @@ pub fn definitions(activity: &str, arn: impl Fn(&str) -> String) -> Vec<(&'stati
             json!({"StartAt": "Items", "States": {
             "Items": {"Type": "Pass", "Parameters": {"items.$": "States.ArrayRange($.x, States.MathAdd($.x, 2), 1)"}, "Next": "Each"},
             "Each": {"Type": "Map", "ItemsPath": "$.items",
-                "ItemSelector": {"x.$": "$$.Map.Item.Value", "exec.$": "$$.Execution.Name"},
+                "ItemSelector": {"x.$": "$$.Map.Item.Value", "exec.$": "$$.Execution.Name",
+                    "parentRedrive.$": "$$.Execution.RedriveCount"},
                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                     "StartAt": "Item", "States": {"Item": odd_task}},
                 "End": true}}}),
@@ -164,7 +168,9 @@ pub fn answer(input: &Value) -> Result<Value, (String, String)> {
         "flaky" => Ok(json!({"y": x + 100})),
         "redrive" if redrive == 0 => Err(("Boom".into(), "fails until redriven".into())),
         "redrive" => Ok(json!({"y": x - 1})),
-        "redrive-odd" if x % 2 != 0 && redrive == 0 => Err(("Boom".into(), "odd items fail until redriven".into())),
+        "redrive-odd" if x % 2 != 0 && redrive == 0 && input["parentRedrive"] == json!(0) => {
+            Err(("Boom".into(), "odd items fail until redriven".into()))
+        }
         "redrive-odd" => Ok(json!({"y": x * 3})),
         other => panic!("a task mode the workload does not have: {other}"),
     }

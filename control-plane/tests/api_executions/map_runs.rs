@@ -3,7 +3,7 @@
 //! UpdateMapRun on the running Map Run; inline Map and Parallel redrives.
 
 use aws_sdk_sfn::Client;
-use aws_sdk_sfn::types::{ExecutionStatus, MapRunStatus};
+use aws_sdk_sfn::types::{ExecutionRedriveFilter, ExecutionStatus, MapRunStatus};
 
 use super::common::{Server, create_machine, eventually, finished, temp_dir};
 
@@ -84,6 +84,33 @@ async fn a_distributed_map_run_is_described_updated_and_redriven_for_only_what_f
     assert_eq!((e.succeeded, e.failed, e.pending, e.running, e.aborted, e.total), (4, 2, 0, 0, 0, 6));
     assert_eq!((i.succeeded, i.failed, i.pending, i.running, i.aborted, i.total), (4, 2, 0, 0, 0, 6));
 
+    // Each item ran as a child execution of its own, listed under the Map Run.
+    let children = children_of(&c, &run, None).await;
+    assert_eq!(children.len(), 6, "{children:?}");
+    let failed = children_of(&c, &run, Some(ExecutionStatus::Failed)).await;
+    assert_eq!(failed.len(), 2);
+    for child in &children {
+        let arn = child.execution_arn.as_str();
+        assert!(arn.starts_with("arn:aws:states:us-east-1:123456789012:execution:fan/fan:"), "{arn}");
+        assert_eq!(child.state_machine_arn, "arn:aws:states:us-east-1:123456789012:stateMachine:fan/fan");
+        assert_eq!(child.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!(child.item_count, Some(1));
+    }
+    for child in &failed {
+        let d = c.describe_execution().execution_arn(&child.execution_arn).send().await.unwrap();
+        assert_eq!(d.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!((d.error.as_deref(), d.cause.as_deref()), (Some("Flaky"), Some("once")));
+        let input: serde_json::Value = serde_json::from_str(d.input.as_deref().unwrap()).unwrap();
+        assert!(matches!(input.as_i64(), Some(4 | 5)), "{input}");
+        let sm = c.describe_state_machine_for_execution().execution_arn(&child.execution_arn).send().await.unwrap();
+        assert_eq!((sm.map_run_arn.as_deref(), sm.label.as_deref()), (Some(run.as_str()), Some("fan")));
+        assert!(sm.definition.contains(r#""StartAt":"W""#), "the processor is the child's definition");
+        let types = history_types(&c, &child.execution_arn).await;
+        let expected = ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted"];
+        assert_eq!(types[..4], expected, "{types:?}");
+        assert_eq!(types.last().map(String::as_str), Some("ExecutionFailed"));
+    }
+
     // The redrive runs exactly the two failed items again, in the same Map Run.
     c.redrive_execution().execution_arn(&s.execution_arn).send().await.unwrap();
     let mut again = Vec::new();
@@ -109,8 +136,35 @@ async fn a_distributed_map_run_is_described_updated_and_redriven_for_only_what_f
     assert_eq!(count(&types, "MapRunSucceeded"), 1);
     let e = c.update_map_run().map_run_arn(&run).max_concurrency(3).send().await.unwrap_err();
     assert_eq!(super::common::error_code(&e), "ValidationException", "a closed Map Run");
-    let e = c.list_executions().map_run_arn(&run).send().await.unwrap_err();
-    assert_eq!(super::common::error_code(&e), "ValidationException", "children are not executions yet");
+    // The two failed children were redriven in place; the others never ran again.
+    let redriven = c.list_executions().map_run_arn(&run).redrive_filter(ExecutionRedriveFilter::Redriven).send();
+    let redriven = redriven.await.unwrap().executions;
+    let mut names: Vec<&str> = redriven.iter().map(|e| e.execution_arn.as_str()).collect();
+    let mut failed_names: Vec<&str> = failed.iter().map(|e| e.execution_arn.as_str()).collect();
+    names.sort();
+    failed_names.sort();
+    assert_eq!(names, failed_names);
+    for child in children_of(&c, &run, None).await {
+        let d = c.describe_execution().execution_arn(&child.execution_arn).send().await.unwrap();
+        let was_failed = failed_names.contains(&child.execution_arn.as_str());
+        assert_eq!((d.status, d.redrive_count), (ExecutionStatus::Succeeded, Some(i32::from(was_failed))));
+    }
+    let e = c.list_executions().map_run_arn(&run).state_machine_arn(&m).send().await.unwrap_err();
+    assert_eq!(super::common::error_code(&e), "ValidationException", "a machine and a Map Run at once");
+    let missing = format!("{}0", &run[..run.len() - 1]);
+    let e = c.list_executions().map_run_arn(missing).send().await.unwrap_err();
+    assert_eq!(super::common::error_code(&e), "ResourceNotFound");
+    let parent_listed = c.list_executions().state_machine_arn(&m).send().await.unwrap().executions;
+    assert_eq!(parent_listed.len(), 1, "a machine lists its own executions, not its Map Runs' children");
+}
+
+async fn children_of(
+    c: &Client,
+    run: &str,
+    status: Option<ExecutionStatus>,
+) -> Vec<aws_sdk_sfn::types::ExecutionListItem> {
+    let l = c.list_executions().map_run_arn(run).set_status_filter(status).max_results(100).send().await;
+    l.expect("ListExecutions(mapRunArn)").executions
 }
 
 #[tokio::test]

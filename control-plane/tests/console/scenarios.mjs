@@ -311,10 +311,17 @@ export const scenarios = {
       await page.getByRole("button", { name: "Update Map Run" }).click();
       await t.until("the new concurrency", () => document.querySelector('[data-field="maxConcurrency"]')?.textContent === "3");
       await t.until("three running at once", () => document.querySelector('tr[data-counts="items"] td[data-count="running"]')?.textContent === "3");
+      // Each item is a child execution of its own, listed with a link to its page.
+      await t.until("three children listed", () => document.querySelectorAll("tr[data-child]").length === 3);
+      t.check((await run.locator("tr[data-child] .badge").first().innerText()) === "RUNNING", "a child runs");
       // Out of range: the form says so and sends nothing (the Rust side checks).
       await page.getByLabel("Tolerated failure %", { exact: true }).fill("101");
       await page.getByRole("button", { name: "Update Map Run" }).click();
       t.check(await page.locator("#mr-percent:invalid").count() === 1, "101% is refused by the form");
+      await run.locator("tr[data-child] a").first().click();
+      await t.until("a child's page", () => decodeURIComponent(location.hash).includes(":execution:fan/fan:"));
+      await page.locator(".links", { hasText: "Started by" }).waitFor();
+      await t.shot("map-run-child.png");
     },
   },
 

@@ -35,13 +35,17 @@ fn a_thousand_seeds_find_no_violation() {
 
 /// The faulty runs reached both paths of a sticky workflow task (a kept
 /// history, and a miss read whole) and restarted workers, whose sticky
-/// tasks only the fall-back can take; and answers took activity tasks eagerly.
+/// tasks only the fall-back can take; answers took activity tasks eagerly; and
+/// Map Runs started child executions and redrove some of them in place.
 fn assert_sticky_paths_ran(text: &str) {
     let line = text.lines().find(|l| l.starts_with("sticky tasks: ")).expect("a sticky tasks line");
     let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
     assert!(n.len() == 3 && n.iter().all(|&k| k > 0), "every sticky path ran: {line}");
     let eager = text.lines().find(|l| l.starts_with("eager activities: ")).expect("an eager activities line");
     assert!(!eager.starts_with("eager activities: 0 "), "answers took activity tasks eagerly: {eager}");
+    let line = text.lines().find(|l| l.starts_with("map run children: ")).expect("a map run children line");
+    let n: Vec<u64> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+    assert!(n.len() == 2 && n.iter().all(|&k| k > 0), "Map Runs started children and redrove some: {line}");
 }
 
 #[test]

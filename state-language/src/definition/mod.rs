@@ -166,6 +166,9 @@ pub struct MapSpec {
     pub distributed: bool,
     /// The Map Run's label (`Label`), defaulting to the state name.
     pub label: Option<String>,
+    /// A distributed Map with `ExecutionType: STANDARD`: the processor as a
+    /// state machine definition of its own, which each child execution runs.
+    pub child_definition: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -183,12 +183,14 @@ impl Runtime<'_> {
             }
             Purpose::ItemSlice => self.slice_read(t.frame, task_id, read),
             Purpose::ResultPart(parts) => self.part_written(t.frame, task_id, parts),
+            Purpose::MapChild { .. } => self.child_closed(t, Ok(read)),
             Purpose::State => Err(Error::Corrupt("a state's task taken as a Map Run's".into())),
         }
     }
 
     pub(super) fn map_io_failed(&mut self, t: PendingTask, error: String, cause: String) -> Result<(), Error> {
         let (name, arn) = match &t.purpose {
+            Purpose::MapChild { .. } => return self.child_closed(t, Err(Raised::new(&error, cause))),
             Purpose::ResultWriter { output } => {
                 let arn = output.get("MapRunArn").and_then(Value::as_str).unwrap_or_default();
                 ("States.ResultWriterFailed", arn.to_string())
@@ -340,9 +342,9 @@ impl Runtime<'_> {
         for (i, result) in join.results.iter().enumerate() {
             let input = join.inputs.get(i);
             if failed.contains(&(i as u64)) {
-                bad.push(self.result_entry(&join.map_run_arn, start_ms, input, &Err(result.clone())));
+                bad.push(self.result_entry(&join.map_run_arn, i as u64, start_ms, input, &Err(result.clone())));
             } else {
-                ok.push(self.result_entry(&join.map_run_arn, start_ms, input, &Ok(result.clone())));
+                ok.push(self.result_entry(&join.map_run_arn, i as u64, start_ms, input, &Ok(result.clone())));
             }
         }
         (ok, bad)
@@ -352,14 +354,16 @@ impl Runtime<'_> {
     pub(super) fn result_entry(
         &mut self,
         map_run_arn: &str,
+        index: u64,
         start_ms: i64,
         input: Option<&Value>,
         result: &Result<Value, Value>,
     ) -> Value {
         let machine = super::map_run::run_machine_arn(map_run_arn);
         let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
-        let name = crate::entropy::uuid_v4(self.exec.entropy.next_u64(), self.exec.entropy.next_u64());
-        let arn = format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1));
+        // The child execution's own ARN, whether it ran as one or inline (EXPRESS).
+        let arn = super::children::child_execution_arn(map_run_arn, index);
+        let name = arn.rsplit(':').next().expect("an ARN has parts").to_string();
         let input = input.map(crate::json::to_string).unwrap_or_default();
         let mut e = json!({
             "ExecutionArn": arn, "Input": input, "InputDetails": {"Included": true}, "Name": name,

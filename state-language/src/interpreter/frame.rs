@@ -299,6 +299,9 @@ pub enum Purpose {
     ItemSlice,
     /// A part of a streamed Map Run's results; the Map's frame waits on its join.
     ResultPart(Vec<super::stream::Part>),
+    /// A Map Run's child execution, which the host starts; its frame stands
+    /// for it in the join until it closes.
+    MapChild { execution_arn: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

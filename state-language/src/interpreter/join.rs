@@ -250,8 +250,16 @@ impl Runtime<'_> {
                 let it = Iteration { name: state.name.clone(), index };
                 self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
             }
+            let parent = Parent { frame: f, index };
+            if self.runs_children(spec.child_definition.as_ref()) {
+                let child = self.start_child(f, parent, input).map_err(Err)?;
+                if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
+                    join.children.insert(child, index);
+                }
+                continue;
+            }
             let start = self.def.machines[spec.processor].start_at;
-            let child = self.spawn(spec.processor, start, input, vars, Some(Parent { frame: f, index }), None);
+            let child = self.spawn(spec.processor, start, input, vars, Some(parent), None);
             if spec.distributed {
                 // Each iteration is a child execution on AWS, with a history of its own.
                 self.frame_mut(child).map_err(Err)?.silent = true;
@@ -449,8 +457,8 @@ impl Runtime<'_> {
                     stack.extend(j.children.keys().copied())
                 }
                 Wait::Task { task_id } => {
-                    self.take_task(task_id)?;
-                    self.out.commands.push(Command::CancelTask { task_id });
+                    let t = self.take_task(task_id)?;
+                    self.cancel(task_id, &t);
                 }
                 Wait::Timer { timer_id, .. } | Wait::Backoff { timer_id } => {
                     self.exec.timers.remove(&timer_id);

@@ -6,6 +6,7 @@
 //! every input, randomness from the seed given at start.
 
 mod amount;
+pub mod children;
 mod context;
 mod distributed;
 mod events;
@@ -57,6 +58,10 @@ pub struct StartContext {
     /// for hosts whose tokens never leave the process.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_key: String,
+    /// The host starts a STANDARD distributed Map's iterations as child
+    /// executions (`Purpose::MapChild` tasks); without it they run inline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub map_children: bool,
 }
 
 fn shown() -> bool {
@@ -77,6 +82,7 @@ impl StartContext {
             redrive_count: 0,
             redrive_count_in_context: true,
             token_key: String::new(),
+            map_children: false,
         }
     }
 }
@@ -139,6 +145,13 @@ pub enum Command {
     StartTimer {
         timer_id: u64,
         fire_at_ms: i64,
+    },
+    /// A Map Run's child execution is to be aborted (the Map Run failed or
+    /// its parent stopped); the task that waited on it is cancelled too.
+    AbortChild {
+        execution_arn: String,
+        /// The task that waited on it: a child started again for a later task ignores this.
+        task_id: u64,
     },
     Finish {
         status: Status,

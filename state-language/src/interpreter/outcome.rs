@@ -247,11 +247,9 @@ impl Runtime<'_> {
             self.exec.redrive_point = Some(RedrivePoint { state, input, vars, kept });
         }
         self.map_runs_aborted();
-        let tasks: Vec<u64> = self.exec.tasks.keys().copied().collect();
-        for task_id in tasks {
-            self.out.commands.push(Command::CancelTask { task_id });
+        for (task_id, t) in std::mem::take(&mut self.exec.tasks) {
+            self.cancel(task_id, &t);
         }
-        self.exec.tasks.clear();
         self.exec.timers.clear();
         self.exec.frames.clear();
         self.exec.ready.clear();

@@ -347,7 +347,7 @@ impl Runtime<'_> {
         let s = join.stream.as_deref_mut().expect("a stream join has a stream");
         let Some(w) = s.writer.as_deref_mut() else { return Ok(()) };
         let input = w.inputs.remove(&index);
-        let entry = self.result_entry(&arn, start_ms, input.as_ref(), &result);
+        let entry = self.result_entry(&arn, index, start_ms, input.as_ref(), &result);
         let bytes = crate::json::size_bytes(&entry) as u64;
         let w = self.stream_join(f).and_then(|j| j.stream.as_deref_mut()).and_then(|s| s.writer.as_deref_mut());
         let w = w.expect("still writing");

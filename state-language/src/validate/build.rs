@@ -20,7 +20,7 @@ pub(super) struct Builder {
     pub(super) options: Options,
     pub(super) diags: Vec<Diagnostic>,
     machines: Vec<Machine>,
-    top_language: QueryLanguage,
+    pub(super) top_language: QueryLanguage,
     /// The query language of the state being built.
     pub(super) lang: QueryLanguage,
     state_count: usize,

@@ -187,7 +187,23 @@ impl Builder {
             result_writer,
             distributed,
             label: s.get("Label").and_then(Value::as_str).map(str::to_string),
+            child_definition: proc.filter(|_| distributed).and_then(|p| self.child_definition(p)),
         }
+    }
+
+    /// The processor of a STANDARD distributed Map as a definition of its own:
+    /// without `ProcessorConfig`, and with the machine's query language.
+    fn child_definition(&self, processor: &Map<String, Value>) -> Option<String> {
+        let config = processor.get("ProcessorConfig");
+        if config.and_then(|c| c.get("ExecutionType")).and_then(Value::as_str) == Some("EXPRESS") {
+            return None;
+        }
+        let mut child = processor.clone();
+        child.remove("ProcessorConfig");
+        if self.top_language == QueryLanguage::JSONata && !child.contains_key("QueryLanguage") {
+            child.insert("QueryLanguage".into(), Value::String("JSONata".into()));
+        }
+        Some(crate::json::to_string(&Value::Object(child)))
     }
 }
 

@@ -54,6 +54,8 @@ out!(StateMachineForExecution {
     tracing_configuration: Value,
     #[skip] state_machine_version_arn: Option<String>,
     #[skip] state_machine_alias_arn: Option<String>,
+    #[skip] map_run_arn: Option<String>,
+    #[skip] label: Option<String>,
 });
 out!(Diagnostic { severity: state_language::validate::Severity, code: &'static str, message: String, location: String });
 out!(Validated { result: &'static str, diagnostics: Vec<Diagnostic>, truncated: bool });
@@ -84,6 +86,8 @@ out!(ExecutionItem {
     #[skip] stop_date: Option<Ts>,
     #[skip] state_machine_version_arn: Option<String>,
     #[skip] state_machine_alias_arn: Option<String>,
+    #[skip] map_run_arn: Option<String>,
+    #[skip] item_count: Option<u64>,
 });
 out!(ListExecutions { executions: Vec<ExecutionItem>, #[skip] next_token: Option<String> });
 out!(Included { included: bool });

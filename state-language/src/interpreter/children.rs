@@ -1,0 +1,113 @@
+//! A STANDARD distributed Map's iterations as child executions: each is a
+//! task of the parent (`Purpose::MapChild`) that the host performs by
+//! starting (or, on a redrive, redriving) an execution of the processor, and
+//! answers when that execution closes. The task's frame stands for the child
+//! in the join, so concurrency, tolerated failures, UpdateMapRun and aborts
+//! work on the join as they do for inline iterations.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::Command;
+use super::frame::{PendingTask, Purpose, Wait};
+use super::io::Raised;
+use super::run::Runtime;
+use crate::Error;
+use crate::definition::{MachineId, StateId};
+
+/// The task resource of a child execution's start; hosts perform it.
+pub const MAP_CHILD_RESOURCE: &str = "arn:aws:states:::stepwise:mapRun.startChild";
+
+/// The child execution of a Map Run's item (or batch) `index`:
+/// `arn:…:execution:<machine>/<label>:<uuid>`, as AWS names them. The name
+/// derives from the Map Run and the index, so a redelivered start and a
+/// redrive find the same child.
+pub fn child_execution_arn(map_run_arn: &str, index: u64) -> String {
+    let digest = Sha256::digest(format!("{map_run_arn}#{index}").as_bytes());
+    let word = |at: usize| u64::from_be_bytes(digest[at..at + 8].try_into().expect("a 32-byte digest"));
+    let name = crate::entropy::uuid_v4(word(0), word(8));
+    let machine = super::map_run::run_machine_arn(map_run_arn);
+    format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1))
+}
+
+/// A child's start: which Map Run, the child's ARN, where the host finds its
+/// definition (the Map state in the parent's), the items it holds, its input.
+pub fn child_payload(
+    map_run_arn: &str,
+    index: u64,
+    execution_arn: &str,
+    at: (MachineId, StateId),
+    items: u64,
+    input: Value,
+) -> Value {
+    json!({
+        "MapRunArn": map_run_arn,
+        "Index": index,
+        "ExecutionArn": execution_arn,
+        "ItemCount": items,
+        "Machine": at.0,
+        "State": at.1,
+        "Input": input,
+    })
+}
+
+impl Runtime<'_> {
+    /// Whether the host runs this Map's iterations as child executions.
+    pub(super) fn runs_children(&self, child_definition: Option<&String>) -> bool {
+        child_definition.is_some() && self.exec.context.as_ref().is_some_and(|c| c.map_children)
+    }
+
+    /// Starts item `index` of the Map in frame `f` as a child execution:
+    /// a frame that waits on the start task, and stands for the child.
+    pub(super) fn start_child(&mut self, f: u64, parent: super::frame::Parent, input: Value) -> Result<u64, Error> {
+        let fr = self.frame(f)?;
+        let (machine, state) = (fr.machine, fr.state);
+        let Wait::Join(join) = &fr.wait else { return Err(Error::Corrupt("a Map child outside a join".into())) };
+        let (map_run_arn, index) = (join.map_run_arn.clone(), parent.index);
+        let items = join.items_in(index);
+        // The frame is the Map's own state: it holds no variables and runs nothing.
+        let frame = self.spawn(machine, state, Value::Null, serde_json::Map::new(), Some(parent), None);
+        // The frame never runs a state: it waits on the child.
+        let popped = self.exec.ready.pop_back();
+        assert_eq!(popped, Some(frame), "spawn queues the frame it made last");
+        let execution_arn = child_execution_arn(&map_run_arn, index);
+        let payload = child_payload(&map_run_arn, index, &execution_arn, (machine, state), items, input);
+        let name = self.def.machines[machine].states[state].name.clone();
+        let purpose = Purpose::MapChild { execution_arn };
+        let task_id = self.io_task(frame, &name, MAP_CHILD_RESOURCE, payload, purpose);
+        let fr = self.frame_mut(frame)?;
+        fr.silent = true;
+        fr.wait = Wait::Task { task_id };
+        Ok(frame)
+    }
+
+    /// The child execution closed: its frame ends with the child's result.
+    pub(super) fn child_closed(&mut self, t: PendingTask, result: Result<Value, Raised>) -> Result<(), Error> {
+        let Some(fr) = self.exec.frames.remove(&t.frame) else { return Ok(()) };
+        let parent = fr.parent.ok_or_else(|| Error::Corrupt("a Map child's frame without a parent".into()))?;
+        self.child_done(t.frame, parent, fr.last_event_id, result)
+    }
+
+    /// A task no longer waited for: cancelled, and its child aborted if it has one.
+    pub(super) fn cancel(&mut self, task_id: u64, t: &PendingTask) {
+        self.out.commands.push(Command::CancelTask { task_id });
+        if let Purpose::MapChild { execution_arn } = &t.purpose {
+            self.out.commands.push(Command::AbortChild { execution_arn: execution_arn.clone(), task_id });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::child_execution_arn;
+
+    #[test]
+    fn a_child_is_named_by_its_map_run_and_index() {
+        let run = "arn:aws:states:us-east-1:1:mapRun:m/Label:0b8a5d1e-8f3e-4b1c-9a4e-3f1f0e2d4c5b";
+        let a = child_execution_arn(run, 7);
+        assert!(a.starts_with("arn:aws:states:us-east-1:1:execution:m/Label:"), "{a}");
+        assert_eq!(a.rsplit(':').next().map(str::len), Some(36), "a UUID name: {a}");
+        assert_eq!(a, child_execution_arn(run, 7));
+        assert_ne!(a, child_execution_arn(run, 8));
+    }
+}

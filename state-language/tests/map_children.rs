@@ -1,0 +1,109 @@
+//! A STANDARD distributed Map's iterations as child executions, on the pure
+//! interpreter: with the host's offer (`StartContext::map_children`) each item
+//! is a start task naming its child, the child's answer ends the iteration, a
+//! crossed threshold aborts the children still running, and a redrive starts
+//! only the children that did not succeed, under the same names.
+
+use serde_json::{Value, json};
+use state_language::interpreter::children::{MAP_CHILD_RESOURCE, child_execution_arn};
+use state_language::interpreter::{Command, Execution, Input, StartContext, Status, step};
+
+fn definition(execution_type: &str) -> Value {
+    json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "fan", "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+            "StartAt": "W", "States": {"W": {"Type": "Pass", "End": true}}}}}})
+}
+
+struct Run {
+    def: state_language::definition::Definition,
+    exec: Execution,
+    now: i64,
+    /// Child starts asked for and not yet answered: (task id, payload).
+    starts: Vec<(u64, Value)>,
+    aborted: Vec<String>,
+}
+
+impl Run {
+    fn start(execution_type: &str, items: Value, offered: bool) -> Run {
+        let def = state_language::validate(&definition(execution_type), Default::default());
+        let def = def.definition.expect("valid definition");
+        let context = StartContext { map_children: offered, ..StartContext::sample(3) };
+        let mut run = Run { def, exec: Execution::new(), now: 1_000, starts: Vec::new(), aborted: Vec::new() };
+        run.apply(Input::Start { input: items, context });
+        run
+    }
+
+    fn apply(&mut self, input: Input) {
+        self.now += 1;
+        let out = step(&self.def, &mut self.exec, input, self.now).expect("the step applies");
+        for c in out.commands {
+            match c {
+                Command::RunTask(t) => {
+                    assert_eq!(t.resource, MAP_CHILD_RESOURCE, "only child starts are tasks here");
+                    self.starts.push((t.task_id, t.payload));
+                }
+                Command::CancelTask { task_id } => self.starts.retain(|(id, _)| *id != task_id),
+                Command::AbortChild { execution_arn, .. } => self.aborted.push(execution_arn),
+                _ => {}
+            }
+        }
+    }
+
+    /// Answers the start of item `x` as its child's close would.
+    fn close(&mut self, x: i64, ok: bool) {
+        let i = self.starts.iter().position(|(_, p)| p["Input"] == json!(x)).expect("that child started");
+        let (task_id, _) = self.starts.remove(i);
+        self.apply(match ok {
+            true => Input::TaskSucceeded { task_id, output: json!({"x": x}) },
+            false => Input::TaskFailed { task_id, error: "Boom".into(), cause: format!("item {x}") },
+        });
+    }
+
+    fn map_run(&self) -> String {
+        self.exec.map_runs[0].arn.clone()
+    }
+}
+
+#[test]
+fn each_item_is_a_child_start_and_its_answer_ends_the_iteration() {
+    let mut run = Run::start("STANDARD", json!([10, 11, 12]), true);
+    assert_eq!(run.starts.len(), 3, "every item starts at once");
+    let arn = run.map_run();
+    for (i, (_, p)) in run.starts.iter().enumerate() {
+        assert_eq!(p["ExecutionArn"], json!(child_execution_arn(&arn, i as u64)));
+        assert_eq!((p["MapRunArn"].as_str(), p["ItemCount"].as_u64()), (Some(arn.as_str()), Some(1)));
+    }
+    for x in [12, 10, 11] {
+        run.close(x, true);
+    }
+    assert_eq!(run.exec.status, Status::Succeeded);
+    assert_eq!(run.exec.output, Some(json!([{"x": 10}, {"x": 11}, {"x": 12}])), "in item order");
+}
+
+#[test]
+fn a_crossed_threshold_aborts_the_running_children_and_a_redrive_starts_only_those() {
+    let mut run = Run::start("STANDARD", json!([1, 2, 3]), true);
+    let arn = run.map_run();
+    run.close(1, true);
+    run.close(2, false);
+    assert_eq!(run.exec.status, Status::Failed);
+    assert_eq!(run.aborted, vec![child_execution_arn(&arn, 2)], "the running child is aborted");
+    run.apply(Input::Redrive);
+    let again: Vec<Value> = run.starts.iter().map(|(_, p)| p["ExecutionArn"].clone()).collect();
+    let expected = [json!(child_execution_arn(&arn, 1)), json!(child_execution_arn(&arn, 2))];
+    assert_eq!(again, expected, "the failed and the aborted child, under their names; not the succeeded one");
+    run.close(2, true);
+    run.close(3, true);
+    assert_eq!(run.exec.status, Status::Succeeded);
+    assert_eq!(run.exec.output, Some(json!([{"x": 1}, {"x": 2}, {"x": 3}])));
+}
+
+#[test]
+fn express_children_and_a_host_that_offers_none_run_inline() {
+    for (execution_type, offered) in [("EXPRESS", true), ("STANDARD", false)] {
+        let run = Run::start(execution_type, json!([1, 2]), offered);
+        assert!(run.starts.is_empty(), "{execution_type}, offered {offered}: no child starts");
+        assert_eq!(run.exec.status, Status::Succeeded);
+        assert_eq!(run.exec.output, Some(json!([1, 2])));
+    }
+}
