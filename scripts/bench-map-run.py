@@ -97,7 +97,8 @@ def one_run(args, s3_endpoint, s3):
     port = free_port()
     log = open(os.path.join(data, "server.log"), "w")
     server = subprocess.Popen(
-        [args.bin, "server", "--listen", str(port), "--data-dir", data, "--aws-endpoint", s3_endpoint],
+        [args.bin, "server", "--listen", str(port), "--data-dir", data, "--aws-endpoint", s3_endpoint]
+        + (["--map-children-running-max", str(args.children_max)] if args.children_max else []),
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1"},
@@ -137,6 +138,7 @@ def one_run(args, s3_endpoint, s3):
         return {
             "items": args.items,
             "execution_type": args.execution_type,
+            "children_max": args.children_max,
             "seconds": round(seconds, 2),
             "items_per_s": round(args.items / seconds, 1),
             "idle_rss_mib": round(idle_mib, 1),
@@ -170,6 +172,7 @@ def main():
     p.add_argument("--s3-endpoint", help="an S3 already running (else a fresh LocalStack is started)")
     p.add_argument("--bucket", default="bench-map-run")
     p.add_argument("--execution-type", choices=["STANDARD", "EXPRESS"], default="STANDARD")
+    p.add_argument("--children-max", type=int, help="the server's --map-children-running-max (else its default)")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         raise SystemExit(f"{args.bin} is missing: cargo build --release -p stepwise-control-plane")

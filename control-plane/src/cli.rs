@@ -60,6 +60,11 @@ pub struct ServerArgs {
     /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
     #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
     pub auth: String,
+    /// At most this many of a distributed Map's STANDARD child executions run at
+    /// once (below its MaxConcurrency, whose 0 means AWS's 10,000).
+    #[arg(long, default_value_t = crate::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub map_children_running_max: u64,
     /// Seconds a connection has to send a whole request head, after it opens
     /// or after its previous response (idle keep-alive connections close then).
     #[arg(long, default_value_t = crate::listener::HEADER_TIMEOUT_S_DEFAULT,
@@ -132,6 +137,7 @@ impl ServerArgs {
             auth,
             eval_threads: self.eval_threads,
             eval_queue_max: self.eval_queue_max,
+            map_children_running_max: self.map_children_running_max,
         };
         let http = crate::listener::Limits {
             header_timeout: Duration::from_secs(self.header_timeout),

@@ -47,6 +47,7 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
         lambda_endpoint: var("STEPWISE_LAMBDA_ENDPOINT"),
         eval_threads: None,
         eval_queue_max: crate::engine::compute::COMPUTE_QUEUE_MAX_DEFAULT,
+        map_children_running_max: crate::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT,
         backend: crate::server::Backend::Aws {
             table,
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),

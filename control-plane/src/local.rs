@@ -89,7 +89,7 @@ pub fn run(definition: &str, input: Value, name: &str, real_time: bool) -> Resul
         redrive_count: 0,
         redrive_count_in_context: true,
         token_key: String::new(),
-        map_children: false,
+        map_children_running_max: 0,
     };
     let mut host = LocalHost::new(real_time);
     Ok(driver::run(&def, input, context, &mut host, Limits::default(), true)?)

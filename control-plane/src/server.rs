@@ -43,6 +43,8 @@ pub struct EngineConfig {
     /// Evaluations at once (default: one per core) and how many may wait.
     pub eval_threads: Option<usize>,
     pub eval_queue_max: usize,
+    /// A Map Run's child executions at once (`Engine::map_children_running_max`).
+    pub map_children_running_max: u64,
 }
 
 /// Where executions live.
@@ -109,6 +111,7 @@ pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Tel
     if let Backend::Aws { retention_days, .. } = &opts.backend {
         engine.retention_days = *retention_days;
     }
+    engine.map_children_running_max = opts.map_children_running_max;
     Ok(Arc::new(engine))
 }
 

@@ -24,6 +24,7 @@ async fn engine(name: &str) -> Arc<Engine> {
         auth: Default::default(),
         eval_threads: None,
         eval_queue_max: stepwise_control_plane::engine::compute::COMPUTE_QUEUE_MAX_DEFAULT,
+        map_children_running_max: stepwise_control_plane::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT,
     };
     open(&opts).await.expect("an engine on a fresh store")
 }

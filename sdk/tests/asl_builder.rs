@@ -20,7 +20,7 @@ fn context() -> StartContext {
         redrive_count: 0,
         redrive_count_in_context: true,
         token_key: String::new(),
-        map_children: false,
+        map_children_running_max: 0,
     }
 }
 

@@ -1,5 +1,5 @@
 //! A STANDARD distributed Map's iterations as child executions, on the pure
-//! interpreter: with the host's offer (`StartContext::map_children`) each item
+//! interpreter: with the host's offer (`StartContext::map_children_running_max`) each item
 //! is a start task naming its child, the child's answer ends the iteration, a
 //! crossed threshold aborts the children still running, and a redrive starts
 //! only the children that did not succeed, under the same names.
@@ -7,6 +7,9 @@
 use serde_json::{Value, json};
 use state_language::interpreter::children::{MAP_CHILD_RESOURCE, child_execution_arn};
 use state_language::interpreter::{Command, Execution, Input, StartContext, Status, step};
+
+/// The host's cap in these tests: three items start at once, a fourth waits.
+const CHILDREN_RUNNING_MAX: u64 = 3;
 
 fn definition(execution_type: &str) -> Value {
     json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "fan", "End": true,
@@ -27,7 +30,8 @@ impl Run {
     fn start(execution_type: &str, items: Value, offered: bool) -> Run {
         let def = state_language::validate(&definition(execution_type), Default::default());
         let def = def.definition.expect("valid definition");
-        let context = StartContext { map_children: offered, ..StartContext::sample(3) };
+        let offered = if offered { CHILDREN_RUNNING_MAX } else { 0 };
+        let context = StartContext { map_children_running_max: offered, ..StartContext::sample(3) };
         let mut run = Run { def, exec: Execution::new(), now: 1_000, starts: Vec::new(), aborted: Vec::new() };
         run.apply(Input::Start { input: items, context });
         run
@@ -106,4 +110,17 @@ fn express_children_and_a_host_that_offers_none_run_inline() {
         assert_eq!(run.exec.status, Status::Succeeded);
         assert_eq!(run.exec.output, Some(json!([1, 2])));
     }
+}
+
+#[test]
+fn the_host_bounds_the_children_running_at_once() {
+    let mut run = Run::start("STANDARD", json!([1, 2, 3, 4]), true);
+    assert_eq!(run.starts.len() as u64, CHILDREN_RUNNING_MAX, "MaxConcurrency 0, but the host's cap holds");
+    run.close(2, true);
+    assert_eq!(run.starts.len() as u64, CHILDREN_RUNNING_MAX, "a slot freed: the fourth starts");
+    assert!(run.starts.iter().any(|(_, p)| p["Input"] == json!(4)));
+    for x in [1, 3, 4] {
+        run.close(x, true);
+    }
+    assert_eq!(run.exec.status, Status::Succeeded);
 }

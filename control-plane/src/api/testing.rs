@@ -106,7 +106,7 @@ pub(super) async fn test(engine: &Engine, r: rq::TestState) -> Result<Tested, Er
         redrive_count: 0,
         redrive_count_in_context: false,
         token_key: String::new(),
-        map_children: false,
+        map_children_running_max: 0,
     };
     let req = TestRequest {
         state,

@@ -50,6 +50,9 @@ pub const POLL_WAIT_DEFAULT: std::time::Duration = std::time::Duration::from_sec
 pub const OUTBOX_GRACE_MS_DEFAULT: i64 = 30_000;
 /// Attempts a step makes when it loses an optimistic-concurrency race.
 pub const COMMIT_ATTEMPTS_MAX: usize = 16;
+/// A Map Run's child executions running at once unless the host says otherwise
+/// (`stepwise server --map-children-running-max`): BENCHMARKS.md, "A distributed Map over S3".
+pub const MAP_CHILDREN_RUNNING_MAX_DEFAULT: u64 = 1_000;
 /// How long a sticky workflow task waits for its worker: Temporal's default
 /// schedule-to-start timeout of a sticky queue.
 pub const STICKY_WAIT_MS_DEFAULT: i64 = 5_000;
@@ -78,6 +81,8 @@ pub struct Engine {
     definitions: Mutex<HashMap<String, Arc<Definition>>>,
     /// In-process waiters for an execution to close (StartSyncExecution, AwaitExecution).
     closed: Mutex<close_waiters::CloseWaiters>,
+    /// Wake-ups of one execution step one at a time in this process (`workers::on_wake`).
+    pub(crate) wake_locks: workers::WakeLocks,
     /// Where closed executions go to have their trace built, when traces are on (the host sets it).
     pub closed_for_traces: std::sync::OnceLock<tokio::sync::mpsc::Sender<String>>,
     /// Workers that polled each activity last (this process's view).
@@ -94,6 +99,10 @@ pub struct Engine {
     /// whose queues may be made per worker turns them on: the embedded store
     /// (and the simulator, whose queue keeps its semantics).
     pub sticky_wait_ms: i64,
+    /// At most this many of a Map Run's child executions run at once (below its
+    /// MaxConcurrency; AWS's own bound is 10,000). Each running child is held in
+    /// the parent's state, which every step of the parent writes.
+    pub map_children_running_max: u64,
     /// Where interpreter steps and TestState run: off the request threads, bounded.
     pub compute: compute::Compute,
     /// The embedded store's data dir lock, held while the engine lives.
@@ -122,12 +131,14 @@ impl Engine {
             auth: crate::auth::Auth::None,
             definitions: Mutex::default(),
             closed: Mutex::default(),
+            wake_locks: workers::WakeLocks::default(),
             pollers: pollers::Pollers::default(),
             closed_for_traces: std::sync::OnceLock::new(),
             shutdowns: code_tasks::Shutdowns::default(),
             poll_wait: POLL_WAIT_DEFAULT,
             outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,
             sticky_wait_ms: 0,
+            map_children_running_max: MAP_CHILDREN_RUNNING_MAX_DEFAULT,
             compute: compute::Compute::for_this_machine(),
             data_dir_lock: None,
             paging_key: tokio::sync::OnceCell::new(),

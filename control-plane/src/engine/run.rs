@@ -63,7 +63,7 @@ impl Engine {
             redrive_count: 0,
             redrive_count_in_context: true,
             token_key: format!("{:016x}{:016x}", self.random_u64(), self.random_u64()),
-            map_children: true,
+            map_children_running_max: self.map_children_running_max,
         };
         let now = self.now_ms();
         let mut state = Execution::new();
@@ -149,6 +149,13 @@ impl Engine {
             return Ok(Some(existing));
         }
         Err(Error::api(AwsError::ExecutionAlreadyExists, format!("Execution Already Exists: '{arn}'")))
+    }
+
+    /// Whether the execution's inbox holds anything to apply.
+    pub async fn has_inbox(&self, arn: &str) -> Result<bool, Error> {
+        let (pk, _) = keys::execution(arn);
+        let q = Query { pk, sk_prefix: "I#".into(), after: None, limit: 1, descending: false };
+        Ok(!self.store.query(q).await?.items.is_empty())
     }
 
     /// Applies a timer, extra inputs and the execution's inbox, and commits.

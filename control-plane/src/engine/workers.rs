@@ -88,6 +88,27 @@ enum SchedulerMessage {
     Wake(Wake),
 }
 
+/// Shards of the lock that makes one process's wake-ups of an execution step
+/// one at a time: a parent whose many children close at once would otherwise
+/// load, step and commit its record in every scheduler loop at once, and all
+/// but one would lose the commit race.
+const WAKE_LOCK_SHARDS: usize = 64;
+
+pub struct WakeLocks([tokio::sync::Mutex<()>; WAKE_LOCK_SHARDS]);
+
+impl Default for WakeLocks {
+    fn default() -> Self {
+        WakeLocks(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl WakeLocks {
+    fn of(&self, arn: &str) -> &tokio::sync::Mutex<()> {
+        let h = arn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        &self.0[(h % WAKE_LOCK_SHARDS as u64) as usize]
+    }
+}
+
 pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
     if let Some(TimerRef { id, fire_ms }) = w.timer {
         let left = fire_ms - engine.now_ms();
@@ -103,6 +124,13 @@ pub async fn on_wake(engine: &Engine, w: Wake) -> Result<(), crate::Error> {
             tracing::info!(execution = %w.execution_arn, left_ms = left, "timer hop");
             return engine.queue.send(vec![wake(&w.execution_arn, w.timer, left as u64)]).await;
         }
+    }
+    let _one_at_a_time = engine.wake_locks.of(&w.execution_arn).lock().await;
+    // A wake-up with no timer only applies the inbox: one an earlier step
+    // emptied costs a key read, not a load of the record (a Map Run's parent
+    // gets one wake-up per child that closes, and applies up to 32 answers a step).
+    if w.timer.is_none() && !engine.has_inbox(&w.execution_arn).await? {
+        return Ok(());
     }
     engine.advance(&w.execution_arn, w.timer, &[]).await.map(|_| ())
 }

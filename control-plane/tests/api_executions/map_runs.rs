@@ -151,7 +151,8 @@ async fn a_distributed_map_run_is_described_updated_and_redriven_for_only_what_f
     }
     let e = c.list_executions().map_run_arn(&run).state_machine_arn(&m).send().await.unwrap_err();
     assert_eq!(super::common::error_code(&e), "ValidationException", "a machine and a Map Run at once");
-    let missing = format!("{}0", &run[..run.len() - 1]);
+    let (label, _) = run.rsplit_once(':').expect("a Map Run ARN ends in its id");
+    let missing = format!("{label}:00000000-0000-4000-8000-000000000000");
     let e = c.list_executions().map_run_arn(missing).send().await.unwrap_err();
     assert_eq!(super::common::error_code(&e), "ResourceNotFound");
     let parent_listed = c.list_executions().state_machine_arn(&m).send().await.unwrap().executions;

@@ -52,9 +52,11 @@ pub fn child_payload(
 }
 
 impl Runtime<'_> {
-    /// Whether the host runs this Map's iterations as child executions.
-    pub(super) fn runs_children(&self, child_definition: Option<&String>) -> bool {
-        child_definition.is_some() && self.exec.context.as_ref().is_some_and(|c| c.map_children)
+    /// How many of this Map's iterations the host runs at once as child
+    /// executions; 0 if it runs them inline.
+    pub(super) fn children_running_max(&self, child_definition: Option<&String>) -> u64 {
+        let offered = self.exec.context.as_ref().map_or(0, |c| c.map_children_running_max);
+        if child_definition.is_some() { offered } else { 0 }
     }
 
     /// Starts item `index` of the Map in frame `f` as a child execution:

@@ -216,6 +216,7 @@ impl Runtime<'_> {
     }
 
     fn fill_map_with(&mut self, f: u64, state: &State, spec: &MapSpec, effective: &Value) -> Res<()> {
+        let children_max = self.children_running_max(spec.child_definition.as_ref());
         loop {
             // At the history cap no more iterations start: their frames would only hold memory.
             if self.capped {
@@ -223,7 +224,8 @@ impl Runtime<'_> {
             }
             let fr = self.frame_mut(f).map_err(Err)?;
             let Wait::Join(join) = &mut fr.wait else { return Ok(()) };
-            if join.children.len() as u64 >= join.running_max() {
+            let running_max = if children_max > 0 { join.running_max().min(children_max) } else { join.running_max() };
+            if join.children.len() as u64 >= running_max {
                 return Ok(());
             }
             if Self::stream_blocked(join) {
@@ -251,7 +253,7 @@ impl Runtime<'_> {
                 self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
             }
             let parent = Parent { frame: f, index };
-            if self.runs_children(spec.child_definition.as_ref()) {
+            if children_max > 0 {
                 let child = self.start_child(f, parent, input).map_err(Err)?;
                 if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
                     join.children.insert(child, index);

@@ -58,14 +58,19 @@ pub struct StartContext {
     /// for hosts whose tokens never leave the process.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_key: String,
-    /// The host starts a STANDARD distributed Map's iterations as child
-    /// executions (`Purpose::MapChild` tasks); without it they run inline.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub map_children: bool,
+    /// More than 0: the host starts a STANDARD distributed Map's iterations as
+    /// child executions (`Purpose::MapChild` tasks), at most this many of a
+    /// Map Run at once (below its MaxConcurrency); 0: they run inline.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub map_children_running_max: u64,
 }
 
 fn shown() -> bool {
     true
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl StartContext {
@@ -82,7 +87,7 @@ impl StartContext {
             redrive_count: 0,
             redrive_count_in_context: true,
             token_key: String::new(),
-            map_children: false,
+            map_children_running_max: 0,
         }
     }
 }
