@@ -121,7 +121,7 @@ export async function executionView(main, params) {
 
   fill(
     main,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumbs" }, link("machines", {}, "State machines"), " / ", link("machine", { arn: data.describe.stateMachineArn }, arnName(machineOf(arn))), " / ", "Execution"),
+    crumbs(arn, data.describe, data.forExecution.label),
     h("div", { class: "row spread" }, h("div", { class: "row" }, title, status), actions),
     summary,
     links,
@@ -158,6 +158,14 @@ function summaryItems(d) {
   ];
 }
 
+/** Where the execution sits: its machine's, or for a Map Run's child its parent's, which it was started by. */
+function crumbs(arn, d, label) {
+  const trail = d.mapRunArn && d.parentExecutionArn
+    ? [link("machine", { arn: machineOf(d.parentExecutionArn) }, arnName(machineOf(d.parentExecutionArn))), " / ", link("execution", { arn: d.parentExecutionArn, tab: "mapruns" }, arnName(d.parentExecutionArn)), " / ", `Map Run ${label || ""} child`]
+    : [link("machine", { arn: d.stateMachineArn }, arnName(machineOf(arn))), " / ", "Execution"];
+  return h("nav", { class: "crumbs", "aria-label": "Breadcrumbs" }, link("machines", {}, "State machines"), " / ", ...trail);
+}
+
 /** The parent (from the API, or the nested-execution input field) and every execution the history names. */
 function linked(self, d, events) {
   let parent = d.parentExecutionArn;
@@ -181,7 +189,8 @@ function actionButtons(d) {
   const buttons = [];
   if (d.status === "RUNNING") buttons.push(h("button", { type: "button", class: "danger", onclick: () => stop(d.executionArn) }, "Stop"));
   if (d.redriveStatus === "REDRIVABLE") buttons.push(h("button", { type: "button", onclick: () => redrive(d.executionArn) }, "Redrive"));
-  buttons.push(h("button", { type: "button", onclick: () => startAgain(d) }, "Start again"));
+  // A Map Run's child has no state machine of its own to start again.
+  if (!d.mapRunArn) buttons.push(h("button", { type: "button", onclick: () => startAgain(d) }, "Start again"));
   return buttons;
 }
 

@@ -321,7 +321,12 @@ export const scenarios = {
       await run.locator("tr[data-child] a").first().click();
       await t.until("a child's page", () => decodeURIComponent(location.hash).includes(":execution:fan/fan:"));
       await page.locator(".links", { hasText: "Started by" }).waitFor();
+      await page.locator("nav.crumbs", { hasText: "Map Run fan child" }).waitFor();
+      t.check((await page.getByRole("button", { name: "Start again" }).count()) === 0, "a child has no machine to start again");
       await t.shot("map-run-child.png");
+      // The breadcrumb leads back to the parent's Map Runs.
+      await page.locator("nav.crumbs a", { hasText: "fan-1" }).click();
+      await run.waitFor();
     },
   },
 
