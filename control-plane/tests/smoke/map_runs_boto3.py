@@ -1,4 +1,4 @@
-"""Map Runs and redrive of only what failed, with an unmodified boto3 client.
+"""Map Runs, their child executions and redrive of only what failed, with an unmodified boto3 client.
 
 A distributed Map over an activity whose worker fails two items once:
 ListMapRuns, DescribeMapRun's counts, UpdateMapRun on the running Map Run,
@@ -98,6 +98,19 @@ redriven = [e for e in events if e["type"] == "MapRunRedriven"]
 assert redriven[0]["mapRunRedrivenEventDetails"] == {"mapRunArn": run, "redriveCount": 1}, redriven
 listed = sfn.list_executions(stateMachineArn=sm, redriveFilter="REDRIVEN")["executions"]
 assert [e["executionArn"] for e in listed] == [ex], listed
+# Each item ran as a child execution: listed under the Map Run; the two failed
+# ones were redriven in place, with histories of their own.
+children = sfn.list_executions(mapRunArn=run)["executions"]
+assert len(children) == 6 and all(c["status"] == "SUCCEEDED" for c in children), children
+assert all(c["mapRunArn"] == run and c["itemCount"] == 1 for c in children), children
+again = sfn.list_executions(mapRunArn=run, redriveFilter="REDRIVEN")["executions"]
+assert len(again) == 2, again
+for c in again:
+    child = sfn.describe_execution(executionArn=c["executionArn"])
+    assert (child["redriveCount"], child["mapRunArn"], json.loads(child["input"])) in ((1, run, 4), (1, run, 5)), child
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=c["executionArn"])["events"]]
+    assert types.count("ExecutionFailed") == 1 and types.count("ExecutionRedriven") == 1, types
+    assert types[-1] == "ExecutionSucceeded", types
 
 # An inline Map: only the failed iteration runs again.
 sm = machine("py-inline", {"Type": "Map", "ItemProcessor": task, "End": True})
