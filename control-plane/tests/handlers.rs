@@ -74,19 +74,19 @@ async fn api_events_reach_the_router() {
 async fn scheduler_batches_report_only_their_failures() {
     let e = engine("scheduler").await;
     // A wake-up for an execution that does not exist is a harmless no-op; an
-    // unreadable message is dropped; a wake-up whose record is corrupt fails
-    // and is reported, so SQS delivers only it again.
+    // unreadable message is dropped; a wake-up whose record is corrupt (with an
+    // answer waiting in its inbox, so the step must read the record) fails and
+    // is reported, so SQS delivers only it again.
+    use stepwise_control_plane::model::{InboxEntry, keys};
+    use stepwise_control_plane::store::{Condition, Write};
     let arn = "arn:aws:states:us-east-1:123456789012:execution:m:broken";
-    let (pk, sk) = stepwise_control_plane::model::keys::execution(arn);
-    let w = stepwise_control_plane::store::Write::put(
-        (pk, sk),
-        b"\0\0\0\x01not json".to_vec(),
-        stepwise_control_plane::store::Condition::None,
-    );
+    let record = Write::put(keys::execution(arn), b"\0\0\0\x01not json".to_vec(), Condition::None);
+    let entry = stepwise_control_plane::engine::encode(&InboxEntry::Heartbeat);
+    let inbox = Write::put(keys::inbox(arn, 1, "2h"), entry, Condition::None);
     // Written beside the engine, as a damaged store would hold it: only the engine's steps write records.
     let beside =
         stepwise_control_plane::store::sqlite::Sqlite::open(&data_dir("scheduler").join("stepwise.db")).unwrap();
-    stepwise_control_plane::store::Store::transact(&beside, vec![w], Vec::new()).await.unwrap();
+    stepwise_control_plane::store::Store::transact(&beside, vec![record, inbox], Vec::new()).await.unwrap();
     let event = json!({"Records": [
         {"messageId": "a", "body": json!({"executionArn": "arn:aws:states:us-east-1:123456789012:execution:m:none"}).to_string()},
         {"messageId": "b", "body": "not a message"},
