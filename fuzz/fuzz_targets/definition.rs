@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         redrive_count: 0,
         redrive_count_in_context: true,
         token_key: String::new(),
+        map_children_running_max: 0,
     };
     let mut host = Simulated { now_ms: 0, tasks: |t: &TaskCommand| TaskOutcome::Succeeded(t.payload.clone()) };
     let limits = Limits { history_events_max: 2_000, ..Limits::default() };
