@@ -1,7 +1,7 @@
 // One execution: summary, actions, graph with per-state input and output,
 // event history, timeline, input and output, and code workflows' controls.
 
-import { call } from "./api.js";
+import { ApiError, call } from "./api.js";
 import { act, arnName, badge, confirmDialog, fill, h, jsonBlock, link, machineOf, pretty } from "./dom.js";
 import { graph, findState } from "./graph.js";
 import { analyse, eventDetail, eventTable, timeline } from "./history.js";
@@ -23,6 +23,19 @@ const TABS = [
 ];
 const TRANSFORMS = ["Error", "Cause", "ErrorPath", "CausePath", "InputPath", "Parameters", "Arguments", "ItemsPath", "ItemSelector", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign"];
 const ARN_IN_TEXT = /arn:[a-z-]+:states:[^"\\\s]*:execution:[^"\\\s]+/g;
+
+/** `…:execution:<machine>/<label>:<name>`: a Map Run's child. */
+const MAP_RUN_CHILD = /:execution:[^:/]+\/[^:]+:[^:]+$/;
+
+/** A listed Map Run child without a record: an EXPRESS one, which ran inside its parent. */
+function expressChild(arn) {
+  return h(
+    "div",
+    { class: "panel", "data-express-child": arn },
+    h("h1", { class: "ellipsis" }, arnName(arn)),
+    h("p", {}, "This is an EXPRESS child of a Map Run. It ran inside its parent execution, at least once, and keeps no history of its own, as on AWS. Its status is listed in the parent's Map Runs tab."),
+  );
+}
 
 async function load(arn) {
   const [describe, forExecution] = await Promise.all([
@@ -48,7 +61,13 @@ async function load(arn) {
 export async function executionView(main, params) {
   const arn = params.arn;
   if (!arn) throw new Error("No execution ARN in the address");
-  let data = await load(arn);
+  let data;
+  try {
+    data = await load(arn);
+  } catch (e) {
+    if (e instanceof ApiError && e.type === "ExecutionDoesNotExist" && MAP_RUN_CHILD.test(arn)) return fill(main, expressChild(arn));
+    throw e;
+  }
   let tab = TABS.some(([t]) => t === params.tab) ? params.tab : "graph";
   let selected = params.state || null;
   const isCode = Boolean(data.definition.StepwiseWorkflow);

@@ -397,6 +397,14 @@ impl ExecutionRecord {
             let max = state_language::limits::MAP_RUN_REDRIVES_MAX;
             return Err(format!("Map Run {run} was redriven {max} times and cannot be redriven again"));
         }
+        // AWS: a redrive appends to the history, so a full one cannot be redriven.
+        let room = state_language::limits::HISTORY_EVENTS_PER_STATE_ROOM;
+        if self.last_event_id() + room >= state_language::limits::HISTORY_EVENTS_MAX {
+            let max = state_language::limits::HISTORY_EVENTS_MAX;
+            return Err(format!(
+                "Execution reached the maximum number of history events ({max}) and cannot be redriven"
+            ));
+        }
         if self.stop_ms.is_some_and(|s| now - s > Self::REDRIVE_WINDOW_MS) {
             return Err("Execution closed more than 14 days ago and cannot be redriven".into());
         }
@@ -558,6 +566,12 @@ pub enum InboxEntry {
         output: Value,
     },
     Failed {
+        error: String,
+        cause: String,
+    },
+    /// A Map Run child's failure that no redrive can change (AWS's
+    /// NOT_REDRIVABLE): the parent's task fails, and its Map Run counts it.
+    ChildNotRedrivable {
         error: String,
         cause: String,
     },

@@ -163,6 +163,8 @@ fn absorb(
             Command::CancelTask { task_id } => tasks.retain(|t| t.task_id != task_id),
             // The driver runs no child executions: its contexts never ask for them.
             Command::AbortChild { .. } => {}
+            // Nor does it list children: there is no ListExecutions here.
+            Command::ExpressChildClosed(_) => {}
             Command::StartTimer { timer_id, fire_at_ms } => {
                 timers.insert((fire_at_ms, timer_id));
             }

@@ -26,6 +26,10 @@ pub const STATES_PER_DEFINITION_MAX: usize = 10_000;
 pub const TRANSITIONS_PER_STEP_MAX: usize = 5_000_000;
 /// AWS: 25,000 history events per execution.
 pub const HISTORY_EVENTS_MAX: u64 = 25_000;
+/// History events a state may need (entered, a task's four, retries, exited):
+/// a state starts only with this room left, and an execution with less left
+/// cannot be redriven.
+pub const HISTORY_EVENTS_PER_STATE_ROOM: u64 = 8;
 /// Items one inline Map may iterate over. Every item's result is kept in the
 /// execution state, so this bounds its size (payload limits bound it sooner).
 pub const MAP_ITEMS_MAX: usize = 1_000_000;

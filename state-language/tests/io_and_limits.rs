@@ -27,7 +27,10 @@ fn run(def: Value, input: Value, limits: Limits) -> (Execution, Vec<Value>) {
             match c {
                 Command::RunTask(t) => inputs.push(Input::TaskSucceeded { task_id: t.task_id, output: t.payload }),
                 Command::StartTimer { timer_id, .. } => inputs.push(Input::TimerFired { timer_id }),
-                Command::Finish { .. } | Command::CancelTask { .. } | Command::AbortChild { .. } => {}
+                Command::Finish { .. }
+                | Command::CancelTask { .. }
+                | Command::AbortChild { .. }
+                | Command::ExpressChildClosed(_) => {}
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 use state_language::interpreter::children::{MAP_CHILD_RESOURCE, child_execution_arn};
-use state_language::interpreter::{Command, Execution, Input, StartContext, Status, step};
+use state_language::interpreter::{Command, Execution, ExpressChild, Input, StartContext, Status, step};
 
 /// The host's cap in these tests: three items start at once, a fourth waits.
 const CHILDREN_RUNNING_MAX: u64 = 3;
@@ -24,15 +24,28 @@ struct Run {
     /// Child starts asked for and not yet answered: (task id, payload).
     starts: Vec<(u64, Value)>,
     aborted: Vec<String>,
+    /// EXPRESS children the host is to list, as they closed.
+    express: Vec<ExpressChild>,
 }
 
 impl Run {
     fn start(execution_type: &str, items: Value, offered: bool) -> Run {
-        let def = state_language::validate(&definition(execution_type), Default::default());
+        Run::start_with(definition(execution_type), items, offered)
+    }
+
+    fn start_with(definition: Value, items: Value, offered: bool) -> Run {
+        let def = state_language::validate(&definition, Default::default());
         let def = def.definition.expect("valid definition");
         let offered = if offered { CHILDREN_RUNNING_MAX } else { 0 };
         let context = StartContext { map_children_running_max: offered, ..StartContext::sample(3) };
-        let mut run = Run { def, exec: Execution::new(), now: 1_000, starts: Vec::new(), aborted: Vec::new() };
+        let mut run = Run {
+            def,
+            exec: Execution::new(),
+            now: 1_000,
+            starts: Vec::new(),
+            aborted: Vec::new(),
+            express: Vec::new(),
+        };
         run.apply(Input::Start { input: items, context });
         run
     }
@@ -48,6 +61,7 @@ impl Run {
                 }
                 Command::CancelTask { task_id } => self.starts.retain(|(id, _)| *id != task_id),
                 Command::AbortChild { execution_arn, .. } => self.aborted.push(execution_arn),
+                Command::ExpressChildClosed(c) => self.express.push(c),
                 _ => {}
             }
         }
@@ -123,4 +137,93 @@ fn the_host_bounds_the_children_running_at_once() {
         run.close(x, true);
     }
     assert_eq!(run.exec.status, Status::Succeeded);
+}
+
+/// EXPRESS children: item 0 fails, item 9 waits and is aborted when the Map Run fails, the rest succeed.
+fn express_definition() -> Value {
+    json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "fan", "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Default": "W", "Choices": [
+                    {"Variable": "$", "NumericEquals": 0, "Next": "Boom"},
+                    {"Variable": "$", "NumericEquals": 9, "Next": "Sleep"}]},
+                "Boom": {"Type": "Fail", "Error": "Boom"},
+                "Sleep": {"Type": "Wait", "Seconds": 100, "Next": "W"},
+                "W": {"Type": "Pass", "End": true}}}}}})
+}
+
+#[test]
+fn express_children_closing_are_listed_under_their_map_run_with_their_status() {
+    let run = Run::start_with(express_definition(), json!([1, 2]), true);
+    assert_eq!(run.exec.status, Status::Succeeded);
+    let map_run = run.map_run();
+    let listed: Vec<(String, Status, u64)> =
+        run.express.iter().map(|c| (c.execution_arn.clone(), c.status, c.item_count)).collect();
+    let expected: Vec<(String, Status, u64)> =
+        (0..2).map(|i| (child_execution_arn(&map_run, i), Status::Succeeded, 1)).collect();
+    assert_eq!(listed, expected, "each child once, under the name a STANDARD child would have");
+    let started = run.exec.map_run(&map_run).expect("the Map Run's record").start_ms;
+    assert!(run.express.iter().all(|c| c.listed_ms == started && c.map_run_arn == map_run));
+
+    // A failure past the threshold fails the Map Run: the waiting child is listed aborted.
+    let run = Run::start_with(express_definition(), json!([9, 0]), true);
+    assert_eq!(run.exec.status, Status::Failed);
+    let statuses: Vec<Status> = run.express.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![Status::Failed, Status::Aborted]);
+    assert_eq!(run.express[1].execution_arn, child_execution_arn(&run.map_run(), 0), "item 9 is index 0");
+
+    // Stopping the parent aborts the child that waits.
+    let mut run = Run::start_with(express_definition(), json!([9]), true);
+    run.apply(Input::Stop { error: None, cause: None });
+    assert_eq!(run.exec.status, Status::Aborted);
+    let statuses: Vec<Status> = run.express.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![Status::Aborted]);
+}
+
+/// Two children at a time, and up to two failures tolerated.
+fn narrow_definition() -> Value {
+    json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "fan", "End": true,
+        "MaxConcurrency": 2, "ToleratedFailureCount": 2,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "W", "States": {"W": {"Type": "Pass", "End": true}}}}}})
+}
+
+#[test]
+fn a_redrive_counts_the_unsuccessful_children_waiting_to_start_again() {
+    let mut run = Run::start_with(narrow_definition(), json!([1, 2, 3, 4, 5]), true);
+    let arn = run.map_run();
+    for x in [1, 2, 3] {
+        run.close(x, false);
+    }
+    assert_eq!(run.exec.status, Status::Failed, "the third failure crosses the threshold");
+    let (executions, _) = run.exec.map_run_counts(&arn).expect("counts");
+    assert_eq!((executions.failed, executions.aborted, executions.pending_redrive), (3, 1, 0));
+
+    run.apply(Input::Redrive);
+    let (executions, items) = run.exec.map_run_counts(&arn).expect("counts");
+    assert_eq!(run.starts.len(), 2, "two start again at once");
+    assert_eq!((executions.running, executions.pending, executions.pending_redrive), (2, 3, 2));
+    assert_eq!(items.pending_redrive, 2);
+    run.close(1, true);
+    let (executions, _) = run.exec.map_run_counts(&arn).expect("counts");
+    assert_eq!(executions.pending_redrive, 1, "the next unsuccessful child started");
+    for x in [2, 3, 4, 5] {
+        run.close(x, true);
+    }
+    assert_eq!(run.exec.status, Status::Succeeded);
+    let (executions, _) = run.exec.map_run_counts(&arn).expect("counts");
+    assert_eq!((executions.succeeded, executions.pending_redrive), (5, 0));
+}
+
+#[test]
+fn a_child_that_cannot_be_redriven_fails_its_item_and_is_counted() {
+    let mut run = Run::start_with(narrow_definition(), json!([1, 2]), true);
+    let arn = run.map_run();
+    let (task_id, _) = run.starts.remove(0);
+    run.apply(Input::ChildNotRedrivable { task_id, error: "States.Runtime".into(), cause: "full".into() });
+    run.close(2, true);
+    assert_eq!(run.exec.status, Status::Succeeded, "one failure is tolerated");
+    let (executions, items) = run.exec.map_run_counts(&arn).expect("counts");
+    assert_eq!((executions.failed, executions.failures_not_redrivable, items.failures_not_redrivable), (1, 1, 1));
+    assert_eq!(run.exec.output.as_ref().expect("output")[0]["Error"], json!("States.Runtime"));
 }

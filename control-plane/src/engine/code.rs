@@ -143,7 +143,10 @@ pub fn apply(
         InboxEntry::Started { at_ms, .. } => HostInput::TaskStarted { task_id, at_ms: at_ms.unwrap_or(now) },
         InboxEntry::Heartbeat => HostInput::TaskHeartbeat { task_id },
         InboxEntry::Succeeded { output } => HostInput::TaskSucceeded { task_id, output },
-        InboxEntry::Failed { error, cause } => HostInput::TaskFailed { task_id, error, cause },
+        // Only Map Run children get the second; a code run is never one.
+        InboxEntry::Failed { error, cause } | InboxEntry::ChildNotRedrivable { error, cause } => {
+            HostInput::TaskFailed { task_id, error, cause }
+        }
         InboxEntry::Signal { name, payload } => HostInput::Signal { name, payload },
         InboxEntry::CancelRequest => HostInput::CancelRequested,
         // Only Map Runs send aborts, to ASL children; were one to reach a code run, it stops it.

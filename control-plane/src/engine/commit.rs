@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use state_language::interpreter::children::MAP_CHILD_RESOURCE;
-use state_language::interpreter::{Command, Step};
+use state_language::interpreter::{Command, ExpressChild, Step};
 
 use super::new_tasks::{Eager, NewTask, place_tasks};
 use super::{Engine, encode};
 use crate::Error;
-use crate::model::{ExecutionRecord, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues};
+use crate::model::{ExecutionRecord, ExecutionSummary, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
 use crate::telemetry::StepCounts;
 
@@ -108,6 +108,26 @@ pub fn wake(execution_arn: &str, timer: Option<TimerRef>, delay_ms: u64) -> OutM
     OutMessage { queue: queues::SCHEDULER.into(), body, delay_ms: delay_ms.min(MESSAGE_DELAY_MS_MAX) }
 }
 
+/// Where and how ListExecutions(mapRunArn) lists an EXPRESS child, which has no record.
+fn express_listing(c: ExpressChild) -> (Key, ExecutionSummary) {
+    let name = c.execution_arn.rsplit(':').next().expect("an ARN has a name").to_string();
+    let key = keys::execution_index(&c.map_run_arn, c.listed_ms, &name);
+    let summary = ExecutionSummary {
+        machine_arn: state_language::interpreter::map_run::run_machine_arn(&c.map_run_arn),
+        arn: c.execution_arn,
+        name,
+        version_arn: None,
+        alias_arn: None,
+        status: c.status.into(),
+        start_ms: c.start_ms,
+        stop_ms: Some(c.stop_ms),
+        redrive_count: 0,
+        map_run_arn: Some(c.map_run_arn),
+        item_count: Some(c.item_count),
+    };
+    (key, summary)
+}
+
 pub fn pending_tokens(rec: &ExecutionRecord) -> BTreeMap<u64, String> {
     rec.open_tasks()
 }
@@ -188,6 +208,11 @@ pub(super) fn plan(
                 let abort = encode(&InboxEntry::Abort { task_id });
                 plan.writes.push(Write::put(key, abort, Condition::None).expiring(running_until));
                 plan.outbox.push(wake(&execution_arn, None, 0));
+            }
+            Command::ExpressChildClosed(child) => {
+                // Before the commit: a repeat of the step writes the same key again.
+                let (key, summary) = express_listing(child);
+                plan.before.push(Write::put(key, encode(&summary), Condition::None).expiring(running_until));
             }
             Command::Finish { status, output, error, cause } => {
                 rec.status = status.into();
@@ -281,7 +306,7 @@ pub(super) fn plan(
 fn notify_parent(rec: &ExecutionRecord, plan: &mut Plan, now: i64) -> Result<(), Error> {
     let Some(link) = &rec.parent else { return Ok(()) };
     let entry = match &link.map_run_arn {
-        Some(_) => super::map_children::answer(rec)?,
+        Some(_) => super::map_children::answer(rec, now)?,
         None => {
             let described = super::integrations::describe_for_parent(rec, link.output_as_json, now);
             if rec.status == ExecutionStatus::Succeeded {

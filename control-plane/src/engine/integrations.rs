@@ -66,16 +66,16 @@ impl Engine {
     /// token like any callback, so a redelivered message applies once.
     pub async fn perform(&self, hash: &str) -> Result<(), Error> {
         let Some(task) = self.open_task(hash).await? else { return Ok(()) };
-        let outcome = match task.resource.strip_prefix(START_EXECUTION) {
-            // A store error is not the child's answer: the message comes back and the start is tried again.
-            Some(suffix) => self.nested(&task, suffix).await?,
-            None if task.resource == MAP_CHILD_RESOURCE => self.map_child(&task).await?,
-            None => self.service_call(&task).await,
-        };
-        let entry = match outcome {
+        let entry_of = |outcome| match outcome {
             Ok(Some(output)) => Some(InboxEntry::Succeeded { output }),
             Ok(None) => None,
             Err((error, cause)) => Some(InboxEntry::Failed { error, cause }),
+        };
+        let entry = match task.resource.strip_prefix(START_EXECUTION) {
+            // A store error is not the child's answer: the message comes back and the start is tried again.
+            Some(suffix) => entry_of(self.nested(&task, suffix).await?),
+            None if task.resource == MAP_CHILD_RESOURCE => self.map_child(&task).await?,
+            None => entry_of(self.service_call(&task).await),
         };
         // A Map Run child's start records no event: reporting it would only cost
         // the parent a step (and a commit of its whole join) per child.

@@ -14,9 +14,10 @@ use crate::AwsError;
 use crate::Error;
 use crate::model::{ExecutionRecord, ExecutionStatus, InboxEntry, ParentLink, TokenRecord};
 
-/// What the parent's task gets when its child closes: the child's output, or
-/// its error and cause as the Map Run's results list them.
-pub(super) fn answer(child: &ExecutionRecord) -> Result<InboxEntry, Error> {
+/// What the parent's task gets when its child closes (or, on a redrive, is
+/// found closed): the child's output, or its error and cause as the Map Run's
+/// results list them, marked when no redrive can change it.
+pub(super) fn answer(child: &ExecutionRecord, now: i64) -> Result<InboxEntry, Error> {
     if child.status == ExecutionStatus::Succeeded {
         let text = child.output.as_deref().unwrap_or("null");
         let output = serde_json::from_str(text).map_err(|e| Error::Corrupt(format!("a child's output: {e}")))?;
@@ -27,7 +28,11 @@ pub(super) fn answer(child: &ExecutionRecord) -> Result<InboxEntry, Error> {
         ExecutionStatus::Aborted => "States.Aborted".into(),
         _ => "States.TaskFailed".into(),
     });
-    Ok(InboxEntry::Failed { error, cause: child.cause.clone().unwrap_or_default() })
+    let cause = child.cause.clone().unwrap_or_default();
+    Ok(match child.redrivable(now) {
+        Ok(()) => InboxEntry::Failed { error, cause },
+        Err(_) => InboxEntry::ChildNotRedrivable { error, cause },
+    })
 }
 
 /// A child start task's payload (`state_language::interpreter::children::child_payload`).
@@ -58,11 +63,10 @@ fn parse(p: &Value) -> Result<ChildStart<'_>, Error> {
     })
 }
 
-type Outcome = Result<Option<Value>, (String, String)>;
-
 impl Engine {
-    /// Performs a child start task. `Ok(None)`: the child runs, and its close answers.
-    pub(super) async fn map_child(&self, task: &TokenRecord) -> Result<Outcome, Error> {
+    /// Performs a child start task: the task's answer now, or `None` when the
+    /// child runs and its close answers.
+    pub(super) async fn map_child(&self, task: &TokenRecord) -> Result<Option<InboxEntry>, Error> {
         let c = parse(&task.input)?;
         let link = ParentLink {
             execution_arn: task.execution_arn.clone(),
@@ -76,9 +80,9 @@ impl Engine {
         }
         let req = self.child_request(&c, link, task.traceparent.clone()).await?;
         match self.start(req).await {
-            Ok(_) => Ok(Ok(None)),
+            Ok(_) => Ok(None),
             // Another delivery of this message started it first.
-            Err(Error::Api { kind: AwsError::ExecutionAlreadyExists, .. }) => Ok(Ok(None)),
+            Err(Error::Api { kind: AwsError::ExecutionAlreadyExists, .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -118,38 +122,29 @@ impl Engine {
     }
 
     /// The child exists: a redelivered start, or a redrive of the parent.
-    async fn existing_child(&self, child: ExecutionRecord, link: ParentLink) -> Result<Outcome, Error> {
+    async fn existing_child(&self, child: ExecutionRecord, link: ParentLink) -> Result<Option<InboxEntry>, Error> {
         let ours = child.parent.as_ref().is_some_and(|p| p.task_id == link.task_id);
         match child.status {
             // A redelivery: the child's close answers (or answered) this task.
-            _ if ours => Ok(Ok(None)),
+            _ if ours => Ok(None),
             // It succeeded before the parent took its answer: never run again.
-            ExecutionStatus::Succeeded => answer(&child).map(|e| match e {
-                InboxEntry::Succeeded { output } => Ok(Some(output)),
-                _ => Ok(None),
-            }),
+            ExecutionStatus::Succeeded => answer(&child, self.now_ms()).map(Some),
             // Still closing after an abort: the message comes back later.
             ExecutionStatus::Running => Err(Error::Store(format!("child {} still runs", child.arn))),
             _ => self.redrive_child(child, link).await,
         }
     }
 
-    /// Redrives a failed, aborted or timed-out child in place, now answering `link`.
-    async fn redrive_child(&self, child: ExecutionRecord, link: ParentLink) -> Result<Outcome, Error> {
+    /// Redrives a failed, aborted or timed-out child in place, now answering
+    /// `link`; one that cannot be redriven answers with its failure at once.
+    async fn redrive_child(&self, child: ExecutionRecord, link: ParentLink) -> Result<Option<InboxEntry>, Error> {
         if let Err(why) = child.redrivable(self.now_ms()) {
             tracing::info!(execution = %child.arn, why, "a Map Run child cannot be redriven; its failure stands");
-            return Ok(match answer(&child)? {
-                InboxEntry::Failed { error, cause } => Err((error, cause)),
-                _ => Ok(None),
-            });
+            return answer(&child, self.now_ms()).map(Some);
         }
-        let direct = || Direct { entries: Vec::new(), writes: Vec::new(), eager: None, parent: Some(link.clone()) };
-        for _ in 0..super::COMMIT_ATTEMPTS_MAX {
-            match self.step_once(&child.arn, None, &[Input::Redrive], Some(direct())).await? {
-                super::run::Attempt::Done(_) => return Ok(Ok(None)),
-                super::run::Attempt::Raced => continue,
-            }
-        }
-        Err(Error::Store(format!("{}: lost the redrive's commit races", child.arn)))
+        let direct =
+            || Some(Direct { entries: Vec::new(), writes: Vec::new(), eager: None, parent: Some(link.clone()) });
+        self.advance_with(&child.arn, None, &[Input::Redrive], direct).await?;
+        Ok(None)
     }
 }

@@ -166,8 +166,19 @@ impl Engine {
         timer: Option<TimerRef>,
         extra: &[Input],
     ) -> Result<Option<ExecutionRecord>, Error> {
+        self.advance_with(arn, timer, extra, || None).await
+    }
+
+    /// [`Engine::advance`], with `direct` (made afresh for each try) applied by the step.
+    pub(super) async fn advance_with(
+        &self,
+        arn: &str,
+        timer: Option<TimerRef>,
+        extra: &[Input],
+        direct: impl Fn() -> Option<Direct>,
+    ) -> Result<Option<ExecutionRecord>, Error> {
         for _ in 0..COMMIT_ATTEMPTS_MAX {
-            match self.step_once(arn, timer, extra, None).await? {
+            match self.step_once(arn, timer, extra, direct()).await? {
                 Attempt::Done(rec) => return Ok(rec.map(|r| *r)),
                 Attempt::Raced => continue,
             }
@@ -253,7 +264,8 @@ impl Engine {
             // Results that arrived together: failures go last, so a failing branch
             // never discards a success already acknowledged (a redrive would run it again).
             let mut entries = entries;
-            entries.sort_by_key(|(_, e)| matches!(e, InboxEntry::Failed { .. }));
+            entries
+                .sort_by_key(|(_, e)| matches!(e, InboxEntry::Failed { .. } | InboxEntry::ChildNotRedrivable { .. }));
             inputs.extend(entries.into_iter().filter_map(|(task_id, e)| asl_input(task_id, e)));
             let def = self.definition(&rec.definition_hash).await?;
             let taken = std::mem::replace(rec.asl_mut().expect("not a code run, so an ASL one"), Execution::new());
@@ -415,6 +427,7 @@ fn asl_input(task_id: u64, e: InboxEntry) -> Option<Input> {
         InboxEntry::Heartbeat => Input::TaskHeartbeat { task_id },
         InboxEntry::Succeeded { output } => Input::TaskSucceeded { task_id, output },
         InboxEntry::Failed { error, cause } => Input::TaskFailed { task_id, error, cause },
+        InboxEntry::ChildNotRedrivable { error, cause } => Input::ChildNotRedrivable { task_id, error, cause },
         // Only an abort for the task the child answers now (see `step_once`) is left here.
         InboxEntry::Abort { .. } => Input::Stop { error: None, cause: None },
         InboxEntry::Signal { .. } | InboxEntry::CancelRequest | InboxEntry::Update { .. } => return None,

@@ -111,7 +111,9 @@ impl Engine {
             let (kind, close) = match entry {
                 InboxEntry::Started { .. } => ("1s", false),
                 InboxEntry::Heartbeat => ("2h", false),
-                InboxEntry::Succeeded { .. } | InboxEntry::Failed { .. } => ("3r", true),
+                InboxEntry::Succeeded { .. } | InboxEntry::Failed { .. } | InboxEntry::ChildNotRedrivable { .. } => {
+                    ("3r", true)
+                }
                 // Not task results: they come to an execution, not through a token.
                 InboxEntry::Signal { .. }
                 | InboxEntry::CancelRequest

@@ -71,3 +71,81 @@ async fn a_failed_map_run_and_a_stopped_parent_abort_the_running_children() {
     let last = h.events.last().expect("events").r#type.as_str().to_string();
     assert_eq!(last, "ExecutionAborted");
 }
+
+/// EXPRESS children run inside the parent, yet each is listed under its Map
+/// Run with its status once it closes, as AWS keeps Express children's status.
+#[tokio::test]
+async fn express_children_are_listed_under_their_map_run_with_their_status() {
+    let server = Server::start(&temp_dir("map-children-express"));
+    let c = server.client();
+    let definition = r#"{"StartAt":"Fan","States":{"Fan":{"Type":"Map","Label":"fan","ToleratedFailureCount":1,"End":true,
+        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},"StartAt":"C","States":{
+          "C":{"Type":"Choice","Default":"W","Choices":[{"Variable":"$","NumericEquals":0,"Next":"Boom"}]},
+          "Boom":{"Type":"Fail","Error":"Boom"},"W":{"Type":"Pass","End":true}}}}}}"#;
+    let m = create_machine(&c, "fast", definition).await;
+    let s = c.start_execution().state_machine_arn(&m).input("[1,0,2]").send().await.unwrap();
+    assert_eq!(finished(&c, &s.execution_arn).await.status, ExecutionStatus::Succeeded);
+    let run = map_run_of(&c, &s.execution_arn).await;
+
+    let l = c.list_executions().map_run_arn(&run).send().await.expect("ListExecutions(mapRunArn)");
+    assert_eq!(l.executions.len(), 3, "{:?}", l.executions);
+    let count = |st: ExecutionStatus| l.executions.iter().filter(|e| e.status == st).count();
+    assert_eq!((count(ExecutionStatus::Succeeded), count(ExecutionStatus::Failed)), (2, 1));
+    for e in &l.executions {
+        assert_eq!(e.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!(e.item_count, Some(1));
+        assert!(e.state_machine_arn.ends_with(":stateMachine:fast/fan"), "{}", e.state_machine_arn);
+        assert!(e.execution_arn.contains(":execution:fast/fan:"), "{}", e.execution_arn);
+        assert!(e.stop_date.is_some());
+    }
+    let failed = c.list_executions().map_run_arn(&run).status_filter(ExecutionStatus::Failed).send().await.unwrap();
+    assert_eq!(failed.executions.len(), 1);
+    // No history is kept for an Express child.
+    let e = c.describe_execution().execution_arn(&failed.executions[0].execution_arn).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionDoesNotExist");
+    // The parent's own list holds only the parent.
+    let own = c.list_executions().state_machine_arn(&m).send().await.unwrap();
+    assert_eq!(own.executions.len(), 1);
+}
+
+/// A child whose history is full cannot be redriven (AWS's rule): its Map Run
+/// counts it in `failuresNotRedrivable`, and the parent's redrive answers its
+/// item with the same failure at once, without running it again.
+#[tokio::test]
+async fn a_child_that_cannot_be_redriven_keeps_its_failure_through_the_parents_redrive() {
+    let server = Server::start(&temp_dir("map-children-not-redrivable"));
+    let c = server.client();
+    // Item 0's child fills its history (7,000 inline iterations of 4 events each).
+    let definition = r#"{"QueryLanguage":"JSONata","StartAt":"Fan","States":{"Fan":{"Type":"Map","Label":"fan","End":true,
+        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"C","States":{
+          "C":{"Type":"Choice","Default":"Ok","Choices":[{"Condition":"{% $states.input = 0 %}","Next":"Flood"}]},
+          "Flood":{"Type":"Map","Items":"{% [1..7000] %}","End":true,
+            "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}},
+          "Ok":{"Type":"Pass","End":true}}}}}}"#;
+    let m = create_machine(&c, "full", definition).await;
+    let s = c.start_execution().state_machine_arn(&m).input("[0,1]").send().await.unwrap();
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+    let run = map_run_of(&c, &s.execution_arn).await;
+    children_settle(&c, &run, 0, 1).await;
+    let full = c.list_executions().map_run_arn(&run).status_filter(ExecutionStatus::Failed).send().await.unwrap();
+    let child = full.executions[0].execution_arn.clone();
+    let described = c.describe_execution().execution_arn(&child).send().await.unwrap();
+    assert_eq!(described.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(described.redrive_status.as_ref().map(|s| s.as_str()), Some("NOT_REDRIVABLE"));
+    let counts = c.describe_map_run().map_run_arn(&run).send().await.unwrap().execution_counts.expect("counts");
+    assert_eq!((counts.failed, counts.failures_not_redrivable), (1, Some(1)));
+
+    c.redrive_execution().execution_arn(&s.execution_arn).send().await.expect("the parent is redrivable");
+    let d = finished(&c, &s.execution_arn).await;
+    assert_eq!(d.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"), "the child's failure stands");
+    // Neither child ran again: the full one cannot, and the other had succeeded
+    // (whether the parent took its answer before the Map Run failed is a race).
+    let listed = c.list_executions().map_run_arn(&run).send().await.unwrap().executions;
+    assert!(listed.iter().all(|e| e.redrive_count.unwrap_or(0) == 0), "{listed:?}");
+    let counts = c.describe_map_run().map_run_arn(&run).send().await.unwrap().execution_counts.expect("counts");
+    assert_eq!((counts.failed, counts.failures_not_redrivable), (1, Some(1)));
+    assert_eq!(counts.succeeded + counts.aborted, 1, "{counts:?}");
+    let e = c.redrive_execution().execution_arn(&child).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionNotRedrivable");
+}

@@ -83,6 +83,21 @@ impl Runtime<'_> {
         Ok(frame)
     }
 
+    /// The child failed, and no redrive can change that (over 14 days closed,
+    /// or a full history): its Map Run counts it, and the task fails as any child's.
+    pub(super) fn child_not_redrivable(&mut self, task_id: u64, error: String, cause: String) -> Result<(), Error> {
+        let t = self.exec.tasks.get(&task_id).ok_or(Error::UnknownTask(task_id))?;
+        let parent = self.exec.frames.get(&t.frame).and_then(|fr| fr.parent.clone());
+        let join = parent.as_ref().and_then(|p| match self.exec.frames.get(&p.frame).map(|fr| &fr.wait) {
+            Some(Wait::Join(j)) => Some((j.map_run_arn.clone(), j.items_in(p.index))),
+            _ => None,
+        });
+        if let Some((arn, items)) = join {
+            self.map_run_not_redrivable(&arn, items);
+        }
+        self.task_failed(task_id, error, cause, false)
+    }
+
     /// The child execution closed: its frame ends with the child's result.
     pub(super) fn child_closed(&mut self, t: PendingTask, result: Result<Value, Raised>) -> Result<(), Error> {
         let Some(fr) = self.exec.frames.remove(&t.frame) else { return Ok(()) };

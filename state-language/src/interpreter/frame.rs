@@ -233,6 +233,9 @@ pub struct Join {
     /// parts: neither the items nor (with a ResultWriter) the results are held whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<Box<super::stream::Stream>>,
+    /// An EXPRESS Map Run's children, run inline: item index → start time, for their listing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub express_started: BTreeMap<u64, i64>,
 }
 
 impl Join {

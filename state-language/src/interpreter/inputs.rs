@@ -46,6 +46,7 @@ impl Runtime<'_> {
             Input::TaskStarted { task_id } => self.task_started(task_id),
             Input::TaskSucceeded { task_id, output } => self.task_succeeded(task_id, output),
             Input::TaskFailed { task_id, error, cause } => self.task_failed(task_id, error, cause, false),
+            Input::ChildNotRedrivable { task_id, error, cause } => self.child_not_redrivable(task_id, error, cause),
             Input::TaskHeartbeat { task_id } => self.task_heartbeat(task_id),
             Input::TimerFired { timer_id } => self.timer_fired(timer_id),
             Input::Stop { error, cause } => {

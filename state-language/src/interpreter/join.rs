@@ -8,7 +8,7 @@ use super::Command;
 use super::amount::Number;
 use super::context::Where;
 use super::events::{Details, ErrorDetails, EventType, Iteration};
-use super::frame::{Join, Parent, Wait};
+use super::frame::{Join, Parent, Status, Wait};
 use super::io::{self, Raised, with_scope};
 use super::run::{Flow, Runtime};
 use crate::Error;
@@ -72,6 +72,7 @@ impl Runtime<'_> {
             redrive_kept: BTreeMap::new(),
             batch_sizes: Vec::new(),
             stream: None,
+            express_started: BTreeMap::new(),
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         if all_kept && !branches.is_empty() {
@@ -160,6 +161,7 @@ impl Runtime<'_> {
             batch_sizes: Vec::new(),
             // A streamed Map Run's redrive skips what succeeded before.
             stream: kept.stream,
+            express_started: BTreeMap::new(),
         };
         if redriven_run {
             self.map_run_redriven(f, &join);
@@ -232,6 +234,7 @@ impl Runtime<'_> {
                 return Ok(());
             }
             let Some((index, item)) = join.queued.pop_front() else { return Ok(()) };
+            let started = (!join.map_run_arn.is_empty()).then(|| (join.map_run_arn.clone(), join.items_in(index)));
             if let Some(w) = join.stream.as_deref_mut().and_then(|s| s.writer.as_deref_mut()) {
                 w.inputs.insert(index, item.clone());
             }
@@ -248,6 +251,9 @@ impl Runtime<'_> {
                 }
                 (None, None) => item,
             };
+            if let Some((arn, items)) = started {
+                self.map_run_child_started(&arn, items);
+            }
             if !spec.distributed {
                 let it = Iteration { name: state.name.clone(), index };
                 self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
@@ -265,6 +271,7 @@ impl Runtime<'_> {
             if spec.distributed {
                 // Each iteration is a child execution on AWS, with a history of its own.
                 self.frame_mut(child).map_err(Err)?.silent = true;
+                self.express_child_started(f, index);
             }
             if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
                 join.children.insert(child, index);
@@ -333,6 +340,8 @@ impl Runtime<'_> {
         };
         if let Some((arn, items)) = &map_run {
             self.map_run_child_ended(arn, *items, ok);
+            let status = if ok { Status::Succeeded } else { Status::Failed };
+            self.express_children_closed(p.frame, &[(p.index, status)]);
         }
         if let Some(e) = entry {
             self.stream_result(p.frame, p.index, e)?;
@@ -433,6 +442,11 @@ impl Runtime<'_> {
 
     /// Removes every descendant frame of `f`, cancelling their tasks and timers.
     pub(super) fn abort_children(&mut self, f: u64) -> Result<(), Error> {
+        let aborted: Vec<(u64, Status)> = match self.exec.frames.get(&f).map(|fr| &fr.wait) {
+            Some(Wait::Join(j)) => j.children.values().map(|i| (*i, Status::Aborted)).collect(),
+            _ => Vec::new(),
+        };
+        self.express_children_closed(f, &aborted);
         let mut stack: Vec<u64> = match self.exec.frames.get(&f).map(|fr| &fr.wait) {
             Some(Wait::Join(j)) => {
                 let (children, running) = (j.children.keys().copied().collect(), super::map_run::running(j));
@@ -453,6 +467,9 @@ impl Runtime<'_> {
                 Wait::Join(j) => {
                     self.cancel_io(j.stream.iter().flat_map(|s| s.tasks()).collect())?;
                     if !j.map_run_arn.is_empty() {
+                        let aborted: Vec<(u64, Status)> = j.children.values().map(|i| (*i, Status::Aborted)).collect();
+                        let closed = self.express_closed(&j, &aborted);
+                        self.out.commands.extend(closed);
                         self.map_run_children_aborted(super::map_run::running(&j));
                         self.map_run_closed(&j.map_run_arn, super::map_run::MapRunStatus::Aborted, false);
                     }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::events::{Details, EventType};
-use super::frame::{Execution, Join, Wait};
+use super::frame::{Execution, Join, Status, Wait};
 use super::run::Runtime;
 use crate::Error;
 use crate::limits;
@@ -39,6 +39,13 @@ pub struct Ended {
     pub aborted: u64,
     pub total: u64,
     pub results_written: u64,
+    /// Of those failed: children that no redrive can change (AWS's NOT_REDRIVABLE).
+    #[serde(default)]
+    pub not_redrivable: u64,
+    /// Unsuccessful children a redrive restarts that have not started yet.
+    /// A redrive queues them first, in item order, so they are the next to start.
+    #[serde(default)]
+    pub pending_redrive: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,8 +121,8 @@ fn counts(ended: &Ended, running: u64) -> Counts {
         aborted: ended.aborted,
         total: ended.total,
         results_written: ended.results_written,
-        failures_not_redrivable: 0,
-        pending_redrive: 0,
+        failures_not_redrivable: ended.not_redrivable,
+        pending_redrive: ended.pending_redrive.min(ended.total.saturating_sub(closed)),
     }
 }
 
@@ -193,7 +200,8 @@ impl Runtime<'_> {
         run.redrive_ms = Some(now);
         run.max_concurrency = join.max_concurrency;
         for e in [&mut run.executions, &mut run.items] {
-            *e = Ended { succeeded: e.succeeded, total: e.total, ..Ended::default() };
+            let pending_redrive = e.failed + e.aborted;
+            *e = Ended { succeeded: e.succeeded, total: e.total, pending_redrive, ..Ended::default() };
         }
         let details =
             Details::MapRunRedriven { map_run_arn: join.map_run_arn.clone(), redrive_count: run.redrive_count };
@@ -209,6 +217,22 @@ impl Runtime<'_> {
         if let Some(run) = self.record_mut(&join.map_run_arn) {
             run.executions.total = join.results.len() as u64;
             run.items.total = items;
+        }
+    }
+
+    /// A child (or inline iteration) of Map Run `arn` starts.
+    pub(super) fn map_run_child_started(&mut self, arn: &str, items: u64) {
+        if let Some(run) = self.record_mut(arn) {
+            run.executions.pending_redrive = run.executions.pending_redrive.saturating_sub(1);
+            run.items.pending_redrive = run.items.pending_redrive.saturating_sub(items);
+        }
+    }
+
+    /// A child failed, and no redrive can change that: counted once it ends.
+    pub(super) fn map_run_not_redrivable(&mut self, arn: &str, items: u64) {
+        if let Some(run) = self.record_mut(arn) {
+            run.executions.not_redrivable += 1;
+            run.items.not_redrivable += items;
         }
     }
 
@@ -242,6 +266,9 @@ impl Runtime<'_> {
         {
             run.status = status;
             run.stop_ms = Some(now);
+            // AWS: a Map Run that ended has nothing pending a redrive.
+            run.executions.pending_redrive = 0;
+            run.items.pending_redrive = 0;
             if written {
                 for e in [&mut run.executions, &mut run.items] {
                     e.results_written = e.succeeded + e.failed;
@@ -264,6 +291,10 @@ impl Runtime<'_> {
         for (f, r) in joins {
             if self.exec.map_run(&r.arn).is_none_or(|run| run.status != MapRunStatus::Running) {
                 continue;
+            }
+            if let Some(Wait::Join(j)) = self.exec.frames.get(&f).map(|fr| &fr.wait) {
+                let aborted: Vec<(u64, Status)> = j.children.values().map(|i| (*i, Status::Aborted)).collect();
+                self.express_children_closed(f, &aborted);
             }
             let arn = r.arn.clone();
             self.map_run_children_aborted(Some(r));

@@ -10,6 +10,7 @@ pub mod children;
 mod context;
 mod distributed;
 mod events;
+mod express;
 mod frame;
 mod inputs;
 mod io;
@@ -27,6 +28,7 @@ pub mod test_state;
 pub use events::{
     Details, ErrorDetails, EventType, HistoryEvent, Iteration, StateExited, TaskRef, TaskScheduled, Truncation,
 };
+pub use express::ExpressChild;
 pub use frame::{EXECUTION_FORMAT_VERSION, Execution, Status};
 pub use map_run::{MapRun, MapRunStatus, MapRunUpdate};
 /// Task tokens, for hosts of other kinds of run (code workflows) that hand out tasks.
@@ -112,6 +114,13 @@ pub enum Input {
         error: String,
         cause: String,
     },
+    /// A Map Run's child failed and cannot be redriven (AWS's NOT_REDRIVABLE):
+    /// as `TaskFailed`, and the Map Run counts it in `failuresNotRedrivable`.
+    ChildNotRedrivable {
+        task_id: u64,
+        error: String,
+        cause: String,
+    },
     TaskHeartbeat {
         task_id: u64,
     },
@@ -158,6 +167,8 @@ pub enum Command {
         /// The task that waited on it: a child started again for a later task ignores this.
         task_id: u64,
     },
+    /// An EXPRESS Map Run's child, run inline, closed: the host lists it under its Map Run.
+    ExpressChildClosed(ExpressChild),
     Finish {
         status: Status,
         output: Option<Value>,

@@ -9,6 +9,7 @@ use super::io::{self, Raised, with_scope};
 use super::{Command, Limits, Step};
 use crate::Error;
 use crate::definition::{Definition, Kind, MachineId, QueryLanguage, State, StateId};
+use crate::limits;
 
 pub(super) struct Runtime<'a> {
     pub def: &'a Definition,
@@ -162,7 +163,7 @@ impl Runtime<'_> {
                 self.finish(Status::Failed, None, Some("States.Runtime".into()), Some(cause));
                 return Ok(());
             }
-            if self.exec.last_event_id + 8 > self.limits.history_events_max {
+            if self.exec.last_event_id + limits::HISTORY_EVENTS_PER_STATE_ROOM > self.limits.history_events_max {
                 let cause = format!(
                     "The execution reached the maximum number of history events ({}).",
                     self.limits.history_events_max
