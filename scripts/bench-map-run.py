@@ -12,10 +12,15 @@ the run ends, and checks the Map Run's counts and the result manifest.
 With `--execution-type STANDARD` (the default) each item runs as a child execution
 of its own, with its own history, as on AWS; `EXPRESS` runs them inside the parent.
 
+With `--processor activity` each item's processor is one activity Task instead, done
+by `--workers` threads that long-poll GetActivityTask and answer SendTaskSuccess with
+boto3: children that wait on real work.
+
 Usage: scripts/bench-map-run.py [--items N] [--runs R] [--bin PATH] [--execution-type T]
+                                [--children-max N] [--processor pass|activity] [--workers W]
 Prints one JSON line per run, then the medians.
 """
-import argparse, json, os, pathlib, socket, statistics, subprocess, tempfile, time
+import argparse, json, os, pathlib, socket, statistics, subprocess, tempfile, threading, time
 
 import boto3
 from botocore.config import Config
@@ -92,8 +97,31 @@ def client(service, endpoint):
     )
 
 
+def activity_workers(endpoint, activity_arn, count, stop):
+    """Threads that do the activity's tasks until `stop` is set; each has its own client."""
+
+    def work():
+        sfn = client("stepfunctions", endpoint)
+        while not stop.is_set():
+            try:
+                t = sfn.get_activity_task(activityArn=activity_arn, workerName=threading.current_thread().name)
+            except Exception:
+                if stop.is_set():
+                    return
+                raise
+            if t.get("taskToken"):
+                item = json.loads(t["input"])
+                sfn.send_task_success(taskToken=t["taskToken"], output=json.dumps({"id": item["id"], "done": True}))
+
+    threads = [threading.Thread(target=work, name=f"w{i}", daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    return threads
+
+
 def one_run(args, s3_endpoint, s3):
     data = tempfile.mkdtemp(prefix="sw-maprun-")
+    stop = threading.Event()  # ends the activity workers
     port = free_port()
     log = open(os.path.join(data, "server.log"), "w")
     server = subprocess.Popen(
@@ -108,7 +136,13 @@ def one_run(args, s3_endpoint, s3):
         wait_for("the server", lambda: _answers(sfn), 30)
         idle_mib = rss_kib(server.pid, "VmRSS") / 1024
         definition = json.loads(json.dumps(DEFINITION))
-        definition["States"]["Fan"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = args.execution_type
+        processor = definition["States"]["Fan"]["ItemProcessor"]
+        processor["ProcessorConfig"]["ExecutionType"] = args.execution_type
+        if args.processor == "activity":
+            act = sfn.create_activity(name="item")["activityArn"]
+            processor["StartAt"] = "Work"
+            processor["States"] = {"Work": {"Type": "Task", "Resource": act, "End": True}}
+            activity_workers(f"http://127.0.0.1:{port}", act, args.workers, stop)
         arn = sfn.create_state_machine(
             name="fan", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/r"
         )["stateMachineArn"]
@@ -123,6 +157,7 @@ def one_run(args, s3_endpoint, s3):
             return d if d["status"] != "RUNNING" else None
 
         d = wait_for("the execution", closed, RUN_SECONDS_MAX)
+        stop.set()
         if d["status"] != "SUCCEEDED":
             raise RuntimeError(f"the execution ended {d['status']}: {d.get('error')} {d.get('cause')}")
         seconds = (d["stopDate"] - d["startDate"]).total_seconds()
@@ -135,9 +170,14 @@ def one_run(args, s3_endpoint, s3):
             s3.get_object(Bucket=args.bucket, Key=out["ResultWriterDetails"]["Key"])["Body"].read()
         )
         parts = manifest["ResultFiles"]["SUCCEEDED"]
+        listed = sfn.list_executions(mapRunArn=run["mapRunArn"], maxResults=10)["executions"]
+        if len(listed) != min(10, args.items):
+            raise RuntimeError(f"the Map Run's children are not listed: {len(listed)}")
         return {
             "items": args.items,
             "execution_type": args.execution_type,
+            "processor": args.processor,
+            "workers": args.workers if args.processor == "activity" else 0,
             "children_max": args.children_max,
             "seconds": round(seconds, 2),
             "items_per_s": round(args.items / seconds, 1),
@@ -150,6 +190,7 @@ def one_run(args, s3_endpoint, s3):
             "results_written": counts["resultsWritten"],
         }
     finally:
+        stop.set()
         server.terminate()
         server.wait(timeout=30)
         log.close()
@@ -173,6 +214,8 @@ def main():
     p.add_argument("--bucket", default="bench-map-run")
     p.add_argument("--execution-type", choices=["STANDARD", "EXPRESS"], default="STANDARD")
     p.add_argument("--children-max", type=int, help="the server's --map-children-running-max (else its default)")
+    p.add_argument("--processor", choices=["pass", "activity"], default="pass")
+    p.add_argument("--workers", type=int, default=16, help="activity worker threads (with --processor activity)")
     args = p.parse_args()
     if not os.access(args.bin, os.X_OK):
         raise SystemExit(f"{args.bin} is missing: cargo build --release -p stepwise-control-plane")

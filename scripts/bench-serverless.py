@@ -14,7 +14,12 @@ clock runs 60 times faster (a fire a second), starting a one-Pass-state
 machine, and gives the cost per fire: the fire's handling and its
 execution's start and close, everything the schedule makes the Lambdas do.
 
-Usage: scripts/bench-serverless.py [--executions N] [--fires N] [--only WORKLOAD] [--bin-dir DIR]
+The `map` workload is one execution whose distributed Map runs `--children` items as
+STANDARD child executions (a Pass state each): the fan-out across scheduler
+invocations. It gives the children per second, the most messages one scheduler
+invocation carried, and the cost per million children.
+
+Usage: scripts/bench-serverless.py [--executions N] [--fires N] [--children N] [--only WORKLOAD] [--bin-dir DIR]
 """
 import argparse, concurrent.futures as cf, json, os, pathlib, subprocess, tempfile, time
 
@@ -57,6 +62,37 @@ def task_machine(activity_arn, tasks=4):
     s = {f"T{i}": {"Type": "Task", "Resource": activity_arn, "ResultPath": f"$.r{i}", "Next": f"T{i + 1}" if i + 1 < tasks else "Done"} for i in range(tasks)}
     s["Done"] = {"Type": "Succeed"}
     return {"StartAt": "T0", "States": s}, tasks + 1
+
+
+def map_machine():
+    """A distributed Map whose items each run as a STANDARD child execution of one Pass state."""
+    processor = {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+                 "States": {"P": {"Type": "Pass", "Parameters": {"i.$": "$"}, "End": True}}}
+    return {"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.items", "Label": "fan",
+                                                 "ItemProcessor": processor, "End": True}}}
+
+
+def run_map(children, bin_dir):
+    p, d, endpoint = stack_up("map", bin_dir)
+    try:
+        sfn = client(endpoint)
+        m = sfn.create_state_machine(name="fan", definition=json.dumps(map_machine()), roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+        start = time.monotonic()
+        e = sfn.start_execution(stateMachineArn=m, input=json.dumps({"items": list(range(children))}))["executionArn"]
+        for _ in range(7200):  # at most an hour
+            status = sfn.describe_execution(executionArn=e)["status"]
+            if status != "RUNNING":
+                break
+            time.sleep(0.5)
+        elapsed = time.monotonic() - start
+        assert status == "SUCCEEDED", f"the parent ended {status}"
+        run_arn = sfn.list_map_runs(executionArn=e)["mapRuns"][0]["mapRunArn"]
+        counts = sfn.describe_map_run(mapRunArn=run_arn)["executionCounts"]
+        assert counts["succeeded"] == children, counts
+        time.sleep(1)  # the last invocations' log lines
+        return tally(d, children, elapsed)
+    finally:
+        stack_down(p, d)
 
 
 def stack_up(tag, bin_dir, extra_env=None):
@@ -165,7 +201,7 @@ def run_schedule(fires, bin_dir):
 
 
 def tally(d, transitions, elapsed):
-    t = {"transitions": transitions, "seconds": round(elapsed, 1), "dynamodb_read_unit": 0, "dynamodb_write_unit": 0, "sqs_request": 0, "s3_put": 0, "s3_get": 0, "lambda_request": 0, "lambda_ms": 0.0, "activity_poll_ms": 0, "sweeper_invocations": 0}
+    t = {"transitions": transitions, "seconds": round(elapsed, 1), "dynamodb_read_unit": 0, "dynamodb_write_unit": 0, "sqs_request": 0, "s3_put": 0, "s3_get": 0, "lambda_request": 0, "lambda_ms": 0.0, "activity_poll_ms": 0, "sweeper_invocations": 0, "scheduler_records_max": 0}
     for f in ("api", "scheduler", "sweeper"):
         for line in (d / "logs" / f"{f}.log").read_text().splitlines():
             try:
@@ -193,6 +229,8 @@ def tally(d, transitions, elapsed):
         if e.get("invocation") == "sweeper":
             t["sweeper_invocations"] += 1  # a fixed cost per minute, not per transition
         elif "invocation" in e:
+            if e["invocation"] == "scheduler":
+                t["scheduler_records_max"] = max(t["scheduler_records_max"], e.get("records", 0))
             t["lambda_request"] += 1
             t["lambda_ms"] += e["ms"]
         t["sqs_request"] += e.get("esm_sqs_requests", 0)
@@ -213,7 +251,8 @@ def main():
     a = argparse.ArgumentParser()
     a.add_argument("--executions", type=int, default=200)
     a.add_argument("--fires", type=int, default=50)
-    a.add_argument("--only", choices=("internal", "tasks", "schedule"))
+    a.add_argument("--children", type=int, default=500)
+    a.add_argument("--only", choices=("internal", "tasks", "schedule", "map"))
     a.add_argument("--bin-dir", default=os.environ.get("STEPWISE_BIN_DIR"))
     args = a.parse_args()
     if args.only in (None, "schedule"):
@@ -223,12 +262,19 @@ def main():
         total = sum(parts.values())
         print(f"schedule: ${total:.3f} per million fires, the started execution included ({', '.join(f'{k} ${v:.3f}' for k, v in parts.items())}); "
               f"EventBridge Scheduler alone: ${EVENTBRIDGE_SCHEDULER_PER_MILLION:.2f}, plus Step Functions Standard's two transitions: ${2 * SFN_STANDARD_PER_MILLION:.2f}")
+    if args.only in (None, "map"):
+        t = run_map(args.children, args.bin_dir)
+        parts = cost_per_million(t)
+        print(json.dumps({"workload": "map", "children": args.children, **t, "children_per_s": round(args.children / t["seconds"], 1)}))
+        total = sum(parts.values())
+        print(f"map: ${total:.3f} per million STANDARD children ({', '.join(f'{k} ${v:.3f}' for k, v in parts.items())}); "
+              f"at most {t['scheduler_records_max']} messages in one scheduler invocation")
     for workload, n in (("internal", args.executions), ("tasks", max(args.executions // 4, 1))):
         if args.only not in (None, workload):
             continue
         t = run(workload, n, args.bin_dir)
         parts = cost_per_million(t)
-        per = {k: round(v / t["transitions"], 3) for k, v in t.items() if k not in ("transitions", "seconds")}
+        per = {k: round(v / t["transitions"], 3) for k, v in t.items() if k not in ("transitions", "seconds", "scheduler_records_max")}
         print(json.dumps({"workload": workload, "executions": n, **t, "per_transition": per}))
         total = sum(parts.values())
         print(f"{workload}: ${total:.3f} per million transitions ({', '.join(f'{k} ${v:.3f}' for k, v in parts.items())}); Step Functions Standard: ${SFN_STANDARD_PER_MILLION:.2f}")

@@ -29,9 +29,11 @@ const MAP_RUN_CHILD = /:execution:[^:/]+\/[^:]+:[^:]+$/;
 
 /** A listed Map Run child without a record: an EXPRESS one, which ran inside its parent. */
 function expressChild(arn) {
+  const [machine, label] = machineOf(arn).split("/");
   return h(
     "div",
     { class: "panel", "data-express-child": arn },
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumbs" }, link("machines", {}, "State machines"), " / ", link("machine", { arn: machine }, arnName(machine)), " / ", `Map Run ${label} child (EXPRESS)`),
     h("h1", { class: "ellipsis" }, arnName(arn)),
     h("p", {}, "This is an EXPRESS child of a Map Run. It ran inside its parent execution, at least once, and keeps no history of its own, as on AWS. Its status is listed in the parent's Map Runs tab."),
   );

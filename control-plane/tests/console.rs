@@ -174,6 +174,21 @@ async fn a_running_map_run_is_shown_and_its_concurrency_raised() {
 }
 
 #[tokio::test]
+async fn express_map_run_children_are_listed_and_explained() {
+    let server = Server::start(&temp_dir("console-express-map-run"));
+    let c = server.client();
+    let definition = json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.items",
+        "ToleratedFailureCount": 1, "Label": "fan", "End": true, "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Default": "W", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Boom"}]},
+                "Boom": {"Type": "Fail", "Error": "Boom"}, "W": {"Type": "Pass", "End": true}}}}}});
+    let machine = create_machine(&c, "quick", &definition.to_string()).await;
+    let arn = start(&c, &machine, "quick-1", r#"{"items": [1, 0, 2]}"#).await;
+    finished(&c, &arn).await;
+    drive("express_map_run", &server.endpoint, json!({"execution": arn})).await;
+}
+
+#[tokio::test]
 async fn activities_show_waiting_tasks_and_their_workers() {
     let server = Server::start(&temp_dir("console-activities"));
     let c = server.client();

@@ -330,6 +330,31 @@ export const scenarios = {
     },
   },
 
+  express_map_run: {
+    async run(t) {
+      const { page } = t;
+      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
+      await page.getByRole("tab", { name: "Map Runs" }).click();
+      const run = page.locator("section.map-run");
+      await run.waitFor();
+      // EXPRESS children ran inside the parent, yet each is listed with its status.
+      await t.until("three children listed", () => document.querySelectorAll("tr[data-child]").length === 3);
+      const statuses = await run.locator("tr[data-child] .badge").allInnerTexts();
+      t.check(statuses.filter((s) => s === "FAILED").length === 1 && statuses.filter((s) => s === "SUCCEEDED").length === 2, `one failed, two succeeded: ${statuses}`);
+      t.check((await run.locator('thead th', { hasText: "Not redrivable" }).count()) === 1, "the counts show failures that cannot be redriven");
+      await t.shot("map-run-express.png");
+      await run.locator("tr[data-child] a").first().click();
+      await page.locator("[data-express-child]").waitFor();
+      t.check((await page.locator("[data-express-child]").innerText()).includes("EXPRESS child of a Map Run"), "an Express child's page says why it has no history");
+      await t.shot("map-run-express-child.png");
+      // Its breadcrumb leads to the state machine whose Map ran it.
+      await page.locator("nav.crumbs a", { hasText: "quick" }).click();
+      await t.until("the machine's page", () => decodeURIComponent(location.hash).includes(":stateMachine:quick"));
+    },
+    // The Express child's page asks DescribeExecution first, which answers 400 (ExecutionDoesNotExist).
+    allowedConsoleErrors: [/status of 400 \(Bad Request\)/],
+  },
+
   activities: {
     async run(t) {
       const { page } = t;

@@ -83,7 +83,9 @@ async fn invoke(c: &Clients, function: &str, event: &Value) -> anyhow::Result<Va
         .await
         .with_context(|| format!("invoking {function}"))?;
     let bytes = r.payload().map(|b| b.as_ref().to_vec()).unwrap_or_default();
-    println!("{}", json!({"invocation": function, "ms": start.elapsed().as_secs_f64() * 1000.0}));
+    // The messages it carried: what one invocation did, for the fan-out benchmark.
+    let records = event["Records"].as_array().map_or(0, Vec::len);
+    println!("{}", json!({"invocation": function, "ms": start.elapsed().as_secs_f64() * 1000.0, "records": records}));
     if r.function_error().is_some() {
         anyhow::bail!("{function} failed: {}", String::from_utf8_lossy(&bytes));
     }
