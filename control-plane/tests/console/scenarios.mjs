@@ -28,6 +28,15 @@ async function executionsWith(t, status) {
   await t.until(`the list of ${status} executions`, (s) => document.querySelector("#f-status")?.value === s, status);
 }
 
+/** The execution's Map Runs tab, once its first Map Run's card is shown. */
+async function mapRunsOf(t, execution) {
+  await t.page.goto(at(t.endpoint, "execution", { arn: execution }));
+  await t.page.getByRole("tab", { name: "Map Runs" }).click();
+  const run = t.page.locator("section.map-run");
+  await run.waitFor();
+  return run;
+}
+
 async function nodeStatus(t, state) {
   return t.page.locator(`g.node[data-state="${state}"]`).getAttribute("class");
 }
@@ -297,10 +306,7 @@ export const scenarios = {
   map_runs: {
     async run(t) {
       const { page } = t;
-      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
-      await page.getByRole("tab", { name: "Map Runs" }).click();
-      const run = page.locator("section.map-run");
-      await run.waitFor();
+      const run = await mapRunsOf(t, t.fixtures.execution);
       const count = (row, k) => run.locator(`tr[data-counts="${row}"] td[data-count="${k}"]`).innerText();
       await t.until("one running child of four", () => document.querySelector('tr[data-counts="items"] td[data-count="running"]')?.textContent === "1");
       t.check((await run.locator(".badge").first().innerText()) === "RUNNING", "the Map Run is running");
@@ -333,10 +339,7 @@ export const scenarios = {
   express_map_run: {
     async run(t) {
       const { page } = t;
-      await page.goto(at(t.endpoint, "execution", { arn: t.fixtures.execution }));
-      await page.getByRole("tab", { name: "Map Runs" }).click();
-      const run = page.locator("section.map-run");
-      await run.waitFor();
+      const run = await mapRunsOf(t, t.fixtures.execution);
       // EXPRESS children ran inside the parent, yet each is listed with its status.
       await t.until("three children listed", () => document.querySelectorAll("tr[data-child]").length === 3);
       const statuses = await run.locator("tr[data-child] .badge").allInnerTexts();

@@ -16,8 +16,10 @@ pub struct ExpressChild {
     pub map_run_arn: String,
     /// The same for every run of the item (a redrive, a repeat): AWS's rule.
     pub execution_arn: String,
-    /// When its Map Run started: where it is listed, so a repeat replaces it.
+    /// When its Map Run started, and its item's index: where it is listed, so
+    /// a repeat replaces it, and the Map Run's children are listed in order.
     pub listed_ms: i64,
+    pub index: u64,
     pub start_ms: i64,
     pub stop_ms: i64,
     pub status: Status,
@@ -59,6 +61,7 @@ impl Runtime<'_> {
                     map_run_arn: j.map_run_arn.clone(),
                     execution_arn: child_execution_arn(&j.map_run_arn, *index),
                     listed_ms: run.start_ms,
+                    index: *index,
                     start_ms,
                     stop_ms: self.now_ms,
                     status: *status,
