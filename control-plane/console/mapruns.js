@@ -40,7 +40,7 @@ export async function mapRunsPanel(executionArn) {
   );
 }
 
-/** A Map Run and its newest child executions (EXPRESS ones once they close). */
+/** A Map Run and its newest child executions (EXPRESS ones too, which run inline). */
 async function describeWithChildren(r) {
   const [run, children] = await Promise.all([
     call("DescribeMapRun", { mapRunArn: r.mapRunArn }),
@@ -84,7 +84,7 @@ function childList(listed) {
   const rows = listed.executions.map((e) =>
     h("tr", { "data-child": e.executionArn }, h("td", {}, link("execution", { arn: e.executionArn }, arnName(e.executionArn))), h("td", {}, badge(e.status)), h("td", { class: "num" }, String(e.itemCount ?? 1)), h("td", {}, formatTime(e.startDate))),
   );
-  if (!rows.length) return h("p", { class: "muted" }, "No child execution is listed yet. EXPRESS children, which run inside this execution, are listed as they close.");
+  if (!rows.length) return h("p", { class: "muted" }, "No child execution is listed yet. EXPRESS children run inside this execution, and are listed as they start.");
   return h(
     "details",
     { class: "map-run-children", open: true },

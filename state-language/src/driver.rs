@@ -164,7 +164,7 @@ fn absorb(
             // The driver runs no child executions: its contexts never ask for them.
             Command::AbortChild { .. } => {}
             // Nor does it list children: there is no ListExecutions here.
-            Command::ExpressChildClosed(_) => {}
+            Command::ListExpressChild(_) => {}
             Command::StartTimer { timer_id, fire_at_ms } => {
                 timers.insert((fire_at_ms, timer_id));
             }

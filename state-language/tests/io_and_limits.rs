@@ -30,7 +30,7 @@ fn run(def: Value, input: Value, limits: Limits) -> (Execution, Vec<Value>) {
                 Command::Finish { .. }
                 | Command::CancelTask { .. }
                 | Command::AbortChild { .. }
-                | Command::ExpressChildClosed(_) => {}
+                | Command::ListExpressChild(_) => {}
             }
         }
     }

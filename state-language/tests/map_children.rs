@@ -61,7 +61,7 @@ impl Run {
                 }
                 Command::CancelTask { task_id } => self.starts.retain(|(id, _)| *id != task_id),
                 Command::AbortChild { execution_arn, .. } => self.aborted.push(execution_arn),
-                Command::ExpressChildClosed(c) => self.express.push(c),
+                Command::ListExpressChild(c) => self.express.push(c),
                 _ => {}
             }
         }
@@ -153,31 +153,38 @@ fn express_definition() -> Value {
 }
 
 #[test]
-fn express_children_closing_are_listed_under_their_map_run_with_their_status() {
+fn express_children_are_listed_under_their_map_run_as_they_start_and_close() {
     let run = Run::start_with(express_definition(), json!([1, 2]), true);
     assert_eq!(run.exec.status, Status::Succeeded);
     let map_run = run.map_run();
     let listed: Vec<(String, Status, u64)> =
         run.express.iter().map(|c| (c.execution_arn.clone(), c.status, c.item_count)).collect();
-    let expected: Vec<(String, Status, u64)> =
-        (0..2).map(|i| (child_execution_arn(&map_run, i), Status::Succeeded, 1)).collect();
-    assert_eq!(listed, expected, "each child once, under the name a STANDARD child would have");
+    let arn = |i| child_execution_arn(&map_run, i);
+    let expected = vec![
+        (arn(0), Status::Running, 1),
+        (arn(1), Status::Running, 1),
+        (arn(0), Status::Succeeded, 1),
+        (arn(1), Status::Succeeded, 1),
+    ];
+    assert_eq!(listed, expected, "each child as it starts and closes, under the name a STANDARD child would have");
+    assert!(run.express.iter().all(|c| c.stop_ms.is_some() == (c.status != Status::Running)));
     let started = run.exec.map_run(&map_run).expect("the Map Run's record").start_ms;
     assert!(run.express.iter().all(|c| c.listed_ms == started && c.map_run_arn == map_run));
 
     // A failure past the threshold fails the Map Run: the waiting child is listed aborted.
     let run = Run::start_with(express_definition(), json!([9, 0]), true);
     assert_eq!(run.exec.status, Status::Failed);
-    let statuses: Vec<Status> = run.express.iter().map(|c| c.status).collect();
+    let closed: Vec<&ExpressChild> = run.express.iter().filter(|c| c.status != Status::Running).collect();
+    let statuses: Vec<Status> = closed.iter().map(|c| c.status).collect();
     assert_eq!(statuses, vec![Status::Failed, Status::Aborted]);
-    assert_eq!(run.express[1].execution_arn, child_execution_arn(&run.map_run(), 0), "item 9 is index 0");
+    assert_eq!(closed[1].execution_arn, child_execution_arn(&run.map_run(), 0), "item 9 is index 0");
 
     // Stopping the parent aborts the child that waits.
     let mut run = Run::start_with(express_definition(), json!([9]), true);
     run.apply(Input::Stop { error: None, cause: None });
     assert_eq!(run.exec.status, Status::Aborted);
     let statuses: Vec<Status> = run.express.iter().map(|c| c.status).collect();
-    assert_eq!(statuses, vec![Status::Aborted]);
+    assert_eq!(statuses, vec![Status::Running, Status::Aborted], "listed running while it waited");
 }
 
 /// Two children at a time, and up to two failures tolerated.

@@ -52,7 +52,7 @@ fn drive(roundtrip: bool) -> (Vec<String>, serde_json::Value) {
                     inputs.push(Input::TimerFired { timer_id });
                 }
                 Command::Finish { output, .. } => return (events, output.unwrap_or_default()),
-                Command::CancelTask { .. } | Command::AbortChild { .. } | Command::ExpressChildClosed(_) => {}
+                Command::CancelTask { .. } | Command::AbortChild { .. } | Command::ListExpressChild(_) => {}
             }
         }
     }

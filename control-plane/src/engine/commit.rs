@@ -122,7 +122,7 @@ fn express_listing(c: ExpressChild) -> (Key, ExecutionSummary) {
         alias_arn: None,
         status: c.status.into(),
         start_ms: c.start_ms,
-        stop_ms: Some(c.stop_ms),
+        stop_ms: c.stop_ms,
         redrive_count: 0,
         map_run_arn: Some(c.map_run_arn),
         item_count: Some(c.item_count),
@@ -160,6 +160,7 @@ pub(super) fn plan(
     let retention_s = retention_days * 86_400;
     let running_until = rec.start_ms / 1000 + EXECUTION_LIFETIME_S + retention_s;
     let mut new_tasks: Vec<NewTask> = Vec::new();
+    let mut express: BTreeMap<(String, u64), ExpressChild> = BTreeMap::new();
     let open = rec.open_tasks();
     for c in step.commands {
         match c {
@@ -211,10 +212,9 @@ pub(super) fn plan(
                 plan.writes.push(Write::put(key, abort, Condition::None).expiring(running_until));
                 plan.outbox.push(wake(&execution_arn, None, 0));
             }
-            Command::ExpressChildClosed(child) => {
-                // Before the commit: a repeat of the step writes the same key again.
-                let (key, summary) = express_listing(child);
-                plan.before.push(Write::put(key, encode(&summary), Condition::None).expiring(running_until));
+            // A child that started and closed in this step is listed once, closed.
+            Command::ListExpressChild(child) => {
+                express.insert((child.map_run_arn.clone(), child.index), child);
             }
             Command::Finish { status, output, error, cause } => {
                 rec.status = status.into();
@@ -226,6 +226,11 @@ pub(super) fn plan(
                 notify_parent(rec, &mut plan, now)?;
             }
         }
+    }
+    for child in express.into_values() {
+        // Before the commit: a repeat of the step writes the same key again.
+        let (key, summary) = express_listing(child);
+        plan.before.push(Write::put(key, encode(&summary), Condition::None).expiring(running_until));
     }
     // Tasks that ended (answered, timed out, cancelled): their tokens close.
     for (task_id, token) in &prev.tasks {

@@ -106,6 +106,22 @@ async fn express_children_are_listed_under_their_map_run_with_their_status() {
     // The parent's own list holds only the parent.
     let own = c.list_executions().state_machine_arn(&m).send().await.unwrap();
     assert_eq!(own.executions.len(), 1);
+
+    // A child that waits is listed as running until it closes.
+    let act = c.create_activity().name("express-items").send().await.unwrap().activity_arn;
+    let waiting = fan_definition(&act).replace(r#""ExecutionType":"STANDARD""#, r#""ExecutionType":"EXPRESS""#);
+    let m = create_machine(&c, "waits", &waiting).await;
+    let s = c.start_execution().state_machine_arn(&m).input("[7]").send().await.unwrap();
+    let task = c.get_activity_task().activity_arn(&act).send().await.expect("GetActivityTask");
+    let run = map_run_of(&c, &s.execution_arn).await;
+    let l = c.list_executions().map_run_arn(&run).send().await.unwrap().executions;
+    assert_eq!(l.len(), 1);
+    assert_eq!((&l[0].status, l[0].stop_date), (&ExecutionStatus::Running, None));
+    let token = task.task_token.expect("a task");
+    c.send_task_success().task_token(token).output("{}").send().await.expect("SendTaskSuccess");
+    assert_eq!(finished(&c, &s.execution_arn).await.status, ExecutionStatus::Succeeded);
+    let l = c.list_executions().map_run_arn(&run).send().await.unwrap().executions;
+    assert_eq!((l.len(), &l[0].status), (1, &ExecutionStatus::Succeeded), "the same entry, closed");
 }
 
 /// A child whose history is full cannot be redriven (AWS's rule): its Map Run

@@ -1,7 +1,8 @@
 //! An EXPRESS distributed Map's children run inline in the parent: at least
 //! once, with no history of their own. AWS still keeps each one's status and
 //! lists it under its Map Run (`ListExecutions(mapRunArn)`), so each one's
-//! close becomes a [`Command::ExpressChildClosed`] that the host lists.
+//! start and close become a [`Command::ListExpressChild`] that the host lists
+//! (a child that starts and closes in one step, only once).
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ use super::children::child_execution_arn;
 use super::frame::{Join, Status, Wait};
 use super::run::Runtime;
 
-/// An EXPRESS Map Run child that closed, as ListExecutions lists it.
+/// An EXPRESS Map Run child, as ListExecutions lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpressChild {
     pub map_run_arn: String,
@@ -21,13 +22,14 @@ pub struct ExpressChild {
     pub listed_ms: i64,
     pub index: u64,
     pub start_ms: i64,
-    pub stop_ms: i64,
+    /// `None` while it runs.
+    pub stop_ms: Option<i64>,
     pub status: Status,
     pub item_count: u64,
 }
 
 impl Runtime<'_> {
-    /// Item `index` of the join in frame `f` starts inline: when, if it is a Map Run's child.
+    /// Item `index` of the join in frame `f` starts inline: listed as running, if it is a Map Run's child.
     pub(super) fn express_child_started(&mut self, f: u64, index: u64) {
         let now = self.now_ms;
         if let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait)
@@ -35,21 +37,26 @@ impl Runtime<'_> {
         {
             j.express_started.insert(index, now);
         }
+        self.express_children_listed(f, &[(index, Status::Running)], false);
     }
 
     /// Inline children of the join in frame `f` closed, or are being aborted.
     pub(super) fn express_children_closed(&mut self, f: u64, closed: &[(u64, Status)]) {
+        self.express_children_listed(f, closed, true);
+    }
+
+    fn express_children_listed(&mut self, f: u64, listed: &[(u64, Status)], closed: bool) {
         let Some(Wait::Join(j)) = self.exec.frames.get(&f).map(|fr| &fr.wait) else { return };
-        let commands = self.express_closed(j, closed);
-        if let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait) {
-            for (index, _) in closed {
+        let commands = self.express_closed(j, listed);
+        if closed && let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait) {
+            for (index, _) in listed {
                 j.express_started.remove(index);
             }
         }
         self.out.commands.extend(commands);
     }
 
-    /// The listings of `closed` children of `j` that ran inline in a recorded Map Run.
+    /// The listings of children of `j` that run inline in a recorded Map Run.
     pub(super) fn express_closed(&self, j: &Join, closed: &[(u64, Status)]) -> Vec<Command> {
         // A Map Run inside a child execution has no record here, and lists nothing.
         let Some(run) = self.exec.map_run(&j.map_run_arn) else { return Vec::new() };
@@ -57,13 +64,13 @@ impl Runtime<'_> {
             .iter()
             .filter_map(|(index, status)| {
                 let start_ms = *j.express_started.get(index)?;
-                Some(Command::ExpressChildClosed(ExpressChild {
+                Some(Command::ListExpressChild(ExpressChild {
                     map_run_arn: j.map_run_arn.clone(),
                     execution_arn: child_execution_arn(&j.map_run_arn, *index),
                     listed_ms: run.start_ms,
                     index: *index,
                     start_ms,
-                    stop_ms: self.now_ms,
+                    stop_ms: (*status != Status::Running).then_some(self.now_ms),
                     status: *status,
                     item_count: j.items_in(*index),
                 }))

@@ -168,7 +168,7 @@ pub enum Command {
         task_id: u64,
     },
     /// An EXPRESS Map Run's child, run inline, closed: the host lists it under its Map Run.
-    ExpressChildClosed(ExpressChild),
+    ListExpressChild(ExpressChild),
     Finish {
         status: Status,
         output: Option<Value>,
