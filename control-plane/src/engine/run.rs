@@ -278,7 +278,11 @@ impl Engine {
                 })
                 .await?;
             *rec.asl_mut().expect("an ASL run") = state;
-            step?.into()
+            let mut changes: super::commit::Changes = step?.into();
+            if !self.list_express_children {
+                changes.commands.retain(|c| !matches!(c, state_language::interpreter::Command::ListExpressChild(_)));
+            }
+            changes
         };
         let interpreter_running = rec.asl().is_some_and(|s| s.status == state_language::Status::Running);
         if redriving && interpreter_running && rec.status != ExecutionStatus::Running {

