@@ -47,7 +47,7 @@ impl Runtime<'_> {
 
     fn express_children_listed(&mut self, f: u64, listed: &[(u64, Status)], closed: bool) {
         let Some(Wait::Join(j)) = self.exec.frames.get(&f).map(|fr| &fr.wait) else { return };
-        let commands = self.express_closed(j, listed);
+        let commands = self.express_listings(j, listed);
         if closed && let Some(Wait::Join(j)) = self.exec.frames.get_mut(&f).map(|fr| &mut fr.wait) {
             for (index, _) in listed {
                 j.express_started.remove(index);
@@ -57,10 +57,10 @@ impl Runtime<'_> {
     }
 
     /// The listings of children of `j` that run inline in a recorded Map Run.
-    pub(super) fn express_closed(&self, j: &Join, closed: &[(u64, Status)]) -> Vec<Command> {
+    pub(super) fn express_listings(&self, j: &Join, listed: &[(u64, Status)]) -> Vec<Command> {
         // A Map Run inside a child execution has no record here, and lists nothing.
         let Some(run) = self.exec.map_run(&j.map_run_arn) else { return Vec::new() };
-        closed
+        listed
             .iter()
             .filter_map(|(index, status)| {
                 let start_ms = *j.express_started.get(index)?;

@@ -468,7 +468,7 @@ impl Runtime<'_> {
                     self.cancel_io(j.stream.iter().flat_map(|s| s.tasks()).collect())?;
                     if !j.map_run_arn.is_empty() {
                         let aborted: Vec<(u64, Status)> = j.children.values().map(|i| (*i, Status::Aborted)).collect();
-                        let closed = self.express_closed(&j, &aborted);
+                        let closed = self.express_listings(&j, &aborted);
                         self.out.commands.extend(closed);
                         self.map_run_children_aborted(super::map_run::running(&j));
                         self.map_run_closed(&j.map_run_arn, super::map_run::MapRunStatus::Aborted, false);
