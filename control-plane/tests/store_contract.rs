@@ -47,6 +47,44 @@ async fn blob_round_trip(s: &dyn Store) {
     assert!(blob::puts("P", "K", &vec![0; blob::BLOB_BYTES_MAX + 1], Condition::None, 0).is_err());
 }
 
+/// A store whose first query of parts runs just after a rewrite shrank the
+/// value: the get and the query of one read see two versions.
+struct ShrunkMidRead {
+    inner: Sqlite,
+    shrunk: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Store for ShrunkMidRead {
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<stepwise_control_plane::store::Item>, Error> {
+        self.inner.get(pk, sk).await
+    }
+    async fn query(&self, q: Query) -> Result<stepwise_control_plane::store::Page, Error> {
+        if !self.shrunk.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let head = self.inner.get("P", "K").await?.expect("the value");
+            let writes = blob::puts("P", "K", b"small", Condition::Version(head.version), 4)?;
+            self.inner.transact(writes, Vec::new()).await?;
+        }
+        self.inner.query(q).await
+    }
+    async fn transact(
+        &self,
+        writes: Vec<Write>,
+        outbox: Vec<stepwise_control_plane::store::OutMessage>,
+    ) -> Result<(), Error> {
+        self.inner.transact(writes, outbox).await
+    }
+}
+
+#[tokio::test]
+async fn a_value_rewritten_while_it_is_read_is_read_again_whole() {
+    let s = ShrunkMidRead { inner: sqlite("torn"), shrunk: Default::default() };
+    let big: Vec<u8> = (0..3 * blob::PART_BYTES + 17).map(|i| (i % 251) as u8).collect();
+    s.transact(blob::puts("P", "K", &big, Condition::NotExists, 0).unwrap(), Vec::new()).await.unwrap();
+    let got = blob::get(&s, "P", "K").await.expect("not torn").expect("the value");
+    assert_eq!((got.bytes.as_slice(), got.parts, got.version), (&b"small"[..], 1, 2), "the value as rewritten");
+}
+
 #[tokio::test]
 async fn transactions_keep_dynamodb_limits_and_are_all_or_nothing() {
     for (which, s) in stores("limits") {

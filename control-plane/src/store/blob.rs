@@ -65,26 +65,67 @@ pub async fn get(store: &dyn Store, pk: &str, sk: &str) -> Result<Option<Blob>, 
     assemble(store, head).await.map(Some)
 }
 
-/// Completes a head item read some other way.
+/// Reads of a value that a concurrent rewrite tore apart, before it is corrupt.
+const TORN_READS_MAX: usize = 8;
+
+/// Completes a head item read some other way. A value of several parts is
+/// read with a get and a query, which no transaction joins: a rewrite that
+/// commits between them (a record that grew or shrank) leaves parts of
+/// another version. Every rewrite bumps the head's version with its parts,
+/// so the head read again at the same version vouches for the parts read
+/// before it; otherwise the read starts over from the new head.
 pub async fn assemble(store: &dyn Store, head: Item) -> Result<Blob, Error> {
+    let mut head = head;
+    for _ in 0..TORN_READS_MAX {
+        let (count, _) = split_head(&head.body)?;
+        if count == 1 {
+            return whole(&head, Vec::new());
+        }
+        let parts = parts_of(store, &head, count - 1).await?;
+        let Some(again) = store.get(&head.pk, &head.sk).await? else {
+            return Err(Error::Corrupt(format!("{} {}: deleted while read", head.pk, head.sk)));
+        };
+        if again.version == head.version {
+            return whole(&head, parts);
+        }
+        head = again;
+    }
+    Err(Error::Corrupt(format!("{} {}: rewritten during each of {TORN_READS_MAX} reads", head.pk, head.sk)))
+}
+
+/// Up to `wanted` continuation parts, in pages: DynamoDB ends a page at 1 MB,
+/// which three parts kept in their items fill.
+async fn parts_of(store: &dyn Store, head: &Item, wanted: usize) -> Result<Vec<Item>, Error> {
+    let mut parts = Vec::with_capacity(wanted);
+    let mut after = None;
+    // Each page brings at least one part, or ends the read.
+    for _ in 0..wanted {
+        let query = Query {
+            pk: head.pk.clone(),
+            sk_prefix: format!("{}~", head.sk),
+            after: after.take(),
+            limit: wanted - parts.len(),
+            descending: false,
+        };
+        let page = store.query(query).await?;
+        parts.extend(page.items);
+        match page.last {
+            Some(last) if parts.len() < wanted => after = Some(last),
+            _ => break,
+        }
+    }
+    Ok(parts)
+}
+
+/// A value from its head and its continuation parts, read at the head's version.
+fn whole(head: &Item, parts: Vec<Item>) -> Result<Blob, Error> {
     let (count, first) = split_head(&head.body)?;
+    if parts.len() != count - 1 {
+        return Err(Error::Corrupt(format!("{} {}: {} of {count} parts", head.pk, head.sk, parts.len() + 1)));
+    }
     let mut bytes = first.to_vec();
-    if count > 1 {
-        let page = store
-            .query(Query {
-                pk: head.pk.clone(),
-                sk_prefix: format!("{}~", head.sk),
-                after: None,
-                limit: count - 1,
-                descending: false,
-            })
-            .await?;
-        if page.items.len() != count - 1 {
-            return Err(Error::Corrupt(format!("{} {}: {} of {count} parts", head.pk, head.sk, page.items.len() + 1)));
-        }
-        for it in page.items {
-            bytes.extend_from_slice(&it.body);
-        }
+    for it in parts {
+        bytes.extend_from_slice(&it.body);
     }
     Ok(Blob { bytes, version: head.version, parts: count })
 }
