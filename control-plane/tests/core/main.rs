@@ -4,6 +4,7 @@
 //! tested against spawned servers elsewhere.)
 
 mod harness;
+mod map_children;
 mod schedules;
 
 use std::future::Future;
