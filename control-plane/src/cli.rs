@@ -60,8 +60,8 @@ pub struct ServerArgs {
     /// with a key pair of STEPWISE_CREDENTIALS=AKID:SECRET[,AKID:SECRET...].
     #[arg(long, env = "STEPWISE_AUTH", default_value = "none", value_parser = ["none", "sigv4"])]
     pub auth: String,
-    /// At most this many of a distributed Map's STANDARD child executions run at
-    /// once (below its MaxConcurrency, whose 0 means AWS's 10,000).
+    /// At most this many of a distributed Map's children, STANDARD or EXPRESS,
+    /// run at once (below its MaxConcurrency, whose 0 means AWS's 10,000).
     #[arg(long, default_value_t = crate::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT,
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub map_children_running_max: u64,

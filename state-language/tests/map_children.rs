@@ -26,6 +26,8 @@ struct Run {
     aborted: Vec<String>,
     /// EXPRESS children the host is to list, as they closed.
     express: Vec<ExpressChild>,
+    /// Timers started and not yet fired.
+    timers: Vec<u64>,
 }
 
 impl Run {
@@ -45,6 +47,7 @@ impl Run {
             starts: Vec::new(),
             aborted: Vec::new(),
             express: Vec::new(),
+            timers: Vec::new(),
         };
         run.apply(Input::Start { input: items, context });
         run
@@ -62,6 +65,7 @@ impl Run {
                 Command::CancelTask { task_id } => self.starts.retain(|(id, _)| *id != task_id),
                 Command::AbortChild { execution_arn, .. } => self.aborted.push(execution_arn),
                 Command::ListExpressChild(c) => self.express.push(c),
+                Command::StartTimer { timer_id, .. } => self.timers.push(timer_id),
                 _ => {}
             }
         }
@@ -185,6 +189,33 @@ fn express_children_are_listed_under_their_map_run_as_they_start_and_close() {
     assert_eq!(run.exec.status, Status::Aborted);
     let statuses: Vec<Status> = run.express.iter().map(|c| c.status).collect();
     assert_eq!(statuses, vec![Status::Running, Status::Aborted], "listed running while it waited");
+}
+
+/// EXPRESS children that each wait 100 s.
+fn express_waits() -> Value {
+    json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "Label": "fan", "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Sleep", "States": {"Sleep": {"Type": "Wait", "Seconds": 100, "End": true}}}}}})
+}
+
+#[test]
+fn the_host_bounds_the_express_children_waiting_at_once_too() {
+    let mut run = Run::start_with(express_waits(), json!([1, 2, 3, 4]), true);
+    let running = |r: &Run| r.express.iter().filter(|c| c.status == Status::Running).count() as u64;
+    assert_eq!(running(&run), CHILDREN_RUNNING_MAX, "MaxConcurrency 0, but the host's cap holds");
+    assert_eq!(run.timers.len() as u64, CHILDREN_RUNNING_MAX);
+    let first = run.timers.remove(0);
+    run.apply(Input::TimerFired { timer_id: first });
+    assert_eq!(running(&run), CHILDREN_RUNNING_MAX + 1, "a slot freed: the fourth starts");
+    for timer_id in std::mem::take(&mut run.timers) {
+        run.apply(Input::TimerFired { timer_id });
+    }
+    assert_eq!(run.exec.status, Status::Succeeded);
+    assert_eq!(run.exec.output, Some(json!([1, 2, 3, 4])));
+
+    // Without the host's offer (the local runner, TestState), all four wait at once.
+    let run = Run::start_with(express_waits(), json!([1, 2, 3, 4]), false);
+    assert_eq!(run.timers.len(), 4);
 }
 
 /// Two children at a time, and up to two failures tolerated.

@@ -52,11 +52,15 @@ pub fn child_payload(
 }
 
 impl Runtime<'_> {
-    /// How many of this Map's iterations the host runs at once as child
-    /// executions; 0 if it runs them inline.
-    pub(super) fn children_running_max(&self, child_definition: Option<&String>) -> u64 {
+    /// How many of a distributed Map's children the host runs at once; 0
+    /// for no bound of the host's. STANDARD children are executions of
+    /// their own and EXPRESS ones run inline, but both are held in the
+    /// parent's state, which every step of the parent writes: 5,000 EXPRESS
+    /// children waiting on activities at once ran 9× slower than STANDARD
+    /// ones under the cap (BENCHMARKS.md).
+    pub(super) fn children_running_max(&self, distributed: bool) -> u64 {
         let offered = self.exec.context.as_ref().map_or(0, |c| c.map_children_running_max);
-        if child_definition.is_some() { offered } else { 0 }
+        if distributed { offered } else { 0 }
     }
 
     /// Starts item `index` of the Map in frame `f` as a child execution:

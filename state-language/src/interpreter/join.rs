@@ -218,7 +218,7 @@ impl Runtime<'_> {
     }
 
     fn fill_map_with(&mut self, f: u64, state: &State, spec: &MapSpec, effective: &Value) -> Res<()> {
-        let children_max = self.children_running_max(spec.child_definition.as_ref());
+        let children_max = self.children_running_max(spec.distributed);
         loop {
             // At the history cap no more iterations start: their frames would only hold memory.
             if self.capped {
@@ -259,7 +259,7 @@ impl Runtime<'_> {
                 self.emit(Some(f), EventType::MapIterationStarted, Details::MapIterationStarted(it));
             }
             let parent = Parent { frame: f, index };
-            if children_max > 0 {
+            if children_max > 0 && spec.child_definition.is_some() {
                 let child = self.start_child(f, parent, input).map_err(Err)?;
                 if let Wait::Join(join) = &mut self.frame_mut(f).map_err(Err)?.wait {
                     join.children.insert(child, index);

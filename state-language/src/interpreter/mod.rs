@@ -61,8 +61,9 @@ pub struct StartContext {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_key: String,
     /// More than 0: the host starts a STANDARD distributed Map's iterations as
-    /// child executions (`Purpose::MapChild` tasks), at most this many of a
-    /// Map Run at once (below its MaxConcurrency); 0: they run inline.
+    /// child executions (`Purpose::MapChild` tasks), and runs at most this
+    /// many of a Map Run's children at once, STANDARD or EXPRESS (below its
+    /// MaxConcurrency); 0: STANDARD ones run inline too, with no bound of the host's.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub map_children_running_max: u64,
 }
