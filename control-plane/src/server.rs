@@ -97,7 +97,6 @@ pub async fn open_with(opts: &EngineConfig, telemetry: Arc<crate::telemetry::Tel
         engine.outbox_grace_ms = grace;
     }
     engine.data_dir_lock = lock;
-    engine.list_express_children = matches!(opts.backend, Backend::Embedded { .. });
     engine.telemetry = telemetry;
     if let Backend::Embedded { data_dir } = &opts.backend {
         engine.data_dir = Some(data_dir.clone());

@@ -150,26 +150,3 @@ async fn the_function_url_serves_the_console() {
     assert_eq!(body(&health)["auth"], "none");
     assert_eq!(body(&health)["region"], "us-east-1");
 }
-
-/// A backend that keeps no EXPRESS children's listings keeps none, even from
-/// an execution's first step (StartExecution runs it inline).
-#[tokio::test]
-async fn an_engine_without_express_listings_writes_none_from_the_first_step() {
-    let mut e = engine("no-express-listings").await;
-    Arc::get_mut(&mut e).expect("the only handle to a fresh engine").list_express_children = false;
-    let def = r#"{"StartAt":"Fan","States":{"Fan":{"Type":"Map","ItemsPath":"$","Label":"fan","End":true,
-        "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
-          "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}"#;
-    let create = json!({"name": "fan", "definition": def, "roleArn": "arn:aws:iam::123456789012:role/r"});
-    let r = handlers::api(e.clone(), url_event("CreateStateMachine", &create, false)).await;
-    let machine = body(&r)["stateMachineArn"].as_str().expect("a machine").to_string();
-    let start = json!({"stateMachineArn": machine, "input": "[1,2,3]"});
-    let r = handlers::api(e.clone(), url_event("StartExecution", &start, false)).await;
-    let exec = body(&r)["executionArn"].as_str().expect("an execution").to_string();
-    let r = handlers::api(e.clone(), url_event("DescribeExecution", &json!({"executionArn": exec}), false)).await;
-    assert_eq!(body(&r)["status"], "SUCCEEDED", "the Map ran in the first step");
-    let r = handlers::api(e.clone(), url_event("ListMapRuns", &json!({"executionArn": exec}), false)).await;
-    let run = body(&r)["mapRuns"][0]["mapRunArn"].as_str().expect("a Map Run").to_string();
-    let r = handlers::api(e, url_event("ListExecutions", &json!({"mapRunArn": run}), false)).await;
-    assert_eq!(body(&r)["executions"], json!([]), "no listing was written");
-}

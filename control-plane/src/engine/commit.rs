@@ -13,7 +13,7 @@ use super::new_tasks::{Eager, NewTask, place_tasks};
 use super::{Engine, encode};
 use crate::Error;
 use crate::model::{ExecutionRecord, ExecutionSummary, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues};
-use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, TRANSACT_WRITES_MAX, Write, blob};
+use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, StepWrites, TRANSACT_WRITES_MAX, Write, blob};
 use crate::telemetry::StepCounts;
 
 /// Items a step keeps free for the writes of a task answer it takes directly.
@@ -25,11 +25,13 @@ pub const HISTORY_PAGE_BYTES_MAX: usize = 300 * 1024;
 /// retention never removes a live execution's data.
 const EXECUTION_LIFETIME_S: i64 = 366 * 86_400;
 
-/// What to write: `before` (records that are harmless if the commit then
-/// fails: new token records and timer index items), then `writes` and
-/// `outbox` atomically, then `after` (idempotent cleanups whose loss is
-/// harmless), each in batches the store accepts.
+/// What to write: `entries` (list entries of EXPRESS children) and `before`
+/// (records that are harmless if the commit then fails: new token records
+/// and timer index items), then `writes` and `outbox` atomically, then
+/// `after` (idempotent cleanups whose loss is harmless), each in batches the
+/// store accepts.
 pub(super) struct Plan {
+    pub entries: Vec<Write>,
     pub before: Vec<Write>,
     pub writes: Vec<Write>,
     pub outbox: Vec<OutMessage>,
@@ -147,6 +149,7 @@ pub(super) fn plan(
     eager: Option<&mut Eager>,
 ) -> Result<Plan, Error> {
     let mut plan = Plan {
+        entries: Vec::new(),
         before: Vec::new(),
         writes: Vec::new(),
         outbox: Vec::new(),
@@ -228,9 +231,10 @@ pub(super) fn plan(
         }
     }
     for child in express.into_values() {
-        // Before the commit: a repeat of the step writes the same key again.
+        // Before the commit, batched where the store can: a repeat of the
+        // step writes the same key again, and nothing reads its version.
         let (key, summary) = express_listing(child);
-        plan.before.push(Write::put(key, encode(&summary), Condition::None).expiring(running_until));
+        plan.entries.push(Write::put(key, encode(&summary), Condition::None).expiring(running_until));
     }
     // Tasks that ended (answered, timed out, cancelled): their tokens close.
     for (task_id, token) in &prev.tasks {
@@ -335,7 +339,8 @@ impl Engine {
     pub(super) async fn execute(&self, plan: Plan) -> Result<(), Error> {
         let start = std::time::Instant::now();
         let (writes, after) = fold_in_cleanups(plan.writes, plan.after);
-        let done = self.store.transact_steps(plan.before, writes, plan.outbox, after).await;
+        let step = StepWrites { entries: plan.entries, before: plan.before, writes, outbox: plan.outbox, after };
+        let done = self.store.transact_steps(step).await;
         crate::telemetry::store_commit(start.elapsed().as_secs_f64());
         done
     }

@@ -103,12 +103,6 @@ pub struct Engine {
     /// MaxConcurrency; AWS's own bound is 10,000). Each running child is held in
     /// the parent's state, which every step of the parent writes.
     pub map_children_running_max: u64,
-    /// Whether an EXPRESS Map Run's inline children are listed under it (one
-    /// write per child in the parent's step). Off on the AWS backend: its
-    /// `before` writes are transactions of 100, and a slice of thousands of
-    /// children per step outlasted the Lambda under LocalStack (batched writes
-    /// are not built). See `docs/design/map-children.md`.
-    pub list_express_children: bool,
     /// Where interpreter steps and TestState run: off the request threads, bounded.
     pub compute: compute::Compute,
     /// The embedded store's data dir lock, held while the engine lives.
@@ -145,7 +139,6 @@ impl Engine {
             outbox_grace_ms: OUTBOX_GRACE_MS_DEFAULT,
             sticky_wait_ms: 0,
             map_children_running_max: MAP_CHILDREN_RUNNING_MAX_DEFAULT,
-            list_express_children: true,
             compute: compute::Compute::for_this_machine(),
             data_dir_lock: None,
             paging_key: tokio::sync::OnceCell::new(),

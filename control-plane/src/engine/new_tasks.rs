@@ -107,7 +107,7 @@ mod tests {
 
     fn plan() -> Plan {
         let (before, writes, outbox, after) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        Plan { before, writes, outbox, after, closed: false, counts: Default::default() }
+        Plan { entries: Vec::new(), before, writes, outbox, after, closed: false, counts: Default::default() }
     }
 
     /// Takes up to the worker's max on its own queue and the transaction's

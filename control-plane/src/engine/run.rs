@@ -85,7 +85,7 @@ impl Engine {
                         (state, step)
                     })
                     .await?;
-                (self.asl_changes(step?), Program::Asl { state: s })
+                (step?.into(), Program::Asl { state: s })
             }
             (None, None) => return Err(Error::Corrupt(format!("definition {hash} is not parsed"))),
         };
@@ -167,16 +167,6 @@ impl Engine {
         extra: &[Input],
     ) -> Result<Option<ExecutionRecord>, Error> {
         self.advance_with(arn, timer, extra, || None).await
-    }
-
-    /// An ASL step's changes as this host commits them: without EXPRESS
-    /// children's listings where the backend does not keep them.
-    fn asl_changes(&self, step: state_language::interpreter::Step) -> super::commit::Changes {
-        let mut changes: super::commit::Changes = step.into();
-        if !self.list_express_children {
-            changes.commands.retain(|c| !matches!(c, state_language::interpreter::Command::ListExpressChild(_)));
-        }
-        changes
     }
 
     /// [`Engine::advance`], with `direct` (made afresh for each try) applied by the step.
@@ -288,7 +278,7 @@ impl Engine {
                 })
                 .await?;
             *rec.asl_mut().expect("an ASL run") = state;
-            self.asl_changes(step?)
+            step?.into()
         };
         let interpreter_running = rec.asl().is_some_and(|s| s.status == state_language::Status::Running);
         if redriving && interpreter_running && rec.status != ExecutionStatus::Running {

@@ -61,6 +61,13 @@ impl Meter {
         self.dynamodb_requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// One BatchWriteItem of puts of these sizes: plain writes, one request.
+    pub fn batch_write(&self, item_bytes: impl Iterator<Item = usize>) {
+        let u: u64 = item_bytes.map(|b| units(b, WRITE_UNIT_BYTES)).sum();
+        self.write_units.fetch_add(u, Ordering::Relaxed);
+        self.dynamodb_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// One SQS request carrying `payload_bytes`.
     pub fn sqs(&self, payload_bytes: usize) {
         self.sqs_requests.fetch_add(units(payload_bytes, SQS_CHUNK_BYTES), Ordering::Relaxed);

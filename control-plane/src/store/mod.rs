@@ -145,6 +145,40 @@ pub struct Page {
     pub last: Option<String>,
 }
 
+/// One step's writes, in the order they land.
+#[derive(Debug, Default)]
+pub struct StepWrites {
+    /// List entries: puts with no condition of items that nothing reads by
+    /// version, harmless if the commit then fails. A store may write them in
+    /// any order, outside any transaction.
+    pub entries: Vec<Write>,
+    /// Records harmless if the commit then fails (new token records, timer index items).
+    pub before: Vec<Write>,
+    /// The commit: all or none, with `outbox`.
+    pub writes: Vec<Write>,
+    pub outbox: Vec<OutMessage>,
+    /// Idempotent cleanups whose loss is harmless.
+    pub after: Vec<Write>,
+}
+
+/// [`Store::transact_steps`] as separate transactions: `entries` and
+/// `before`, the commit, then `after`, each in batches a transaction takes.
+pub async fn transact_in_order<S: Store + ?Sized>(store: &S, step: StepWrites) -> Result<(), Error> {
+    let StepWrites { mut entries, before, writes, outbox, after } = step;
+    entries.extend(before);
+    for chunk in entries.chunks(TRANSACT_WRITES_MAX) {
+        store.transact(chunk.to_vec(), Vec::new()).await?;
+    }
+    store.transact(writes, outbox).await?;
+    for chunk in after.chunks(TRANSACT_WRITES_MAX) {
+        // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
+        if let Err(e) = store.transact(chunk.to_vec(), Vec::new()).await {
+            tracing::warn!(error = %e, "a cleanup after a commit failed");
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, Error>;
@@ -160,29 +194,15 @@ pub trait Store: Send + Sync {
         self.transact(writes, outbox).await
     }
 
-    /// A step's commit: `before` (records harmless if the commit then fails),
-    /// then `writes` with `outbox` atomically, then `after` (cleanups whose
-    /// loss is harmless). Here as three transactions in that order, `before`
-    /// and `after` in batches the store takes; a store that can take all
-    /// three in one transaction (the embedded one) does.
-    async fn transact_steps(
-        &self,
-        before: Vec<Write>,
-        writes: Vec<Write>,
-        outbox: Vec<OutMessage>,
-        after: Vec<Write>,
-    ) -> Result<(), Error> {
-        for chunk in before.chunks(TRANSACT_WRITES_MAX) {
-            self.transact(chunk.to_vec(), Vec::new()).await?;
-        }
-        self.transact(writes, outbox).await?;
-        for chunk in after.chunks(TRANSACT_WRITES_MAX) {
-            // Cleanups are idempotent and their loss harmless; a failure here is logged, not fatal.
-            if let Err(e) = self.transact(chunk.to_vec(), Vec::new()).await {
-                tracing::warn!(error = %e, "a cleanup after a commit failed");
-            }
-        }
-        Ok(())
+    /// A step's commit, in the order of [`StepWrites`]: `entries` and
+    /// `before` (records harmless if the commit then fails), then `writes`
+    /// with `outbox` atomically, then `after` (cleanups whose loss is
+    /// harmless). Here as transactions in that order, the unatomic parts in
+    /// batches the store takes; a store that can take it all in one
+    /// transaction (the embedded one) does, and one with a cheaper batch
+    /// write for `entries` (DynamoDB's BatchWriteItem) uses it.
+    async fn transact_steps(&self, step: StepWrites) -> Result<(), Error> {
+        transact_in_order(self, step).await
     }
     /// Sends outbox messages of commits older than `older_than_ms` whose
     /// send was lost (a crash between commit and send). Backends whose

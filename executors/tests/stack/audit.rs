@@ -103,6 +103,16 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
         for (sk, b) in items {
             let s: Value = serde_json::from_slice(b).map_err(|e| format!("{pk} {sk}: {e}"))?;
             let arn = s["arn"].as_str().unwrap_or_default().to_string();
+            if express_listing(pk, sk) {
+                // An EXPRESS child has no record: closed, under a Map Run that exists.
+                if s["status"] == "RUNNING" {
+                    return Err(format!("EXPRESS child {arn} is still listed RUNNING"));
+                }
+                if !partitions.contains_key(&format!("MR#{}", &pk[4..])) {
+                    return Err(format!("EXPRESS child {arn} is listed under an unknown Map Run"));
+                }
+                continue;
+            }
             if indexed.insert(arn.clone(), s["status"].as_str().unwrap_or_default().into()).is_some() {
                 return Err(format!("{arn} is listed twice"));
             }
@@ -173,4 +183,11 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
         }
     }
     Ok(Audit { executions, claimed })
+}
+
+/// A Map Run's EXPRESS child is listed by its item's index (ten digits);
+/// every other entry by its execution's name.
+fn express_listing(pk: &str, sk: &str) -> bool {
+    let by_index = sk.rsplit('#').next().is_some_and(|n| n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit()));
+    pk.contains(":mapRun:") && by_index
 }

@@ -321,13 +321,15 @@ async fn s3_json(s3: &aws_sdk_s3::Client, key: &str) -> Value {
 
 /// A distributed Map over a JSON Lines object, streamed: the scheduler reads
 /// it a slice at a time (each slice a task message of its own) and writes the
-/// results in parts as children end. EXPRESS, so the 3,000 iterations run in
-/// the parent (STANDARD ones would be 3,000 executions: `item_reader` has those).
+/// results in parts as children end. EXPRESS, so the 600 iterations run in
+/// the parent (STANDARD ones would be 600 executions: `item_reader` has those),
+/// and each is listed under the Map Run. Items of about 520 bytes make two
+/// slices of `ITEM_SLICE_BYTES_MAX`.
 pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
     let s3 = stack.s3();
     let _ = s3.create_bucket().bucket("items").send().await;
-    let n = 3_000u64;
-    let pad = "x".repeat(80);
+    let n = 600u64;
+    let pad = "x".repeat(500);
     let body: String = (0..n).map(|i| format!("{{\"id\":{i},\"pad\":\"{pad}\"}}\n")).collect();
     let put = s3.put_object().bucket("items").key("many.jsonl").body(body.into_bytes().into()).send().await;
     put.expect("PutObject");
@@ -346,9 +348,11 @@ pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
     let run = c.describe_map_run().map_run_arn(&runs.map_runs[0].map_run_arn).send().await.expect("DescribeMapRun");
     let i = run.item_counts.expect("item counts");
     assert_eq!((i.total, i.succeeded, i.results_written), (n as i64, n as i64, n as i64));
-    // The serverless home does not list EXPRESS children (README, Known differences).
-    let listed = c.list_executions().map_run_arn(&runs.map_runs[0].map_run_arn).send().await;
-    assert!(listed.expect("ListExecutions(mapRunArn)").executions.is_empty());
+    // Each EXPRESS child is listed under its Map Run, closed, in pages.
+    let listed = c.list_executions().map_run_arn(&runs.map_runs[0].map_run_arn).into_paginator().items().send();
+    let listed: Vec<_> = listed.collect::<Result<Vec<_>, _>>().await.expect("ListExecutions(mapRunArn)");
+    assert_eq!(listed.len() as u64, n, "every EXPRESS child is listed once");
+    assert!(listed.iter().all(|e| e.status == ExecutionStatus::Succeeded && e.item_count == Some(1)));
     let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
     let manifest = s3_json(&s3, out["ResultWriterDetails"]["Key"].as_str().expect("a key")).await;
     let mut ids = Vec::new();

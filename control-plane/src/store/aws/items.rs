@@ -15,7 +15,7 @@ use super::{Aws, CONFLICT_ATTEMPTS_MAX, CONFLICT_BACKOFF_MS, TTL_ATTRIBUTE, key,
 use crate::Error;
 use crate::store::claim::CLAIM_BYTES_MIN;
 use crate::store::meter::Usage;
-use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Store, Write};
+use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, StepWrites, Store, Write};
 
 /// An item's size as DynamoDB bills it: attribute names and values.
 fn row_bytes(row: &HashMap<String, AttributeValue>) -> usize {
@@ -134,8 +134,16 @@ impl Aws {
 
     /// Puts a big body in S3 before the transaction that refers to it.
     async fn claim(&self, w: &Write) -> Result<Option<String>, Error> {
-        match (w, &self.claims) {
-            (Write::Put { body, .. }, Some(c)) if body.len() >= CLAIM_BYTES_MIN => {
+        match w {
+            Write::Put { body, .. } => self.claim_body(body).await,
+            _ => Ok(None),
+        }
+    }
+
+    /// The S3 key a big body went to, or `None` for a body kept in the item.
+    pub(super) async fn claim_body(&self, body: &[u8]) -> Result<Option<String>, Error> {
+        match &self.claims {
+            Some(c) if body.len() >= CLAIM_BYTES_MIN => {
                 self.meter.s3_put();
                 c.put(body).await.map(Some)
             }
@@ -284,6 +292,10 @@ impl Store for Aws {
             }
         }
         Ok(())
+    }
+
+    async fn transact_steps(&self, step: StepWrites) -> Result<(), Error> {
+        self.transact_with_entries(step).await
     }
 
     async fn flush_outbox(&self, older_than_ms: i64) -> Result<usize, Error> {

@@ -9,6 +9,7 @@
 //! `items.rs` is the DynamoDB side (the `Store`), `sqs.rs` the queues,
 //! `outbox.rs` the outbox's flush.
 
+mod batch;
 mod items;
 mod outbox;
 mod sqs;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Sqlite, db, now_ms};
 use crate::Error;
-use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, Store, Write};
+use crate::store::{Condition, Item, OutMessage, Page, QUERY_PAGE_ITEMS_MAX, Query, StepWrites, Store, Write};
 
 fn version_of(tx: &Connection, pk: &str, sk: &str) -> Result<Option<u64>, Error> {
     // Cached: every conditional write runs it, and preparing costs more than the lookup.
@@ -100,19 +100,16 @@ impl Store for Sqlite {
 
     /// One transaction, one durable write, for all three parts: the item
     /// limit binds only the main part, as in the AWS backend.
-    async fn transact_steps(
-        &self,
-        before: Vec<Write>,
-        writes: Vec<Write>,
-        outbox: Vec<OutMessage>,
-        after: Vec<Write>,
-    ) -> Result<(), Error> {
+    async fn transact_steps(&self, step: StepWrites) -> Result<(), Error> {
+        let StepWrites { entries, before, writes, outbox, after } = step;
         crate::store::check_transaction(&writes, &outbox)?;
-        if let Some(w) = before.iter().chain(&after).find(|w| w.bytes() > crate::store::ITEM_BYTES_MAX) {
+        let unatomic = || entries.iter().chain(&before).chain(&after);
+        if let Some(w) = unatomic().find(|w| w.bytes() > crate::store::ITEM_BYTES_MAX) {
             return Err(Error::Limit(format!("an item of {} bytes", w.bytes())));
         }
         let wake = outbox.clone();
         self.write(move |tx| {
+            apply(tx, &entries)?;
             apply(tx, &before)?;
             apply(tx, &writes)?;
             apply(tx, &after)?;
