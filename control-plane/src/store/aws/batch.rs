@@ -43,11 +43,11 @@ impl Aws {
     /// An unconditioned put as a whole item, with its billed size. Its
     /// version restarts at 1: entries are never read by version.
     async fn put_request(&self, w: Write) -> Result<(WriteRequest, usize), Error> {
+        let claim = self.claim(&w).await?;
+        let bytes = super::items::write_bytes(&w, claim.as_ref());
         let Write::Put { pk, sk, body, condition: Condition::None, expires_s } = w else {
             return Err(Error::Store("a list entry is an unconditioned put".into()));
         };
-        let claim = self.claim_body(&body).await?;
-        let bytes = pk.len() + sk.len() + claim.as_ref().map_or(body.len(), String::len) + 16;
         let mut item: HashMap<String, AttributeValue> = key(&pk, &sk);
         item.insert("v".into(), AttributeValue::N("1".into()));
         match claim {

@@ -28,7 +28,7 @@ fn row_bytes(row: &HashMap<String, AttributeValue>) -> usize {
 }
 
 /// The billed size of a write: a put's item; deletes and checks as one unit.
-fn write_bytes(w: &Write, claim: Option<&String>) -> usize {
+pub(super) fn write_bytes(w: &Write, claim: Option<&String>) -> usize {
     match w {
         Write::Put { pk, sk, body, .. } => pk.len() + sk.len() + claim.map_or(body.len(), String::len) + 16,
         _ => 1,
@@ -133,17 +133,9 @@ impl Aws {
     }
 
     /// Puts a big body in S3 before the transaction that refers to it.
-    async fn claim(&self, w: &Write) -> Result<Option<String>, Error> {
-        match w {
-            Write::Put { body, .. } => self.claim_body(body).await,
-            _ => Ok(None),
-        }
-    }
-
-    /// The S3 key a big body went to, or `None` for a body kept in the item.
-    pub(super) async fn claim_body(&self, body: &[u8]) -> Result<Option<String>, Error> {
-        match &self.claims {
-            Some(c) if body.len() >= CLAIM_BYTES_MIN => {
+    pub(super) async fn claim(&self, w: &Write) -> Result<Option<String>, Error> {
+        match (w, &self.claims) {
+            (Write::Put { body, .. }, Some(c)) if body.len() >= CLAIM_BYTES_MIN => {
                 self.meter.s3_put();
                 c.put(body).await.map(Some)
             }
