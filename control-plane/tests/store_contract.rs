@@ -48,21 +48,27 @@ async fn blob_round_trip(s: &dyn Store) {
 }
 
 /// A store whose first query of parts runs just after a rewrite shrank the
-/// value: the get and the query of one read see two versions.
-struct ShrunkMidRead {
+/// value, or a delete removed it: the get and the query of one read see two versions.
+struct ChangedMidRead {
     inner: Sqlite,
-    shrunk: std::sync::atomic::AtomicBool,
+    delete: bool,
+    changed: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
-impl Store for ShrunkMidRead {
+impl Store for ChangedMidRead {
     async fn get(&self, pk: &str, sk: &str) -> Result<Option<stepwise_control_plane::store::Item>, Error> {
         self.inner.get(pk, sk).await
     }
     async fn query(&self, q: Query) -> Result<stepwise_control_plane::store::Page, Error> {
-        if !self.shrunk.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if !self.changed.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let head = self.inner.get("P", "K").await?.expect("the value");
-            let writes = blob::puts("P", "K", b"small", Condition::Version(head.version), 4)?;
+            let writes = if self.delete {
+                let parts = (1..4).map(|n| Write::delete(("P".into(), format!("K~{n:04}"))));
+                std::iter::once(Write::delete(("P".into(), "K".into()))).chain(parts).collect()
+            } else {
+                blob::puts("P", "K", b"small", Condition::Version(head.version), 4)?
+            };
             self.inner.transact(writes, Vec::new()).await?;
         }
         self.inner.query(q).await
@@ -77,12 +83,14 @@ impl Store for ShrunkMidRead {
 }
 
 #[tokio::test]
-async fn a_value_rewritten_while_it_is_read_is_read_again_whole() {
-    let s = ShrunkMidRead { inner: sqlite("torn"), shrunk: Default::default() };
-    let big: Vec<u8> = (0..3 * blob::PART_BYTES + 17).map(|i| (i % 251) as u8).collect();
-    s.transact(blob::puts("P", "K", &big, Condition::NotExists, 0).unwrap(), Vec::new()).await.unwrap();
-    let got = blob::get(&s, "P", "K").await.expect("not torn").expect("the value");
-    assert_eq!((got.bytes.as_slice(), got.parts, got.version), (&b"small"[..], 1, 2), "the value as rewritten");
+async fn a_value_rewritten_or_deleted_while_it_is_read_is_read_again_whole() {
+    for (delete, want) in [(false, Some((b"small".to_vec(), 1, 2))), (true, None)] {
+        let s = ChangedMidRead { inner: sqlite(&format!("torn-{delete}")), delete, changed: Default::default() };
+        let big: Vec<u8> = (0..3 * blob::PART_BYTES + 17).map(|i| (i % 251) as u8).collect();
+        s.transact(blob::puts("P", "K", &big, Condition::NotExists, 0).unwrap(), Vec::new()).await.unwrap();
+        let got = blob::get(&s, "P", "K").await.expect("not torn");
+        assert_eq!(got.map(|b| (b.bytes, b.parts, b.version)), want, "the value as it is now (deleted: {delete})");
+    }
 }
 
 #[tokio::test]

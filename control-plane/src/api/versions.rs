@@ -69,7 +69,8 @@ pub(super) async fn list(engine: &Engine, r: rq::MachinePage) -> Result<ListVers
     let page = engine.read_page(q).await?;
     let mut out = Vec::new();
     for i in page.items.into_iter().filter(|i| !i.sk.contains('~')) {
-        let b = engine.assemble(i).await?;
+        // A version deleted since the page was read is not listed.
+        let Some(b) = engine.assemble(i).await? else { continue };
         let v: crate::model::VersionRecord = decode(&b.bytes)?;
         out.push(VersionItem { state_machine_version_arn: v.arn, creation_date: Ts(v.creation_ms) });
     }

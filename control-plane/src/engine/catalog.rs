@@ -33,8 +33,8 @@ impl Engine {
         blob::get(&*self.store, &key.0, &key.1).await
     }
 
-    /// Completes a blob whose head a page returned.
-    pub async fn assemble(&self, head: Item) -> Result<blob::Blob, Error> {
+    /// Completes a blob whose head a page returned; `None` if it was deleted since.
+    pub async fn assemble(&self, head: Item) -> Result<Option<blob::Blob>, Error> {
         blob::assemble(&*self.store, head).await
     }
 

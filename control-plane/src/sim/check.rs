@@ -156,7 +156,9 @@ fn leftovers(sim: &Sim, violations: &mut Violations) {
 
 /// A record stored as a blob (a head and parts), decoded.
 fn record<T: serde::de::DeserializeOwned>(sim: &Sim, head: &crate::store::Item) -> T {
-    let blob = run_now(crate::store::blob::assemble(&*sim.store, head.clone())).expect("stored records are whole");
+    let blob = run_now(crate::store::blob::assemble(&*sim.store, head.clone()))
+        .expect("stored records are whole")
+        .expect("nothing deletes while the checks read");
     decode(&blob.bytes).expect("stored records decode")
 }
 

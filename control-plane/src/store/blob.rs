@@ -62,7 +62,7 @@ pub struct Blob {
 
 pub async fn get(store: &dyn Store, pk: &str, sk: &str) -> Result<Option<Blob>, Error> {
     let Some(head) = store.get(pk, sk).await? else { return Ok(None) };
-    assemble(store, head).await.map(Some)
+    assemble(store, head).await
 }
 
 /// Reads of a value that a concurrent rewrite tore apart, before it is corrupt.
@@ -73,20 +73,19 @@ const TORN_READS_MAX: usize = 8;
 /// commits between them (a record that grew or shrank) leaves parts of
 /// another version. Every rewrite bumps the head's version with its parts,
 /// so the head read again at the same version vouches for the parts read
-/// before it; otherwise the read starts over from the new head.
-pub async fn assemble(store: &dyn Store, head: Item) -> Result<Blob, Error> {
+/// before it; otherwise the read starts over from the new head. `None` if
+/// the value was deleted meanwhile: a read that began before the delete.
+pub async fn assemble(store: &dyn Store, head: Item) -> Result<Option<Blob>, Error> {
     let mut head = head;
     for _ in 0..TORN_READS_MAX {
         let (count, _) = split_head(&head.body)?;
         if count == 1 {
-            return whole(&head, Vec::new());
+            return whole(&head, Vec::new()).map(Some);
         }
         let parts = parts_of(store, &head, count - 1).await?;
-        let Some(again) = store.get(&head.pk, &head.sk).await? else {
-            return Err(Error::Corrupt(format!("{} {}: deleted while read", head.pk, head.sk)));
-        };
+        let Some(again) = store.get(&head.pk, &head.sk).await? else { return Ok(None) };
         if again.version == head.version {
-            return whole(&head, parts);
+            return whole(&head, parts).map(Some);
         }
         head = again;
     }
