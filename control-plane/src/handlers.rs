@@ -23,10 +23,13 @@ static TRACES: std::sync::OnceLock<Option<Arc<crate::server::TraceExporter>>> = 
 /// `STEPWISE_QUEUE_PREFIX` (default `stepwise-`), `STEPWISE_PAYLOAD_BUCKET` (the
 /// claim check's bucket; big payloads stay in DynamoDB parts without it),
 /// `STEPWISE_RETENTION_DAYS` (default 90), `AWS_REGION`,
-/// `STEPWISE_ACCOUNT_ID`, `STEPWISE_AUTH` (`none` or `sigv4`) with
-/// `STEPWISE_CREDENTIALS`, and the SDK's usual settings (`AWS_ENDPOINT_URL`, …).
+/// `STEPWISE_MAP_CHILDREN_RUNNING_MAX` (1–10,000, default 1,000: the
+/// server's `--map-children-running-max`), `STEPWISE_ACCOUNT_ID`,
+/// `STEPWISE_AUTH` (`none` or `sigv4`) with `STEPWISE_CREDENTIALS`, and the
+/// SDK's usual settings (`AWS_ENDPOINT_URL`, …).
 pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let number = |k: &str, range, default, what: &str| setting(k, var(k), range, default, what);
     let table = var("STEPWISE_TABLE").ok_or_else(|| Error::Store("STEPWISE_TABLE is not set".into()))?;
     let mut scope = Scope::default();
     if let Some(r) = var("AWS_REGION") {
@@ -47,17 +50,22 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
         lambda_endpoint: var("STEPWISE_LAMBDA_ENDPOINT"),
         eval_threads: None,
         eval_queue_max: crate::engine::compute::COMPUTE_QUEUE_MAX_DEFAULT,
-        map_children_running_max: crate::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT,
+        map_children_running_max: number(
+            "STEPWISE_MAP_CHILDREN_RUNNING_MAX",
+            1..=10_000,
+            crate::engine::MAP_CHILDREN_RUNNING_MAX_DEFAULT as i64,
+            "a number of children",
+        )? as u64,
         backend: crate::server::Backend::Aws {
             table,
             queue_prefix: var("STEPWISE_QUEUE_PREFIX").unwrap_or_else(|| "stepwise-".into()),
             payload_bucket: var("STEPWISE_PAYLOAD_BUCKET"),
-            retention_days: match var("STEPWISE_RETENTION_DAYS") {
-                Some(d) => d.parse().ok().filter(|n| (1..=36_500).contains(n)).ok_or_else(|| {
-                    Error::Store(format!("STEPWISE_RETENTION_DAYS '{d}' is not a number of days from 1 to 36500"))
-                })?,
-                None => crate::engine::RETENTION_DAYS_DEFAULT,
-            },
+            retention_days: number(
+                "STEPWISE_RETENTION_DAYS",
+                1..=36_500,
+                crate::engine::RETENTION_DAYS_DEFAULT,
+                "a number of days",
+            )?,
         },
     };
     let engine = crate::server::open_with(&config, Arc::new(crate::telemetry::Telemetry::emf()?)).await?;
@@ -68,6 +76,20 @@ pub async fn engine_from_env() -> Result<Arc<Engine>, Error> {
     // A Lambda serves requests as soon as it exists: ready for /readyz.
     engine.telemetry.set_ready(true);
     Ok(engine)
+}
+
+/// A numeric setting `k` (`value`, if set) within `range`. A bad one stops the
+/// Lambda at its start, naming the variable, rather than running with a default.
+fn setting(
+    k: &str,
+    value: Option<String>,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+    what: &str,
+) -> Result<i64, Error> {
+    let Some(v) = value else { return Ok(default) };
+    let n = v.parse().ok().filter(|n| range.contains(n));
+    n.ok_or_else(|| Error::Config(format!("{k} '{v}' is not {what} from {} to {}", range.start(), range.end())))
 }
 
 /// A Lambda function URL or API Gateway HTTP API (payload 2.0) event to the
@@ -189,6 +211,26 @@ fn report_usage(engine: &Engine, function: &str, operation: &str, start: std::ti
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    #[test]
+    fn a_numeric_setting_is_its_default_or_in_range_or_refused_by_name() {
+        let cases: [(Option<&str>, Option<i64>); 6] = [
+            (None, Some(1_000)),
+            (Some("1"), Some(1)),
+            (Some("10000"), Some(10_000)),
+            (Some("0"), None),
+            (Some("10001"), None),
+            (Some("many"), None),
+        ];
+        for (value, want) in cases {
+            let got = super::setting("STEPWISE_X", value.map(str::to_string), 1..=10_000, 1_000, "a count");
+            match (got, want) {
+                (Ok(n), Some(w)) => assert_eq!(n, w, "{value:?}"),
+                (Err(e), None) => assert!(e.to_string().contains("STEPWISE_X"), "{e}"),
+                (got, want) => panic!("{value:?}: {got:?}, wanted {want:?}"),
+            }
+        }
+    }
 
     #[test]
     fn a_records_receive_count_is_sqs_attribute() {

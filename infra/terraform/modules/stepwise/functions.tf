@@ -12,6 +12,8 @@ locals {
     STEPWISE_PAYLOAD_BUCKET = aws_s3_bucket.payloads.bucket
     STEPWISE_RETENTION_DAYS = tostring(var.retention_days)
     STEPWISE_ACCOUNT_ID     = data.aws_caller_identity.current.account_id
+    # The scheduler runs Map Runs; every host gets it so none runs with another cap.
+    STEPWISE_MAP_CHILDREN_RUNNING_MAX = tostring(var.map_children_running_max)
   }
   # Only the api answers callers, so only it holds the keys.
   api_only_environment = {

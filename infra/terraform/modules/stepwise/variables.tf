@@ -45,6 +45,16 @@ variable "retention_days" {
   }
 }
 
+variable "map_children_running_max" {
+  description = "At most this many of a distributed Map's children run at once, STANDARD or EXPRESS (each is held in the parent's record, which every step of the parent writes)."
+  type        = number
+  default     = 1000
+  validation {
+    condition     = var.map_children_running_max >= 1 && var.map_children_running_max <= 10000
+    error_message = "map_children_running_max: 1 to 10000 (AWS runs at most 10,000 children of a Map Run at once)."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days CloudWatch keeps the functions' logs."
   type        = number
