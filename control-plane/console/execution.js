@@ -1,7 +1,7 @@
 // One execution: summary, actions, graph with per-state input and output,
 // event history, timeline, input and output, and code workflows' controls.
 
-import { ApiError, call } from "./api.js";
+import { call } from "./api.js";
 import { act, arnName, badge, confirmDialog, fill, h, jsonBlock, link, machineOf, pretty } from "./dom.js";
 import { graph, findState } from "./graph.js";
 import { analyse, eventDetail, eventTable, timeline } from "./history.js";
@@ -24,26 +24,24 @@ const TABS = [
 const TRANSFORMS = ["Error", "Cause", "ErrorPath", "CausePath", "InputPath", "Parameters", "Arguments", "ItemsPath", "ItemSelector", "ResultSelector", "ResultPath", "OutputPath", "Output", "Assign"];
 const ARN_IN_TEXT = /arn:[a-z-]+:states:[^"\\\s]*:execution:[^"\\\s]+/g;
 
-/** `…:execution:<machine>/<label>:<name>`: a Map Run's child. */
-const MAP_RUN_CHILD = /:execution:[^:/]+\/[^:]+:[^:]+$/;
-
-/** A listed Map Run child without a record: an EXPRESS one, which ran inside its parent. */
-function expressChild(arn) {
-  const [machine, label] = machineOf(arn).split("/");
+/** An EXPRESS Map Run child: it ran inside its parent and has only its listing, which DescribeExecution gives. */
+function expressChild(arn, d) {
+  const label = machineOf(arn).split("/")[1];
   return h(
     "div",
     { class: "panel", "data-express-child": arn },
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumbs" }, link("machines", {}, "State machines"), " / ", link("machine", { arn: machine }, arnName(machine)), " / ", `Map Run ${label} child (EXPRESS)`),
-    h("h1", { class: "ellipsis" }, arnName(arn)),
-    h("p", {}, "This is an EXPRESS child of a Map Run. It ran inside its parent execution, at least once, and keeps no history of its own, as on AWS. Its status is listed in the parent's Map Runs tab."),
+    crumbs(arn, d, `${label} (EXPRESS)`),
+    h("div", { class: "row" }, h("h1", { class: "ellipsis" }, arnName(arn)), badge(d.status)),
+    h("dl", { class: "summary" }, summaryItems(d)),
+    h("p", {}, "This is an EXPRESS child of a Map Run. It ran inside its parent execution, at least once, and keeps no history, input or output of its own, as on AWS. ", link("execution", { arn: d.parentExecutionArn, tab: "mapruns" }, "Its Map Run"), " lists its siblings."),
   );
 }
 
 async function load(arn) {
-  const [describe, forExecution] = await Promise.all([
-    call("DescribeExecution", { executionArn: arn }),
-    call("DescribeStateMachineForExecution", { executionArn: arn }),
-  ]);
+  const describe = await call("DescribeExecution", { executionArn: arn });
+  // Only an EXPRESS Map Run child is described without its input: it has no definition or history to ask for.
+  if (describe.mapRunArn && describe.inputDetails?.included === false) return { describe, express: true };
+  const forExecution = await call("DescribeStateMachineForExecution", { executionArn: arn });
   const events = [];
   let nextToken;
   do {
@@ -63,13 +61,8 @@ async function load(arn) {
 export async function executionView(main, params) {
   const arn = params.arn;
   if (!arn) throw new Error("No execution ARN in the address");
-  let data;
-  try {
-    data = await load(arn);
-  } catch (e) {
-    if (e instanceof ApiError && e.type === "ExecutionDoesNotExist" && MAP_RUN_CHILD.test(arn)) return fill(main, expressChild(arn));
-    throw e;
-  }
+  let data = await load(arn);
+  if (data.express) return fill(main, expressChild(arn, data.describe));
   let tab = TABS.some(([t]) => t === params.tab) ? params.tab : "graph";
   let selected = params.state || null;
   const isCode = Boolean(data.definition.StepwiseWorkflow);

@@ -46,6 +46,11 @@ pub mod keys {
     pub fn map_run(arn: &str) -> Key {
         (format!("MR#{arn}"), "META".into())
     }
+    /// The Map Run whose EXPRESS children's names carry `tag`
+    /// (`express_child_tag`): how DescribeExecution finds such a child.
+    pub fn express_run(tag: &str) -> Key {
+        (format!("MRX#{tag}"), "META".into())
+    }
     /// A state machine's executions, newest last: the ListExecutions partition.
     pub fn execution_index(machine_arn: &str, start_ms: i64, name: &str) -> Key {
         (format!("SMX#{machine_arn}"), format!("{start_ms:015}#{name}"))
@@ -689,4 +694,24 @@ mod record_format {
 #[serde(rename_all = "camelCase")]
 pub struct MapRunOwner {
     pub execution_arn: String,
+}
+
+/// The pointer item from an EXPRESS child's name to its Map Run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressRun {
+    pub map_run_arn: String,
+}
+
+/// An EXPRESS Map Run child's list entry: what ListExecutions lists, and
+/// what else DescribeExecution tells of it. It is the child's only record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpressChildEntry {
+    #[serde(flatten)]
+    pub summary: ExecutionSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }

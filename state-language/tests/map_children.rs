@@ -5,7 +5,7 @@
 //! only the children that did not succeed, under the same names.
 
 use serde_json::{Value, json};
-use state_language::interpreter::children::{MAP_CHILD_RESOURCE, child_execution_arn};
+use state_language::interpreter::children::{MAP_CHILD_RESOURCE, child_execution_arn, express_child_execution_arn};
 use state_language::interpreter::{Command, Execution, ExpressChild, Input, StartContext, Status, step};
 
 /// The host's cap in these tests: three items start at once, a fourth waits.
@@ -163,14 +163,14 @@ fn express_children_are_listed_under_their_map_run_as_they_start_and_close() {
     let map_run = run.map_run();
     let listed: Vec<(String, Status, u64)> =
         run.express.iter().map(|c| (c.execution_arn.clone(), c.status, c.item_count)).collect();
-    let arn = |i| child_execution_arn(&map_run, i);
+    let arn = |i| express_child_execution_arn(&map_run, i);
     let expected = vec![
         (arn(0), Status::Running, 1),
         (arn(1), Status::Running, 1),
         (arn(0), Status::Succeeded, 1),
         (arn(1), Status::Succeeded, 1),
     ];
-    assert_eq!(listed, expected, "each child as it starts and closes, under the name a STANDARD child would have");
+    assert_eq!(listed, expected, "each child as it starts and closes, under a name that holds its index");
     assert!(run.express.iter().all(|c| c.stop_ms.is_some() == (c.status != Status::Running)));
     let started = run.exec.map_run(&map_run).expect("the Map Run's record").start_ms;
     assert!(run.express.iter().all(|c| c.listed_ms == started && c.map_run_arn == map_run));
@@ -181,7 +181,12 @@ fn express_children_are_listed_under_their_map_run_as_they_start_and_close() {
     let closed: Vec<&ExpressChild> = run.express.iter().filter(|c| c.status != Status::Running).collect();
     let statuses: Vec<Status> = closed.iter().map(|c| c.status).collect();
     assert_eq!(statuses, vec![Status::Failed, Status::Aborted]);
-    assert_eq!(closed[1].execution_arn, child_execution_arn(&run.map_run(), 0), "item 9 is index 0");
+    assert_eq!(
+        (closed[0].error.as_deref(), closed[1].error.as_deref()),
+        (Some("Boom"), None),
+        "a failure keeps its error"
+    );
+    assert_eq!(closed[1].execution_arn, express_child_execution_arn(&run.map_run(), 0), "item 9 is index 0");
 
     // Stopping the parent aborts the child that waits.
     let mut run = Run::start_with(express_definition(), json!([9]), true);

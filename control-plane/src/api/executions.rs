@@ -132,7 +132,7 @@ fn describe_record(rec: &ExecutionRecord, now: i64) -> DescribeExecution {
     let item = ExecutionItem { item_count: None, ..item(&rec.summary()) };
     DescribeExecution {
         item,
-        input: rec.input.clone(),
+        input: Some(rec.input.clone()),
         input_details: Included { included: true },
         output: rec.output.clone(),
         output_details: rec.output.as_ref().map(|_| Included { included: true }),
@@ -149,7 +149,13 @@ fn describe_record(rec: &ExecutionRecord, now: i64) -> DescribeExecution {
 }
 
 pub(super) async fn describe(engine: &Engine, r: rq::ExecutionArn) -> Result<DescribeExecution, Error> {
-    Ok(describe_record(&load(engine, &r.execution_arn).await?, engine.now_ms()))
+    match load(engine, &r.execution_arn).await {
+        Ok(rec) => Ok(describe_record(&rec, engine.now_ms())),
+        Err(e @ Error::Api { kind: AwsError::ExecutionDoesNotExist, .. }) => {
+            super::express_children::describe(engine, &r.execution_arn).await?.ok_or(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// AwaitExecution's wait when the request names none, and the most it may
@@ -232,7 +238,7 @@ async fn machine_listed_under(engine: &Engine, arn: &str) -> Result<(String, Opt
     Ok((machine_arn, qualifier))
 }
 
-fn item(s: &ExecutionSummary) -> ExecutionItem {
+pub(super) fn item(s: &ExecutionSummary) -> ExecutionItem {
     ExecutionItem {
         execution_arn: s.arn.clone(),
         state_machine_arn: s.version_arn.as_ref().unwrap_or(&s.machine_arn).clone(),

@@ -29,12 +29,14 @@ async fn owner(engine: &Engine, arn: &str) -> Result<ExecutionRecord, Error> {
             format!("Invalid Arn: 'Resource type not valid in this context: {arn}'"),
         ));
     };
-    let execution = engine.map_run_owner(arn).await?.ok_or_else(|| not_found(arn))?;
-    let rec = engine.execution(&execution).await?.map(|(r, _)| r).ok_or_else(|| not_found(arn))?;
-    if rec.asl().and_then(|s| s.map_run(arn)).is_none() {
-        return Err(not_found(arn));
-    }
-    Ok(rec)
+    owner_if_any(engine, arn).await?.ok_or_else(|| not_found(arn))
+}
+
+/// The execution that holds the Map Run `arn`, if it is recorded.
+pub(super) async fn owner_if_any(engine: &Engine, arn: &str) -> Result<Option<ExecutionRecord>, Error> {
+    let Some(execution) = engine.map_run_owner(arn).await? else { return Ok(None) };
+    let rec = engine.execution(&execution).await?.map(|(r, _)| r);
+    Ok(rec.filter(|r| r.asl().and_then(|s| s.map_run(arn)).is_some()))
 }
 
 /// ListExecutions(mapRunArn): the index key its children are listed under.

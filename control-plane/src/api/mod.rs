@@ -5,6 +5,7 @@
 mod activities;
 mod console;
 pub(crate) mod executions;
+mod express_children;
 mod history;
 pub mod http;
 mod machines;

@@ -12,7 +12,9 @@ use state_language::interpreter::{Command, ExpressChild, Step};
 use super::new_tasks::{Eager, NewTask, place_tasks};
 use super::{Engine, encode};
 use crate::Error;
-use crate::model::{ExecutionRecord, ExecutionSummary, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues};
+use crate::model::{
+    ExecutionRecord, ExecutionSummary, ExpressChildEntry, InboxEntry, Key, TimerRef, TokenRecord, Wake, keys, queues,
+};
 use crate::store::{Condition, MESSAGE_DELAY_MS_MAX, OutMessage, StepWrites, TRANSACT_WRITES_MAX, Write, blob};
 use crate::telemetry::StepCounts;
 
@@ -111,7 +113,7 @@ pub fn wake(execution_arn: &str, timer: Option<TimerRef>, delay_ms: u64) -> OutM
 }
 
 /// Where and how ListExecutions(mapRunArn) lists an EXPRESS child, which has no record.
-fn express_listing(c: ExpressChild) -> (Key, ExecutionSummary) {
+fn express_listing(c: ExpressChild) -> (Key, ExpressChildEntry) {
     let name = c.execution_arn.rsplit(':').next().expect("an ARN has a name").to_string();
     // By index, not name: a Map Run's children are written in item order, and
     // keys in order are far cheaper to insert than random ones (BENCHMARKS.md).
@@ -129,7 +131,7 @@ fn express_listing(c: ExpressChild) -> (Key, ExecutionSummary) {
         map_run_arn: Some(c.map_run_arn),
         item_count: Some(c.item_count),
     };
-    (key, summary)
+    (key, ExpressChildEntry { summary, error: c.error, cause: c.cause })
 }
 
 pub fn pending_tokens(rec: &ExecutionRecord) -> BTreeMap<u64, String> {
@@ -274,6 +276,10 @@ pub(super) fn plan(
     for arn in &step.map_runs {
         let owner = encode(&crate::model::MapRunOwner { execution_arn: rec.arn.clone() });
         plan.writes.push(Write::put(keys::map_run(arn), owner, Condition::None).expiring(running_until));
+        // Every Map Run's, though only EXPRESS ones need it: a step does not know which it started.
+        let tag = state_language::interpreter::children::express_child_tag(arn);
+        let pointer = encode(&crate::model::ExpressRun { map_run_arn: arn.clone() });
+        plan.writes.push(Write::put(keys::express_run(&tag), pointer, Condition::None).expiring(running_until));
     }
     if prev.status != Some(rec.status) || prev.condition == Condition::NotExists {
         let (pk, sk) = keys::execution_index(rec.listed_under(), rec.start_ms, &rec.name);

@@ -34,7 +34,7 @@ use state_language::interpreter::Limits;
 
 use crate::Error;
 use crate::arn::Scope;
-use crate::model::{ExecutionRecord, keys};
+use crate::model::{ExecutionRecord, Key, keys};
 use crate::store::{Queue, Store, blob};
 
 pub use crate::store::sha256_hex;
@@ -231,9 +231,14 @@ impl Engine {
 
     /// The execution a Map Run belongs to, from the index item its start wrote.
     pub async fn map_run_owner(&self, map_run_arn: &str) -> Result<Option<String>, Error> {
-        let (pk, sk) = keys::map_run(map_run_arn);
+        let owner = self.read::<crate::model::MapRunOwner>(keys::map_run(map_run_arn)).await?;
+        Ok(owner.map(|o| o.execution_arn))
+    }
+
+    /// An item of one part, decoded: `None` if it is not there.
+    pub async fn read<T: serde::de::DeserializeOwned>(&self, (pk, sk): Key) -> Result<Option<T>, Error> {
         match self.store.get(&pk, &sk).await? {
-            Some(item) => Ok(Some(decode::<crate::model::MapRunOwner>(&item.body)?.execution_arn)),
+            Some(item) => Ok(Some(decode(&item.body)?)),
             None => Ok(None),
         }
     }

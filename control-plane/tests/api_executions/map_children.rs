@@ -100,9 +100,22 @@ async fn express_children_are_listed_under_their_map_run_with_their_status() {
     }
     let failed = c.list_executions().map_run_arn(&run).status_filter(ExecutionStatus::Failed).send().await.unwrap();
     assert_eq!(failed.executions.len(), 1);
-    // No history is kept for an Express child.
-    let e = c.describe_execution().execution_arn(&failed.executions[0].execution_arn).send().await.unwrap_err();
-    assert_eq!(error_code(&e), "ExecutionDoesNotExist");
+    // AWS describes a Map Run's EXPRESS children, though it keeps no history of them.
+    let child = &failed.executions[0].execution_arn;
+    let d = c.describe_execution().execution_arn(child).send().await.expect("DescribeExecution of an EXPRESS child");
+    assert_eq!(
+        (&d.status, d.error.as_deref(), d.map_run_arn.as_deref()),
+        (&ExecutionStatus::Failed, Some("Boom"), Some(run.as_str()))
+    );
+    assert!(d.state_machine_arn.ends_with(":stateMachine:fast/fan") && d.stop_date.is_some(), "{d:?}");
+    assert_eq!((d.input.as_deref(), d.input_details.map(|i| i.included)), (None, Some(false)), "its input is not kept");
+    assert_eq!(d.redrive_status, Some(aws_sdk_sfn::types::ExecutionRedriveStatus::NotRedrivable));
+    let e = c.get_execution_history().execution_arn(child).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionDoesNotExist", "no history is kept for an EXPRESS child");
+    // A name that has the Map Run's tag but no item behind it describes nothing.
+    let forged = format!("{}{:012x}", &child[..child.len() - 12], 4_000);
+    let e = c.describe_execution().execution_arn(&forged).send().await.unwrap_err();
+    assert_eq!(error_code(&e), "ExecutionDoesNotExist", "{forged}");
     // The parent's own list holds only the parent.
     let own = c.list_executions().state_machine_arn(&m).send().await.unwrap();
     assert_eq!(own.executions.len(), 1);
@@ -117,11 +130,15 @@ async fn express_children_are_listed_under_their_map_run_with_their_status() {
     let l = c.list_executions().map_run_arn(&run).send().await.unwrap().executions;
     assert_eq!(l.len(), 1);
     assert_eq!((&l[0].status, l[0].stop_date), (&ExecutionStatus::Running, None));
+    let d = c.describe_execution().execution_arn(&l[0].execution_arn).send().await.expect("a running EXPRESS child");
+    assert_eq!((&d.status, d.stop_date, d.error), (&ExecutionStatus::Running, None, None));
     let token = task.task_token.expect("a task");
     c.send_task_success().task_token(token).output("{}").send().await.expect("SendTaskSuccess");
     assert_eq!(finished(&c, &s.execution_arn).await.status, ExecutionStatus::Succeeded);
     let l = c.list_executions().map_run_arn(&run).send().await.unwrap().executions;
     assert_eq!((l.len(), &l[0].status), (1, &ExecutionStatus::Succeeded), "the same entry, closed");
+    let d = c.describe_execution().execution_arn(&l[0].execution_arn).send().await.expect("a closed EXPRESS child");
+    assert_eq!((&d.status, d.stop_date, d.error), (&ExecutionStatus::Succeeded, l[0].stop_date, None));
 }
 
 /// A child whose history is full cannot be redriven (AWS's rule): its Map Run

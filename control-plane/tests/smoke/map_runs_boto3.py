@@ -3,7 +3,8 @@
 A distributed Map over an activity whose worker fails two items once:
 ListMapRuns, DescribeMapRun's counts, UpdateMapRun on the running Map Run,
 then RedriveExecution runs exactly those two items again. An inline Map's
-redrive runs only its failed iteration.
+redrive runs only its failed iteration. An EXPRESS Map Run's children are
+listed and described.
 
 Usage: python3 map_runs_boto3.py http://127.0.0.1:PORT
 """
@@ -121,4 +122,23 @@ sfn.redrive_execution(executionArn=ex)
 assert work(act, lambda item: False) == 2
 d = finished(ex)
 assert json.loads(d["output"]) == [{"done": i} for i in range(3)], d
+# An EXPRESS Map Run: its children run inside the parent, yet each is listed
+# and described (AWS's rule for Map Run children), with no history.
+express = {"StartAt": "C", "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}, "States": {
+    "C": {"Type": "Choice", "Default": "P", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Boom"}]},
+    "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "item 0"}, "P": {"Type": "Pass", "End": True}}}
+sm = machine("py-express", {"Type": "Map", "ToleratedFailureCount": 1, "ItemProcessor": express, "End": True})
+ex = sfn.start_execution(stateMachineArn=sm, input="[0, 1]")["executionArn"]
+assert finished(ex)["status"] == "SUCCEEDED"
+run = sfn.list_map_runs(executionArn=ex)["mapRuns"][0]["mapRunArn"]
+children = sfn.list_executions(mapRunArn=run)["executions"]
+described = [sfn.describe_execution(executionArn=c["executionArn"]) for c in children]
+assert sorted((d["status"], d.get("error"), d.get("cause")) for d in described) == [
+    ("FAILED", "Boom", "item 0"), ("SUCCEEDED", None, None)], described
+assert all(d["mapRunArn"] == run and d["inputDetails"] == {"included": False} for d in described), described
+try:
+    sfn.get_execution_history(executionArn=children[0]["executionArn"])
+    raise AssertionError("an EXPRESS child has no history")
+except sfn.exceptions.ExecutionDoesNotExist:
+    pass
 print("map runs: ok")

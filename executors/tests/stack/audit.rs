@@ -111,6 +111,11 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
                 if !partitions.contains_key(&format!("MR#{}", &pk[4..])) {
                     return Err(format!("EXPRESS child {arn} is listed under an unknown Map Run"));
                 }
+                // Its name ends in its item's index: how DescribeExecution finds this entry.
+                let index = u64::from_str_radix(&arn[arn.len().saturating_sub(12)..], 16).ok();
+                if index != sk.rsplit('#').next().and_then(|i| i.parse().ok()) {
+                    return Err(format!("EXPRESS child {arn} is listed under {sk}, not its index"));
+                }
                 continue;
             }
             if indexed.insert(arn.clone(), s["status"].as_str().unwrap_or_default().into()).is_some() {
@@ -118,13 +123,16 @@ pub async fn check(db: &aws_sdk_dynamodb::Client, s3: &aws_sdk_s3::Client) -> Re
             }
         }
     }
-    // Every Map Run's index item names an execution that exists.
-    for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with("MR#")) {
-        let owner: Value = serde_json::from_slice(items.get("META").ok_or_else(|| format!("{pk}: no META"))?)
-            .map_err(|e| format!("{pk}: {e}"))?;
-        let arn = owner["executionArn"].as_str().unwrap_or_default();
-        if !partitions.contains_key(&format!("EX#{arn}")) {
-            return Err(format!("{pk} names {arn}, which does not exist"));
+    // Every Map Run's index item names an execution that exists, and every
+    // pointer from EXPRESS children's names a Map Run that exists.
+    for (prefix, field, target) in [("MR#", "executionArn", "EX#"), ("MRX#", "mapRunArn", "MR#")] {
+        for (pk, items) in partitions.iter().filter(|(pk, _)| pk.starts_with(prefix)) {
+            let item: Value = serde_json::from_slice(items.get("META").ok_or_else(|| format!("{pk}: no META"))?)
+                .map_err(|e| format!("{pk}: {e}"))?;
+            let arn = item[field].as_str().unwrap_or_default();
+            if !partitions.contains_key(&format!("{target}{arn}")) {
+                return Err(format!("{pk} names {arn}, which does not exist"));
+            }
         }
     }
     let mut executions = 0;

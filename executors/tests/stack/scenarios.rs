@@ -353,15 +353,26 @@ pub async fn streamed_item_reader(stack: &Stack, c: &Client) {
     let listed: Vec<_> = listed.collect::<Result<Vec<_>, _>>().await.expect("ListExecutions(mapRunArn)");
     assert_eq!(listed.len() as u64, n, "every EXPRESS child is listed once");
     assert!(listed.iter().all(|e| e.status == ExecutionStatus::Succeeded && e.item_count == Some(1)));
+    // And described, as AWS describes a Map Run's EXPRESS children: the last one listed.
+    let last = listed.last().expect("children");
+    let child = c.describe_execution().execution_arn(&last.execution_arn).send().await.expect("an EXPRESS child");
+    assert_eq!(
+        (&child.status, child.map_run_arn.as_deref()),
+        (&ExecutionStatus::Succeeded, Some(run.map_run_arn.as_str()))
+    );
+    let mut file_arns = std::collections::BTreeSet::new();
+    let mut ids = Vec::new();
     let out: Value = serde_json::from_str(d.output.as_deref().unwrap_or("null")).expect("JSON output");
     let manifest = s3_json(&s3, out["ResultWriterDetails"]["Key"].as_str().expect("a key")).await;
-    let mut ids = Vec::new();
     for part in manifest["ResultFiles"]["SUCCEEDED"].as_array().expect("parts") {
         for e in s3_json(&s3, part["Key"].as_str().expect("a key")).await.as_array().expect("entries") {
             let output: Value = serde_json::from_str(e["Output"].as_str().expect("an output")).expect("JSON");
             ids.push(output["id"].as_u64().expect("an id"));
+            file_arns.insert(e["ExecutionArn"].as_str().expect("an ARN").to_string());
         }
     }
     ids.sort_unstable();
     assert_eq!(ids, (0..n).collect::<Vec<_>>(), "every item's result, once: {manifest}");
+    // The result files name each child as ListExecutions does.
+    assert!(listed.iter().all(|e| file_arns.contains(&e.execution_arn)), "the result files' ARNs are the listed ones");
 }

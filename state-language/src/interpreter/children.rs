@@ -30,6 +30,46 @@ pub fn child_execution_arn(map_run_arn: &str, index: u64) -> String {
     format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1))
 }
 
+/// The bits of an EXPRESS child's UUID name that hold its item's index: the
+/// last 12 hex digits. AWS caps a Map Run far below 2^48 items.
+const EXPRESS_INDEX_MASK: u64 = 0xFFFF_FFFF_FFFF;
+
+/// The child of an EXPRESS Map Run's item `index`. An EXPRESS child has no
+/// record of its own, so its name leads back to its listing: the first 23
+/// characters are a tag of its Map Run ([`express_child_tag`]) and the last
+/// 12 hex digits its index.
+pub fn express_child_execution_arn(map_run_arn: &str, index: u64) -> String {
+    assert!(index <= EXPRESS_INDEX_MASK, "an item index fits 48 bits");
+    let digest = Sha256::digest(map_run_arn.as_bytes());
+    let word = |at: usize| u64::from_be_bytes(digest[at..at + 8].try_into().expect("a 32-byte digest"));
+    let name = crate::entropy::uuid_v4(word(0), (word(8) & !EXPRESS_INDEX_MASK) | index);
+    let machine = super::map_run::run_machine_arn(map_run_arn);
+    format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1))
+}
+
+/// The characters of an EXPRESS child's name that name its Map Run.
+const EXPRESS_TAG_CHARS: usize = 23;
+
+/// What every EXPRESS child of `map_run_arn` has in its name: hosts keep a
+/// pointer from it to the Map Run.
+pub fn express_child_tag(map_run_arn: &str) -> String {
+    let arn = express_child_execution_arn(map_run_arn, 0);
+    let name = arn.rsplit(':').next().expect("an ARN has a name");
+    name[..EXPRESS_TAG_CHARS].to_string()
+}
+
+/// An EXPRESS child's Map Run tag and item index, from its name; `None` for
+/// a name that is not one. The tag alone proves nothing: a caller checks
+/// the ARN against [`express_child_execution_arn`] of the Map Run it finds.
+pub fn parse_express_child_name(name: &str) -> Option<(&str, u64)> {
+    let (tag, index) = (name.get(..EXPRESS_TAG_CHARS)?, name.get(EXPRESS_TAG_CHARS + 1..)?);
+    let uuid_shaped = name.len() == 36 && name.as_bytes()[EXPRESS_TAG_CHARS] == b'-' && index.len() == 12;
+    if !uuid_shaped || !index.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((tag, u64::from_str_radix(index, 16).ok()?))
+}
+
 /// A child's start: which Map Run, the child's ARN, where the host finds its
 /// definition (the Map state in the parent's), the items it holds, its input.
 pub fn child_payload(
@@ -120,7 +160,7 @@ impl Runtime<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::child_execution_arn;
+    use super::{child_execution_arn, express_child_execution_arn, express_child_tag, parse_express_child_name};
 
     #[test]
     fn a_child_is_named_by_its_map_run_and_index() {
@@ -130,5 +170,27 @@ mod tests {
         assert_eq!(a.rsplit(':').next().map(str::len), Some(36), "a UUID name: {a}");
         assert_eq!(a, child_execution_arn(run, 7));
         assert_ne!(a, child_execution_arn(run, 8));
+    }
+
+    #[test]
+    fn an_express_child_names_its_map_run_and_index() {
+        let run = "arn:aws:states:us-east-1:1:mapRun:m/Label:0b8a5d1e-8f3e-4b1c-9a4e-3f1f0e2d4c5b";
+        let other = "arn:aws:states:us-east-1:1:mapRun:m/Label:1b8a5d1e-8f3e-4b1c-9a4e-3f1f0e2d4c5b";
+        for index in [0, 7, 4_095, 1 << 40] {
+            let arn = express_child_execution_arn(run, index);
+            let name = arn.rsplit(':').next().expect("a name");
+            assert!(uuid_like(name), "{name}");
+            assert_eq!(parse_express_child_name(name), Some((express_child_tag(run).as_str(), index)));
+            assert_ne!(arn, child_execution_arn(run, index), "STANDARD children keep their names");
+        }
+        assert_ne!(express_child_tag(run), express_child_tag(other));
+        for not_one in ["", "abc", "0b8a5d1e-8f3e-4b1c-9a4e-3f1f0e2d4cZZ", "0b8a5d1e-8f3e-4b1c-9a4e+3f1f0e2d4c5b"] {
+            assert_eq!(parse_express_child_name(not_one), None, "{not_one}");
+        }
+    }
+
+    fn uuid_like(name: &str) -> bool {
+        let groups: Vec<usize> = name.split('-').map(str::len).collect();
+        groups == [8, 4, 4, 4, 12] && name.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
     }
 }

@@ -340,29 +340,28 @@ impl Runtime<'_> {
         let failed: BTreeSet<u64> = join.failed_items.iter().copied().collect();
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (i, result) in join.results.iter().enumerate() {
-            let input = join.inputs.get(i);
+            let (input, arn, result) = (join.inputs.get(i), join.child_arn(i as u64), result.clone());
             if failed.contains(&(i as u64)) {
-                bad.push(self.result_entry(&join.map_run_arn, i as u64, start_ms, input, &Err(result.clone())));
+                bad.push(self.result_entry(&join.map_run_arn, arn, start_ms, input, &Err(result)));
             } else {
-                ok.push(self.result_entry(&join.map_run_arn, i as u64, start_ms, input, &Ok(result.clone())));
+                ok.push(self.result_entry(&join.map_run_arn, arn, start_ms, input, &Ok(result)));
             }
         }
         (ok, bad)
     }
 
-    /// One child execution as AWS lists it in the result files.
+    /// One child execution as AWS lists it in the result files, under its
+    /// own ARN (`arn`), whether it ran as one or inline (EXPRESS).
     pub(super) fn result_entry(
         &mut self,
         map_run_arn: &str,
-        index: u64,
+        arn: String,
         start_ms: i64,
         input: Option<&Value>,
         result: &Result<Value, Value>,
     ) -> Value {
         let machine = super::map_run::run_machine_arn(map_run_arn);
         let (start, stop) = (crate::time::format_millis(start_ms), crate::time::format_millis(self.now_ms));
-        // The child execution's own ARN, whether it ran as one or inline (EXPRESS).
-        let arn = super::children::child_execution_arn(map_run_arn, index);
         let name = arn.rsplit(':').next().expect("an ARN has parts").to_string();
         let input = input.map(crate::json::to_string).unwrap_or_default();
         let mut e = json!({

@@ -7,7 +7,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::Command;
-use super::children::child_execution_arn;
 use super::frame::{Join, Status, Wait};
 use super::run::Runtime;
 
@@ -26,6 +25,11 @@ pub struct ExpressChild {
     pub stop_ms: Option<i64>,
     pub status: Status,
     pub item_count: u64,
+    /// A failed child's error and cause, for DescribeExecution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl Runtime<'_> {
@@ -43,6 +47,17 @@ impl Runtime<'_> {
     /// Inline children of the join in frame `f` closed, or are being aborted.
     pub(super) fn express_children_closed(&mut self, f: u64, closed: &[(u64, Status)]) {
         self.express_children_listed(f, closed, true);
+    }
+
+    /// An inline child of the join in frame `f` failed with `error` and `cause`.
+    pub(super) fn express_child_failed(&mut self, f: u64, index: u64, error: &str, cause: &str) {
+        let at = self.out.commands.len();
+        self.express_children_listed(f, &[(index, Status::Failed)], true);
+        for c in &mut self.out.commands[at..] {
+            if let Command::ListExpressChild(child) = c {
+                (child.error, child.cause) = (Some(error.to_string()), Some(cause.to_string()));
+            }
+        }
     }
 
     fn express_children_listed(&mut self, f: u64, listed: &[(u64, Status)], closed: bool) {
@@ -66,13 +81,15 @@ impl Runtime<'_> {
                 let start_ms = *j.express_started.get(index)?;
                 Some(Command::ListExpressChild(ExpressChild {
                     map_run_arn: j.map_run_arn.clone(),
-                    execution_arn: child_execution_arn(&j.map_run_arn, *index),
+                    execution_arn: j.child_arn(*index),
                     listed_ms: run.start_ms,
                     index: *index,
                     start_ms,
                     stop_ms: (*status != Status::Running).then_some(self.now_ms),
                     status: *status,
                     item_count: j.items_in(*index),
+                    error: None,
+                    cause: None,
                 }))
             })
             .collect()

@@ -236,6 +236,9 @@ pub struct Join {
     /// An EXPRESS Map Run's children, run inline: item index → start time, for their listing.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub express_started: BTreeMap<u64, i64>,
+    /// A distributed Map with `ExecutionType: EXPRESS`: its children are named as such.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub express: bool,
 }
 
 impl Join {
@@ -247,6 +250,15 @@ impl Join {
             (false, m) => m,
             (true, 0) => crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX,
             (true, m) => m.min(crate::limits::DISTRIBUTED_MAP_CHILDREN_RUNNING_MAX),
+        }
+    }
+
+    /// The ARN of the Map Run child of item `index`, run as an execution or inline.
+    pub fn child_arn(&self, index: u64) -> String {
+        if self.express {
+            super::children::express_child_execution_arn(&self.map_run_arn, index)
+        } else {
+            super::children::child_execution_arn(&self.map_run_arn, index)
         }
     }
 

@@ -73,6 +73,7 @@ impl Runtime<'_> {
             batch_sizes: Vec::new(),
             stream: None,
             express_started: BTreeMap::new(),
+            express: false,
         };
         self.frame_mut(f).map_err(Err)?.wait = Wait::Join(Box::new(join));
         if all_kept && !branches.is_empty() {
@@ -162,6 +163,7 @@ impl Runtime<'_> {
             // A streamed Map Run's redrive skips what succeeded before.
             stream: kept.stream,
             express_started: BTreeMap::new(),
+            express: spec.distributed && spec.child_definition.is_none(),
         };
         if redriven_run {
             self.map_run_redriven(f, &join);
@@ -306,6 +308,7 @@ impl Runtime<'_> {
         let ok = result.is_ok();
         let it = || Iteration { name: state.name.clone(), index: p.index };
         let mut entry = None;
+        let failure = result.as_ref().err().map(|r| (r.error.clone(), r.cause.clone()));
         let failed = match result {
             Ok(v) => {
                 if let Some(s) = join.stream.as_deref_mut() {
@@ -340,8 +343,10 @@ impl Runtime<'_> {
         };
         if let Some((arn, items)) = &map_run {
             self.map_run_child_ended(arn, *items, ok);
-            let status = if ok { Status::Succeeded } else { Status::Failed };
-            self.express_children_closed(p.frame, &[(p.index, status)]);
+            match &failure {
+                None => self.express_children_closed(p.frame, &[(p.index, Status::Succeeded)]),
+                Some((error, cause)) => self.express_child_failed(p.frame, p.index, error, cause),
+            }
         }
         if let Some(e) = entry {
             self.stream_result(p.frame, p.index, e)?;

@@ -343,11 +343,11 @@ impl Runtime<'_> {
     pub(super) fn stream_result(&mut self, f: u64, index: u64, result: Result<Value, Value>) -> Result<(), Error> {
         let start_ms = self.frame(f)?.entered_ms;
         let Some(join) = self.stream_join(f) else { return Ok(()) };
-        let arn = join.map_run_arn.clone();
+        let (arn, child) = (join.map_run_arn.clone(), join.child_arn(index));
         let s = join.stream.as_deref_mut().expect("a stream join has a stream");
         let Some(w) = s.writer.as_deref_mut() else { return Ok(()) };
         let input = w.inputs.remove(&index);
-        let entry = self.result_entry(&arn, index, start_ms, input.as_ref(), &result);
+        let entry = self.result_entry(&arn, child, start_ms, input.as_ref(), &result);
         let bytes = crate::json::size_bytes(&entry) as u64;
         let w = self.stream_join(f).and_then(|j| j.stream.as_deref_mut()).and_then(|s| s.writer.as_deref_mut());
         let w = w.expect("still writing");

@@ -99,7 +99,9 @@ out!(BillingDetails { billed_memory_used_in_m_b: u64, billed_duration_in_millise
 pub(crate) struct DescribeExecution {
     #[serde(flatten)]
     pub item: ExecutionItem,
-    pub input: String,
+    /// `None` for an EXPRESS Map Run child, whose input Stepwise does not keep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     pub input_details: Included,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
