@@ -107,10 +107,12 @@ fn terraform_bootstrap_and_code_agree() {
         let Expression::Object(env) = local(&tf, name) else { panic!("local.{name} is an object") };
         given.extend(env.keys().map(|k| k.to_string()));
     }
-    let read_by_code: BTreeSet<String> = handlers
-        .split("var(\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
+    // Read as text (`var("…")`) or as a checked number (`number("…", range, …)`,
+    // which rustfmt may break after the parenthesis).
+    let read_by_code: BTreeSet<String> = ["var(", "number("]
+        .iter()
+        .flat_map(|call| handlers.split(call).skip(1))
+        .filter_map(|s| s.trim_start().strip_prefix('"')?.split('"').next())
         .filter(|v| v.starts_with("STEPWISE_") && !v.ends_with("_ENDPOINT"))
         .map(str::to_string)
         .collect();
