@@ -390,7 +390,7 @@ impl ExecutionRecord {
     /// Whether `rec` can be redriven, and if not, why (AWS's wording).
     pub fn redrivable(&self, now: i64) -> Result<(), String> {
         if self.express {
-            return Err("Execution is of type EXPRESS and cannot be redriven".into());
+            return Err(EXPRESS_NOT_REDRIVABLE.into());
         }
         if !self.status.is_redrivable() {
             return Err(format!("Execution is {} and cannot be redriven", self.status));
@@ -695,6 +695,9 @@ mod record_format {
 pub struct MapRunOwner {
     pub execution_arn: String,
 }
+
+/// Why an EXPRESS execution (or a Map Run's EXPRESS child) cannot be redriven.
+pub const EXPRESS_NOT_REDRIVABLE: &str = "Execution is of type EXPRESS and cannot be redriven";
 
 /// The pointer item from an EXPRESS child's name to its Map Run.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -10,10 +10,7 @@ use super::executions::item;
 use super::shapes::responses::{DescribeExecution, ExecutionItem, Included};
 use crate::Error;
 use crate::engine::Engine;
-use crate::model::{ExpressChildEntry, ExpressRun, keys};
-
-/// Why an EXPRESS child cannot be redriven by itself: its Map Run's parent is.
-const NOT_REDRIVABLE: &str = "Execution is of type EXPRESS and cannot be redriven";
+use crate::model::{EXPRESS_NOT_REDRIVABLE, ExpressChildEntry, ExpressRun, keys};
 
 /// The EXPRESS child named `arn`, if it is one of a recorded Map Run.
 pub(super) async fn describe(engine: &Engine, arn: &str) -> Result<Option<DescribeExecution>, Error> {
@@ -45,7 +42,8 @@ fn answer(entry: ExpressChildEntry, parent: String) -> DescribeExecution {
         output_details: closed.then_some(Included { included: false }),
         redrive_count: Some(0),
         redrive_status: Some("NOT_REDRIVABLE"),
-        redrive_status_reason: Some(NOT_REDRIVABLE.to_string()),
+        // Not by itself: a redrive of its Map Run's parent runs it again.
+        redrive_status_reason: Some(EXPRESS_NOT_REDRIVABLE.to_string()),
         redrive_date: None,
         error: entry.error,
         cause: entry.cause,

@@ -23,9 +23,19 @@ pub const MAP_CHILD_RESOURCE: &str = "arn:aws:states:::stepwise:mapRun.startChil
 /// derives from the Map Run and the index, so a redelivered start and a
 /// redrive find the same child.
 pub fn child_execution_arn(map_run_arn: &str, index: u64) -> String {
-    let digest = Sha256::digest(format!("{map_run_arn}#{index}").as_bytes());
+    let (hi, lo) = digest_words(&format!("{map_run_arn}#{index}"));
+    child_arn_named(map_run_arn, &crate::entropy::uuid_v4(hi, lo))
+}
+
+/// The first 128 bits of sha256 of `text`, as two words.
+fn digest_words(text: &str) -> (u64, u64) {
+    let digest = Sha256::digest(text.as_bytes());
     let word = |at: usize| u64::from_be_bytes(digest[at..at + 8].try_into().expect("a 32-byte digest"));
-    let name = crate::entropy::uuid_v4(word(0), word(8));
+    (word(0), word(8))
+}
+
+/// A child of `map_run_arn` named `name`: `arn:…:execution:<machine>/<label>:<name>`.
+fn child_arn_named(map_run_arn: &str, name: &str) -> String {
     let machine = super::map_run::run_machine_arn(map_run_arn);
     format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1))
 }
@@ -40,11 +50,8 @@ const EXPRESS_INDEX_MASK: u64 = 0xFFFF_FFFF_FFFF;
 /// 12 hex digits its index.
 pub fn express_child_execution_arn(map_run_arn: &str, index: u64) -> String {
     assert!(index <= EXPRESS_INDEX_MASK, "an item index fits 48 bits");
-    let digest = Sha256::digest(map_run_arn.as_bytes());
-    let word = |at: usize| u64::from_be_bytes(digest[at..at + 8].try_into().expect("a 32-byte digest"));
-    let name = crate::entropy::uuid_v4(word(0), (word(8) & !EXPRESS_INDEX_MASK) | index);
-    let machine = super::map_run::run_machine_arn(map_run_arn);
-    format!("{}:{name}", machine.replacen(":stateMachine:", ":execution:", 1))
+    let (hi, lo) = digest_words(map_run_arn);
+    child_arn_named(map_run_arn, &crate::entropy::uuid_v4(hi, (lo & !EXPRESS_INDEX_MASK) | index))
 }
 
 /// The characters of an EXPRESS child's name that name its Map Run.
